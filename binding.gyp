@@ -1,0 +1,29 @@
+{
+  "targets": [
+    {
+      "target_name": "ccp_dml_native",
+      "sources": [
+        "native/addon.cc",
+        "native/tensor_wrap.cc",
+        "native/ops.cc",
+        "native/nn_ops.cc",
+        "native/autograd.cc",
+        "native/optim.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node scripts/torch-paths.cjs include)"
+      ],
+      "libraries": [
+        "-L<!(node scripts/torch-paths.cjs lib)",
+        "-Wl,-rpath,<!(node scripts/torch-paths.cjs lib)",
+        "-ltorch", "-ltorch_cpu", "-lc10"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++14", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "GCC_ENABLE_CPP_RTTI": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17" }
+    }
+  ]
+}

@@ -1,0 +1,41 @@
+// Module entry: registers the tensor class and every op, tunes the allocator and thread count.
+#include "common.h"
+
+#include <malloc.h>
+
+namespace ccp {
+
+static void TuneAllocator() {
+#ifdef M_MMAP_THRESHOLD
+  // glibc maps each multi-MB tensor fresh and unmaps it on free; the page faults cost more than the math
+  // (engine-facts.md). Keep big blocks in the heap and trim rarely. CCP_DML_NO_MALLOPT=1 turns this off.
+  if (!std::getenv("CCP_DML_NO_MALLOPT")) {
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+  }
+#endif
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  TuneAllocator();
+  exports.Set("NativeTensor", NativeTensor::Init(env));
+  InitOps(env, exports);
+  InitNnOps(env, exports);
+  InitAutograd(env, exports);
+  InitOptim(env, exports);
+  DEF("manualSeed", torch::manual_seed(static_cast<uint64_t>(ArgNumber(info, 0, "seed"))); return info.Env().Undefined(););
+  DEF("setNumThreads", int64_t n = ArgInt(info, 0, "threads"); if (n < 1) throw ArgError("threads must be >= 1, got " + std::to_string(n));
+      torch::set_num_threads(static_cast<int>(n)); return info.Env().Undefined(););
+  DEF("getNumThreads", return Napi::Number::New(info.Env(), torch::get_num_threads()););
+  DEF("cudaIsAvailable", return Napi::Boolean::New(info.Env(), torch::cuda::is_available()););
+  DEF("cudaDeviceCount", return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count())););
+  DEF("isDisposed", return Napi::Boolean::New(info.Env(), NativeTensor::Unwrap(info[0].As<Napi::Object>())->disposed()););
+  exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
+  return exports;
+}
+
+}  // namespace ccp
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return ccp::Init(env, exports); }
+
+NODE_API_MODULE(ccp_dml_native, InitModule)

@@ -1,0 +1,103 @@
+// Shared helpers of the native binding: unwrapping arguments, wrapping results, and turning libtorch
+// exceptions into JavaScript errors so that a bad shape never aborts the process.
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ccp {
+
+// The JS class that owns one torch::Tensor.
+class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  static Napi::Object Wrap(Napi::Env env, torch::Tensor t);
+  static bool IsInstance(Napi::Value v);
+  explicit NativeTensor(const Napi::CallbackInfo& info);
+  ~NativeTensor() override;
+  torch::Tensor& tensor(Napi::Env env);
+  void Release(Napi::Env env);
+  bool disposed() const { return !tensor_.defined(); }
+
+ private:
+  Napi::Value Shape(const Napi::CallbackInfo& info);
+  Napi::Value DType(const Napi::CallbackInfo& info);
+  Napi::Value Device(const Napi::CallbackInfo& info);
+  Napi::Value Numel(const Napi::CallbackInfo& info);
+  Napi::Value ToTypedArray(const Napi::CallbackInfo& info);
+  Napi::Value Item(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
+  Napi::Value RequiresGrad(const Napi::CallbackInfo& info);
+  Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info);
+  Napi::Value Grad(const Napi::CallbackInfo& info);
+  Napi::Value SetGrad(const Napi::CallbackInfo& info);
+  Napi::Value IsLeaf(const Napi::CallbackInfo& info);
+  Napi::Value GradFnName(const Napi::CallbackInfo& info);
+  Napi::Value NBytes(const Napi::CallbackInfo& info);
+
+  torch::Tensor tensor_;
+  int64_t accounted_ = 0;
+};
+
+// Thrown as a JS TypeError / Error by the wrappers below.
+struct ArgError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string CleanTorchMessage(const char* what);
+
+// Argument conversion. `name` appears in error messages.
+torch::Tensor& ArgTensor(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::optional<torch::Tensor> ArgOptTensor(const Napi::CallbackInfo& info, size_t i, const char* name);
+// A tensor, or a JS number/boolean turned into a wrapped-number scalar tensor (PyTorch type promotion).
+torch::Tensor ArgTensorOrScalar(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::vector<torch::Tensor> ArgTensorList(const Napi::CallbackInfo& info, size_t i, const char* name);
+double ArgNumber(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::optional<double> ArgOptNumber(const Napi::CallbackInfo& info, size_t i, const char* name);
+int64_t ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name);
+bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name, bool dflt);
+std::vector<int64_t> ArgIntList(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::optional<std::vector<int64_t>> ArgOptIntList(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name);
+c10::ScalarType ParseDType(const std::string& s);
+std::string DTypeName(c10::ScalarType t);
+torch::TensorOptions ArgOptions(const Napi::CallbackInfo& info, size_t dtypeIdx, size_t deviceIdx);
+
+Napi::Value WrapList(Napi::Env env, const std::vector<torch::Tensor>& ts);
+
+// Runs body, converting c10 / argument errors into JS exceptions.
+template <typename F>
+Napi::Value Guard(const Napi::CallbackInfo& info, const char* opName, F&& body) {
+  Napi::Env env = info.Env();
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const ArgError& e) {
+    throw Napi::TypeError::New(env, std::string(opName) + ": " + e.what());
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string(opName) + ": " + CleanTorchMessage(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(opName) + ": " + CleanTorchMessage(e.what()));
+  }
+}
+
+using Info = const Napi::CallbackInfo&;
+
+#define WRAP(expr) NativeTensor::Wrap(info.Env(), (expr))
+#define DEF(js, ...) \
+  exports.Set(js, Napi::Function::New(env, [](Info info) -> Napi::Value { return Guard(info, js, [&]() -> Napi::Value { __VA_ARGS__ }); }, js))
+#define UNARY(js, expr) DEF(js, auto& x = ArgTensor(info, 0, "x"); return WRAP(expr);)
+#define BINARY(js, expr) \
+  DEF(js, auto a = ArgTensorOrScalar(info, 0, "a"); auto b = ArgTensorOrScalar(info, 1, "b"); return WRAP(expr);)
+
+
+void InitOps(Napi::Env env, Napi::Object exports);
+void InitNnOps(Napi::Env env, Napi::Object exports);
+void InitAutograd(Napi::Env env, Napi::Object exports);
+void InitOptim(Napi::Env env, Napi::Object exports);
+
+}  // namespace ccp

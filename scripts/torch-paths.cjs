@@ -1,0 +1,26 @@
+// Prints libtorch include or library directories for binding.gyp.
+// Order: $LIBTORCH (a pip torch, the official LibTorch zip, Homebrew, a CUDA build), then Debian's libtorch-dev.
+const fs = require('node:fs');
+const path = require('node:path');
+const what = process.argv[2];
+const root = process.env.LIBTORCH || process.env.CCP_DML_LIBTORCH;
+let includes, libdir;
+if (root) {
+  includes = [path.join(root, 'include'), path.join(root, 'include/torch/csrc/api/include')];
+  libdir = path.join(root, 'lib');
+  if (!fs.existsSync(path.join(includes[0], 'torch'))) {
+    console.error(`LIBTORCH=${root} has no include/torch folder`);
+    process.exit(1);
+  }
+} else {
+  includes = ['/usr/include', '/usr/include/torch/csrc/api/include'];
+  const candidates = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'];
+  libdir = candidates.find((d) => fs.existsSync(path.join(d, 'libtorch.so'))) || candidates[0];
+  if (!fs.existsSync(path.join(libdir, 'libtorch.so'))) {
+    console.error('libtorch not found: install Debian libtorch-dev or set LIBTORCH to a libtorch folder');
+    process.exit(1);
+  }
+}
+if (what === 'include') console.log(includes.join(' '));
+else if (what === 'lib') console.log(libdir);
+else { console.error('usage: torch-paths.cjs include|lib'); process.exit(2); }
