@@ -1,0 +1,68 @@
+// Autograd helpers: grad-mode control, functional gradients, and ops with a backward written in TypeScript.
+import { native, type NativeTensor } from '../native/binding.js';
+import { Tensor } from './tensor.js';
+import { tidy } from './scope.js';
+
+/** Runs fn with gradient tracking off (like torch.no_grad). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = native.setGradEnabled(false) as boolean;
+  try {
+    return fn();
+  } finally {
+    native.setGradEnabled(prev);
+  }
+}
+
+/** Runs fn with gradient tracking on, even inside noGrad. */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = native.setGradEnabled(true) as boolean;
+  try {
+    return fn();
+  } finally {
+    native.setGradEnabled(prev);
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return native.isGradEnabled() as boolean;
+}
+
+/** Gradients of outputs w.r.t. inputs (torch.autograd.grad); null where an input is unused. */
+export function grad(
+  outputs: Tensor[],
+  inputs: Tensor[],
+  options: { gradOutputs?: Tensor[]; retainGraph?: boolean; createGraph?: boolean } = {},
+): (Tensor | null)[] {
+  const res = native.grad(
+    outputs.map((t) => t.native),
+    inputs.map((t) => t.native),
+    options.gradOutputs ? options.gradOutputs.map((t) => t.native) : null,
+    options.retainGraph ?? false,
+    options.createGraph ?? false,
+    true,
+  ) as (NativeTensor | null)[];
+  return res.map((h) => (h ? Tensor.wrap(h) : null));
+}
+
+/**
+ * Defines an op with a custom backward. `forward` receives detached inputs and runs without grad;
+ * `backward` receives the output gradient and returns one gradient (or null) per input. Tensors that
+ * forward/backward need later can be captured in closures. Backward runs on CPU tensors only.
+ */
+export function customOp(inputs: Tensor[], forward: (...xs: Tensor[]) => Tensor, backward: (gradOutput: Tensor) => (Tensor | null)[]): Tensor {
+  const out = tidy(() => noGrad(() => forward(...inputs.map((t) => t.detach()))));
+  const result = Tensor.wrap(
+    native.customOp(
+      inputs.map((t) => t.native),
+      out.native,
+      (g: NativeTensor | null) => {
+        const gradOut = g ? Tensor.wrap(g) : null;
+        if (!gradOut) return inputs.map(() => null);
+        const grads = tidy(() => noGrad(() => backward(gradOut)));
+        return grads.map((t) => (t ? t.native : null));
+      },
+    ),
+  );
+  out.dispose();
+  return result;
+}

@@ -1,0 +1,8 @@
+// The engine's public surface.
+export { Tensor, type TensorLike, type Scalar } from './tensor.js';
+export { type DType, type TypedArray, FLOAT_DTYPES, sizeOf } from './dtype.js';
+export * from './creation.js';
+export * from './functional.js';
+export * from './autograd.js';
+export * from './runtime.js';
+export { tidy, keep, dispose, liveTensors } from './scope.js';

@@ -1,0 +1,28 @@
+// Process-wide engine settings: seeding, thread count, devices, version.
+import { native } from '../native/binding.js';
+
+/** Seeds torch's generators (weights init, rand*, dropout, randperm). */
+export function manualSeed(seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`manualSeed: seed must be a non-negative integer, got ${seed}`);
+  native.manualSeed(seed);
+}
+
+/** Sets the number of intra-op threads (default: all available cores, or $CCP_DML_THREADS). */
+export function setNumThreads(n: number): void {
+  native.setNumThreads(n);
+}
+
+export function getNumThreads(): number {
+  return native.getNumThreads() as number;
+}
+
+export function cudaIsAvailable(): boolean {
+  return native.cudaIsAvailable() as boolean;
+}
+
+/** 'cuda' when a CUDA build of libtorch sees a GPU, else 'cpu'. */
+export function defaultDevice(): string {
+  return cudaIsAvailable() ? 'cuda' : 'cpu';
+}
+
+export const torchVersion: string = native.torchVersion;

@@ -1,0 +1,94 @@
+// Scoped disposal of native tensors, like tf.tidy: every tensor created inside `tidy(fn)` is freed when fn
+// returns, except the tensors it returns (which move to the enclosing scope) and those passed to `keep`.
+// Finalizers in the addon free anything that escapes; this makes freeing prompt and deterministic.
+
+export interface Disposable {
+  dispose(): void;
+  readonly isDisposed: boolean;
+}
+
+type Scope = Set<Disposable>;
+
+const scopes: Scope[] = [];
+const kept = new WeakSet<Disposable>();
+let liveCount = 0;
+
+/** Called by every new tensor. */
+export function track(t: Disposable): void {
+  liveCount++;
+  const top = scopes[scopes.length - 1];
+  if (top && !kept.has(t)) top.add(t);
+}
+
+/** Called when a tensor is disposed explicitly. */
+export function untrack(t: Disposable): void {
+  liveCount--;
+  const top = scopes[scopes.length - 1];
+  top?.delete(t);
+}
+
+/** Number of tensors created and not yet disposed explicitly (finalized ones still count). */
+export function liveTensors(): number {
+  return liveCount;
+}
+
+/** Excludes a tensor from disposal by any enclosing tidy scope. */
+export function keep<T extends Disposable>(t: T): T {
+  kept.add(t);
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+function collect(value: unknown, out: Set<Disposable>, depth = 0): void {
+  if (value === null || value === undefined || depth > 4) return;
+  if (typeof value !== 'object') return;
+  if (typeof (value as Disposable).dispose === 'function' && 'isDisposed' in (value as object)) {
+    out.add(value as Disposable);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collect(v, out, depth + 1);
+    return;
+  }
+  if (Object.getPrototypeOf(value) === Object.prototype || value instanceof Map) {
+    const values = value instanceof Map ? value.values() : Object.values(value);
+    for (const v of values) collect(v, out, depth + 1);
+  }
+}
+
+/**
+ * Runs fn and disposes every tensor it created except those in its result (a tensor, or arrays / plain
+ * objects / Maps of tensors), which are handed to the enclosing scope. fn must be synchronous.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope: Scope = new Set();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    scopes.pop();
+    for (const t of scope) if (!t.isDisposed) t.dispose();
+    throw err;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    for (const t of scope) if (!t.isDisposed) t.dispose();
+    throw new Error('tidy() received an async function; tensors cannot be tracked across await. Use tidy inside the async code.');
+  }
+  const survivors = new Set<Disposable>();
+  collect(result, survivors);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (survivors.has(t)) parent?.add(t);
+    else if (!t.isDisposed) t.dispose();
+  }
+  return result;
+}
+
+/** Disposes tensors (or nested arrays / objects of them). */
+export function dispose(value: unknown): void {
+  const all = new Set<Disposable>();
+  collect(value, all);
+  for (const t of all) if (!t.isDisposed) t.dispose();
+}

@@ -1,0 +1,22 @@
+// The contract every metric-learning loss implements, so that CCP, XBM and the trainer can wrap any of them.
+import type { Tensor } from '../engine/index.js';
+
+/** A reference set that batch embeddings are compared against: proxies, an XBM memory, or the batch itself. */
+export interface ReferenceSet {
+  embeddings: Tensor; // [M, D], raw (the loss applies its normalisation)
+  labels: Tensor; // [M] int64
+}
+
+export interface MetricLoss {
+  readonly name: string;
+  /**
+   * Loss of a batch. `embeddings` [B, D] are raw model outputs, `labels` [B] int64.
+   * Pair-based losses compare the batch with `ref` when given (sample-vs-proxy, sample-vs-memory), else with
+   * itself (self pairs excluded). Proxy-based losses use their own learnable proxies and ignore `ref`.
+   */
+  forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet): Tensor;
+  /** Learnable tensors owned by the loss (proxies); [] for pair-based losses. */
+  parameters(): Tensor[];
+  /** Suggested learning-rate multiplier for parameters() (e.g. 100 for ProxyAnchor's proxies). */
+  readonly parameterLrMultiplier?: number;
+}
