@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything ccp-dml needs on Debian (as root) and builds it. Idempotent and quiet when done.
+#   bash scripts/setup.sh           system packages + npm packages + native addon + TypeScript
+#   bash scripts/setup.sh --dev     also Python PyTorch (reference fixtures, tests and benchmarks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=(libtorch-dev libopenblas0 g++ make python3)
+[[ "${1:-}" == "--dev" ]] && want+=(python3-torch python3-numpy)
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})) && [[ -z "${LIBTORCH:-}" || " ${missing[*]} " == *python3-torch* ]]; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]} (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -d node_modules ]] || [[ package.json -nt node_modules/.package-lock.json ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: installing npm packages"
+  npm install --no-audit --no-fund --loglevel=error >/dev/null
+fi
+node scripts/build-native.mjs
+npx tsc -p tsconfig.json

@@ -1,0 +1,188 @@
+// The training configuration: one zod schema, so config files and CLI flags are validated in one place and
+// every error names the key at fault. Unknown keys are rejected (strict objects).
+import { z } from 'zod';
+
+const datasetNames = ['mnist', 'omniglot', 'folder', 'csv', 'cub', 'cars', 'sop', 'inshop'] as const;
+const modelNames = ['mlp', 'small_cnn', 'small_resnet', 'resnet50', 'bninception'] as const;
+export const baseLossNames = [
+  'contrastive',
+  'original_contrastive',
+  'triplet',
+  'multi_similarity',
+  'proxy_anchor',
+  'proxy_nca',
+  'soft_triple',
+  'normalized_softmax',
+  'arcface',
+] as const;
+/** Losses that CCP and XBM can wrap (they compare a batch with a reference set). */
+export const pairLossNames = ['contrastive', 'original_contrastive', 'triplet', 'multi_similarity'] as const;
+
+export const DatasetConfig = z
+  .object({
+    name: z.enum(datasetNames),
+    /** Dataset folder (folder, cub, cars, sop, inshop) or the Omniglot zips' folder. */
+    root: z.string().optional(),
+    /** CSV manifest (path,label,split) for name=csv. */
+    csv: z.string().optional(),
+    imageSize: z.number().int().min(8).max(512).default(28),
+    /** Shorter side before the centre crop at test time (spec 4.2: 256 for 227 crops). */
+    resizeTo: z.number().int().min(8).max(1024).optional(),
+    channels: z.union([z.literal(1), z.literal(3)]).default(1),
+    normalization: z.enum(['unit', 'caffe', 'imagenet']).default('unit'),
+    augment: z.boolean().default(false),
+    /** 'classes': validate on held-out training classes (MLRC folds); 'samples': on held-out images of the training classes. */
+    validation: z.enum(['classes', 'samples']).default('classes'),
+    /** MLRC fold 0..3 (model k = fold+1 validates on class range 3-fold). */
+    fold: z.number().int().min(0).max(3).default(0),
+    /** Share of each training class held out when validation = 'samples'. */
+    validationShare: z.number().gt(0).lt(1).default(0.1),
+    /** Caps for quick runs. */
+    maxClasses: z.number().int().positive().optional(),
+    maxPerClass: z.number().int().positive().optional(),
+    onBadItem: z.enum(['fail', 'skip']).default('fail'),
+    cacheInMemory: z.boolean().default(true),
+  })
+  .strict();
+
+export const ModelConfig = z
+  .object({
+    name: z.enum(modelNames).default('small_cnn'),
+    embeddingDim: z.number().int().positive().default(128),
+    pretrained: z.string().optional(),
+    freezeBatchNorm: z.boolean().default(false),
+    pooling: z.enum(['avg', 'max', 'avg+max']).default('avg'),
+    /** Extra model-specific options (hidden sizes, widths). */
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const LossConfig = z
+  .object({
+    /** Base loss name, optionally prefixed 'ccp/' or 'xbm/' as in the paper's CLI. */
+    name: z.string().default('ccp/contrastive'),
+    /** Paper hyperparameters of a dataset ('cub', 'cars', 'sop', 'inshop') or the reference code's ('code'). */
+    preset: z.enum(['cub', 'cars', 'sop', 'inshop', 'code']).optional(),
+    /** Overrides of the loss's own options (margins, alpha, beta, ...). */
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const CcpConfig = z
+  .object({
+    proxiesPerClass: z.number().int().positive().default(8),
+    poolSize: z.number().int().positive().default(12),
+    lambda: z.number().nonnegative().default(2e-4),
+    decay: z.number().positive().default(1.0),
+    patience: z.number().int().positive().default(3),
+    batchWeight: z.number().nonnegative().default(0.1),
+    proxyWeight: z.number().nonnegative().default(1.0),
+    /** Reproduce the reference code's one-epoch-lagged metric (spec 2.5). */
+    laggedMetric: z.boolean().default(false),
+  })
+  .strict();
+
+export const XbmConfig = z
+  .object({
+    memoryBatches: z.number().int().positive().default(25),
+    startStep: z.number().int().nonnegative().optional(),
+    weight: z.number().nonnegative().default(1.0),
+  })
+  .strict();
+
+export const OptimizerConfig = z
+  .object({
+    name: z.enum(['adam', 'adamw', 'sgd']).default('adam'),
+    lr: z.number().positive().default(1e-4),
+    weightDecay: z.number().nonnegative().default(1e-4),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.999),
+    eps: z.number().positive().default(1e-7),
+    momentum: z.number().min(0).lt(1).default(0.9),
+    /** LR multiplier for loss parameters (proxies); defaults to the loss's own suggestion. */
+    proxyLrMultiplier: z.number().positive().optional(),
+    clipNorm: z.number().positive().nullable().default(10),
+    clipValue: z.number().positive().nullable().default(10),
+  })
+  .strict();
+
+export const ScheduleConfig = z
+  .object({
+    name: z.enum(['constant', 'step', 'cosine', 'plateau']).default('constant'),
+    stepSize: z.number().int().positive().default(10),
+    gamma: z.number().positive().default(0.5),
+    minLr: z.number().nonnegative().default(1e-6),
+    patience: z.number().int().positive().default(3),
+  })
+  .strict();
+
+export const TrainingConfig = z
+  .object({
+    classesPerBatch: z.number().int().min(2).default(8),
+    samplesPerClass: z.number().int().min(1).default(4),
+    stepsPerEpoch: z.number().int().positive().default(25),
+    maxEpochs: z.number().int().positive().default(10000),
+    /** Global early stopping on validation MAP@R (epochs); spec: 60. */
+    earlyStopPatience: z.number().int().positive().default(60),
+    minDelta: z.number().nonnegative().default(1e-5),
+    /** Stop after this many seconds (checked at epoch end); for budgeted runs. */
+    timeBudgetSeconds: z.number().positive().optional(),
+    evalBatchSize: z.number().int().positive().default(256),
+    /** Cap on validation queries per epoch (random, seeded) to keep epochs cheap; null = all. */
+    maxValidationSamples: z.number().int().positive().nullable().default(null),
+    prefetchBatches: z.number().int().min(0).default(4),
+  })
+  .strict();
+
+export const EvaluationConfig = z
+  .object({
+    recallAt: z.array(z.number().int().positive()).default([1, 2, 4, 8]),
+    nmi: z.boolean().default(false),
+    normalization: z.enum(['lipschitz', 'l2', 'none']).default('lipschitz'),
+  })
+  .strict();
+
+export const RunConfig = z
+  .object({
+    name: z.string().default('run'),
+    seed: z.number().int().nonnegative().default(0),
+    threads: z.number().int().positive().optional(),
+    outputDir: z.string().default('runs'),
+    dataset: DatasetConfig,
+    model: ModelConfig.prefault({}),
+    loss: LossConfig.prefault({}),
+    ccp: CcpConfig.prefault({}),
+    xbm: XbmConfig.prefault({}),
+    optimizer: OptimizerConfig.prefault({}),
+    schedule: ScheduleConfig.prefault({}),
+    training: TrainingConfig.prefault({}),
+    evaluation: EvaluationConfig.prefault({}),
+  })
+  .strict();
+
+export type RunConfig = z.infer<typeof RunConfig>;
+export type RunConfigInput = z.input<typeof RunConfig>;
+
+/** Validates a config object; the error lists every bad key as a dotted path with the reason. */
+export function parseRunConfig(input: unknown, source = 'config'): RunConfig {
+  const r = RunConfig.safeParse(input);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => {
+    const path = i.path.join('.') || '(root)';
+    if (i.code === 'unrecognized_keys') return `  ${path ? path + ': ' : ''}unknown key(s) ${(i as { keys: string[] }).keys.map((k) => `'${k}'`).join(', ')}`;
+    return `  ${path}: ${i.message}`;
+  });
+  throw new Error(`invalid ${source}:\n${lines.join('\n')}`);
+}
+
+/** Splits 'ccp/contrastive' into wrapper and base loss, checking both names. */
+export function parseLossName(name: string): { wrapper: 'none' | 'ccp' | 'xbm'; base: (typeof baseLossNames)[number] } {
+  const parts = name.split('/');
+  const [wrapper, base] = parts.length === 2 ? [parts[0]!, parts[1]!] : ['none', parts[0]!];
+  if (!['none', 'ccp', 'xbm'].includes(wrapper)) throw new Error(`loss.name: unknown wrapper '${wrapper}' in '${name}' (expected ccp/ or xbm/)`);
+  if (!(baseLossNames as readonly string[]).includes(base)) throw new Error(`loss.name: unknown loss '${base}' (expected one of ${baseLossNames.join(', ')})`);
+  if (wrapper !== 'none' && !(pairLossNames as readonly string[]).includes(base)) {
+    throw new Error(`loss.name: ${wrapper}/ wraps a pair loss (${pairLossNames.join(', ')}), not '${base}'`);
+  }
+  return { wrapper: wrapper as 'none' | 'ccp' | 'xbm', base: base as (typeof baseLossNames)[number] };
+}
