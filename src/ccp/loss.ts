@@ -1,0 +1,95 @@
+// `ccp(baseLoss)`: the paper's <loss>-CCP (spec §2.2, §3.9). The per-step objective is
+//   wBatch·L_base(X, X) + wProxy·L_base(X vs P)
+// with K learnable proxies per class; the proximal term is applied on gradients by the controller's regulariser.
+import { Tensor, tidy, type DType } from '../engine/index.js';
+import type { MetricLoss, ReferenceSet } from '../losses/types.js';
+import { ProxySet } from './proxies.js';
+import { CcpController } from './controller.js';
+import { resolveCcpOptions, type CcpOptions, type CcpOptionsInput } from './options.js';
+
+export interface CcpLossOptions extends CcpOptionsInput {
+  /** Number of training classes C (labels must be 0..C−1). */
+  numClasses: number;
+  /** Embedding dimension D. */
+  dim: number;
+  dtype?: DType;
+  device?: string;
+}
+
+export class CcpLoss implements MetricLoss {
+  readonly name: string;
+  readonly base: MetricLoss;
+  readonly options: Readonly<CcpOptions>;
+  readonly proxySet: ProxySet;
+  /** No learning-rate multiplier for the proxies (spec §2.8: proxy_lrm unused). */
+  readonly parameterLrMultiplier = 1;
+  private controllerInstance: CcpController | null = null;
+
+  constructor(base: MetricLoss, options: CcpLossOptions) {
+    if (!base || typeof base.forward !== 'function') throw new Error('ccp: baseLoss must implement MetricLoss');
+    if (base.parameters().length > 0) {
+      throw new Error(`ccp: base loss '${base.name}' has its own learnable parameters; CCP wraps pair-based losses (C1, C2, triplet, MS)`);
+    }
+    const { numClasses, dim, dtype, device, ...rest } = options;
+    this.options = Object.freeze(resolveCcpOptions(rest));
+    this.base = base;
+    this.name = `ccp/${base.name}`;
+    this.proxySet = new ProxySet(numClasses, this.options.K, dim, { dtype, device });
+  }
+
+  /** P [K·C, D]. */
+  get proxies(): Tensor {
+    return this.proxySet.proxies;
+  }
+
+  /** [K·C] int64, [0..C−1] repeated K times. */
+  get proxyLabels(): Tensor {
+    return this.proxySet.labels;
+  }
+
+  /**
+   * wBatch·base(X, y) + wProxy·base(X, y, {P, proxy labels}). A term whose weight is 0 is not computed.
+   * `ref` is ignored: the proxies are the reference set.
+   */
+  forward(embeddings: Tensor, labels: Tensor, _ref?: ReferenceSet): Tensor {
+    const { wBatch, wProxy } = this.options;
+    if (embeddings.rank !== 2 || embeddings.size(1) !== this.proxySet.dim) {
+      throw new Error(`${this.name}: embeddings must be [B, ${this.proxySet.dim}], got [${embeddings.shape.join(', ')}]`);
+    }
+    return tidy(() => {
+      let total: Tensor | null = null;
+      if (wBatch !== 0) total = this.base.forward(embeddings, labels).mul(wBatch);
+      if (wProxy !== 0 || total === null) {
+        const proxyTerm = this.base.forward(embeddings, labels, { embeddings: this.proxySet.proxies, labels: this.proxySet.labels }).mul(wProxy);
+        total = total ? total.add(proxyTerm) : proxyTerm;
+      }
+      return total;
+    });
+  }
+
+  /** [P]. */
+  parameters(): Tensor[] {
+    return [this.proxySet.proxies];
+  }
+
+  /** The projection controller bound to these proxies and options (one per loss). */
+  get controller(): CcpController {
+    if (!this.controllerInstance) this.controllerInstance = new CcpController(this.proxySet, this.options);
+    return this.controllerInstance;
+  }
+
+  /** Frees the proxies and the controller's snapshots. */
+  dispose(): void {
+    if (this.controllerInstance) this.controllerInstance.dispose();
+    else this.proxySet.dispose();
+  }
+}
+
+/** Wraps a pair-based loss into its CCP version (`ccp/<name>`). */
+export function ccp(baseLoss: MetricLoss, options: CcpLossOptions): CcpLoss {
+  return new CcpLoss(baseLoss, options);
+}
+
+export function isCcpLoss(loss: MetricLoss): loss is CcpLoss {
+  return loss instanceof CcpLoss;
+}
