@@ -1,12 +1,13 @@
 // Proxy layout (spec §2.1): K proxies per class in one learnable matrix P [K·C, D]; row r belongs to class
 // r mod C and is proxy number floor(r / C) of that class. P_best is a non-trainable snapshot (initially zeros).
-import { Tensor, tidy, noGrad, keep, randn, zeros, arange, type DType } from '../engine/index.js';
+import { Tensor, tidy, noGrad, keep, randn, zeros, int64, type DType } from '../engine/index.js';
 import { classMajorToRows, rowsToClassMajor, selectProxies } from './kcenter.js';
 
 /** Proxy labels [0..C−1] repeated K times (int64, length K·C). */
 export function proxyLabels(numClasses: number, perClass: number, device?: string): Tensor {
   checkCounts('proxyLabels', numClasses, perClass);
-  return tidy(() => arange(0, numClasses * perClass, 1, { device }).remainder(numClasses));
+  const labels = int64(Array.from({ length: numClasses * perClass }, (_, r) => r % numClasses));
+  return device && device !== 'cpu' ? tidy(() => labels.toDevice(device)) : labels;
 }
 
 /** Class of proxy row r: r mod C. */
