@@ -19,4 +19,13 @@ export interface MetricLoss {
   parameters(): Tensor[];
   /** Suggested learning-rate multiplier for parameters() (e.g. 100 for ProxyAnchor's proxies). */
   readonly parameterLrMultiplier?: number;
+  /**
+   * (Additive) true for losses whose forward uses `ref` (pair-based losses: rows = batch samples as
+   * anchors, columns = reference items). False / absent for proxy and classifier losses.
+   */
+  readonly acceptsReference?: boolean;
+  /** (Additive) the loss's state for checkpoints: proxies, an XBM memory, counters (as tensors). */
+  stateDict?(): Record<string, Tensor>;
+  /** (Additive) restores what stateDict() returned (values are copied; shapes must match). */
+  loadStateDict?(state: Record<string, Tensor>): void;
 }

@@ -1,0 +1,62 @@
+// C1 `original_contrastive` (spec §3.2): the contrastive loss of Hu et al. 2014 as in XBM's official code,
+// on the "cos" similarity s = <N(a), N(b)>. With n_rows = the number of anchors (batch rows):
+//
+//   L = (1 / n_rows) [ sum over positive pairs with s < 1 - eps of (1 - s - eps)
+//                    + sum over negative pairs with s > m     of (s - m) ]
+//
+// eps = 1e-5, m = 0.5. Note: XBM's official code adds `s`, not `s - m`, for the active negatives. The
+// gradient is the same; only the value differs. `negativeTerm: 's'` reproduces that value.
+import type { Tensor } from '../engine/index.js';
+import type { MetricLoss, ReferenceSet } from './types.js';
+import { checkNormalization, type EmbeddingNormalization } from './normalization.js';
+import { pairMatrix } from './pairs.js';
+import { checkFinite, checkPositive } from './checks.js';
+import { getPreset, originalContrastivePresets, type PresetName } from './presets.js';
+
+export interface OriginalContrastiveOptions {
+  /** m (default 0.5). */
+  margin?: number;
+  /** eps of the positive term (default 1e-5). */
+  eps?: number;
+  /** 's-m' (default, this repository's code) or 's' (XBM's official code: same gradient, other value). */
+  negativeTerm?: 's-m' | 's';
+  embeddingNormalization?: EmbeddingNormalization;
+}
+
+export class OriginalContrastiveLoss implements MetricLoss {
+  readonly name = 'original_contrastive';
+  readonly acceptsReference = true;
+  readonly margin: number;
+  readonly eps: number;
+  readonly negativeTerm: 's-m' | 's';
+  readonly embeddingNormalization: EmbeddingNormalization;
+
+  constructor(options: OriginalContrastiveOptions = {}) {
+    this.margin = checkFinite(this.name, 'margin', options.margin ?? 0.5);
+    this.eps = checkPositive(this.name, 'eps', options.eps ?? 1e-5, true);
+    const nt = options.negativeTerm ?? 's-m';
+    if (nt !== 's-m' && nt !== 's') throw new Error(`${this.name}: negativeTerm must be 's-m' or 's', got '${String(nt)}'`);
+    this.negativeTerm = nt;
+    this.embeddingNormalization = checkNormalization(options.embeddingNormalization, 'lipschitz', this.name);
+  }
+
+  static preset(name: PresetName, overrides: OriginalContrastiveOptions = {}): OriginalContrastiveLoss {
+    return new OriginalContrastiveLoss({ ...getPreset(originalContrastivePresets, 'original_contrastive', name), ...overrides });
+  }
+
+  forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet): Tensor {
+    const { matrix: s, pos, neg } = pairMatrix(this.name, embeddings, labels, ref, 'cosine', this.embeddingNormalization);
+    const nRows = s.size(0);
+    const posTerms = s.rsub(1 - this.eps).where(pos, 0);
+    const negRaw = s.sub(this.margin).where(neg, 0);
+    const posSum = posTerms.where(posTerms.detach().gt(0), 0).sum();
+    const negActive = negRaw.detach().gt(0);
+    // Active negatives are those with s > m in both variants; 's' adds s instead of s - m for them.
+    const negSum = (this.negativeTerm === 's' ? s : negRaw).where(negActive, 0).sum();
+    return posSum.add(negSum).div(nRows);
+  }
+
+  parameters(): Tensor[] {
+    return [];
+  }
+}
