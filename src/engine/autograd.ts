@@ -56,10 +56,29 @@ export function customOp(inputs: Tensor[], forward: (...xs: Tensor[]) => Tensor,
       inputs.map((t) => t.native),
       out.native,
       (g: NativeTensor | null) => {
-        const gradOut = g ? Tensor.wrap(g) : null;
-        if (!gradOut) return inputs.map(() => null);
-        const grads = tidy(() => noGrad(() => backward(gradOut)));
-        return grads.map((t) => (t ? t.native : null));
+        if (!g) return inputs.map(() => null);
+        // Every wrapper made here (gradOut, the backward's temporaries and results) is disposed when this
+        // tidy ends; autograd receives fresh aliases of the gradients, released once backward() returns.
+        let handles: (NativeTensor | null)[] = [];
+        tidy(() => {
+          const grads: unknown = noGrad(() => backward(Tensor.wrap(g)));
+          if (!Array.isArray(grads)) {
+            throw new Error(`customOp: backward must return an array with one gradient (or null) per input, got ${grads instanceof Tensor ? 'a single Tensor (wrap it in an array)' : grads === null ? 'null' : typeof grads}`);
+          }
+          if (grads.length !== inputs.length) {
+            throw new Error(`customOp: backward returned ${grads.length} gradients for ${inputs.length} inputs`);
+          }
+          handles = grads.map((t, i) => {
+            if (t === null || t === undefined) return null;
+            if (!(t instanceof Tensor)) throw new Error(`customOp: backward returned ${typeof t} as gradient ${i}; expected a Tensor or null`);
+            if (t.isDisposed) throw new Error(`customOp: backward returned a disposed tensor as gradient ${i}`);
+            return native.detach(t.native) as NativeTensor;
+          });
+        });
+        queueMicrotask(() => {
+          for (const h of handles) h?.dispose();
+        });
+        return handles;
       },
     ),
   );

@@ -54,7 +54,10 @@ export function tensor(data: TypedArray | Nested, shape?: number[], options: Cre
   const flat: number[] = [];
   flattenChecked(data as Nested, s, 0, flat, '');
   if (shape && sizeOf(shape) !== flat.length) throw new Error(`tensor(): shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, the data has ${flat.length}`);
-  const dtype = options.dtype ?? (typeof (Array.isArray(data) ? flat[0] : data) === 'boolean' ? 'bool' : 'float32');
+  // flat[] holds numbers already: look at the first leaf of the original data to spot booleans.
+  let first: Nested = data as Nested;
+  while (Array.isArray(first)) first = first[0] as Nested;
+  const dtype = options.dtype ?? (typeof first === 'boolean' ? 'bool' : 'float32');
   const f64 = Float64Array.from(flat);
   return finish(Tensor.wrap(native.fromTypedArray(f64, shape ?? s, dtype, options.device)), options);
 }

@@ -64,7 +64,12 @@ export class Tensor implements Disposable {
   // ---- data out ----
   /** Copies the data into a typed array of the tensor's dtype (or `as`). */
   dataSync(as?: DType): TypedArray {
-    return this.native.toTypedArray(as);
+    // float16 / bfloat16 have no JS typed array: they come out as float32.
+    return this.native.toTypedArray(as ?? (this.isHalf() ? 'float32' : undefined));
+  }
+  private isHalf(): boolean {
+    const d = this.dtype;
+    return d === 'float16' || d === 'bfloat16';
   }
   toFloat32Array(): Float32Array {
     return this.native.toTypedArray('float32') as Float32Array;
@@ -77,7 +82,7 @@ export class Tensor implements Disposable {
   }
   /** Plain numbers (int64 values beyond 2^53 lose precision). */
   toArray(): number[] {
-    const a = this.native.toTypedArray(this.dtype === 'int64' ? 'float64' : undefined);
+    const a = this.native.toTypedArray(this.dtype === 'int64' ? 'float64' : this.isHalf() ? 'float32' : undefined);
     return Array.from(a as ArrayLike<number>, Number);
   }
   item(): number {
