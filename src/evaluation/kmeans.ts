@@ -1,0 +1,175 @@
+// Lloyd's k-means on the engine with seeded k-means++ initialisation and restarts (the best inertia wins).
+// Used for the NMI metric. Assignment is chunked like the kNN: per chunk, ||c||^2 - 2<x, c> through one
+// fused addmm, then argmin (ties go to the smaller centroid index). Empty clusters are re-seeded with the
+// points farthest from their centroid. Convergence: no assignment changed, or the squared centroid shift
+// <= tol x (mean per-feature variance of the data), as in scikit-learn.
+import { linear, noGrad, tidy, zeros, ones, cat, type Tensor } from '../engine/index.js';
+import { toEmbeddingTensor, type ComputeDType, type EmbeddingInput } from './inputs.js';
+import { DEFAULT_MEMORY_BUDGET_BYTES } from './knn.js';
+import { mulberry32 } from './random.js';
+
+export interface KMeansOptions {
+  /** Seed of the k-means++ sampling (a JS generator; torch's global seed is untouched). Default 0. */
+  seed?: number;
+  /** Independent k-means++ initialisations; the run with the lowest inertia is returned. Default 3. */
+  nInit?: number;
+  /** Lloyd iterations per run. Default 100. */
+  maxIter?: number;
+  /** Relative tolerance on the centroid shift. Default 1e-4. */
+  tol?: number;
+  /** Working-set budget of one assignment chunk. Default 512 MiB. */
+  memoryBudgetBytes?: number;
+  dtype?: ComputeDType;
+}
+
+export interface KMeansResult {
+  /** Cluster of every point, in [0, k). */
+  labels: Int32Array;
+  /** Row-major [k, dim] centroids. */
+  centroids: Float32Array | Float64Array;
+  k: number;
+  dim: number;
+  /** Sum of squared distances of the points to their centroid. */
+  inertia: number;
+  /** Lloyd iterations of the returned run. */
+  iterations: number;
+  /** Index of the returned run among the nInit runs. */
+  bestRun: number;
+}
+
+interface Assignment {
+  labels: Tensor; // int64 [N]
+  minDist: Tensor; // [N] squared distances
+}
+
+function assign(x: Tensor, xSq: Tensor, centroids: Tensor, chunk: number): Assignment {
+  return tidy(() => {
+    const N = x.shape[0]!;
+    const w = centroids.mul(-2);
+    const cSq = centroids.square().sum(1);
+    const labels: Tensor[] = [];
+    const dists: Tensor[] = [];
+    for (let s = 0; s < N; s += chunk) {
+      const c = Math.min(chunk, N - s);
+      const scores = linear(x.narrow(0, s, c), w, cSq);
+      const m = scores.minWithIndices(1);
+      labels.push(m.indices);
+      dists.push(m.values.add(xSq.narrow(0, s, c)).clampMin(0));
+    }
+    return { labels: labels.length === 1 ? labels[0]! : cat(labels), minDist: dists.length === 1 ? dists[0]! : cat(dists) };
+  });
+}
+
+/** k-means++ (D^2 sampling) initial centroids. */
+function kmeansPlusPlus(x: Tensor, k: number, rng: () => number): Tensor {
+  return tidy(() => {
+    const N = x.shape[0]!;
+    const chosen: number[] = [Math.min(N - 1, Math.floor(rng() * N))];
+    let minD = x.sub(x.narrow(0, chosen[0]!, 1)).square().sum(1);
+    for (let i = 1; i < k; i++) {
+      const next = tidy(() => {
+        const cum = minD.cumsum(0, 'float64');
+        const total = cum.select(0, N - 1).item();
+        if (!(total > 0)) {
+          // Every point coincides with a chosen centroid: take an unchosen index uniformly.
+          const taken = new Set(chosen);
+          const free: number[] = [];
+          for (let j = 0; j < N; j++) if (!taken.has(j)) free.push(j);
+          return free[Math.min(free.length - 1, Math.floor(rng() * free.length))]!;
+        }
+        const target = rng() * total;
+        return Math.min(N - 1, cum.le(target).sum().item());
+      });
+      chosen.push(next);
+      const prev = minD;
+      minD = tidy(() => prev.minimum(x.sub(x.narrow(0, next, 1)).square().sum(1)));
+      prev.dispose();
+    }
+    return cat(chosen.map((j) => x.narrow(0, j, 1)));
+  });
+}
+
+/**
+ * Clusters the rows of `x` into k clusters. Runs under noGrad and tidy; returns plain arrays.
+ */
+export function kmeans(x: EmbeddingInput, k: number, options: KMeansOptions = {}): KMeansResult {
+  const nInit = options.nInit ?? 3;
+  const maxIter = options.maxIter ?? 100;
+  const tol = options.tol ?? 1e-4;
+  const seed = options.seed ?? 0;
+  const dtype = options.dtype ?? 'float32';
+  if (!Number.isInteger(nInit) || nInit < 1) throw new Error(`kmeans: nInit must be a positive integer, got ${nInit}`);
+  if (!Number.isInteger(maxIter) || maxIter < 1) throw new Error(`kmeans: maxIter must be a positive integer, got ${maxIter}`);
+  if (!(tol >= 0)) throw new Error(`kmeans: tol must be >= 0, got ${tol}`);
+  return noGrad(() =>
+    tidy(() => {
+      const X = toEmbeddingTensor(x, 'kmeans input', dtype);
+      const [N, D] = X.shape as [number, number];
+      if (!Number.isInteger(k) || k < 1 || k > N) throw new Error(`kmeans: k must be an integer in [1, ${N}] (the number of points), got ${k}`);
+      const elt = dtype === 'float64' ? 8 : 4;
+      const budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
+      const chunk = Math.max(1, Math.min(N, Math.floor(budget / (k * elt * 2 + 64))));
+      const xSq = X.square().sum(1);
+      const threshold = tol * X.variance(0, false).mean().item();
+      const onesN = ones([N], { dtype });
+      const rng = mulberry32(seed);
+
+      let best: { centroids: Tensor; labels: Tensor; inertia: number; iterations: number; run: number } | null = null;
+      for (let run = 0; run < nInit; run++) {
+        const result = tidy(() => {
+          let C = kmeansPlusPlus(X, k, rng);
+          let prevLabels: Tensor | null = null;
+          let iterations = 0;
+          for (let it = 0; it < maxIter; it++) {
+            iterations = it + 1;
+            const step = tidy(() => {
+              const a = assign(X, xSq, C, chunk);
+              const unchanged = prevLabels !== null && prevLabels.eq(a.labels).all().item() === 1;
+              const sums = zeros([k, D], { dtype }).indexAdd(0, a.labels, X);
+              const counts = zeros([k], { dtype }).indexAdd(0, a.labels, onesN);
+              let next = sums.div(counts.clampMin(1).unsqueeze(1));
+              const empty = counts.eq(0).nonzero().flatten();
+              const nEmpty = empty.shape[0]!;
+              if (nEmpty > 0) {
+                const far = a.minDist.topk(nEmpty, 0, true, true).indices;
+                next = next.indexCopy(0, empty, X.indexSelect(0, far));
+              }
+              const shift = next.sub(C).square().sum().item();
+              return { next, labels: a.labels, done: unchanged || (nEmpty === 0 && shift <= threshold) };
+            });
+            C.dispose();
+            prevLabels?.dispose();
+            C = step.next;
+            prevLabels = step.labels;
+            if (step.done) break;
+          }
+          prevLabels?.dispose();
+          // Final assignment so that labels and inertia match the returned centroids.
+          const fin = assign(X, xSq, C, chunk);
+          const inertia = fin.minDist.sum(null, false, 'float64').item();
+          return { centroids: C, labels: fin.labels, inertia, iterations };
+        });
+        if (best === null || result.inertia < best.inertia) {
+          if (best) {
+            best.centroids.dispose();
+            best.labels.dispose();
+          }
+          best = { ...result, run };
+        } else {
+          result.centroids.dispose();
+          result.labels.dispose();
+        }
+      }
+      const b = best!;
+      return {
+        labels: b.labels.toInt32Array(),
+        centroids: dtype === 'float64' ? b.centroids.toFloat64Array() : b.centroids.toFloat32Array(),
+        k,
+        dim: D,
+        inertia: b.inertia,
+        iterations: b.iterations,
+        bestRun: b.run,
+      };
+    }),
+  );
+}
