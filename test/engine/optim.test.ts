@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { tensor, zeros, tidy, Tensor, type DType } from '../../src/engine/index.js';
+import { tensor, zeros, tidy, Tensor, liveTensors, type DType } from '../../src/engine/index.js';
 import {
   Adam, AdamW, SGD, Optimizer, clipGradNorm, clipGradValue, addWeightDecayGrad, addProximalGrad,
   ConstantLR, StepLR, CosineAnnealingLR, LambdaLR, ReduceLROnPlateau, type PlateauOptions,
@@ -254,4 +254,25 @@ test('ReduceLROnPlateau validation', () => {
   assert.equal(s.stateDict().best, null, 'infinite best is stored as null');
   assert.throws(() => s.step(NaN), /metric must be a number/);
   assert.throws(() => new ReduceLROnPlateau(opt, { mode: 'min' }).loadStateDict(s.stateDict()), /mode 'max'/);
+});
+
+test('optimizer steps do not leak tensors', () => {
+  const ps = [zeros([4, 3]).requireGrad(), zeros([3]).requireGrad()];
+  const adam = new Adam(ps, { weightDecay: 0.1 });
+  const sgd = new SGD(ps, { lr: 0.1, momentum: 0.9 });
+  const round = () => tidy(() => {
+    for (const p of ps) p.grad = zeros(p.shape).add(0.5);
+    adam.step();
+    sgd.step();
+    clipGradNorm(ps, 1);
+    clipGradValue(ps, 0.1);
+    adam.zeroGrad();
+  });
+  round();
+  const before = liveTensors();
+  for (let i = 0; i < 5; i++) round();
+  assert.equal(liveTensors(), before);
+  adam.dispose();
+  sgd.dispose();
+  assert.equal(liveTensors(), before - 4 - 2, 'state tensors freed by dispose');
 });
