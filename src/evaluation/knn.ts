@@ -8,9 +8,10 @@
 // Ties are broken deterministically by the smaller reference index:
 //   1. topk(k, smallest) selects k candidates;
 //   2. they are re-ordered by (value, index): sort by index, then a stable sort by value;
-//   3. rows where more than k references score <= the k-th value (a tie straddling the cut-off, where topk
-//      may have picked arbitrary members of the tied group) are recomputed with a full stable sort of the
-//      row, which orders equal values by index.
+//   3. topk actually fetches k + 1 values: a row whose (k+1)-th value equals its k-th value has a tie
+//      straddling the cut-off (topk may have picked arbitrary members of the tied group), and is recomputed
+//      with a full stable sort of the row, which orders equal values by index. Rows without such a tie
+//      cost nothing extra. (In self-retrieval the excluded self is +Infinity and never ties.)
 // The result is therefore exactly "the first k of the references stably sorted by s(q, .)".
 //
 // Self-retrieval: the query's own INDEX is excluded (its score is set to +Infinity before topk), so a
@@ -28,7 +29,7 @@ export interface KnnOptions {
    * `references` is omitted, false otherwise. Needs as many queries as references.
    */
   excludeSelf?: boolean;
-  /** Memory budget for one chunk's working set (scores, masks); sets the chunk size. Default 512 MiB. */
+  /** Memory budget for one chunk's working set (the [chunk, N] scores); sets the chunk size. Default 512 MiB. */
   memoryBudgetBytes?: number;
   /** Fixed number of queries per chunk (overrides the budget). */
   chunkSize?: number;
@@ -50,12 +51,12 @@ export interface KnnResult {
   tieFallbackRows: number;
 }
 
-/** Queries per chunk that keep one chunk's working set (scores + comparison mask) within the budget. */
+/** Queries per chunk that keep one chunk's working set (mainly the [chunk, N] scores) within the budget. */
 export function knnChunkSize(numQueries: number, numReferences: number, k: number, memoryBudgetBytes = DEFAULT_MEMORY_BUDGET_BYTES, dtype: ComputeDType = 'float32'): number {
   if (!(memoryBudgetBytes > 0)) throw new Error(`memoryBudgetBytes must be positive, got ${memoryBudgetBytes}`);
   const elt = dtype === 'float64' ? 8 : 4;
-  // scores [c, N] + bool mask [c, N] + top-k values/indices and their re-ordering copies.
-  const perRow = numReferences * (elt + 1) + k * 6 * 8 + 64;
+  // scores [c, N] (+ slack for topk's per-row work) + top-(k+1) values/indices and their re-ordering copies.
+  const perRow = numReferences * (elt + 1) + (k + 1) * 6 * 8 + 64;
   return Math.max(1, Math.min(numQueries, Math.floor(memoryBudgetBytes / perRow)));
 }
 
@@ -99,23 +100,25 @@ export function knn(queries: EmbeddingInput, references: EmbeddingInput | null |
         tidy(() => {
           const scores = linear(q.narrow(0, start, c), refW, refSq); // [c, N]
           if (excludeSelf) scores.diagonal(start, 0, 1).fill_(Infinity);
-          const top = scores.topk(k, 1, false, true);
+          // k + 1 values when an unselected candidate exists, to detect ties across the cut-off.
+          const fetch = k < N ? k + 1 : k;
+          const topAll = scores.topk(fetch, 1, false, true);
+          const topValues = topAll.values.narrow(1, 0, k);
+          const topIndices = topAll.indices.narrow(1, 0, k);
           // Order the k candidates by (score, index): sort by index, then stable sort by score.
-          const byIndex = top.indices.sort(1);
-          const byScore = top.values.gather(1, byIndex.indices).sort(1);
+          const byIndex = topIndices.sort(1);
+          const byScore = topValues.gather(1, byIndex.indices).sort(1);
           let idx = byIndex.values.gather(1, byScore.indices);
           let val = byScore.values;
-          // Rows where a tie straddles the k-th position: recompute with a full stable sort.
-          const kth = val.narrow(1, k - 1, 1);
-          const nWithin = scores.le(kth).sum(1);
-          const tieRows = nWithin.gt(k).nonzero().flatten();
-          const nTie = tieRows.shape[0]!;
+          // Rows where the (k+1)-th value equals the k-th: recompute with a full stable sort.
+          const tieRows = fetch > k ? topAll.values.select(1, k).eq(topAll.values.select(1, k - 1)).nonzero().flatten() : null;
+          const nTie = tieRows ? tieRows.shape[0]! : 0;
           if (nTie > 0) {
             tieFallbackRows += nTie;
             // Sorting a row needs its values and int64 indices: keep sub-batches within the budget.
             const sub = Math.max(1, Math.floor(budget / (N * (elt + 8) * 2)));
             for (let s = 0; s < nTie; s += sub) {
-              const rows = tieRows.narrow(0, s, Math.min(sub, nTie - s));
+              const rows = tieRows!.narrow(0, s, Math.min(sub, nTie - s));
               const full = scores.indexSelect(0, rows).sort(1);
               idx = idx.indexCopy(0, rows, full.indices.narrow(1, 0, k));
               val = val.indexCopy(0, rows, full.values.narrow(1, 0, k));
