@@ -30,7 +30,9 @@ export interface LoadPretrainedOptions {
   strict?: boolean;
   /**
    * Only model tensors whose name starts with this prefix are expected in the file. Default 'backbone.' for
-   * 'torchvision' and 'bninception-caffe' (the head is new), '' (the whole model) otherwise.
+   * 'torchvision' and 'bninception-caffe' (the head is new), '' (the whole model) otherwise. The two built-in
+   * mappings put file names under 'backbone.' when the model has a backbone child (an EmbeddingNet) and
+   * leave them as they are for a bare ResNet50Backbone / BNInceptionBackbone.
    */
   scope?: string;
   /** Receives the notes (ignored tensors, non-strict omissions). Default console.warn. */
@@ -61,7 +63,8 @@ function stripModule(name: string): string {
   return name.startsWith('module.') ? name.slice('module.'.length) : name;
 }
 
-function resolveMapping(m: LoadPretrainedOptions['mapping']): ResolvedMapping {
+/** prefix: where the backbone sits in the model ('backbone.' in an EmbeddingNet, '' for a bare backbone). */
+function resolveMapping(m: LoadPretrainedOptions['mapping'], prefix: string): ResolvedMapping {
   if (typeof m === 'function') return { rename: m, scope: '', squeeze: false, label: 'custom mapping' };
   switch (m ?? 'identity') {
     case 'identity':
@@ -70,9 +73,9 @@ function resolveMapping(m: LoadPretrainedOptions['mapping']): ResolvedMapping {
       return {
         rename: (n) => {
           const s = stripModule(n);
-          return s.startsWith('fc.') ? null : `backbone.${s}`;
+          return s.startsWith('fc.') ? null : `${prefix}${s}`;
         },
-        scope: 'backbone.',
+        scope: prefix,
         squeeze: false,
         label: "mapping 'torchvision'",
       };
@@ -80,9 +83,9 @@ function resolveMapping(m: LoadPretrainedOptions['mapping']): ResolvedMapping {
       return {
         rename: (n) => {
           const s = stripModule(n);
-          return s.startsWith('last_linear.') || s.startsWith('fc.') ? null : `backbone.${s}`;
+          return s.startsWith('last_linear.') || s.startsWith('fc.') ? null : `${prefix}${s}`;
         },
-        scope: 'backbone.',
+        scope: prefix,
         squeeze: true,
         label: "mapping 'bninception-caffe'",
       };
@@ -107,11 +110,11 @@ function sameIgnoringOnes(a: number[], b: number[]): boolean {
  * and (strict) on missing or unexpected tensors; nothing is copied when it throws.
  */
 export function loadPretrained(model: Module, path: string, options: LoadPretrainedOptions = {}): LoadPretrainedReport {
-  const map = resolveMapping(options.mapping);
+  const own = model.stateDict();
+  const map = resolveMapping(options.mapping, [...own.keys()].some((k) => k.startsWith('backbone.')) ? 'backbone.' : '');
   const scope = options.scope ?? map.scope;
   const strict = options.strict ?? true;
   const log = options.log ?? ((line: string) => console.warn(line));
-  const own = model.stateDict();
   const file = loadSafetensors(path);
   try {
     const plan: [Tensor, Tensor, string][] = [];

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tidy, zeros, equal, type Tensor } from '../../src/engine/index.js';
 import { loadSafetensors, saveSafetensors } from '../../src/engine/serialization/safetensors.js';
-import { ResNet50, BNInception, SmallCnn, loadPretrained } from '../../src/models/index.js';
+import { ResNet50, ResNet50Backbone, BNInception, SmallCnn, loadPretrained } from '../../src/models/index.js';
 import { fixture } from './fixtures.js';
 
 const R50 = fixture('ref_resnet50_w8.safetensors');
@@ -85,6 +85,11 @@ test('unexpected tensors: strict error, or skipped with a note; fc.* is ignored,
   const rep = loadPretrained(model, p, { mapping: 'torchvision', strict: false, ...quiet });
   assert.deepEqual(rep.unexpected, ['layer9.weight (-> backbone.layer9.weight)']);
   assert.deepEqual(rep.ignored, ['fc.weight', 'fc.bias']);
+  // a bare backbone takes the torchvision names as they are
+  const bare = new ResNet50Backbone({ widthMultiplier: 0.125 });
+  const bareRep = loadPretrained(bare, R50, { mapping: 'torchvision', ...quiet });
+  assert.equal(bareRep.loaded.length, bare.stateDict().size);
+  assert.ok(bareRep.loaded.includes('layer3.5.bn3.running_mean'));
   // identity mapping on a torchvision file: everything is unexpected and the model's tensors missing
   assert.throws(() => loadPretrained(model, R50, quiet), (e: Error) => /missing from the file/.test(e.message) && /conv1\.weight/.test(e.message) && /mapping 'identity'/.test(e.message));
 })));
