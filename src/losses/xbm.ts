@@ -29,7 +29,10 @@ export interface XBMOptions {
   memoryBatches?: number;
   /** Memory size in samples. */
   memorySize?: number;
-  /** First step (1-based count of written batches) that uses the memory term; default 1000 + M. */
+  /**
+   * First step (1-based count of written batches) that uses the memory term. Default 1000 + M, where M is
+   * memoryBatches, or ceil(memorySize / first batch size) when the size is given in samples.
+   */
   startStep?: number;
   /** Weight of the memory term (default 1). */
   weight?: number;

@@ -3,7 +3,7 @@
 // each formula again independently (the TF code's custom gradients as autograd Functions).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { tidy, type Tensor } from '../../src/engine/index.js';
+import { tidy } from '../../src/engine/index.js';
 import {
   createLoss,
   euclideanDistance,
@@ -108,4 +108,3 @@ describe('losses vs PyTorch reference', () => {
   });
 });
 
-export type { Tensor };

@@ -53,6 +53,10 @@ describe('XBM', () => {
   test('start step: default 1000 + M; the memory term joins from the start step on (current batch included)', () => {
     tidy(() => {
       assert.equal(new XBM(new ContrastiveLoss(), { memoryBatches: 25 }).startStep, 1025);
+      const bySize = new XBM(new ContrastiveLoss(), { memorySize: 10 });
+      assert.equal(bySize.startStep, undefined, 'unknown until the batch size is known');
+      bySize.enqueue(batch(1).x, batch(1).y);
+      assert.equal(bySize.startStep, 1004, '1000 + ceil(10 / 3)');
       manualSeed(21);
       const base = new ContrastiveLoss({ posMargin: 0.05, negMargin: 1.2 });
       const xbm = new XBM(base, { memoryBatches: 2, startStep: 3, weight: 0.5 });
