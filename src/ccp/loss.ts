@@ -23,11 +23,13 @@ export class CcpLoss implements MetricLoss {
   readonly proxySet: ProxySet;
   /** No learning-rate multiplier for the proxies (spec §2.8: proxy_lrm unused). */
   readonly parameterLrMultiplier = 1;
+  /** The proxies are the reference set; a `ref` passed to forward is ignored. */
+  readonly acceptsReference = false;
   private controllerInstance: CcpController | null = null;
 
   constructor(base: MetricLoss, options: CcpLossOptions) {
     if (!base || typeof base.forward !== 'function') throw new Error('ccp: baseLoss must implement MetricLoss');
-    if (base.parameters().length > 0) {
+    if ((base as { acceptsReference?: boolean }).acceptsReference === false || base.parameters().length > 0) {
       throw new Error(`ccp: base loss '${base.name}' has its own learnable parameters; CCP wraps pair-based losses (C1, C2, triplet, MS)`);
     }
     const { numClasses, dim, dtype, device, ...rest } = options;
@@ -70,6 +72,22 @@ export class CcpLoss implements MetricLoss {
   /** [P]. */
   parameters(): Tensor[] {
     return [this.proxySet.proxies];
+  }
+
+  /**
+   * The loss's tensors for checkpoints: P and P_best (live tensors). The controller's stateDict() holds the
+   * complete CCP state (it includes these two as well as θ snapshots and counters).
+   */
+  stateDict(): Record<string, Tensor> {
+    return { proxies: this.proxySet.proxies, proxies_best: this.proxySet.best };
+  }
+
+  /** Copies P (and P_best when present) back in; shapes must match. */
+  loadStateDict(state: Record<string, Tensor>): void {
+    const p = state.proxies;
+    if (!p) throw new Error(`${this.name}.loadStateDict: missing 'proxies'`);
+    this.proxySet.assign(p);
+    if (state.proxies_best) this.proxySet.setBest(state.proxies_best);
   }
 
   /** The projection controller bound to these proxies and options (one per loss). */
