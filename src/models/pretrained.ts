@@ -16,7 +16,7 @@ import { Tensor } from '../engine/tensor.js';
 import { noGrad } from '../engine/autograd.js';
 import { tidy } from '../engine/scope.js';
 import type { Module } from '../engine/nn/index.js';
-import { loadSafetensors } from '../engine/serialization/safetensors.js';
+import { loadSafetensors } from '../engine/serialization/index.js';
 
 /** Maps a tensor name in the file to the model's name, or null to skip it. */
 export type NameMapping = (fileName: string) => string | null;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tidy, zeros, equal, type Tensor } from '../../src/engine/index.js';
-import { loadSafetensors, saveSafetensors } from '../../src/engine/serialization/safetensors.js';
+import { loadSafetensors, saveSafetensors } from '../../src/engine/serialization/index.js';
 import { ResNet50, ResNet50Backbone, BNInception, SmallCnn, loadPretrained } from '../../src/models/index.js';
 import { fixture } from './fixtures.js';
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tidy, noGrad, type Tensor } from '../../src/engine/index.js';
-import { loadSafetensors } from '../../src/engine/serialization/safetensors.js';
+import { loadSafetensors } from '../../src/engine/serialization/index.js';
 import { MlpEmbedder, SmallCnn, SmallResNet, ResNet50, BNInception, loadPretrained, type EmbeddingNet } from '../../src/models/index.js';
 import { assertClose } from '../helpers/tensors.js';
 import { fixture } from './fixtures.js';

@@ -32,7 +32,7 @@ test('SmallCnn and SmallResNet: 1 and 3 channels, 28 to 64 px', () => tidy(() =>
   assert.deepEqual(rn.forward(randn([3, 1, 28, 28])).shape, [3, 24]);
   assert.deepEqual(rn.features(randn([1, 1, 28, 28])).shape, [1, 128, 7, 7]);
   const rn3 = new SmallResNet({ inChannels: 3, pooling: 'max' });
-  assert.deepEqual(rn3.forward(randn([2, 3, 64, 64])).shape, [2, 128]);
+  assert.deepEqual(noGrad(() => rn3.forward(randn([1, 3, 64, 64]))).shape, [1, 128]);
   assert.ok(rn.stateDict().has('backbone.layer2.0.downsample.1.running_var'));
   assert.ok(!rn.stateDict().has('backbone.layer1.0.downsample.0.weight'), 'no downsample when shape is kept');
   assert.throws(() => cnn.forward(randn([2, 3, 28, 28])), /Conv2d\(1, 32\)/);
