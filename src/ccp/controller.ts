@@ -68,7 +68,8 @@ export interface CcpStateScalars {
   wait: number;
   epochsInProblem: number;
   epochsSeen: number;
-  previousMetric: number;
+  /** The last metric seen (for laggedMetric); null stands for NaN. */
+  previousMetric: number | null;
   initialized: boolean;
   parameterNames: string[];
   hasAnchor: boolean;
@@ -217,7 +218,7 @@ export class CcpController {
       wait: this.waitValue,
       epochsInProblem: this.epochsInProblem,
       epochsSeen: this.epochsSeen,
-      previousMetric: this.previousMetric,
+      previousMetric: Number.isNaN(this.previousMetric) ? null : this.previousMetric,
       initialized: this.initialized,
       parameterNames: this.thetaBestTensors || this.regularizer.anchors ? [...this.parameterNames] : [],
       hasAnchor: this.regularizer.anchors !== null,
@@ -282,10 +283,10 @@ export class CcpController {
     this.waitValue = s.wait;
     this.epochsInProblem = s.epochsInProblem;
     this.epochsSeen = s.epochsSeen;
-    this.previousMetric = s.previousMetric;
+    this.previousMetric = s.previousMetric ?? NaN;
     this.initialized = s.initialized;
     this.events.length = 0;
-    this.events.push(...s.history.map((e) => ({ ...e })));
+    this.events.push(...s.history.map((e) => ({ ...e, metric: e.metric ?? NaN }))); // JSON turns NaN into null
   }
 
   /** Frees θ_best, θ_anchor and the proxy tensors. */

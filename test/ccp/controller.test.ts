@@ -320,3 +320,22 @@ test('CcpLoss.controller drives the loss’s own proxies', async () => {
     loss.dispose();
   }
 });
+
+test('state JSON survives NaN metrics (lagged resume)', async () => {
+  const a = await drive([0.2, NaN], { laggedMetric: true });
+  const b = setup({ laggedMetric: true });
+  try {
+    const state = a.controller.stateDict();
+    const scalars = JSON.parse(JSON.stringify(state.scalars));
+    assert.equal(scalars.previousMetric, null);
+    b.controller.loadStateDict({ tensors: state.tensors, scalars }, b.parameters);
+    // The next lagged decision sees NaN (no improvement), exactly as the uninterrupted run.
+    const ra = await a.controller.onEpochEnd(0.9, { ...a.ctx, epoch: 3 });
+    const rb = await b.controller.onEpochEnd(0.9, { ...b.ctx, epoch: 3 });
+    assert.ok(Number.isNaN(rb.monitored));
+    assert.deepEqual(rb, ra);
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+});
