@@ -1,0 +1,97 @@
+// Builds the model, the loss (with its ccp/ or xbm/ wrapper) and the optimiser a run config describes.
+import type { Tensor } from '../engine/index.js';
+import { Adam, AdamW, SGD, type Optimizer, type ParamGroupInput } from '../engine/optim/index.js';
+import { createModel, loadPretrained, batchNormParameterNames, type EmbeddingNet } from '../models/index.js';
+import { createLoss, type MetricLoss } from '../losses/index.js';
+import { ccp, type CcpLoss } from '../ccp/index.js';
+import { parseLossName, type RunConfig } from './config.js';
+
+/** A loss whose tensors (proxies, XBM memory) go into checkpoints. */
+export interface StatefulLoss extends MetricLoss {
+  stateDict(): Record<string, Tensor>;
+  loadStateDict(state: Record<string, Tensor>): void;
+}
+
+export function isStatefulLoss(loss: MetricLoss): loss is StatefulLoss {
+  return typeof (loss as Partial<StatefulLoss>).stateDict === 'function' && typeof (loss as Partial<StatefulLoss>).loadStateDict === 'function';
+}
+
+export function buildModel(cfg: RunConfig, inputShape: [number, number, number]): EmbeddingNet {
+  const m = cfg.model;
+  const common = { embeddingDim: m.embeddingDim, freezeBatchNorm: m.freezeBatchNorm, pooling: m.pooling, ...m.options };
+  const model =
+    m.name === 'mlp'
+      ? createModel('mlp', { inputDim: inputShape[0] * inputShape[1] * inputShape[2], embeddingDim: m.embeddingDim, freezeBatchNorm: m.freezeBatchNorm, ...m.options })
+      : createModel(m.name, { inChannels: inputShape[0], ...common });
+  if (m.pretrained) {
+    const mapping = m.name === 'resnet50' ? 'torchvision' : m.name === 'bninception' ? 'bninception-caffe' : 'identity';
+    loadPretrained(model, m.pretrained, { mapping, log: (line) => process.stderr.write(`pretrained: ${line}\n`) });
+  }
+  return model;
+}
+
+export function buildLoss(cfg: RunConfig, numClasses: number): MetricLoss {
+  const { wrapper, base } = parseLossName(cfg.loss.name);
+  const preset = cfg.loss.preset;
+  const dim = cfg.model.embeddingDim;
+  const proxyBased = !['contrastive', 'original_contrastive', 'triplet', 'multi_similarity'].includes(base);
+  const options: Record<string, unknown> = { ...(preset ? { preset } : {}), ...(proxyBased ? { numClasses, embeddingDim: dim } : {}), ...cfg.loss.options };
+  if (wrapper === 'xbm') {
+    return createLoss(`xbm/${base}`, { ...options, xbm: { memoryBatches: cfg.xbm.memoryBatches, startStep: cfg.xbm.startStep, weight: cfg.xbm.weight } });
+  }
+  const baseLoss = createLoss(base, options);
+  if (wrapper === 'ccp') {
+    const c = cfg.ccp;
+    return ccp(baseLoss, {
+      numClasses,
+      dim,
+      K: c.proxiesPerClass,
+      b: c.poolSize,
+      lambda: c.lambda,
+      decay: c.decay,
+      patience: c.patience,
+      wBatch: c.batchWeight,
+      wProxy: c.proxyWeight,
+      laggedMetric: c.laggedMetric,
+      minDelta: cfg.training.minDelta,
+    }) satisfies CcpLoss;
+  }
+  return baseLoss;
+}
+
+export interface OptimizerSetup {
+  optimizer: Optimizer;
+  /** Parameters that receive the coupled L2 weight decay before clipping (spec 2.2: non-BN weights and proxies). */
+  decayParams: Tensor[];
+  /** Every optimised tensor (clipping runs over all of them). */
+  allParams: Tensor[];
+  /** Network weights θ with names (the CCP regulariser's domain). */
+  networkParams: [string, Tensor][];
+  /** Weight decay the trainer adds to gradients itself (0 when the optimiser applies it, e.g. AdamW). */
+  gradientWeightDecay: number;
+}
+
+export function buildOptimizer(cfg: RunConfig, model: EmbeddingNet, loss: MetricLoss): OptimizerSetup {
+  const o = cfg.optimizer;
+  const networkParams = model.namedParameters().filter(([, p]) => p.requiresGrad);
+  const bnNames = batchNormParameterNames(model);
+  const lossParams = loss.parameters();
+  const multiplier = o.proxyLrMultiplier ?? loss.parameterLrMultiplier ?? 1;
+  // Adam and SGD: coupled L2 added to the gradient by the trainer before clipping (the reference code's
+  // order); AdamW: decoupled, inside the optimiser.
+  const decoupled = o.name === 'adamw';
+  const groups: ParamGroupInput[] = [{ params: networkParams.map(([, p]) => p), name: 'network' }];
+  if (lossParams.length) groups.push({ params: lossParams, lrMultiplier: multiplier, name: 'loss' });
+  const wdInOptimizer = decoupled ? o.weightDecay : 0;
+  const optimizer =
+    o.name === 'sgd'
+      ? new SGD(groups, { lr: o.lr, momentum: o.momentum, weightDecay: 0 })
+      : new (decoupled ? AdamW : Adam)(groups, { lr: o.lr, betas: [o.beta1, o.beta2], eps: o.eps, weightDecay: wdInOptimizer });
+  return {
+    optimizer,
+    decayParams: [...networkParams.filter(([n]) => !bnNames.has(n)).map(([, p]) => p), ...lossParams],
+    allParams: [...networkParams.map(([, p]) => p), ...lossParams],
+    networkParams,
+    gradientWeightDecay: decoupled ? 0 : o.weightDecay,
+  };
+}

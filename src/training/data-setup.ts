@@ -1,0 +1,153 @@
+// Turns the dataset section of a run config into the three sets a run needs: training classes, validation
+// (held-out training classes per the MLRC fold, or held-out images), and the test retrieval set
+// (self-retrieval, or query/gallery for In-Shop and CSV manifests that have them).
+import { existsSync } from 'node:fs';
+import { dirname, resolve, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ImageDataset,
+  Rng,
+  mlrcFold,
+  mnistRetrievalSplit,
+  omniglotSplit,
+  loadImageFolder,
+  loadCsvManifest,
+  loadCub,
+  loadCars196,
+  loadSop,
+  loadInShop,
+  classDisjointSplit,
+  type TransformOptions,
+} from '../data/index.js';
+import type { RunConfig } from './config.js';
+
+export interface TestSet {
+  /** Self-retrieval when gallery is absent. */
+  query: ImageDataset;
+  gallery?: ImageDataset;
+}
+
+export interface RunData {
+  train: ImageDataset;
+  validation: ImageDataset;
+  test: TestSet;
+  /** Preprocessing shared by every split; the loader picks train/test mode. */
+  transform: TransformOptions;
+}
+
+type DatasetConfig = RunConfig['dataset'];
+
+/** The repository's `../shared/data/omniglot` (tests, CI), or the current folder's `data/omniglot`. */
+export function defaultOmniglotRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '../../../../shared/data/omniglot'), resolve(here, '../../../shared/data/omniglot'), resolve('data/omniglot')];
+  return candidates.find((c) => existsSync(join(c, 'images_background.zip'))) ?? candidates[0]!;
+}
+
+function requireRoot(cfg: DatasetConfig): string {
+  if (!cfg.root) throw new Error(`dataset.root is required for dataset '${cfg.name}' (the folder holding its files; see README, Datasets)`);
+  if (!existsSync(cfg.root)) throw new Error(`dataset.root: folder not found: ${cfg.root}`);
+  return cfg.root;
+}
+
+/** Keeps the first maxClasses classes and at most maxPerClass images of each (quick runs). */
+function cap(ds: ImageDataset, cfg: DatasetConfig): ImageDataset {
+  let out = ds;
+  if (cfg.maxClasses !== undefined && cfg.maxClasses < out.numClasses) {
+    out = out.selectClasses(Array.from({ length: cfg.maxClasses }, (_, i) => i), `${out.name}`);
+  }
+  if (cfg.maxPerClass !== undefined) {
+    const idx = out.classIndices().flatMap((members) => members.slice(0, cfg.maxPerClass));
+    out = out.subset(idx.sort((a, b) => a - b), { name: out.name });
+  }
+  return out;
+}
+
+/** Seeded per-class hold-out of a share of each class's images (validation = 'samples'). */
+function holdOutSamples(ds: ImageDataset, share: number, seed: number): { train: ImageDataset; val: ImageDataset } {
+  const rng = new Rng(seed);
+  const trainIdx: number[] = [];
+  const valIdx: number[] = [];
+  for (const members of ds.classIndices()) {
+    const shuffled = [...members];
+    rng.shuffle(shuffled);
+    const nVal = Math.max(1, Math.min(shuffled.length - 1, Math.round(shuffled.length * share)));
+    valIdx.push(...shuffled.slice(0, nVal));
+    trainIdx.push(...shuffled.slice(nVal));
+  }
+  const byIndex = (a: number, b: number) => a - b;
+  return {
+    train: ds.subset(trainIdx.sort(byIndex), { name: `${ds.name}/train` }),
+    val: ds.subset(valIdx.sort(byIndex), { name: `${ds.name}/val` }),
+  };
+}
+
+async function loadSplits(cfg: DatasetConfig): Promise<{ trainAll: ImageDataset; test: TestSet }> {
+  const policy = { onBadItem: cfg.onBadItem };
+  switch (cfg.name) {
+    case 'mnist': {
+      const { train, test } = mnistRetrievalSplit();
+      return { trainAll: train, test: { query: test } };
+    }
+    case 'omniglot': {
+      const root = cfg.root ?? defaultOmniglotRoot();
+      if (!existsSync(join(root, 'images_background.zip'))) throw new Error(`dataset.root: no images_background.zip in ${root} (the Omniglot zips' folder)`);
+      const { train, test } = await omniglotSplit(root, policy);
+      return { trainAll: train, test: { query: test } };
+    }
+    case 'folder': {
+      const all = loadImageFolder(requireRoot(cfg), policy);
+      const { train, test } = classDisjointSplit(all, Math.ceil(all.numClasses / 2));
+      return { trainAll: train, test: { query: test } };
+    }
+    case 'csv': {
+      if (!cfg.csv) throw new Error(`dataset.csv is required for dataset 'csv' (a manifest with columns path,label,split)`);
+      const all = loadCsvManifest(cfg.csv, policy);
+      const splits = new Set(all.items.map((i) => i.split));
+      const train = all.filterSplit('train', 'csv/train');
+      if (splits.has('query') && splits.has('gallery')) {
+        return { trainAll: train, test: { query: all.filterSplit('query', 'csv/query'), gallery: all.filterSplit('gallery', 'csv/gallery') } };
+      }
+      if (!splits.has('test')) throw new Error(`${cfg.csv}: the manifest has no 'test' (or 'query' + 'gallery') rows to evaluate on`);
+      return { trainAll: train, test: { query: all.filterSplit('test', 'csv/test') } };
+    }
+    case 'cub': {
+      const { train, test } = loadCub(requireRoot(cfg), policy);
+      return { trainAll: train, test: { query: test } };
+    }
+    case 'cars': {
+      const { train, test } = loadCars196(requireRoot(cfg), policy);
+      return { trainAll: train, test: { query: test } };
+    }
+    case 'sop': {
+      const { train, test } = loadSop(requireRoot(cfg), policy);
+      return { trainAll: train, test: { query: test } };
+    }
+    case 'inshop': {
+      const { train, query, gallery } = loadInShop(requireRoot(cfg), policy);
+      return { trainAll: train, test: { query, gallery } };
+    }
+  }
+}
+
+/** Loads and splits the data of a run. */
+export async function prepareData(cfg: DatasetConfig, seed: number): Promise<RunData> {
+  const { trainAll, test } = await loadSplits(cfg);
+  const capped = cap(trainAll, cfg);
+  let train: ImageDataset;
+  let validation: ImageDataset;
+  if (cfg.validation === 'samples') {
+    ({ train, val: validation } = holdOutSamples(capped, cfg.validationShare, seed));
+  } else {
+    const fold = mlrcFold(capped, cfg.fold + 1);
+    ({ train, val: validation } = fold);
+  }
+  const testSet: TestSet = { query: cap(test.query, cfg), gallery: test.gallery ? cap(test.gallery, cfg) : undefined };
+  const transform: TransformOptions = {
+    size: cfg.imageSize,
+    channels: cfg.channels,
+    normalize: cfg.normalization,
+    resizeTo: cfg.resizeTo ?? (cfg.augment ? Math.round((cfg.imageSize * 256) / 227) : cfg.imageSize),
+  };
+  return { train, validation, test: testSet, transform };
+}

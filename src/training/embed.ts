@@ -1,0 +1,56 @@
+// Embedding whole datasets (validation, test, candidate pools) with a model in inference mode. Images of the
+// next batch load while the current one runs through the network.
+import { tensor, tidy, noGrad, type Tensor } from '../engine/index.js';
+import type { Module } from '../engine/nn/index.js';
+import type { ImageLoader } from '../data/index.js';
+
+export interface Embeddings {
+  /** Row-major [N, D]. */
+  data: Float32Array;
+  dim: number;
+  labels: Int32Array;
+}
+
+/**
+ * Raw model outputs for the dataset items at `indices` (default: all, in order), batched. The model is put in
+ * eval mode for the call and returned to its previous mode afterwards.
+ */
+export async function embedItems(model: Module, images: ImageLoader, options: { indices?: readonly number[]; batchSize?: number; batchIndexOffset?: number } = {}): Promise<Embeddings> {
+  const n = options.indices ? options.indices.length : images.dataset.size;
+  const indices = options.indices ?? Array.from({ length: n }, (_, i) => i);
+  const batchSize = options.batchSize ?? 256;
+  // Batch numbers key the loader's augmentation randomness; repeated calls pass distinct offsets.
+  const offset0 = options.batchIndexOffset ?? 0;
+  const wasTraining = model.training;
+  model.eval();
+  const labels = new Int32Array(n);
+  let data: Float32Array | null = null;
+  let dim = 0;
+  try {
+    const batches: number[][] = [];
+    for (let s = 0; s < n; s += batchSize) batches.push(indices.slice(s, s + batchSize));
+    let pending = batches.length ? images.loadBatch(batches[0]!, offset0) : null;
+    for (let b = 0; b < batches.length; b++) {
+      const batch = await pending!;
+      pending = b + 1 < batches.length ? images.loadBatch(batches[b + 1]!, offset0 + b + 1) : null;
+      if (batch.skipped.length) throw new Error(`embedding ${images.dataset.name}: ${batch.skipped.length} images could not be loaded`);
+      const out = tidy(() => noGrad(() => model.forward(tensor(batch.images, [...batch.shape])).toFloat32Array()));
+      const rows = batch.labels.length;
+      if (!data) {
+        dim = out.length / rows;
+        data = new Float32Array(n * dim);
+      }
+      const offset = b * batchSize;
+      data.set(out, offset * dim);
+      labels.set(batch.labels, offset);
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return { data: data ?? new Float32Array(0), dim, labels };
+}
+
+/** [N, D] float32 tensor of embeddings (for the engine-side consumers). */
+export function embeddingsTensor(e: Embeddings): Tensor {
+  return tensor(e.data, [e.labels.length, e.dim]);
+}

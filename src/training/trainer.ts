@@ -1,0 +1,364 @@
+// The training loop of one model: epochs of N steps, validation MAP@R each epoch, the CCP projection
+// controller, global early stopping with best-weight restore, a checkpoint per epoch (atomic, resumable to the
+// same result), a progress bar, a JSONL metrics log, and the final test evaluation.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, type Tensor } from '../engine/index.js';
+import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../engine/optim/index.js';
+import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
+import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type LoaderState, type SamplerState, type ImageDataset } from '../data/index.js';
+import { evaluateRetrieval, type RetrievalResult } from '../evaluation/index.js';
+import { isCcpLoss, type CcpContext, type CcpProjectionEvent, type CcpStateScalars } from '../ccp/index.js';
+import type { MetricLoss } from '../losses/index.js';
+import type { EmbeddingNet } from '../models/index.js';
+import type { SchedulerState } from '../engine/optim/index.js';
+import { parseRunConfig, type RunConfig } from './config.js';
+import { prepareData, type RunData } from './data-setup.js';
+import { buildModel, buildLoss, buildOptimizer, isStatefulLoss, type OptimizerSetup } from './build.js';
+import { buildSchedule, type EpochSchedule } from './schedule.js';
+import { embedItems, type Embeddings } from './embed.js';
+import { EarlyStopping, type EarlyStoppingState } from './early-stopping.js';
+import { saveCheckpoint, loadCheckpoint, prefixed, section } from './checkpoint.js';
+import { MetricsLog } from './metrics-log.js';
+import { TrainingProgress } from './progress.js';
+
+export interface TrainOptions {
+  /** Run folder; default `<outputDir>/<name>`. */
+  runDir?: string;
+  /** Continue from the run folder's checkpoint. Without it, a folder that holds a checkpoint is an error. */
+  resume?: boolean;
+  /** No progress output. */
+  quiet?: boolean;
+  /** Stop (as if killed) after this many epochs of this invocation, leaving the checkpoint; for tests. */
+  stopAfterEpochs?: number;
+  /** Keep the test embeddings in the result (for ensembles). */
+  keepTestEmbeddings?: boolean;
+  /** Prepared data (several runs over the same data share it). */
+  data?: RunData;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  step: number;
+  loss: number;
+  validation: { mapAtR: number; precisionAt1: number; rPrecision: number };
+  lr: number;
+  seconds: number;
+  ccp?: { t: number; lambda: number; projected: boolean };
+  bestEpoch: number;
+}
+
+export interface TestEmbeddings {
+  query: Embeddings;
+  gallery?: Embeddings;
+}
+
+export interface TrainResult {
+  runDir: string;
+  /** Epochs trained in total (including before a resume). */
+  epochs: number;
+  steps: number;
+  bestEpoch: number;
+  bestValidationMapAtR: number;
+  /** Why training ended. */
+  stopReason: 'early-stopping' | 'max-epochs' | 'time-budget' | 'interrupted';
+  /** Test-split retrieval metrics of the best weights (absent when interrupted). */
+  test?: RetrievalResult;
+  testEmbeddings?: TestEmbeddings;
+  history: EpochRecord[];
+  ccpProjections: CcpProjectionEvent[];
+  wallSeconds: number;
+}
+
+interface TrainerState {
+  version: 1;
+  epoch: number;
+  step: number;
+  loader: LoaderState;
+  pool: { sampler: SamplerState; batches: number } | null;
+  early: EarlyStoppingState;
+  schedule: SchedulerState | null;
+  ccp: CcpStateScalars | null;
+  optimizer: unknown;
+  history: EpochRecord[];
+  elapsedSeconds: number;
+  hasBest: boolean;
+}
+
+/** Config keys that may change between a run and its resume. */
+const RESUMABLE_KEYS = new Set(['training.maxEpochs', 'training.timeBudgetSeconds', 'training.earlyStopPatience', 'threads', 'outputDir']);
+
+function flatten(obj: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
+  if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
+    for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else out.set(prefix, JSON.stringify(obj));
+  return out;
+}
+
+function checkSameConfig(saved: RunConfig, now: RunConfig, path: string): void {
+  const a = flatten(saved);
+  const b = flatten(now);
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  const diff = [...keys].filter((k) => !RESUMABLE_KEYS.has(k) && a.get(k) !== b.get(k));
+  if (diff.length) {
+    throw new Error(`cannot resume ${path}: the config differs from the run's in ${diff.map((k) => `${k} (${a.get(k) ?? 'unset'} -> ${b.get(k) ?? 'unset'})`).join(', ')}`);
+  }
+}
+
+/** Trains one model as the config says. */
+export async function train(config: RunConfig, options: TrainOptions = {}): Promise<TrainResult> {
+  const cfg = parseRunConfig(config);
+  const runDir = options.runDir ?? join(cfg.outputDir, cfg.name);
+  const ckptPath = join(runDir, 'checkpoint.safetensors');
+  const configPath = join(runDir, 'config.json');
+  if (existsSync(ckptPath) && !options.resume) {
+    throw new Error(`run folder ${runDir} already holds a checkpoint: pass --resume to continue it, or choose another --name / --out`);
+  }
+  if (options.resume && existsSync(configPath)) checkSameConfig(parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8'))), cfg, runDir);
+  mkdirSync(runDir, { recursive: true });
+  writeFileAtomic(configPath, JSON.stringify(cfg, null, 2) + '\n');
+  if (cfg.threads) setNumThreads(cfg.threads);
+  manualSeed(cfg.seed);
+
+  const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed));
+  const t = cfg.training;
+  const augment = cfg.dataset.augment;
+  const trainMode = augment ? 'train' : 'test';
+  const trainCache = cfg.dataset.cacheInMemory ? (augment ? 'decoded' : 'output') : 'none';
+  const evalCache = cfg.dataset.cacheInMemory ? 'output' : 'none';
+  const policy = { onBadItem: cfg.dataset.onBadItem };
+  const evalImages = (ds: ImageDataset) => new ImageLoader(ds, { mode: 'test', transform: data.transform, cache: evalCache, ...policy });
+
+  const trainImages = new ImageLoader(data.train, { mode: trainMode, transform: data.transform, seed: deriveSeed(cfg.seed, 1), cache: trainCache, ...policy });
+  const inputShape = trainImages.shape;
+  const model: EmbeddingNet = buildModel(cfg, inputShape);
+  const loss: MetricLoss = buildLoss(cfg, data.train.numClasses);
+  const setup: OptimizerSetup = buildOptimizer(cfg, model, loss);
+  const schedule: EpochSchedule | null = buildSchedule(cfg, setup.optimizer);
+  const controller = isCcpLoss(loss) ? loss.controller : null;
+  const xbm = loss as { training?: boolean };
+
+  // CCP candidate pools: one-per-class spans of the training split, embedded in inference mode. They use the
+  // training preprocessing (the reference code's behaviour, spec 2.4).
+  const poolSampler = controller ? new OnePerClassSampler(data.train, { seed: deriveSeed(cfg.seed, 2) }) : null;
+  const poolImages = controller ? new ImageLoader(data.train, { mode: trainMode, transform: data.transform, seed: deriveSeed(cfg.seed, 3), cache: trainCache, ...policy }) : null;
+  let poolBatches = 0;
+  const ctx: CcpContext = {
+    parameters: setup.networkParams,
+    samplePool: async (bPrime: number): Promise<Tensor> => {
+      const C = data.train.numClasses;
+      const spans = Array.from({ length: bPrime }, () => poolSampler!.span());
+      const emb = await embedItems(model, poolImages!, { indices: spans.flat(), batchSize: t.evalBatchSize, batchIndexOffset: poolBatches });
+      poolBatches += Math.ceil((C * bPrime) / t.evalBatchSize);
+      // spans.flat() is span-major [b', C, D]; the controller wants [C, b', D].
+      return tidy(() => tensor(emb.data, [bPrime, C, emb.dim]).transpose(0, 1).contiguous());
+    },
+  };
+
+  // A fixed (seeded) validation subset keeps epochs cheap on large validation folds.
+  const valIndices = (() => {
+    const n = data.validation.size;
+    const cap = t.maxValidationSamples;
+    if (cap === null || n <= cap) return undefined;
+    const idx = Array.from({ length: n }, (_, i) => i);
+    new Rng(deriveSeed(cfg.seed, 4)).shuffle(idx);
+    return idx.slice(0, cap).sort((a, b) => a - b);
+  })();
+  const valImages = evalImages(data.validation);
+  const validate = async () => {
+    const e = await embedItems(model, valImages, { indices: valIndices, batchSize: t.evalBatchSize });
+    const r = evaluateRetrieval({ queries: { data: e.data, shape: [e.labels.length, e.dim] }, queryLabels: e.labels, metrics: ['precisionAt1', 'rPrecision', 'mapAtR'], normalize: cfg.evaluation.normalization });
+    return { mapAtR: r.mapAtR ?? 0, precisionAt1: r.precisionAt1 ?? 0, rPrecision: r.rPrecision ?? 0 };
+  };
+
+  const sampler = new MPerClassSampler(data.train, { m: t.samplesPerClass, classesPerBatch: t.classesPerBatch, seed: deriveSeed(cfg.seed, 5) });
+  const loader = new BatchLoader(data.train, sampler, { mode: trainMode, transform: data.transform, seed: deriveSeed(cfg.seed, 6), prefetch: t.prefetchBatches, cache: trainCache, ...policy });
+
+  const early = new EarlyStopping(t.earlyStopPatience, t.minDelta);
+  let epoch = 0;
+  let step = 0;
+  let history: EpochRecord[] = [];
+  let elapsedBefore = 0;
+  // Best weights so far (model and loss tensors), as clones.
+  let best: Map<string, Tensor> | null = null;
+  const lossState = () => (isStatefulLoss(loss) && !controller ? Object.entries(loss.stateDict()) : []);
+  const snapshot = (): Map<string, Tensor> =>
+    noGrad(() => {
+      const m = new Map<string, Tensor>();
+      for (const [n, v] of prefixed('model.', model.stateDict())) m.set(n, keep(v.detach().clone()));
+      loss.parameters().forEach((p, i) => m.set(`lossparam.${i}`, keep(p.detach().clone())));
+      return m;
+    });
+  const restore = (snap: Map<string, Tensor>) =>
+    noGrad(() => {
+      model.loadStateDict(section(snap, 'model.'));
+      loss.parameters().forEach((p, i) => {
+        const s = snap.get(`lossparam.${i}`);
+        if (s) p.copy_(s);
+      });
+    });
+
+  if (options.resume && existsSync(ckptPath)) {
+    const { file, state } = loadCheckpoint<TrainerState>(ckptPath);
+    try {
+      model.loadStateDict(section(file, 'model.'));
+      setup.optimizer.loadStateDict({ tensors: section(file, 'optim.'), scalars: state.optimizer as never });
+      if (isStatefulLoss(loss) && !controller) loss.loadStateDict(Object.fromEntries(section(file, 'loss.')));
+      if (controller && state.ccp) controller.loadStateDict({ tensors: section(file, ''), scalars: state.ccp }, setup.networkParams);
+      if (schedule && state.schedule) schedule.loadStateDict(state.schedule);
+      loader.setState(state.loader);
+      if (poolSampler && state.pool) {
+        poolSampler.setState(state.pool.sampler);
+        poolBatches = state.pool.batches;
+      }
+      early.load(state.early);
+      if (state.hasBest) {
+        const b = section(file, 'best.');
+        best = new Map([...b].map(([n, v]) => [n, keep(v.clone())]));
+      }
+      epoch = state.epoch;
+      step = state.step;
+      history = state.history;
+      elapsedBefore = state.elapsedSeconds;
+    } finally {
+      file.dispose();
+    }
+  } else if (controller) {
+    await controller.onTrainBegin({ ...ctx, epoch: 0 });
+  }
+
+  const log = new MetricsLog(join(runDir, 'metrics.jsonl'));
+  const progress = new TrainingProgress(t.stepsPerEpoch, t.maxEpochs, !options.quiet);
+  const started = Date.now();
+  const elapsed = () => elapsedBefore + (Date.now() - started) / 1000;
+  const grads = setup.allParams;
+  const theta = setup.networkParams.map(([, p]) => p);
+  let stopReason: TrainResult['stopReason'] = 'max-epochs';
+  let epochsThisCall = 0;
+
+  const saveState = () => {
+    const tensors = new Map<string, Tensor>([
+      ...prefixed('model.', model.stateDict()),
+      ...prefixed('optim.', setup.optimizer.stateDict().tensors),
+      ...prefixed('loss.', lossState()),
+      ...(controller ? controller.stateDict().tensors : new Map<string, Tensor>()),
+      ...(best ? prefixed('best.', best) : []),
+    ]);
+    const state: TrainerState = {
+      version: 1,
+      epoch,
+      step,
+      loader: loader.getState(),
+      pool: poolSampler ? { sampler: poolSampler.getState(), batches: poolBatches } : null,
+      early: early.state(),
+      schedule: schedule ? schedule.stateDict() : null,
+      ccp: controller ? controller.stateDict().scalars : null,
+      optimizer: setup.optimizer.stateDict().scalars,
+      history,
+      elapsedSeconds: elapsed(),
+      hasBest: best !== null,
+    };
+    saveCheckpoint(ckptPath, { tensors, state });
+  };
+
+  try {
+    while (epoch < t.maxEpochs && !early.shouldStop) {
+      epoch++;
+      // Torch's generator is re-seeded per epoch so that a resumed run draws what a straight run draws.
+      manualSeed(deriveSeed(cfg.seed, 7, epoch));
+      model.train();
+      if (xbm.training !== undefined) xbm.training = true;
+      progress.startEpoch(epoch, history.length ? history[history.length - 1]!.validation.mapAtR : null);
+      let lossSum = 0;
+      for (let s = 1; s <= t.stepsPerEpoch; s++) {
+        const batch = await loader.next();
+        if (!batch) throw new Error('training sampler ran out of batches');
+        const value = tidy(() => {
+          const out = loss.forward(model.forward(tensor(batch.images, [...batch.shape])), int64(batch.labels));
+          out.backward();
+          return out.item();
+        });
+        if (!Number.isFinite(value)) throw new Error(`the loss became ${value} at epoch ${epoch}, step ${s}: lower optimizer.lr or check the inputs`);
+        if (setup.gradientWeightDecay > 0) addWeightDecayGrad(setup.decayParams, setup.gradientWeightDecay);
+        controller?.applyRegularizer(theta);
+        if (cfg.optimizer.clipNorm !== null) clipGradNorm(grads, cfg.optimizer.clipNorm);
+        if (cfg.optimizer.clipValue !== null) clipGradValue(grads, cfg.optimizer.clipValue);
+        setup.optimizer.step();
+        setup.optimizer.zeroGrad();
+        step++;
+        lossSum += value;
+        progress.update({ epoch, step: s, loss: lossSum / s, metric: history.length ? history[history.length - 1]!.validation.mapAtR : null });
+      }
+      if (xbm.training !== undefined) xbm.training = false;
+      const val = await validate();
+      const ccpResult = controller ? await controller.onEpochEnd(val.mapAtR, { ...ctx, epoch }) : null;
+      if (early.update(epoch, val.mapAtR)) {
+        for (const v of best?.values() ?? []) v.dispose();
+        best = snapshot();
+        saveModule(join(runDir, 'model.safetensors'), model, { config: JSON.stringify(cfg), epoch: String(epoch) });
+      }
+      schedule?.step(val.mapAtR);
+      const record: EpochRecord = {
+        epoch,
+        step,
+        loss: lossSum / t.stepsPerEpoch,
+        validation: val,
+        lr: setup.optimizer.lrs[0]!,
+        seconds: elapsed(),
+        bestEpoch: early.bestEpoch,
+        ...(ccpResult ? { ccp: { t: ccpResult.t, lambda: ccpResult.lambda, projected: ccpResult.projected } } : {}),
+      };
+      history.push(record);
+      log.write({ kind: 'epoch', ...record });
+      progress.endEpoch(epoch, record.loss, { 'val MAP@R': val.mapAtR, 'val P@1': val.precisionAt1 }, ccpResult?.projected ? `CCP projection t=${ccpResult.t}` : '');
+      saveState();
+      epochsThisCall++;
+      if (early.shouldStop) stopReason = 'early-stopping';
+      else if (t.timeBudgetSeconds !== undefined && elapsed() >= t.timeBudgetSeconds) {
+        stopReason = 'time-budget';
+        break;
+      }
+      if (options.stopAfterEpochs !== undefined && epochsThisCall >= options.stopAfterEpochs && epoch < t.maxEpochs && !early.shouldStop) {
+        stopReason = 'interrupted';
+        break;
+      }
+    }
+  } finally {
+    progress.stop();
+    loader.close();
+  }
+
+  const result: TrainResult = {
+    runDir,
+    epochs: epoch,
+    steps: step,
+    bestEpoch: early.bestEpoch,
+    bestValidationMapAtR: early.best,
+    stopReason,
+    history,
+    ccpProjections: controller ? [...controller.history] : [],
+    wallSeconds: elapsed(),
+  };
+  if (stopReason === 'interrupted') return result;
+
+  // Best weights (θ and proxies together), then the test split.
+  if (best) restore(best);
+  saveModule(join(runDir, 'model.safetensors'), model, { config: JSON.stringify(cfg), epoch: String(early.bestEpoch) });
+  const q = await embedItems(model, evalImages(data.test.query), { batchSize: t.evalBatchSize });
+  const g = data.test.gallery ? await embedItems(model, evalImages(data.test.gallery), { batchSize: t.evalBatchSize }) : undefined;
+  result.test = evaluateRetrieval({
+    queries: { data: q.data, shape: [q.labels.length, q.dim] },
+    queryLabels: q.labels,
+    ...(g ? { references: { data: g.data, shape: [g.labels.length, g.dim] }, referenceLabels: g.labels } : {}),
+    metrics: cfg.evaluation.nmi ? ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', 'nmi'] : ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR'],
+    recallAtK: cfg.evaluation.recallAt,
+    normalize: cfg.evaluation.normalization,
+    kmeans: { seed: cfg.seed },
+  });
+  if (options.keepTestEmbeddings) result.testEmbeddings = { query: q, gallery: g };
+  const summary = { ...result, history: undefined, testEmbeddings: undefined };
+  writeFileAtomic(join(runDir, 'final-metrics.json'), JSON.stringify(summary, null, 2) + '\n');
+  log.write({ kind: 'test', epoch: early.bestEpoch, test: result.test });
+  for (const v of best?.values() ?? []) v.dispose();
+  return result;
+}
