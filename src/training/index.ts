@@ -8,3 +8,4 @@ export { EarlyStopping } from './early-stopping.js';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 export { MetricsLog } from './metrics-log.js';
 export { train, type TrainOptions, type TrainResult, type EpochRecord } from './trainer.js';
+export { trainMlrc, MLRC_FOLDS, type MlrcResult } from './mlrc.js';

@@ -1,0 +1,135 @@
+// The eval, embed and search commands, as functions (the CLI prints their results; tests call them).
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { extname, join, relative, dirname, basename } from 'node:path';
+import { tensor, tidy } from '../engine/index.js';
+import { saveNpy, saveSafetensors } from '../engine/serialization/index.js';
+import { ImageDataset, ImageLoader, IMAGE_EXTENSIONS, type RawItem, type TransformOptions } from '../data/index.js';
+import { evaluateRetrieval, knn, normalizeEmbeddings, type RetrievalResult } from '../evaluation/index.js';
+import { prepareData } from '../training/data-setup.js';
+import { embedItems, type Embeddings } from '../training/embed.js';
+import { loadRun } from './run-files.js';
+
+/** Every image under dir (recursively); the class is the sub-folder path ('.' for files at the top). */
+export function folderImages(dir: string): ImageDataset {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`image folder not found: ${dir}`);
+  const raw: RawItem[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) raw.push({ source: { kind: 'file', path: p }, className: relative(dir, dirname(p)) || '.' });
+    }
+  };
+  walk(dir);
+  if (!raw.length) throw new Error(`no images (${IMAGE_EXTENSIONS.join(' ')}) under ${dir}`);
+  return ImageDataset.build(basename(dir), raw);
+}
+
+/** The given image files, in order. */
+export function fileImages(paths: readonly string[]): ImageDataset {
+  const raw = paths.map((p): RawItem => {
+    if (!existsSync(p)) throw new Error(`query image not found: ${p}`);
+    return { source: { kind: 'file', path: p }, className: p };
+  });
+  return ImageDataset.build('queries', raw, { classOrder: [...new Set(paths)] });
+}
+
+function transformOf(cfg: ReturnType<typeof loadRun>['config']): TransformOptions {
+  const d = cfg.dataset;
+  return { size: d.imageSize, channels: d.channels, normalize: d.normalization, resizeTo: d.resizeTo ?? (d.augment ? Math.round((d.imageSize * 256) / 227) : d.imageSize) };
+}
+
+const asInput = (e: Embeddings) => ({ data: e.data, shape: [e.labels.length, e.dim] as [number, number] });
+
+export async function evaluateCommand(o: { run: string; weights?: string; split: 'test' | 'validation'; nmi?: boolean }): Promise<RetrievalResult> {
+  const { config, model } = loadRun(o.run, o.weights);
+  const data = await prepareData(config.dataset, config.seed);
+  const loader = (ds: ImageDataset) => new ImageLoader(ds, { mode: 'test', transform: data.transform, onBadItem: config.dataset.onBadItem });
+  const bs = config.training.evalBatchSize;
+  const q = await embedItems(model, loader(o.split === 'test' ? data.test.query : data.validation), { batchSize: bs });
+  const g = o.split === 'test' && data.test.gallery ? await embedItems(model, loader(data.test.gallery), { batchSize: bs }) : undefined;
+  return evaluateRetrieval({
+    queries: asInput(q),
+    queryLabels: q.labels,
+    ...(g ? { references: asInput(g), referenceLabels: g.labels } : {}),
+    metrics: o.nmi ? ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', 'nmi'] : ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR'],
+    recallAtK: config.evaluation.recallAt,
+    normalize: config.evaluation.normalization,
+    kmeans: { seed: config.seed },
+  });
+}
+
+function finalRows(e: Embeddings, raw: boolean, mode: 'lipschitz' | 'l2' | 'none'): Float32Array {
+  if (raw) return e.data;
+  return tidy(() => normalizeEmbeddings(tensor(e.data, [e.labels.length, e.dim]), mode).toFloat32Array());
+}
+
+export async function embedCommand(o: { run: string; output: string; split: 'train' | 'validation' | 'test'; images?: string; raw?: boolean }): Promise<{ count: number; dim: number; files: string[] }> {
+  const { config, model } = loadRun(o.run);
+  const sets: [string, ImageDataset][] = [];
+  let transform: TransformOptions;
+  if (o.images) {
+    sets.push(['', folderImages(o.images)]);
+    transform = transformOf(config);
+  } else {
+    const data = await prepareData(config.dataset, config.seed);
+    transform = data.transform;
+    if (o.split === 'train') sets.push(['', data.train]);
+    else if (o.split === 'validation') sets.push(['', data.validation]);
+    else if (data.test.gallery) sets.push(['query', data.test.query], ['gallery', data.test.gallery]);
+    else sets.push(['', data.test.query]);
+  }
+  const files: string[] = [];
+  let count = 0;
+  let dim = 0;
+  const ext = extname(o.output).toLowerCase();
+  if (ext !== '.npy' && ext !== '.safetensors') throw new Error(`--output must end in .npy or .safetensors, got ${o.output}`);
+  const stem = o.output.slice(0, -ext.length);
+  for (const [tag, ds] of sets) {
+    const e = await embedItems(model, new ImageLoader(ds, { mode: 'test', transform, onBadItem: config.dataset.onBadItem }), { batchSize: config.training.evalBatchSize });
+    const rows = finalRows(e, Boolean(o.raw), config.evaluation.normalization);
+    const base = tag ? `${stem}.${tag}` : stem;
+    if (ext === '.npy') {
+      saveNpy(`${base}.npy`, rows, [e.labels.length, e.dim]);
+      saveNpy(`${base}.labels.npy`, e.labels, [e.labels.length]);
+      files.push(`${base}.npy`, `${base}.labels.npy`);
+    } else {
+      tidy(() => saveSafetensors(`${base}.safetensors`, { embeddings: tensor(rows, [e.labels.length, e.dim]), labels: tensor(e.labels, [e.labels.length], { dtype: 'int64' }) }, { classes: JSON.stringify(ds.classNames), dataset: ds.name }));
+      files.push(`${base}.safetensors`);
+    }
+    count += e.labels.length;
+    dim = e.dim;
+  }
+  return { count, dim, files };
+}
+
+export interface SearchResult {
+  query: string;
+  results: { path: string; label: string | null; distance: number }[];
+}
+
+export async function searchCommand(o: { run: string; gallery: string; queries: readonly string[]; k: number }): Promise<SearchResult[]> {
+  const { config, model } = loadRun(o.run);
+  const transform = transformOf(config);
+  const gallery = folderImages(o.gallery);
+  const queries = fileImages(o.queries);
+  const opts = { mode: 'test' as const, transform, onBadItem: 'fail' as const };
+  const bs = config.training.evalBatchSize;
+  const g = await embedItems(model, new ImageLoader(gallery, opts), { batchSize: bs });
+  const q = await embedItems(model, new ImageLoader(queries, opts), { batchSize: bs });
+  const k = Math.min(o.k, gallery.size);
+  const r = tidy(() => {
+    const mode = config.evaluation.normalization;
+    const qn = normalizeEmbeddings(tensor(q.data, [q.labels.length, q.dim]), mode);
+    const gn = normalizeEmbeddings(tensor(g.data, [g.labels.length, g.dim]), mode);
+    return knn(qn, gn, { k });
+  });
+  return o.queries.map((path, i) => ({
+    query: path,
+    results: Array.from({ length: k }, (_, j) => {
+      const idx = r.indices[i * k + j]!;
+      const item = gallery.items[idx]!;
+      return { path: (item.source as { path: string }).path, label: item.className === '.' ? null : item.className, distance: Number(r.distances[i * k + j]) };
+    }),
+  }));
+}

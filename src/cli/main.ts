@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// ccp-dml command line: train, eval, embed, search.
+import { Command, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { resolveConfig, parseOverride } from './config-loader.js';
+import { train } from '../training/trainer.js';
+import { trainMlrc } from '../training/mlrc.js';
+import { presets } from '../training/presets.js';
+import { evaluateCommand, embedCommand, searchCommand } from './commands.js';
+import { formatMetrics } from './format.js';
+
+type Obj = Record<string, unknown>;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function num(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got '${v}'`);
+    return n;
+  };
+}
+
+/** CLI flags as config overrides (flags win over the config file and the preset). */
+function flagOverrides(o: Obj): Obj[] {
+  const out: Obj[] = [];
+  const put = (path: string, v: unknown) => {
+    if (v === undefined) return;
+    const keys = path.split('.');
+    let value: unknown = v;
+    for (let i = keys.length - 1; i >= 0; i--) value = { [keys[i]!]: value };
+    out.push(value as Obj);
+  };
+  put('dataset.name', o.dataset);
+  put('dataset.root', o.dataRoot);
+  put('dataset.csv', o.csv);
+  put('model.name', o.model);
+  put('model.embeddingDim', o.embeddingDim);
+  put('model.pretrained', o.pretrained);
+  put('loss.name', o.loss);
+  put('loss.preset', o.lossPreset);
+  put('optimizer.lr', o.lr);
+  put('training.maxEpochs', o.epochs);
+  put('training.stepsPerEpoch', o.stepsPerEpoch);
+  put('training.earlyStopPatience', o.patience);
+  put('training.timeBudgetSeconds', o.timeBudget);
+  put('seed', o.seed);
+  put('threads', o.threads);
+  put('outputDir', o.out);
+  put('name', o.name);
+  for (const s of (o.set as string[] | undefined) ?? []) out.push(parseOverride(s));
+  return out;
+}
+
+const program = new Command();
+program
+  .name('ccp-dml')
+  .description('Deep metric learning with chance constraints (CCP) on libtorch')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(s) });
+
+program
+  .command('train')
+  .description('train an embedding model, validate every epoch, evaluate the best weights on the test split')
+  .option('-c, --config <file>', 'YAML or JSON config file')
+  .addOption(new Option('-p, --preset <name>', 'starting configuration').choices(Object.keys(presets)))
+  .option('--dataset <name>', 'mnist | omniglot | folder | csv | cub | cars | sop | inshop')
+  .option('--data-root <dir>', 'dataset folder')
+  .option('--csv <file>', 'CSV manifest (path,label,split) for --dataset csv')
+  .option('--model <name>', 'mlp | small_cnn | small_resnet | resnet50 | bninception')
+  .option('--embedding-dim <n>', 'embedding size D', num('--embedding-dim'))
+  .option('--pretrained <file>', 'backbone weights (safetensors)')
+  .option('--loss <name>', "loss, optionally wrapped: 'ccp/contrastive', 'xbm/triplet', 'proxy_anchor', ...")
+  .option('--loss-preset <name>', "paper hyperparameters of a dataset: cub | cars | sop | inshop | code")
+  .option('--lr <x>', 'learning rate', num('--lr'))
+  .option('--epochs <n>', 'maximum epochs', num('--epochs'))
+  .option('--steps-per-epoch <n>', 'steps between validations', num('--steps-per-epoch'))
+  .option('--patience <n>', 'global early-stopping patience (epochs)', num('--patience'))
+  .option('--time-budget <s>', 'stop at the first epoch end after this many seconds', num('--time-budget'))
+  .option('--seed <n>', 'random seed', num('--seed'))
+  .option('--threads <n>', 'torch threads (default: all cores)', num('--threads'))
+  .option('--out <dir>', 'runs folder (default runs)')
+  .option('--name <name>', 'run name (folder under --out)')
+  .option('--set <key=value>', 'override any config key, e.g. --set ccp.proxiesPerClass=4 (repeatable)', collect, [])
+  .option('--resume', 'continue the run folder from its last checkpoint')
+  .addOption(new Option('--protocol <name>', 'single run, or the MLRC protocol (4 fold models, 128D and 512D)').choices(['single', 'mlrc']).default('single'))
+  .option('--repeats <n>', 'MLRC repeats', num('--repeats'), 1)
+  .option('--print-config', 'print the resolved config and exit')
+  .option('-q, --quiet', 'no progress bar')
+  .action(async (o: Obj) => {
+    const config = resolveConfig({ preset: o.preset as string | undefined, file: o.config as string | undefined, overrides: flagOverrides(o) });
+    if (o.printConfig) {
+      process.stdout.write(JSON.stringify(config, null, 2) + '\n');
+      return;
+    }
+    if (o.protocol === 'mlrc') {
+      const r = await trainMlrc(config, { repeats: o.repeats as number, resume: Boolean(o.resume), quiet: Boolean(o.quiet) });
+      process.stdout.write(r.report + '\n');
+      return;
+    }
+    const r = await train(config, { resume: Boolean(o.resume), quiet: Boolean(o.quiet) });
+    process.stdout.write(`\nrun folder: ${r.runDir}  (${r.epochs} epochs, ${r.steps} steps, ${r.wallSeconds.toFixed(0)} s, stopped by ${r.stopReason})\n`);
+    process.stdout.write(`best validation MAP@R ${r.bestValidationMapAtR.toFixed(4)} at epoch ${r.bestEpoch}; CCP projections: ${r.ccpProjections.length}\n`);
+    if (r.test) process.stdout.write(`test retrieval (${r.test.numEvaluated} queries):\n${formatMetrics(r.test)}\n`);
+  });
+
+program
+  .command('eval')
+  .description("evaluate a trained run's model on a split of its dataset")
+  .requiredOption('-r, --run <dir>', 'run folder (holds config.json and model.safetensors)')
+  .option('--weights <file>', 'weights file instead of <run>/model.safetensors')
+  .addOption(new Option('--split <name>', 'which split').choices(['test', 'validation']).default('test'))
+  .option('--nmi', 'also compute NMI (k-means)')
+  .option('--json <file>', 'also write the metrics as JSON')
+  .action(async (o: Obj) => {
+    const r = await evaluateCommand({ run: o.run as string, weights: o.weights as string | undefined, split: o.split as 'test' | 'validation', nmi: Boolean(o.nmi) });
+    process.stdout.write(formatMetrics(r) + '\n');
+    if (o.json) writeFileSync(o.json as string, JSON.stringify(r, null, 2) + '\n');
+  });
+
+program
+  .command('embed')
+  .description('write embeddings of a split (or of an image folder) to a .npy or .safetensors file')
+  .requiredOption('-r, --run <dir>', 'run folder')
+  .requiredOption('-o, --output <file>', 'output file: .npy (embeddings; labels in <name>.labels.npy) or .safetensors')
+  .addOption(new Option('--split <name>', 'dataset split').choices(['train', 'validation', 'test']).default('test'))
+  .option('--images <dir>', 'embed the images of this folder instead (class = sub-folder)')
+  .option('--raw', 'raw head outputs (default: N(v)-normalised as used for retrieval)')
+  .action(async (o: Obj) => {
+    const r = await embedCommand({ run: o.run as string, output: o.output as string, split: o.split as 'train' | 'validation' | 'test', images: o.images as string | undefined, raw: Boolean(o.raw) });
+    process.stdout.write(`wrote ${r.count} embeddings of dimension ${r.dim} to ${r.files.join(', ')}\n`);
+  });
+
+program
+  .command('search')
+  .description('embed a gallery folder and query images, print the top-k gallery images for each query')
+  .requiredOption('-r, --run <dir>', 'run folder')
+  .requiredOption('-g, --gallery <dir>', 'gallery image folder (sub-folders are shown as labels)')
+  .argument('<queries...>', 'query image files')
+  .option('-k, --top <k>', 'results per query', num('--top'), 5)
+  .option('--json', 'print JSON')
+  .action(async (queries: string[], o: Obj) => {
+    const r = await searchCommand({ run: o.run as string, gallery: o.gallery as string, queries, k: o.top as number });
+    if (o.json) {
+      process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      return;
+    }
+    for (const q of r) {
+      process.stdout.write(`${q.query}\n`);
+      q.results.forEach((m, i) => process.stdout.write(`  ${i + 1}. ${m.distance.toFixed(4)}  ${m.label ? `[${m.label}] ` : ''}${m.path}\n`));
+    }
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`ccp-dml: ${e.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+// Reading a finished run folder back: its resolved config and its best model weights.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModule } from '../engine/serialization/index.js';
+import { buildModel } from '../training/build.js';
+import { parseRunConfig, type RunConfig } from '../training/config.js';
+import { outputShape } from '../data/index.js';
+import type { EmbeddingNet } from '../models/index.js';
+
+export interface LoadedRun {
+  config: RunConfig;
+  model: EmbeddingNet;
+}
+
+/** Loads `<run>/config.json` and `<run>/model.safetensors` (or an explicit weights file). */
+export function loadRun(runDir: string, weights?: string): LoadedRun {
+  const configPath = join(runDir, 'config.json');
+  if (!existsSync(configPath)) throw new Error(`${runDir} is not a run folder: no config.json (train one with 'ccp-dml train')`);
+  const config = parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
+  const modelPath = weights ?? join(runDir, 'model.safetensors');
+  if (!existsSync(modelPath)) throw new Error(`no model weights at ${modelPath} (the run has not finished an epoch yet?)`);
+  const d = config.dataset;
+  const shape = outputShape({ size: d.imageSize, channels: d.channels });
+  // The pretrained backbone file is not needed: the run's weights hold every tensor.
+  const model = buildModel({ ...config, model: { ...config.model, pretrained: undefined } }, shape);
+  loadModule(modelPath, model);
+  model.eval();
+  return { config, model };
+}

@@ -1,0 +1,12 @@
+// ccp-dml: the library API. Layers: engine (tensors, autograd, nn, optim, files), losses, CCP, data, models,
+// training, evaluation.
+export * from './engine/index.js';
+export * as nn from './engine/nn/index.js';
+export * as optim from './engine/optim/index.js';
+export * as io from './engine/serialization/index.js';
+export * as losses from './losses/index.js';
+export * as ccp from './ccp/index.js';
+export * as data from './data/index.js';
+export * as models from './models/index.js';
+export * as evaluation from './evaluation/index.js';
+export * as training from './training/index.js';
