@@ -1,6 +1,7 @@
 // NativeTensor: the JS object that owns a torch::Tensor, plus the argument helpers every op uses.
 #include "common.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace ccp {
@@ -218,7 +219,11 @@ std::optional<torch::Tensor> ArgOptTensor(const Napi::CallbackInfo& info, size_t
 
 torch::Tensor ArgTensorOrScalar(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (i < info.Length() && info[i].IsNumber()) {
-    auto t = c10::scalar_to_tensor(at::Scalar(info[i].As<Napi::Number>().DoubleValue()));
+    // An integral JS number is an integer scalar (int64 tensor + 1 stays int64, as in Python); others are
+    // doubles. Either way a wrapped number never promotes a float tensor's dtype.
+    const double d = info[i].As<Napi::Number>().DoubleValue();
+    const bool integral = std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9007199254740992.0;
+    auto t = integral ? c10::scalar_to_tensor(at::Scalar(static_cast<int64_t>(d))) : c10::scalar_to_tensor(at::Scalar(d));
     t.unsafeGetTensorImpl()->set_wrapped_number(true);
     return t;
   }

@@ -44,6 +44,16 @@ export function grad(
   return res.map((h) => (h ? Tensor.wrap(h) : null));
 }
 
+// Gradient handles given to the addon by a custom backward. The addon reads them as soon as the JS callback
+// returns, so they are released at the start of the next custom backward or once the current JS job ends
+// (whichever comes first: a long synchronous loop never reaches the microtask).
+const handedOver: NativeTensor[] = [];
+let releaseScheduled = false;
+function releaseHandedOver(): void {
+  releaseScheduled = false;
+  for (const h of handedOver.splice(0)) h.dispose();
+}
+
 /**
  * Defines an op with a custom backward. `forward` receives detached inputs and runs without grad;
  * `backward` receives the output gradient and returns one gradient (or null) per input. Tensors that
@@ -75,9 +85,12 @@ export function customOp(inputs: Tensor[], forward: (...xs: Tensor[]) => Tensor,
             return native.detach(t.native) as NativeTensor;
           });
         });
-        queueMicrotask(() => {
-          for (const h of handles) h?.dispose();
-        });
+        releaseHandedOver();
+        for (const h of handles) if (h) handedOver.push(h);
+        if (!releaseScheduled) {
+          releaseScheduled = true;
+          queueMicrotask(releaseHandedOver);
+        }
         return handles;
       },
     ),

@@ -1,0 +1,4 @@
+// Shared benchmark utilities: timing, tables, a side-by-side Python worker.
+export * from './timing.js';
+export * from './table.js';
+export * from './python.js';

@@ -1,0 +1,124 @@
+"""PyTorch side of bench/engine.bench.ts: a worker answering one JSON request per stdin line.
+
+Request:  {"case": "matmul" | "conv" | "resnet", "iters": K, "warmup": W}
+Reply:    {"times": [ms, ...]}   (one wall time per timed iteration)
+First line printed on start: {"ready": true, "torch": version, "threads": n}
+
+Run with Debian's /usr/bin/python3 (python3-torch). Usage: engine_bench.py <threads>
+"""
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def basic_block(cin, cout, stride):
+    return Block(cin, cout, stride)
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = None
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.shortcut is None else self.shortcut(x)))
+
+
+# Same architecture as smallResNet() in bench/engine.bench.ts.
+BLOCKS = [(32, 32, 1), (32, 64, 2), (64, 64, 1), (64, 128, 2)]
+
+
+class SmallResNet(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU())
+        self.blocks = nn.Sequential(*[Block(*b) for b in BLOCKS])
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(BLOCKS[-1][1], classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.blocks(self.stem(x))), 1))
+
+
+class Cases:
+    def __init__(self):
+        self.state = {}
+
+    def setup(self, name):
+        if name in self.state:
+            return self.state[name]
+        torch.manual_seed(0)
+        if name == "matmul":
+            a = torch.randn(1024, 1024)
+            b = torch.randn(1024, 1024)
+            fn = lambda: torch.matmul(a, b)
+        elif name == "conv":
+            x = torch.randn(64, 64, 32, 32, requires_grad=True)
+            w = (torch.randn(64, 64, 3, 3) * 0.05).requires_grad_()
+
+            def fn():
+                x.grad = None
+                w.grad = None
+                y = F.conv2d(x, w, padding=1)
+                y.sum().backward()
+        elif name == "resnet":
+            model = SmallResNet()
+            model.train()
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+            x = torch.randn(64, 3, 32, 32)
+            y = torch.randint(0, 10, (64,))
+
+            def fn():
+                opt.zero_grad(set_to_none=True)
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                opt.step()
+                return loss.item()
+        else:
+            raise ValueError(f"unknown case {name!r}")
+        self.state[name] = fn
+        return fn
+
+    def run(self, name, iters, warmup):
+        fn = self.setup(name)
+        for _ in range(warmup):
+            fn()
+        times = []
+        for _ in range(iters):
+            t0 = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t0) * 1000.0)
+        return times
+
+
+def main():
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else torch.get_num_threads()
+    torch.set_num_threads(threads)
+    cases = Cases()
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            req = json.loads(line)
+            times = cases.run(req["case"], int(req.get("iters", 1)), int(req.get("warmup", 0)))
+            print(json.dumps({"times": times}), flush=True)
+        except Exception as e:  # reply with the error instead of dying
+            print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
