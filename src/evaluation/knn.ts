@@ -12,7 +12,10 @@
 //      straddling the cut-off (topk may have picked arbitrary members of the tied group), and is recomputed
 //      with a full stable sort of the row, which orders equal values by index. Rows without such a tie
 //      cost nothing extra. (In self-retrieval the excluded self is +Infinity and never ties.)
-// The result is therefore exactly "the first k of the references stably sorted by s(q, .)".
+// The result is therefore exactly "the first k of the references stably sorted by s(q, .)". Ties are
+// equalities of the computed float scores: exact duplicates score equally whenever the BLAS computes their
+// columns alike (seen here); near-duplicates may be ordered by rounding.
+// Chunking does not change the ranking except through such rounding (1-row chunks run through gemv).
 //
 // Self-retrieval: the query's own INDEX is excluded (its score is set to +Infinity before topk), so a
 // duplicate embedding at another index is still a valid neighbour, and the query itself never is.
