@@ -1,0 +1,72 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseRunConfig, parseLossName } from '../../src/training/config.js';
+import { presets } from '../../src/training/presets.js';
+import { resolveConfig, parseOverride, readConfigFile } from '../../src/cli/config-loader.js';
+
+test('every preset is a valid config', () => {
+  for (const [name, p] of Object.entries(presets)) {
+    const cfg = parseRunConfig(p, `preset ${name}`);
+    assert.equal(cfg.dataset.name, p.dataset.name);
+  }
+});
+
+test('paper presets carry the spec settings', () => {
+  const cub = parseRunConfig(presets.cub);
+  assert.equal(cub.optimizer.lr, 1e-5);
+  assert.equal(cub.optimizer.weightDecay, 1e-4);
+  assert.equal(cub.optimizer.clipNorm, 10);
+  assert.equal(cub.training.stepsPerEpoch, 25);
+  assert.equal(cub.training.earlyStopPatience, 60);
+  assert.deepEqual([cub.ccp.proxiesPerClass, cub.ccp.poolSize, cub.ccp.lambda, cub.ccp.patience], [8, 12, 2e-4, 3]);
+  assert.deepEqual([cub.dataset.imageSize, cub.dataset.resizeTo, cub.dataset.normalization], [227, 256, 'caffe']);
+  const sop = parseRunConfig(presets.sop);
+  assert.deepEqual([sop.ccp.proxiesPerClass, sop.ccp.poolSize, sop.training.stepsPerEpoch], [4, 7, 250]);
+});
+
+test('unknown keys and bad values are rejected with the key named', () => {
+  assert.throws(() => parseRunConfig({ dataset: { name: 'mnist', imgSize: 3 } }), /dataset: unknown key\(s\) 'imgSize'/);
+  assert.throws(() => parseRunConfig({ dataset: { name: 'mnist' }, optimizer: { lr: 0 } }), /optimizer\.lr/);
+  assert.throws(() => parseRunConfig({ dataset: { name: 'imagenet' } }), /dataset\.name/);
+  assert.throws(() => parseRunConfig({ dataset: { name: 'mnist' }, training: { stepsPerEpoch: 2.5 } }), /training\.stepsPerEpoch/);
+  assert.throws(() => parseRunConfig({ dataset: { name: 'mnist' }, bogus: 1 }), /unknown key\(s\) 'bogus'/);
+});
+
+test('loss names: wrappers and base losses are checked', () => {
+  assert.deepEqual(parseLossName('ccp/contrastive'), { wrapper: 'ccp', base: 'contrastive' });
+  assert.deepEqual(parseLossName('proxy_anchor'), { wrapper: 'none', base: 'proxy_anchor' });
+  assert.deepEqual(parseLossName('xbm/triplet'), { wrapper: 'xbm', base: 'triplet' });
+  assert.throws(() => parseLossName('ccp/proxy_anchor'), /wraps a pair loss/);
+  assert.throws(() => parseLossName('foo/contrastive'), /unknown wrapper 'foo'/);
+  assert.throws(() => parseLossName('contrastiv'), /unknown loss 'contrastiv'/);
+});
+
+test('config precedence: preset < file < flags; --set parses YAML scalars', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ccp-cfg-'));
+  const file = join(dir, 'run.yaml');
+  writeFileSync(file, 'optimizer:\n  lr: 0.005\ntraining:\n  stepsPerEpoch: 7\n');
+  const cfg = resolveConfig({ preset: 'mnist', file, overrides: [parseOverride('training.stepsPerEpoch=9'), parseOverride('evaluation.recallAt=[1, 5]')] });
+  assert.equal(cfg.optimizer.lr, 0.005);
+  assert.equal(cfg.training.stepsPerEpoch, 9);
+  assert.deepEqual(cfg.evaluation.recallAt, [1, 5]);
+  assert.equal(cfg.loss.name, 'ccp/contrastive');
+});
+
+test('config file errors name the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ccp-cfg-'));
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'a: [1, 2\n');
+  assert.throws(() => readConfigFile(bad), (e: Error) => e.message.includes(bad));
+  assert.throws(() => readConfigFile(join(dir, 'missing.yaml')), /config file not found: .*missing\.yaml/);
+  const list = join(dir, 'list.json');
+  writeFileSync(list, '[1]');
+  assert.throws(() => readConfigFile(list), /must hold a mapping/);
+  const typo = join(dir, 'typo.yaml');
+  writeFileSync(typo, 'dataset:\n  name: mnist\ntrainig:\n  maxEpochs: 3\n');
+  assert.throws(() => resolveConfig({ file: typo }), (e: Error) => e.message.includes(typo) && e.message.includes("'trainig'"));
+  assert.throws(() => parseOverride('noequals'), /key=value/);
+  assert.throws(() => resolveConfig({ preset: 'nope' }), /unknown preset 'nope'/);
+});
