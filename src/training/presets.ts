@@ -16,7 +16,9 @@ export const presets = {
     loss: { name: 'ccp/contrastive', preset: 'code' },
     ccp: { proxiesPerClass: 4, poolSize: 7, patience: 2 },
     optimizer: { name: 'adam', lr: 1e-3 },
-    training: { classesPerBatch: 5, samplesPerClass: 8, stepsPerEpoch: 60, maxEpochs: 20, earlyStopPatience: 6, maxValidationSamples: 2000 },
+    // Bounded so the README's main command ends in minutes on 2 cores: at most 16 epochs, stopping at the first
+    // epoch end after 5 minutes.
+    training: { classesPerBatch: 5, samplesPerClass: 8, stepsPerEpoch: 50, maxEpochs: 16, earlyStopPatience: 5, maxValidationSamples: 1500, timeBudgetSeconds: 300 },
   },
   omniglot: {
     name: 'omniglot-ccp',
