@@ -40,6 +40,7 @@ def evaluate(emb_np, labels_np, chunk):
             scores.diagonal(s).fill_(float('inf'))
             idx = torch.topk(scores, k, dim=1, largest=False, sorted=True).indices
             knn_labels[s:s + c] = labels[idx]
+            del scores, idx  # free this chunk before the next one is allocated (as ours does)
         keep = rq > 0
         rel = (knn_labels[keep] == labels[keep, None]).double()
         r = rq[keep]
