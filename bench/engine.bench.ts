@@ -3,7 +3,7 @@
 // (stem + 4 residual blocks, 32x32x3 input, batch 64, Adam, cross-entropy over 10 classes).
 // Both sides use the same thread count, warm up, then alternate rounds (ours, PyTorch, ours, ...); the
 // table reports medians over all timed iterations and the ratio ours / PyTorch.
-// Run: npm run bench:engine   (env: BENCH_ROUNDS, BENCH_ITERS, CCP_DML_THREADS)
+// Run: npm run bench:engine   (env: BENCH_ROUNDS, BENCH_ITERS (scale), BENCH_CASES=matmul,conv,resnet, CCP_DML_THREADS)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,7 +134,8 @@ async function main(): Promise<void> {
   try {
     const hello = await py.ready<{ torch: string; threads: number }>();
     console.log(`engine benchmark: ours (libtorch ${torchVersion}, ${threads} threads) vs Python PyTorch ${hello.torch} (${hello.threads} threads); ${rounds} interleaved rounds\n`);
-    const cases = makeCases();
+    const only = process.env.BENCH_CASES?.split(',').filter(Boolean);
+    const cases = makeCases().filter((c) => !only || only.includes(c.name));
     const rows: Row[] = [];
     for (const c of cases) {
       const iters = Math.max(1, Math.round(c.iters * itersScale));

@@ -2,7 +2,7 @@
 // indexing (gather / scatter / index*), masking, repetition and triangular / diagonal ops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cat, stack, matmul, linear, int64, tensor, Tensor } from '../../src/engine/index.js';
+import { cat, stack, matmul, linear, int64, tensor, toChannelsLast, Tensor } from '../../src/engine/index.js';
 import { gradcheck, rand64, distinct64 } from '../helpers/tensors.js';
 
 type Case = [name: string, fn: (...xs: Tensor[]) => Tensor, inputs: () => Tensor[]];
@@ -103,6 +103,8 @@ run([
   ['scatter tensor src (x and src)', (a, i, s) => a.scatter(1, i, s).square(), () => [rand64([2, 4]), int64([2, 0, 3, 1], [2, 2]), rand64([2, 2])]],
   ['scatter scalar value', (a, i) => a.scatter(0, i, 0.5).square(), () => [rand64([3, 2]), int64([2, 0], [1, 2])]],
   ['maskedFill', (a, m) => a.maskedFill(m, -2).square(), () => [rand64([3, 4]), tensor([[1, 0, 0, 1], [0, 0, 1, 0], [1, 1, 1, 1]], undefined, { dtype: 'bool' })]],
+  ['indexCopy (x outside the copied rows, and src)', (a, i, s) => a.indexCopy(0, i, s).square(), () => [rand64([4, 2]), int64([3, 0]), rand64([2, 2])]],
+  ['maskedSelect', (a, m) => a.maskedSelect(m).exp(), () => [rand64([3, 4]), tensor([[1, 0, 0, 1], [0, 0, 1, 0], [1, 1, 0, 1]], undefined, { dtype: 'bool' })]],
   ['maskedFill broadcast mask', (a, m) => a.maskedFill(m, 0).exp(), () => [rand64([3, 4]), tensor([true, false, false, true])]],
 ]);
 
@@ -121,6 +123,13 @@ run([
   ['diag of a vector', (a) => a.diag().cumsum(0), () => [rand64([3])]],
   ['diagonal(0, 1, 2)', (a) => a.diagonal(0, 1, 2).square(), () => [rand64([2, 3, 3])]],
   ['diagonal(-1)', (a) => a.diagonal(-1), () => [rand64([4, 3])]],
+]);
+
+// ---- remainder (d/da = 1 away from the wrap points), channels_last layout ----
+const clWeight = rand64([2, 3, 2, 2], { seed: 77 });
+run([
+  ['remainder by a scalar', (a) => a.remainder(0.7).square(), () => [tensor(Float64Array.from([0.1, 0.33, 1.0, 1.5, -0.2, -1.1]), [6], { dtype: 'float64' })]],
+  ['toChannelsLast keeps values and gradients', (a) => toChannelsLast(a).mul(clWeight).sum([2, 3]), () => [rand64([2, 3, 2, 2])]],
 ]);
 
 // ---- dtype casts keep the graph (float32 rounding: a larger step and tolerance) ----
