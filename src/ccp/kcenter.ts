@@ -13,9 +13,12 @@ export function poolSize(b: number, K: number): number {
   return b >= K ? b : b * K;
 }
 
-/** Squared Euclidean distance of every pool row to one centre per class: pool [C,b′,D], centre [C,1,D] → [C,b′]. */
+/**
+ * Squared Euclidean distance of every pool row to one centre per class: pool [C,b′,D], centre [C,1,D] → [C,b′].
+ * Its own scope frees the two [C,b′,D] temporaries at once (with 10k classes each is 36 MB; K-center makes 2K′+2K).
+ */
 function sqDistToCentre(pool: Tensor, centre: Tensor): Tensor {
-  return pool.sub(centre).square().sum(-1);
+  return tidy(() => pool.sub(centre).square().sum(-1));
 }
 
 /** [C, K, D] (class-major) → [K·C, D] with row r·C + c = proxy r of class c (the layout of P). */

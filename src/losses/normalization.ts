@@ -26,8 +26,9 @@ export function lipschitzNormalize(v: Tensor, options: LipschitzNormalizeOptions
   if (impl === 'autograd' || !v.requiresGrad || !isGradEnabled()) {
     return v.div(v.norm(2, -1, true).clampMin(1));
   }
-  // Tensors the backward needs. keep() takes them out of every tidy scope so that a backward() called after
-  // the caller's scope ended still finds them; they are freed when the graph (and so this closure) is freed.
+  // Tensors the backward needs. keep() takes them out of every tidy scope so that a backward() called after the
+  // caller's scope ended still finds them. The first backward frees them at once (a 4 MB proxy matrix would
+  // otherwise wait for V8's GC, every step); a second backward through a retained graph recomputes them from `v`.
   let nv: Tensor | undefined;
   let norm: Tensor | undefined;
   return customOp(
@@ -35,13 +36,33 @@ export function lipschitzNormalize(v: Tensor, options: LipschitzNormalizeOptions
     (x) => {
       norm = keep(x.norm(2, -1, true));
       nv = keep(x.div(norm.clampMin(1)));
-      return nv.clone();
+      // The output shares nv's storage (no copy): customOp disposes this alias, autograd keeps its own.
+      return nv.detach();
     },
     (g) => {
-      const n = norm!;
-      const y = nv!;
-      const projected = g.sub(y.mul(g).sum(-1, true).mul(y)).div(n);
-      return [projected.where(n.gt(1), g)];
+      if (!norm || !nv) {
+        if (v.isDisposed) throw new Error('lipschitzNormalize: a second backward through a retained graph needs the input, which was disposed');
+        norm = v.detach().norm(2, -1, true);
+        nv = v.detach().div(norm.clampMin(1));
+      }
+      const n = norm;
+      const y = nv;
+      norm = undefined;
+      nv = undefined;
+      // (g - <y, g> y) / n where n > 1, else g; temporaries are freed as soon as they are used.
+      const yg = y.mul(g);
+      const dot = yg.sum(-1, true);
+      yg.dispose();
+      const ydot = y.mul(dot);
+      y.dispose();
+      const diff = g.sub(ydot);
+      ydot.dispose();
+      const projected = diff.div(n);
+      diff.dispose();
+      const out = projected.where(n.gt(1), g);
+      projected.dispose();
+      n.dispose();
+      return [out];
     },
   );
 }
