@@ -92,3 +92,13 @@ export function dispose(value: unknown): void {
   collect(value, all);
   for (const t of all) if (!t.isDisposed) t.dispose();
 }
+
+/**
+ * Lets Node run pending Node-API finalizers (they are deferred to the event loop's check phase). A loop that
+ * creates tensors and never returns to the event loop keeps the finalizer queue growing, and with it the
+ * process's memory (the freed tensor data cannot be reused around the pending small objects), even when every
+ * tensor is disposed. Long training or evaluation loops await this once per step; it costs microseconds.
+ */
+export function releaseFinalizedWrappers(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

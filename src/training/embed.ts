@@ -1,6 +1,6 @@
 // Embedding whole datasets (validation, test, candidate pools) with a model in inference mode. Images of the
 // next batch load while the current one runs through the network.
-import { tensor, tidy, noGrad, type Tensor } from '../engine/index.js';
+import { tensor, tidy, noGrad, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
 import type { Module } from '../engine/nn/index.js';
 import type { ImageLoader } from '../data/index.js';
 
@@ -32,6 +32,7 @@ export async function embedItems(model: Module, images: ImageLoader, options: { 
     let pending = batches.length ? images.loadBatch(batches[0]!, offset0) : null;
     for (let b = 0; b < batches.length; b++) {
       const batch = await pending!;
+      await releaseFinalizedWrappers();
       pending = b + 1 < batches.length ? images.loadBatch(batches[b + 1]!, offset0 + b + 1) : null;
       if (batch.skipped.length) throw new Error(`embedding ${images.dataset.name}: ${batch.skipped.length} images could not be loaded`);
       const out = tidy(() => noGrad(() => model.forward(tensor(batch.images, [...batch.shape])).toFloat32Array()));

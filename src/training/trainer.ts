@@ -3,7 +3,7 @@
 // same result), a progress bar, a JSONL metrics log, and the final test evaluation.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, type Tensor } from '../engine/index.js';
+import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
 import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../engine/optim/index.js';
 import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
 import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type LoaderState, type SamplerState, type ImageDataset } from '../data/index.js';
@@ -44,6 +44,10 @@ export interface EpochRecord {
   validation: { mapAtR: number; precisionAt1: number; rPrecision: number };
   lr: number;
   seconds: number;
+  /** Resident memory of the process at the epoch end (MB). */
+  rssMB: number;
+  /** Engine tensors alive (created and not disposed) at the epoch end: a leak shows as growth here. */
+  liveTensors: number;
   ccp?: { t: number; lambda: number; projected: boolean };
   bestEpoch: number;
 }
@@ -185,8 +189,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const snapshot = (): Map<string, Tensor> =>
     noGrad(() => {
       const m = new Map<string, Tensor>();
-      for (const [n, v] of prefixed('model.', model.stateDict())) m.set(n, keep(v.detach().clone()));
-      loss.parameters().forEach((p, i) => m.set(`lossparam.${i}`, keep(p.detach().clone())));
+      for (const [n, v] of prefixed('model.', model.stateDict())) m.set(n, keep(v.clone()));
+      loss.parameters().forEach((p, i) => m.set(`lossparam.${i}`, keep(p.clone())));
       return m;
     });
   const restore = (snap: Map<string, Tensor>) =>
@@ -272,6 +276,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       let lossSum = 0;
       for (let s = 1; s <= t.stepsPerEpoch; s++) {
         const batch = await loader.next();
+        await releaseFinalizedWrappers();
         if (!batch) throw new Error('training sampler ran out of batches');
         const value = tidy(() => {
           const out = loss.forward(model.forward(tensor(batch.images, [...batch.shape])), int64(batch.labels));
@@ -305,6 +310,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         validation: val,
         lr: setup.optimizer.lrs[0]!,
         seconds: elapsed(),
+        rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
+        liveTensors: liveTensors(),
         bestEpoch: early.bestEpoch,
         ...(ccpResult ? { ccp: { t: ccpResult.t, lambda: ccpResult.lambda, projected: ccpResult.projected } } : {}),
       };

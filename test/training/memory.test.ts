@@ -1,0 +1,32 @@
+// The trainer's memory stays flat over many steps: no engine tensor leaks (liveTensors constant) and resident
+// memory does not grow (the trainer lets Node-API finalizers run every step).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseRunConfig } from '../../src/training/config.js';
+import { train } from '../../src/training/trainer.js';
+
+test('CCP training over 600 steps: constant live tensors, flat resident memory', { timeout: 600_000 }, async () => {
+  const cfg = parseRunConfig({
+    name: 'memory',
+    seed: 1,
+    outputDir: mkdtempSync(join(tmpdir(), 'ccp-mem-')),
+    dataset: { name: 'mnist', validation: 'samples', validationShare: 0.2, maxPerClass: 200 },
+    model: { name: 'small_cnn', embeddingDim: 32, options: { channels: [16, 32] } },
+    loss: { name: 'ccp/contrastive' },
+    ccp: { proxiesPerClass: 4, poolSize: 7, patience: 1 },
+    optimizer: { lr: 1e-3 },
+    // minDelta 1: every problem ends after two epochs, so projections (pool embedding, K-center) run too.
+    training: { classesPerBatch: 5, samplesPerClass: 8, stepsPerEpoch: 75, maxEpochs: 8, earlyStopPatience: 100, minDelta: 1, evalBatchSize: 256 },
+  });
+  const r = await train(cfg, { quiet: true });
+  assert.equal(r.steps, 600);
+  assert.equal(r.ccpProjections.length, 4);
+  const h = r.history;
+  const live = h.slice(1).map((e) => e.liveTensors);
+  assert.deepEqual(live, live.map(() => live[0]), `live tensors per epoch: ${h.map((e) => e.liveTensors).join(' ')}`);
+  const growth = h[h.length - 1]!.rssMB - h[1]!.rssMB;
+  assert.ok(growth < 40, `resident memory grew ${growth} MB from epoch 2 to ${h.length}: ${h.map((e) => e.rssMB).join(' ')}`);
+});
