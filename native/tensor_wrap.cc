@@ -71,7 +71,9 @@ NativeTensor::NativeTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
   auto* holder = info[0].As<Napi::External<torch::Tensor>>().Data();
   tensor_ = std::move(*holder);
   delete holder;
-  accounted_ = TensorBytes(tensor_);
+  // Tell V8 about the memory this wrapper keeps alive, counting each storage once: views (reshape, transpose,
+  // detach, grad handles...) share their base's storage and add nothing, so V8 does not run needless full GCs.
+  accounted_ = tensor_.defined() && tensor_.has_storage() && tensor_.storage().use_count() == 1 ? static_cast<int64_t>(tensor_.storage().nbytes()) : 0;
   if (accounted_ > 0) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), accounted_);
 }
 

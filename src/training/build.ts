@@ -4,7 +4,7 @@ import { Adam, AdamW, SGD, type Optimizer, type ParamGroupInput } from '../engin
 import { createModel, loadPretrained, batchNormParameterNames, type EmbeddingNet } from '../models/index.js';
 import { createLoss, type MetricLoss } from '../losses/index.js';
 import { ccp, type CcpLoss } from '../ccp/index.js';
-import { parseLossName, type RunConfig } from './config.js';
+import { parseLossName, pairLossNames, type RunConfig } from './config.js';
 
 /** A loss whose tensors (proxies, XBM memory) go into checkpoints. */
 export interface StatefulLoss extends MetricLoss {
@@ -34,7 +34,7 @@ export function buildLoss(cfg: RunConfig, numClasses: number): MetricLoss {
   const { wrapper, base } = parseLossName(cfg.loss.name);
   const preset = cfg.loss.preset;
   const dim = cfg.model.embeddingDim;
-  const proxyBased = !['contrastive', 'original_contrastive', 'triplet', 'multi_similarity'].includes(base);
+  const proxyBased = !pairLossNames.includes(base);
   const options: Record<string, unknown> = { ...(preset ? { preset } : {}), ...(proxyBased ? { numClasses, embeddingDim: dim } : {}), ...cfg.loss.options };
   if (wrapper === 'xbm') {
     return createLoss(`xbm/${base}`, { ...options, xbm: { memoryBatches: cfg.xbm.memoryBatches, startStep: cfg.xbm.startStep, weight: cfg.xbm.weight } });

@@ -1,22 +1,13 @@
 // The training configuration: one zod schema, so config files and CLI flags are validated in one place and
 // every error names the key at fault. Unknown keys are rejected (strict objects).
 import { z } from 'zod';
+import { LOSS_NAMES, PAIR_LOSS_NAMES, type LossName } from '../losses/registry.js';
 
 const datasetNames = ['mnist', 'omniglot', 'folder', 'csv', 'cub', 'cars', 'sop', 'inshop'] as const;
 const modelNames = ['mlp', 'small_cnn', 'small_resnet', 'resnet50', 'bninception'] as const;
-export const baseLossNames = [
-  'contrastive',
-  'original_contrastive',
-  'triplet',
-  'multi_similarity',
-  'proxy_anchor',
-  'proxy_nca',
-  'soft_triple',
-  'normalized_softmax',
-  'arcface',
-] as const;
-/** Losses that CCP and XBM can wrap (they compare a batch with a reference set). */
-export const pairLossNames = ['contrastive', 'original_contrastive', 'triplet', 'multi_similarity'] as const;
+/** Base loss names (the losses registry's) and those CCP and XBM can wrap (pair-based ones). */
+export const baseLossNames = LOSS_NAMES;
+export const pairLossNames: readonly LossName[] = PAIR_LOSS_NAMES;
 
 export const DatasetConfig = z
   .object({
@@ -176,13 +167,13 @@ export function parseRunConfig(input: unknown, source = 'config'): RunConfig {
 }
 
 /** Splits 'ccp/contrastive' into wrapper and base loss, checking both names. */
-export function parseLossName(name: string): { wrapper: 'none' | 'ccp' | 'xbm'; base: (typeof baseLossNames)[number] } {
+export function parseLossName(name: string): { wrapper: 'none' | 'ccp' | 'xbm'; base: LossName } {
   const parts = name.split('/');
   const [wrapper, base] = parts.length === 2 ? [parts[0]!, parts[1]!] : ['none', parts[0]!];
   if (!['none', 'ccp', 'xbm'].includes(wrapper)) throw new Error(`loss.name: unknown wrapper '${wrapper}' in '${name}' (expected ccp/ or xbm/)`);
   if (!(baseLossNames as readonly string[]).includes(base)) throw new Error(`loss.name: unknown loss '${base}' (expected one of ${baseLossNames.join(', ')})`);
-  if (wrapper !== 'none' && !(pairLossNames as readonly string[]).includes(base)) {
+  if (wrapper !== 'none' && !pairLossNames.includes(base as LossName)) {
     throw new Error(`loss.name: ${wrapper}/ wraps a pair loss (${pairLossNames.join(', ')}), not '${base}'`);
   }
-  return { wrapper: wrapper as 'none' | 'ccp' | 'xbm', base: base as (typeof baseLossNames)[number] };
+  return { wrapper: wrapper as 'none' | 'ccp' | 'xbm', base: base as LossName };
 }
