@@ -9,10 +9,10 @@
 // (PML takes degrees: its default 28.6 degrees = 0.4992 rad, our default 0.5). Default normalisation 'l2'
 // (angles need true cosines). Class weights [C, D].
 import { crossEntropy, oneHot, type Tensor } from '../engine/index.js';
-import type { MetricLoss } from './types.js';
-import { checkNormalization, normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
+import { normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
 import { similarityMatrix } from './distances.js';
-import { ProxySet, type ProxyOptions } from './proxies.js';
+import type { ProxyOptions } from './proxies.js';
+import { ProxyLoss } from './proxy_loss.js';
 import { checkBatch, checkClassRange, checkFinite, checkPositive } from './checks.js';
 import { arcFacePresets, getPreset, type PresetName } from './presets.js';
 
@@ -29,21 +29,15 @@ export interface ArcFaceOptions extends Omit<ProxyOptions, 'proxiesPerClass'> {
   proxyLrMultiplier?: number;
 }
 
-export class ArcFaceLoss implements MetricLoss {
+export class ArcFaceLoss extends ProxyLoss {
   readonly name = 'arcface';
-  readonly acceptsReference = false;
   readonly margin: number;
   readonly scale: number;
-  readonly embeddingNormalization: EmbeddingNormalization;
-  readonly parameterLrMultiplier: number;
-  readonly proxies: ProxySet;
 
   constructor(options: ArcFaceOptions) {
-    this.proxies = new ProxySet(this.name, { ...options, proxiesPerClass: 1 });
+    super('arcface', { ...options, proxiesPerClass: 1 }, options, { embeddingNormalization: 'l2', proxyLrMultiplier: 1 });
     this.margin = checkFinite(this.name, 'margin', options.margin ?? 0.5);
     this.scale = checkPositive(this.name, 'scale', options.scale ?? 64);
-    this.embeddingNormalization = checkNormalization(options.embeddingNormalization, 'l2', this.name);
-    this.parameterLrMultiplier = checkPositive(this.name, 'proxyLrMultiplier', options.proxyLrMultiplier ?? 1);
   }
 
   /** Only 'pml' exists (margin 28.6 degrees in radians, scale 64). */
@@ -66,18 +60,5 @@ export class ArcFaceLoss implements MetricLoss {
     const y = checkBatch(this.name, embeddings, labels);
     checkClassRange(this.name, y, this.proxies.numClasses);
     return crossEntropy(this.logits(embeddings, y), y);
-  }
-
-  parameters(): Tensor[] {
-    return [this.proxies.weights];
-  }
-
-  stateDict(): Record<string, Tensor> {
-    return { proxies: this.proxies.weights };
-  }
-
-  loadStateDict(state: Record<string, Tensor>): void {
-    if (!state.proxies) throw new Error(`${this.name}: loadStateDict: missing 'proxies'`);
-    this.proxies.assign(state.proxies, this.name);
   }
 }

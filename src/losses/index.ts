@@ -8,6 +8,7 @@ export * from './reducers.js';
 export * from './logsumexp.js';
 export * from './pairs.js';
 export * from './proxies.js';
+export * from './proxy_loss.js';
 export * from './presets.js';
 export * from './contrastive.js';
 export * from './original_contrastive.js';

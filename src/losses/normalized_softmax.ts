@@ -7,10 +7,10 @@
 // unlike the paper's losses, which default to the Lipschitz N(v). Class weights are stored [C, D]
 // (PML stores [D, C]).
 import { crossEntropy, type Tensor } from '../engine/index.js';
-import type { MetricLoss } from './types.js';
-import { checkNormalization, normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
+import { normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
 import { similarityMatrix } from './distances.js';
-import { ProxySet, type ProxyOptions } from './proxies.js';
+import type { ProxyOptions } from './proxies.js';
+import { ProxyLoss } from './proxy_loss.js';
 import { checkBatch, checkClassRange, checkPositive } from './checks.js';
 import { getPreset, normalizedSoftmaxPresets, type PresetName } from './presets.js';
 
@@ -23,19 +23,13 @@ export interface NormalizedSoftmaxOptions extends Omit<ProxyOptions, 'proxiesPer
   proxyLrMultiplier?: number;
 }
 
-export class NormalizedSoftmaxLoss implements MetricLoss {
+export class NormalizedSoftmaxLoss extends ProxyLoss {
   readonly name = 'normalized_softmax';
-  readonly acceptsReference = false;
   readonly temperature: number;
-  readonly embeddingNormalization: EmbeddingNormalization;
-  readonly parameterLrMultiplier: number;
-  readonly proxies: ProxySet;
 
   constructor(options: NormalizedSoftmaxOptions) {
-    this.proxies = new ProxySet(this.name, { ...options, proxiesPerClass: 1 });
+    super('normalized_softmax', { ...options, proxiesPerClass: 1 }, options, { embeddingNormalization: 'l2', proxyLrMultiplier: 1 });
     this.temperature = checkPositive(this.name, 'temperature', options.temperature ?? 0.05);
-    this.embeddingNormalization = checkNormalization(options.embeddingNormalization, 'l2', this.name);
-    this.parameterLrMultiplier = checkPositive(this.name, 'proxyLrMultiplier', options.proxyLrMultiplier ?? 1);
   }
 
   /** Only 'pml' exists (the paper does not use this loss). */
@@ -54,18 +48,5 @@ export class NormalizedSoftmaxLoss implements MetricLoss {
     const y = checkBatch(this.name, embeddings, labels);
     checkClassRange(this.name, y, this.proxies.numClasses);
     return crossEntropy(this.logits(embeddings), y);
-  }
-
-  parameters(): Tensor[] {
-    return [this.proxies.weights];
-  }
-
-  stateDict(): Record<string, Tensor> {
-    return { proxies: this.proxies.weights };
-  }
-
-  loadStateDict(state: Record<string, Tensor>): void {
-    if (!state.proxies) throw new Error(`${this.name}: loadStateDict: missing 'proxies'`);
-    this.proxies.assign(state.proxies, this.name);
   }
 }

@@ -7,12 +7,12 @@
 // delta = 0.1, alpha = 32, proxy LR x100. A count of 0 (its sum is then 0 too) is replaced by 1, where
 // the code would divide by zero.
 import type { Tensor } from '../engine/index.js';
-import type { MetricLoss } from './types.js';
-import { checkNormalization, normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
+import { normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
 import { similarityMatrix } from './distances.js';
 import { pairMasks } from './masks.js';
 import { maskedLog1pSumExp } from './logsumexp.js';
-import { ProxySet, type ProxyOptions } from './proxies.js';
+import type { ProxyOptions } from './proxies.js';
+import { ProxyLoss } from './proxy_loss.js';
 import { checkBatch, checkClassRange, checkFinite, checkPositive } from './checks.js';
 import { getPreset, proxyAnchorPresets, type PresetName } from './presets.js';
 
@@ -26,21 +26,15 @@ export interface ProxyAnchorOptions extends ProxyOptions {
   proxyLrMultiplier?: number;
 }
 
-export class ProxyAnchorLoss implements MetricLoss {
+export class ProxyAnchorLoss extends ProxyLoss {
   readonly name = 'proxy_anchor';
-  readonly acceptsReference = false;
   readonly alpha: number;
   readonly delta: number;
-  readonly embeddingNormalization: EmbeddingNormalization;
-  readonly parameterLrMultiplier: number;
-  readonly proxies: ProxySet;
 
   constructor(options: ProxyAnchorOptions) {
-    this.proxies = new ProxySet(this.name, options);
+    super('proxy_anchor', options, options, { embeddingNormalization: 'lipschitz', proxyLrMultiplier: 100 });
     this.alpha = checkPositive(this.name, 'alpha', options.alpha ?? 32);
     this.delta = checkFinite(this.name, 'delta', options.delta ?? 0.1);
-    this.embeddingNormalization = checkNormalization(options.embeddingNormalization, 'lipschitz', this.name);
-    this.parameterLrMultiplier = checkPositive(this.name, 'proxyLrMultiplier', options.proxyLrMultiplier ?? 100);
   }
 
   static preset(name: PresetName, options: ProxyAnchorOptions): ProxyAnchorLoss {
@@ -60,18 +54,5 @@ export class ProxyAnchorLoss implements MetricLoss {
     const numPos = pos.sum(1).gt(0).sum(null, false, s.dtype).clampMin(1);
     const numNeg = neg.sum(1).gt(0).sum(null, false, s.dtype).clampMin(1);
     return posTerm.sum().div(numPos).add(negTerm.sum().div(numNeg));
-  }
-
-  parameters(): Tensor[] {
-    return [this.proxies.weights];
-  }
-
-  stateDict(): Record<string, Tensor> {
-    return { proxies: this.proxies.weights };
-  }
-
-  loadStateDict(state: Record<string, Tensor>): void {
-    if (!state.proxies) throw new Error(`${this.name}: loadStateDict: missing 'proxies'`);
-    this.proxies.assign(state.proxies, this.name);
   }
 }

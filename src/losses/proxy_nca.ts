@@ -9,12 +9,12 @@
 // the exact log-softmax form (logsumexp over positives - logsumexp over all), which differs only when a
 // positive probability underflows.
 import type { Tensor } from '../engine/index.js';
-import type { MetricLoss } from './types.js';
-import { checkNormalization, normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
+import { normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
 import { similarityMatrix } from './distances.js';
 import { pairMasks } from './masks.js';
 import { maskedLogSumExp } from './logsumexp.js';
-import { ProxySet, type ProxyOptions } from './proxies.js';
+import type { ProxyOptions } from './proxies.js';
+import { ProxyLoss } from './proxy_loss.js';
 import { checkBatch, checkClassRange, checkFinite, checkPositive } from './checks.js';
 import { getPreset, proxyNCAPresets, type PresetName } from './presets.js';
 
@@ -28,21 +28,15 @@ export interface ProxyNCAOptions extends ProxyOptions {
   proxyLrMultiplier?: number;
 }
 
-export class ProxyNCALoss implements MetricLoss {
+export class ProxyNCALoss extends ProxyLoss {
   readonly name = 'proxy_nca';
-  readonly acceptsReference = false;
   readonly temperature: number;
   readonly delta: number;
-  readonly embeddingNormalization: EmbeddingNormalization;
-  readonly parameterLrMultiplier: number;
-  readonly proxies: ProxySet;
 
   constructor(options: ProxyNCAOptions) {
-    this.proxies = new ProxySet(this.name, options);
+    super('proxy_nca', options, options, { embeddingNormalization: 'lipschitz', proxyLrMultiplier: 100 });
     this.temperature = checkPositive(this.name, 'temperature', options.temperature ?? 0.11);
     this.delta = checkFinite(this.name, 'delta', options.delta ?? 0);
-    this.embeddingNormalization = checkNormalization(options.embeddingNormalization, 'lipschitz', this.name);
-    this.parameterLrMultiplier = checkPositive(this.name, 'proxyLrMultiplier', options.proxyLrMultiplier ?? 100);
   }
 
   /** 'code' gives T = 0.11; the dataset presets give the paper's T = 0.1. */
@@ -65,18 +59,5 @@ export class ProxyNCALoss implements MetricLoss {
   forward(embeddings: Tensor, labels: Tensor): Tensor {
     const { logits, pos } = this.logits(embeddings, labels);
     return logits.logsumexp(1).sub(maskedLogSumExp(logits, pos)).mean();
-  }
-
-  parameters(): Tensor[] {
-    return [this.proxies.weights];
-  }
-
-  stateDict(): Record<string, Tensor> {
-    return { proxies: this.proxies.weights };
-  }
-
-  loadStateDict(state: Record<string, Tensor>): void {
-    if (!state.proxies) throw new Error(`${this.name}: loadStateDict: missing 'proxies'`);
-    this.proxies.assign(state.proxies, this.name);
   }
 }

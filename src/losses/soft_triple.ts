@@ -13,12 +13,12 @@
 // give NaN through the relu there). Centre layout (the code's makeProxy): proxy k*C + c is centre k of
 // class c. Proxy LR x100.
 import { Tensor, ones, arange } from '../engine/index.js';
-import type { MetricLoss } from './types.js';
-import { checkNormalization, normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
+import { normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
 import { euclideanDistance, safeSqrt } from './distances.js';
 import { pairMasks } from './masks.js';
 import { maskedLogSumExp } from './logsumexp.js';
-import { ProxySet, type ProxyOptions } from './proxies.js';
+import type { ProxyOptions } from './proxies.js';
+import { ProxyLoss } from './proxy_loss.js';
 import { checkBatch, checkClassRange, checkFinite, checkPositive } from './checks.js';
 import { getPreset, softTriplePresets, type PresetName } from './presets.js';
 
@@ -38,25 +38,19 @@ export interface SoftTripleOptions extends ProxyOptions {
   proxyLrMultiplier?: number;
 }
 
-export class SoftTripleLoss implements MetricLoss {
+export class SoftTripleLoss extends ProxyLoss {
   readonly name = 'soft_triple';
-  readonly acceptsReference = false;
   readonly la: number;
   readonly gamma: number;
   readonly tau: number;
   readonly delta: number;
-  readonly embeddingNormalization: EmbeddingNormalization;
-  readonly parameterLrMultiplier: number;
-  readonly proxies: ProxySet;
 
   constructor(options: SoftTripleOptions) {
-    this.proxies = new ProxySet(this.name, { ...options, proxiesPerClass: options.centersPerClass ?? options.proxiesPerClass ?? 10 });
+    super('soft_triple', { ...options, proxiesPerClass: options.centersPerClass ?? options.proxiesPerClass ?? 10 }, options, { embeddingNormalization: 'lipschitz', proxyLrMultiplier: 100 });
     this.la = checkPositive(this.name, 'la', options.la ?? 78.02);
     this.gamma = checkPositive(this.name, 'gamma', options.gamma ?? 58.95);
     this.tau = checkPositive(this.name, 'tau', options.tau ?? 0.3754, true);
     this.delta = checkFinite(this.name, 'delta', options.delta ?? 0.4307);
-    this.embeddingNormalization = checkNormalization(options.embeddingNormalization, 'lipschitz', this.name);
-    this.parameterLrMultiplier = checkPositive(this.name, 'proxyLrMultiplier', options.proxyLrMultiplier ?? 100);
   }
 
   static preset(name: PresetName, options: SoftTripleOptions): SoftTripleLoss {
@@ -99,18 +93,5 @@ export class SoftTripleLoss implements MetricLoss {
     const logits = S.sub(pos.to(S.dtype).mul(this.delta)).mul(this.la);
     const nll = logits.logsumexp(0).sub(maskedLogSumExp(logits, pos, 0)).mean();
     return this.tau === 0 ? nll : nll.add(this.regularizer().mul(this.tau));
-  }
-
-  parameters(): Tensor[] {
-    return [this.proxies.weights];
-  }
-
-  stateDict(): Record<string, Tensor> {
-    return { proxies: this.proxies.weights };
-  }
-
-  loadStateDict(state: Record<string, Tensor>): void {
-    if (!state.proxies) throw new Error(`${this.name}: loadStateDict: missing 'proxies'`);
-    this.proxies.assign(state.proxies, this.name);
   }
 }
