@@ -1,0 +1,244 @@
+// npm run bench:ccp -- [options]
+//
+// The accuracy study on Omniglot (background alphabets train, evaluation alphabets test, MLRC fold 0 for
+// validation): C1, C2, MS, Triplet with and without CCP, XBM on C2, ProxyAnchor, ProxyNCA++, SoftTriple, all with
+// the same small CNN, embedding size, 8x4 batches, Adam and step budget. Each method's LR is picked on the
+// validation classes (one seed, shorter budget); then the seeds run at that LR and are evaluated on the test
+// classes. Writes <out>/results.md, <out>/results.json and <out>/validation-curves.svg.
+//
+// Options (defaults = the full study, sized to finish within 2 hours on the project's 2-core machine):
+//   --budget N | Ns        training steps (N) or seconds (Ns) per run                      [full: 1000, quick: 400]
+//   --seeds N | a,b,c      number of seeds (0..N-1) or an explicit list                     [full: 3,   quick: 1]
+//   --methods all | ids    e.g. c2,c2-ccp,proxy-anchor (ids: c1 c1-ccp c2 c2-xbm c2-ccp ms ms-ccp
+//                          triplet triplet-ccp proxy-anchor proxy-nca soft-triple)        [full: all, quick: c2,c2-ccp,proxy-anchor]
+//   --quick                the same pipeline with fewer methods, 1 seed, fewer steps, a 2-point LR grid (~10 min)
+//   --out DIR              output folder                                                   [results/ccp, quick: results/ccp/quick]
+//   --lrs a,b,c            LR grid (one value: no search)                                  [3e-4,1e-3,3e-3; quick: 1e-3,3e-3]
+//   --tune-fraction F      LR-search run budget as a fraction of --budget                  [1/3]
+//   --steps-per-epoch N    validation interval (steps)                                     [50]
+//   --max-val N            validation images per epoch (random, fixed per seed)           [1000]
+//   --patience N           CCP: epochs without a validation gain that end a problem        [1]
+//   --max-classes N        keep only the first N background / evaluation classes (checks)
+//   --channels a,b,c       small CNN widths                                                [16,32,64]
+//   --image-size N         [28]      --dim N   embedding size [64]
+//   --threads N            libtorch intra-op threads [1]: on the shared, oversubscribed 2-core machine two threads
+//                          made small ops 5-10x slower (threads wait for each other), one thread was faster
+//   --proxy-lr-mult F      LR multiplier of the proxy baselines' proxies    [the losses' own: x100, as the code]
+//   --runs DIR             run folders (per-run records make an interrupted study resumable) [results/ccp/runs/<mode>]
+//   --fresh                ignore saved per-run records
+//   --omniglot DIR         folder of the Omniglot zips (default: ../shared/data/omniglot)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selectMethods, STUDY_METHODS } from './methods.js';
+import { runStudy, type Budget, type StudySettings, type StudyResult } from './study.js';
+import { jsonReport, markdownReport, predictSeconds, summarize, timingModel, markdownTable } from './report.js';
+import { validationPlotSvg } from './plot.js';
+import type { OmniglotStudyData } from './omniglot-data.js';
+import { measureStepCosts } from './cost.js';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** The full study's settings. */
+export function fullSettings(): StudySettings {
+  return {
+    mode: 'full',
+    methods: [...STUDY_METHODS],
+    seeds: [0, 1, 2],
+    budget: { kind: 'steps', value: 1000 },
+    tuneFraction: 1 / 3,
+    lrGrid: [3e-4, 1e-3, 3e-3],
+    tuneSeed: 100,
+    stepsPerEpoch: 50,
+    imageSize: 28,
+    channels: [16, 32, 64],
+    embeddingDim: 64,
+    maxValidationSamples: 1000,
+    lossPreset: 'code',
+    ccp: { proxiesPerClass: 4, poolSize: 7, patience: 1, lambda: 2e-4 },
+    xbm: { memoryBatches: 25, startFraction: 0.2 },
+    threads: 1,
+  };
+}
+
+/** --quick: same pipeline, 3 methods, 1 seed, 400 steps, a 2-point LR grid. */
+export function quickSettings(): StudySettings {
+  return { ...fullSettings(), mode: 'quick', methods: selectMethods('c2,c2-ccp,proxy-anchor'), seeds: [0], budget: { kind: 'steps', value: 400 }, lrGrid: [1e-3, 3e-3] };
+}
+
+function parseBudget(v: string): Budget {
+  const m = /^(\d+(?:\.\d+)?)(s?)$/.exec(v.trim());
+  if (!m || Number(m[1]) <= 0) throw new Error(`--budget: expected steps (e.g. 500) or seconds (e.g. 120s), got '${v}'`);
+  return m[2] ? { kind: 'seconds', value: Number(m[1]) } : { kind: 'steps', value: Math.round(Number(m[1])) };
+}
+
+function parseList(flag: string, v: string): number[] {
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new Error(`${flag}: expected comma-separated numbers, got '${v}'`);
+  return xs;
+}
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got '${v}'`);
+  return n;
+}
+
+export interface CliOptions {
+  settings: StudySettings;
+  out: string;
+  runsDir: string;
+  fresh: boolean;
+  omniglotRoot?: string;
+}
+
+export function parseArgs(argv: string[]): CliOptions {
+  const quick = argv.includes('--quick');
+  const s = quick ? quickSettings() : fullSettings();
+  let out: string | undefined;
+  let runsDir: string | undefined;
+  let fresh = false;
+  let omniglotRoot: string | undefined;
+  let custom = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a}: missing value`);
+      return v;
+    };
+    switch (a) {
+      case '--quick':
+        break;
+      case '--fresh':
+        fresh = true;
+        break;
+      case '--budget':
+        s.budget = parseBudget(value());
+        custom = true;
+        break;
+      case '--seeds': {
+        const v = value();
+        s.seeds = v.includes(',') ? parseList(a, v) : Array.from({ length: positiveInt(a, v) }, (_, k) => k);
+        custom = true;
+        break;
+      }
+      case '--methods':
+        s.methods = selectMethods(value());
+        custom = true;
+        break;
+      case '--out':
+        out = value();
+        break;
+      case '--runs':
+        runsDir = value();
+        break;
+      case '--lrs':
+        s.lrGrid = parseList(a, value());
+        custom = true;
+        break;
+      case '--tune-fraction': {
+        const f = Number(value());
+        if (!(f > 0 && f <= 1)) throw new Error(`--tune-fraction: expected a number in (0, 1], got ${f}`);
+        s.tuneFraction = f;
+        custom = true;
+        break;
+      }
+      case '--steps-per-epoch':
+        s.stepsPerEpoch = positiveInt(a, value());
+        custom = true;
+        break;
+      case '--max-val':
+        s.maxValidationSamples = positiveInt(a, value());
+        custom = true;
+        break;
+      case '--patience':
+        s.ccp = { ...s.ccp, patience: positiveInt(a, value()) };
+        custom = true;
+        break;
+      case '--max-classes':
+        s.maxClasses = positiveInt(a, value());
+        custom = true;
+        break;
+      case '--channels':
+        s.channels = parseList(a, value());
+        custom = true;
+        break;
+      case '--image-size':
+        s.imageSize = positiveInt(a, value());
+        custom = true;
+        break;
+      case '--dim':
+        s.embeddingDim = positiveInt(a, value());
+        custom = true;
+        break;
+      case '--proxy-lr-mult': {
+        const f = Number(value());
+        if (!(f > 0)) throw new Error(`--proxy-lr-mult: expected a positive number, got ${f}`);
+        s.proxyLrMultiplier = f;
+        custom = true;
+        break;
+      }
+      case '--threads':
+        s.threads = positiveInt(a, value());
+        break;
+      case '--omniglot':
+        omniglotRoot = value();
+        break;
+      default:
+        throw new Error(`unknown option '${a}' (see the header of bench/ccp/main.ts)`);
+    }
+  }
+  if (custom && s.mode === 'full') s.mode = 'custom';
+  const outDir = out ?? join(REPO_ROOT, 'results', 'ccp', ...(s.mode === 'quick' ? ['quick'] : s.mode === 'custom' ? ['custom'] : []));
+  return { settings: s, out: outDir, runsDir: runsDir ?? join(REPO_ROOT, 'results', 'ccp', 'runs', s.mode), fresh, omniglotRoot };
+}
+
+/** Writes results.md, results.json and validation-curves.svg; returns their paths. */
+export async function writeStudyOutputs(result: StudyResult, out: string): Promise<{ markdown: string; json: string; plot: string }> {
+  mkdirSync(out, { recursive: true });
+  const plot = join(out, 'validation-curves.svg');
+  writeFileSync(plot, await validationPlotSvg(result.runs, `Omniglot validation MAP@R (${result.settings.mode} mode)`));
+  // The full study's duration at this run's speed (what --quick is for: sizing the full budget). Methods the run
+  // did not train are scaled by their measured relative step cost.
+  const full = fullSettings();
+  const t = timingModel(result.runs);
+  const stepCosts = measureStepCosts(result.settings, full.methods, result.data.trainClasses);
+  const measuredOn = [...new Set(result.runs.map((r) => r.method))];
+  const seconds = predictSeconds(full, t, { stepCosts, measuredOn });
+  const costText = full.methods.map((m) => `${m.label} ${(1000 * stepCosts[m.id]!).toFixed(0)}`).join(', ');
+  const estimate = {
+    settings:
+      `${t.secondsPerStep.toFixed(3)} s per training step on average, ${t.testRunOverhead.toFixed(0)} s per test run and ${t.tuneRunOverhead.toFixed(0)} s per LR-search run outside training; ` +
+      `full mode = ${full.methods.length} methods × (${full.lrGrid.length} LR-search runs of ${Math.ceil(Math.round(full.budget.value * full.tuneFraction) / full.stepsPerEpoch) * full.stepsPerEpoch} steps + ${full.seeds.length} seeds × ${full.budget.value} steps), ` +
+      `each method's step time scaled by its measured cost per step relative to the methods run here (ms per bare step: ${costText})`,
+    seconds,
+  };
+  const markdown = join(out, 'results.md');
+  writeFileSync(markdown, markdownReport(result, { plotFile: 'validation-curves.svg', estimate }));
+  const json = join(out, 'results.json');
+  writeFileSync(json, jsonReport(result, { fullStudyEstimateSeconds: estimate.seconds, stepCostsSeconds: stepCosts }));
+  return { markdown, json, plot };
+}
+
+export async function main(argv: string[], opts: { log?: (line: string) => void; data?: OmniglotStudyData } = {}): Promise<{ result: StudyResult; files: { markdown: string; json: string; plot: string } }> {
+  const o = parseArgs(argv);
+  const log = opts.log ?? ((line: string) => process.stdout.write(line + '\n'));
+  const s = o.settings;
+  log(
+    `CCP study (${s.mode}): ${s.methods.map((m) => m.label).join(', ')}; seeds ${s.seeds.join(',')}; ` +
+      `${s.budget.kind === 'steps' ? `${s.budget.value} steps` : `${s.budget.value} s`} per run; LR grid ${s.lrGrid.join(', ')}; out ${o.out}`,
+  );
+  const result = await runStudy({ settings: s, runsDir: o.runsDir, fresh: o.fresh, omniglotRoot: o.omniglotRoot, log, data: opts.data });
+  const files = await writeStudyOutputs(result, o.out);
+  log('\n' + markdownTable(summarize(result)));
+  log(`\nwrote ${files.markdown}, ${files.json}, ${files.plot} (${(result.wallSeconds / 60).toFixed(1)} min)`);
+  return { result, files };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((e: Error) => {
+    process.stderr.write(`bench:ccp: ${e.stack ?? e.message}\n`);
+    process.exit(1);
+  });
+}

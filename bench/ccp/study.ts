@@ -1,0 +1,289 @@
+// The accuracy study's core: for every method, a learning-rate search on the validation classes (one seed,
+// shorter budget), then the seeds at the chosen LR with the test evaluation; per-run results are kept on disk so
+// an interrupted study continues where it stopped. Everything but the loss (and its LR) is shared by all
+// methods: data, model, embedding size, batch layout, optimiser and step budget.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../src/training/config.js';
+import { train } from '../../src/training/trainer.js';
+import type { RunData } from '../../src/training/data-setup.js';
+import { loadOmniglotStudyData, studyRunData, type OmniglotStudyData } from './omniglot-data.js';
+import type { StudyMethod } from './methods.js';
+
+export interface Budget {
+  kind: 'steps' | 'seconds';
+  value: number;
+}
+
+export interface StudySettings {
+  /** 'full', 'quick' or 'custom': recorded in the outputs. */
+  mode: string;
+  methods: StudyMethod[];
+  seeds: number[];
+  /** Per-run training budget (training steps, or seconds of training checked at epoch ends). */
+  budget: Budget;
+  /** Budget of one LR-search run, as a fraction of `budget`. */
+  tuneFraction: number;
+  lrGrid: number[];
+  /** Seed of the LR-search runs (kept apart from the reported seeds). */
+  tuneSeed: number;
+  stepsPerEpoch: number;
+  imageSize: number;
+  channels: number[];
+  embeddingDim: number;
+  /** Keep only the first n background and evaluation classes (quick checks); undefined = all. */
+  maxClasses?: number;
+  /** Validation images per epoch (random, fixed per seed); null = all. */
+  maxValidationSamples: number | null;
+  /** Loss hyperparameters: the reference code's defaults ('code') or a paper dataset preset. */
+  lossPreset: 'code' | 'cub' | 'cars' | 'sop' | 'inshop';
+  ccp: { proxiesPerClass: number; poolSize: number; patience: number; lambda: number };
+  xbm: { memoryBatches: number; startFraction: number };
+  /** LR multiplier of the proxy baselines' proxies (ProxyAnchor, ProxyNCA++, SoftTriple); undefined = the loss's own (x100, the code's). */
+  proxyLrMultiplier?: number;
+  threads?: number;
+}
+
+export interface EpochPoint {
+  epoch: number;
+  step: number;
+  valMapAtR: number;
+  seconds: number;
+  projected: boolean;
+}
+
+export interface RunRecord {
+  method: string;
+  label: string;
+  loss: string;
+  purpose: 'tune' | 'test';
+  seed: number;
+  lr: number;
+  steps: number;
+  epochs: number;
+  bestEpoch: number;
+  stopReason: string;
+  /** Best per-epoch (subsampled) validation MAP@R. */
+  bestValMapAtR: number;
+  /** Tuning runs: metrics of the best weights on the whole validation fold. Test runs: on the test classes. */
+  final: { precisionAt1: number; rPrecision: number; mapAtR: number; numQueries: number };
+  /** CCP projection epochs and steps. */
+  projections: { epoch: number; step: number; t: number }[];
+  curve: EpochPoint[];
+  /** Training time as the trainer counts it, and the whole run including setup and the final evaluation. */
+  trainSeconds: number;
+  wallSeconds: number;
+  runDir: string;
+  /** True when this record was loaded from an earlier invocation's run folder instead of trained now. */
+  reused?: boolean;
+}
+
+export interface StudyProgress {
+  done: number;
+  total: number;
+  elapsedSeconds: number;
+}
+
+export interface StudyResult {
+  settings: StudySettings;
+  data: { trainClasses: number; trainImages: number; validationClasses: number; validationImages: number; testClasses: number; testImages: number; decodeSeconds: number };
+  tuning: Record<string, { grid: { lr: number; valMapAtR: number; bestEpochValMapAtR: number }[]; chosenLr: number }>;
+  runs: RunRecord[];
+  /** This invocation (reused runs cost nothing here). */
+  wallSeconds: number;
+  /** Sum of every run's own wall time, reused ones included. */
+  runSeconds: number;
+  startedAt: string;
+  finishedAt: string;
+  host: { cpus: number; loadAverage: number[] };
+}
+
+function budgetEpochs(b: Budget, stepsPerEpoch: number): number {
+  return b.kind === 'steps' ? Math.max(1, Math.ceil(b.value / stepsPerEpoch)) : 100_000;
+}
+
+function scaled(b: Budget, f: number): Budget {
+  return { kind: b.kind, value: b.kind === 'steps' ? Math.max(1, Math.round(b.value * f)) : b.value * f };
+}
+
+/** The run config of one method / seed / LR under a budget. */
+export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: number, budget: Budget, name: string): RunConfig {
+  const epochs = budgetEpochs(budget, s.stepsPerEpoch);
+  const plannedSteps = budget.kind === 'steps' ? epochs * s.stepsPerEpoch : 0;
+  // XBM: the memory term starts after a warm-up (the code: 1000 + M steps of a 10k+ step run), here a fixed
+  // share of the planned steps, at least M so the memory is full.
+  const xbmStart = Math.max(s.xbm.memoryBatches, Math.round(s.xbm.startFraction * (plannedSteps || s.xbm.memoryBatches * 4)));
+  const cfg: RunConfigInput = {
+    name,
+    seed,
+    ...(s.threads ? { threads: s.threads } : {}),
+    dataset: {
+      name: 'omniglot',
+      imageSize: s.imageSize,
+      channels: 1,
+      normalization: 'unit',
+      augment: false,
+      validation: 'classes',
+      fold: 0,
+      ...(s.maxClasses ? { maxClasses: s.maxClasses } : {}),
+      // The study's data is in memory already (omniglot-data.ts); a second cache would only copy it.
+      cacheInMemory: false,
+    },
+    model: { name: 'small_cnn', embeddingDim: s.embeddingDim, options: { channels: s.channels } },
+    loss: { name: m.loss, preset: s.lossPreset },
+    ccp: { proxiesPerClass: s.ccp.proxiesPerClass, poolSize: s.ccp.poolSize, patience: s.ccp.patience, lambda: s.ccp.lambda },
+    xbm: { memoryBatches: s.xbm.memoryBatches, startStep: xbmStart },
+    optimizer: { name: 'adam', lr, ...(m.kind === 'proxy' && s.proxyLrMultiplier !== undefined ? { proxyLrMultiplier: s.proxyLrMultiplier } : {}) },
+    schedule: { name: 'constant' },
+    training: {
+      classesPerBatch: 8,
+      samplesPerClass: 4,
+      stepsPerEpoch: s.stepsPerEpoch,
+      maxEpochs: epochs,
+      // Budgeted runs: no global early stopping; the best-validation epoch's weights are evaluated (MLRC).
+      earlyStopPatience: 100_000,
+      ...(budget.kind === 'seconds' ? { timeBudgetSeconds: budget.value } : {}),
+      maxValidationSamples: s.maxValidationSamples,
+      evalBatchSize: 256,
+    },
+    evaluation: { recallAt: [1], normalization: 'lipschitz' },
+  };
+  return parseRunConfig(cfg, `study run ${name}`);
+}
+
+function lrTag(lr: number): string {
+  return lr.toExponential(0).replace('+', '');
+}
+
+/** Runs (or reloads) one training run. */
+async function runOne(
+  s: StudySettings,
+  m: StudyMethod,
+  purpose: 'tune' | 'test',
+  seed: number,
+  lr: number,
+  data: RunData,
+  runsDir: string,
+  fresh: boolean,
+): Promise<RunRecord> {
+  const budget = purpose === 'tune' ? scaled(s.budget, s.tuneFraction) : s.budget;
+  const name = `${m.id}-${purpose}-lr${lrTag(lr)}-seed${seed}`;
+  const runDir = join(runsDir, m.id, name);
+  const cfg = runConfig(s, m, seed, lr, budget, name);
+  const recordPath = join(runDir, 'study-record.json');
+  if (!fresh && existsSync(recordPath)) {
+    const saved = JSON.parse(readFileSync(recordPath, 'utf8')) as { config: unknown; record: RunRecord };
+    if (JSON.stringify(saved.config) === JSON.stringify(cfg)) return { ...saved.record, reused: true };
+  }
+  rmSync(runDir, { recursive: true, force: true });
+  const t0 = Date.now();
+  const r = await train(cfg, { runDir, quiet: true, data });
+  const wallSeconds = (Date.now() - t0) / 1000;
+  if (!r.test) throw new Error(`${name}: training ended without a final evaluation (${r.stopReason})`);
+  const stepOfEpoch = new Map(r.history.map((h) => [h.epoch, h.step]));
+  const record: RunRecord = {
+    method: m.id,
+    label: m.label,
+    loss: m.loss,
+    purpose,
+    seed,
+    lr,
+    steps: r.steps,
+    epochs: r.epochs,
+    bestEpoch: r.bestEpoch,
+    stopReason: r.stopReason,
+    bestValMapAtR: r.bestValidationMapAtR,
+    final: { precisionAt1: r.test.precisionAt1 ?? NaN, rPrecision: r.test.rPrecision ?? NaN, mapAtR: r.test.mapAtR ?? NaN, numQueries: r.test.numQueries },
+    projections: r.ccpProjections.map((p) => ({ epoch: p.epoch, step: stepOfEpoch.get(p.epoch) ?? NaN, t: p.t })),
+    curve: r.history.map((h) => ({ epoch: h.epoch, step: h.step, valMapAtR: h.validation.mapAtR, seconds: h.seconds, projected: h.ccp?.projected ?? false })),
+    trainSeconds: r.wallSeconds,
+    wallSeconds,
+    runDir,
+  };
+  // Only the record is kept; checkpoints and weights of ~70 runs are not needed for the report.
+  for (const f of ['checkpoint.safetensors', 'model.safetensors']) rmSync(join(runDir, f), { force: true });
+  writeFileSync(recordPath, JSON.stringify({ config: cfg, record }, null, 2) + '\n');
+  return record;
+}
+
+export interface RunStudyOptions {
+  settings: StudySettings;
+  /** Folder of the run folders (and the decoded-image cache). */
+  runsDir: string;
+  /** Omniglot zips' folder (default: the data layer's default). */
+  omniglotRoot?: string;
+  /** Ignore saved per-run records. */
+  fresh?: boolean;
+  log?: (line: string) => void;
+  /** Already loaded data (tests). */
+  data?: OmniglotStudyData;
+}
+
+/** Runs the whole study: LR search per method, then the seeds; returns every record. */
+export async function runStudy(o: RunStudyOptions): Promise<StudyResult> {
+  const s = o.settings;
+  const log = o.log ?? (() => {});
+  const startedAt = new Date();
+  const t0 = Date.now();
+  mkdirSync(o.runsDir, { recursive: true });
+  const cacheFile = join(o.runsDir, '..', `omniglot-${s.imageSize}px${s.maxClasses ? `-${s.maxClasses}cls` : ''}.u8`);
+  const data = o.data ?? (await loadOmniglotStudyData({ root: o.omniglotRoot, size: s.imageSize, cacheFile, maxClasses: s.maxClasses }));
+  if (!o.data) log(`omniglot: ${data.background.size} + ${data.evaluation.size} images at ${s.imageSize}px (${data.fromCache ? 'from cache' : 'decoded'} in ${data.decodeSeconds.toFixed(1)} s)`);
+  const testData = studyRunData(data, { maxClasses: s.maxClasses });
+  const tuneData = studyRunData(data, { maxClasses: s.maxClasses, testIsValidation: true });
+  const total = s.methods.length * ((s.lrGrid.length > 1 ? s.lrGrid.length : 0) + s.seeds.length);
+  let done = 0;
+  const runs: RunRecord[] = [];
+  const tuning: StudyResult['tuning'] = {};
+  const note = (r: RunRecord) => {
+    done++;
+    const el = (Date.now() - t0) / 1000;
+    const eta = (el / done) * (total - done);
+    const proj = r.projections.length ? `, ${r.projections.length} projections` : '';
+    const what = r.purpose === 'tune' ? 'val' : 'test';
+    log(
+      `[${done}/${total}] ${r.label.padEnd(11)} ${r.purpose} seed ${r.seed} lr ${lrTag(r.lr)}: ${what} MAP@R ${(100 * r.final.mapAtR).toFixed(2)} P@1 ${(100 * r.final.precisionAt1).toFixed(2)}` +
+        ` (${r.steps} steps, best epoch ${r.bestEpoch}${proj}, ${r.wallSeconds.toFixed(0)} s; elapsed ${(el / 60).toFixed(1)} min, ~${(eta / 60).toFixed(1)} min left)`,
+    );
+  };
+  for (const m of s.methods) {
+    let lr = s.lrGrid[0]!;
+    if (s.lrGrid.length > 1) {
+      const grid: StudyResult['tuning'][string]['grid'] = [];
+      for (const candidate of s.lrGrid) {
+        const r = await runOne(s, m, 'tune', s.tuneSeed, candidate, tuneData, o.runsDir, o.fresh ?? false);
+        runs.push(r);
+        note(r);
+        grid.push({ lr: candidate, valMapAtR: r.final.mapAtR, bestEpochValMapAtR: r.bestValMapAtR });
+      }
+      // Selection on the whole validation fold (the tuning runs' "test" set is the validation classes).
+      lr = grid.reduce((a, b) => (b.valMapAtR > a.valMapAtR ? b : a)).lr;
+      tuning[m.id] = { grid, chosenLr: lr };
+    } else tuning[m.id] = { grid: [], chosenLr: lr };
+    for (const seed of s.seeds) {
+      const r = await runOne(s, m, 'test', seed, lr, testData, o.runsDir, o.fresh ?? false);
+      runs.push(r);
+      note(r);
+    }
+  }
+  const { cpus, loadavg } = await import('node:os');
+  return {
+    settings: s,
+    data: {
+      trainClasses: testData.train.numClasses,
+      trainImages: testData.train.size,
+      validationClasses: testData.validation.numClasses,
+      validationImages: testData.validation.size,
+      testClasses: testData.test.query.numClasses,
+      testImages: testData.test.query.size,
+      decodeSeconds: data.decodeSeconds,
+    },
+    tuning,
+    runs,
+    wallSeconds: (Date.now() - t0) / 1000,
+    runSeconds: runs.reduce((a, r) => a + r.wallSeconds, 0),
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    host: { cpus: cpus().length, loadAverage: loadavg() },
+  };
+}
