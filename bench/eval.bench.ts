@@ -11,6 +11,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../src/engine/random.js';
 
 const DIM = 128;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,20 +54,9 @@ function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** n embeddings: classes of 2..8 members (mean 5, like SOP), centre + noise, rows shuffled. */
 function makeData(n: number, seed: number): { emb: Float32Array; labels: Int32Array; classes: number } {
-  const r = mulberry(seed);
+  const r = mulberry32(seed);
   const labels = new Int32Array(n);
   let i = 0;
   let c = 0;

@@ -6,7 +6,7 @@
 import { linear, noGrad, tidy, zeros, ones, cat, type Tensor } from '../engine/index.js';
 import { toEmbeddingTensor, type ComputeDType, type EmbeddingInput } from './inputs.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from './knn.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../engine/random.js';
 
 export interface KMeansOptions {
   /** Seed of the k-means++ sampling (a JS generator; torch's global seed is untouched). Default 0. */

@@ -5,6 +5,7 @@ import { tensor } from '../creation.js';
 import { grad, noGrad } from '../autograd.js';
 import { tidy } from '../scope.js';
 import { FLOAT_DTYPES } from '../dtype.js';
+import { mulberry32 } from '../random.js';
 
 export interface GradcheckOptions {
   /** Step of the central difference. */
@@ -39,16 +40,7 @@ export class GradcheckError extends Error {
 }
 
 /** Deterministic uniform [0, 1) numbers (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 function unravel(flat: number, shape: number[]): number[] {
   const idx = new Array<number>(shape.length).fill(0);

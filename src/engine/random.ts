@@ -1,5 +1,5 @@
-// A small seeded PRNG (mulberry32) so that k-means initialisation is reproducible without touching torch's
-// global generator.
+// A small seeded PRNG (mulberry32): deterministic uniform [0, 1) numbers without touching torch's global
+// generator. Used by k-means initialisation, gradcheck's weights, and test / benchmark data.
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
