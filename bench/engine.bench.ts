@@ -4,13 +4,12 @@
 // Both sides use the same thread count, warm up, then alternate rounds (ours, PyTorch, ours, ...); the
 // table reports medians over all timed iterations and the ratio ours / PyTorch.
 // Run: npm run bench:engine   (env: BENCH_ROUNDS, BENCH_ITERS (scale), BENCH_CASES=matmul,conv,resnet, CCP_DML_THREADS)
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randn, randint, conv2d, crossEntropy, tidy, keep, manualSeed, getNumThreads, torchVersion, Tensor } from '../src/engine/index.js';
 import { Module, Conv2d, BatchNorm2d, ReLU, Sequential, AdaptiveAvgPool2d, Linear, Flatten } from '../src/engine/nn/index.js';
 import { Adam } from '../src/engine/optim/index.js';
-import { PythonWorker, timeIterations, median, quantile, formatTable, tick } from './common/index.js';
+import { PythonWorker, timeIterations, median, quantile, formatTable, tick, alternate, writeResults } from './common/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..'); // dist/bench -> repo root
@@ -148,13 +147,7 @@ async function main(): Promise<void> {
         // Alternate who goes first so that neither side always follows the other's cache / allocator state.
         const runOurs = async () => ours.push(...(await timeIterations(c.fn, iters)));
         const runPy = async () => theirs.push(...(await py.request<{ times: number[] }>({ case: c.name, iters, warmup: 0 })).times);
-        if (r % 2 === 0) {
-          await runOurs();
-          await runPy();
-        } else {
-          await runPy();
-          await runOurs();
-        }
+        await alternate(r, runOurs, runPy);
         await tick();
       }
       const row: Row = { case: c.name, label: c.label, oursMs: median(ours), torchMs: median(theirs), ratio: median(ours) / median(theirs), ours, torch: theirs };
@@ -168,25 +161,16 @@ async function main(): Promise<void> {
     const target = 1.1;
     const over = rows.filter((r) => r.ratio > target);
     console.log(over.length ? `\nabove the ${target} target: ${over.map((r) => `${r.case} (${r.ratio.toFixed(2)})`).join(', ')}` : `\nall ratios <= ${target}`);
-    mkdirSync(dirname(RESULTS), { recursive: true });
-    writeFileSync(
-      RESULTS,
-      JSON.stringify(
-        {
-          date: new Date().toISOString(),
-          threads,
-          libtorch: torchVersion,
-          pytorch: hello.torch,
-          rounds,
-          node: process.version,
-          target,
-          rows: rows.map((r) => ({ ...r, oursMs: +r.oursMs.toFixed(3), torchMs: +r.torchMs.toFixed(3), ratio: +r.ratio.toFixed(4) })),
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    console.log(`results written to ${RESULTS}`);
+    writeResults(RESULTS, {
+      date: new Date().toISOString(),
+      threads,
+      libtorch: torchVersion,
+      pytorch: hello.torch,
+      rounds,
+      node: process.version,
+      target,
+      rows: rows.map((r) => ({ ...r, oursMs: +r.oursMs.toFixed(3), torchMs: +r.torchMs.toFixed(3), ratio: +r.ratio.toFixed(4) })),
+    });
   } finally {
     await py.close();
   }

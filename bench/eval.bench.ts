@@ -12,6 +12,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../src/engine/random.js';
+import { statusKB } from './common/index.js';
 
 const DIM = 128;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,11 +26,6 @@ interface Run {
   baseKB: number;
   chunk?: number;
   tieFallbackRows?: number;
-}
-
-function statusKB(field: string): number {
-  const m = readFileSync('/proc/self/status', 'utf8').match(new RegExp(`^${field}:\\s+(\\d+)`, 'm'));
-  return m ? Number(m[1]) : -1;
 }
 
 async function worker(dir: string, n: number, chunk: number): Promise<void> {

@@ -20,7 +20,7 @@
 //      BENCH_BUDGET_S (150 s for all timed steps: fewer steps per round when the machine is slow), BENCH_CLASSES (964,
 //      Omniglot's background classes), BENCH_K (8 proxies per class in training), BENCH_DIM (128),
 //      BENCH_KCENTER_CLASSES (1000,10000), BENCH_CASES (c2ccp,c2,pa), CCP_DML_THREADS.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,7 @@ import { buildModel, buildLoss, buildOptimizer, type OptimizerSetup } from '../s
 import { isCcpLoss, ProxySet, type CcpController } from '../src/ccp/index.js';
 import type { MetricLoss } from '../src/losses/index.js';
 import type { EmbeddingNet } from '../src/models/index.js';
-import { PythonWorker, median, quantile, formatTable, nowMs, tick } from './common/index.js';
+import { PythonWorker, median, quantile, formatTable, nowMs, tick, alternate, statusKB, writeResults } from './common/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..'); // dist/bench -> repo root
@@ -69,11 +69,6 @@ type Phase = (typeof PHASES)[number];
 function minorFaults(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-}
-
-function statusKB(field: string): number {
-  const m = readFileSync('/proc/self/status', 'utf8').match(new RegExp(`^${field}:\\s+(\\d+)`, 'm'));
-  return m ? Number(m[1]) : -1;
 }
 
 // ---------------------------------------------------------------- our side
@@ -341,13 +336,7 @@ async function main(): Promise<void> {
           res.torch.faults.push(...rep.faults);
           for (const ph of PHASES) res.torch.phases[ph].push(...rep.phases[ph]);
         };
-        if (r % 2 === 0) {
-          await runOurs();
-          await runPy();
-        } else {
-          await runPy();
-          await runOurs();
-        }
+        await alternate(r, runOurs, runPy);
       }
       console.log(`round ${r + 1}/${ROUNDS} done (load ${loadavg()[0]!.toFixed(2)})`);
     }
@@ -430,13 +419,7 @@ async function main(): Promise<void> {
           await tick();
         };
         const runPy = async () => t.push(...(await py.request<{ times: number[] }>({ cmd: 'kcenter', C, K: 4, bPrime: 7, D: DIM, iters, warmup: r === 0 ? 2 : 1, seed: 2 })).times);
-        if (r % 2 === 0) {
-          await runOurs();
-          await runPy();
-        } else {
-          await runPy();
-          await runOurs();
-        }
+        await alternate(r, runOurs, runPy);
       }
       kcRows.push({ classes: C, oursMs: r3(median(o)), torchMs: r3(median(t)), ratio: +(median(o) / median(t)).toFixed(4), ours: o.map(r3), torch: t.map(r3) });
     }
@@ -470,31 +453,22 @@ async function main(): Promise<void> {
     console.log(over.length ? `per-step ratio above ${TARGET_RATIO}: ${over.map((r) => `${r.label} (${r.ratio.toFixed(2)})`).join(', ')}` : `all per-step ratios <= ${TARGET_RATIO}`);
     if (overhead) console.log(`CCP overhead ours ${overhead.oursPct.toFixed(1)}% (target < ${TARGET_OVERHEAD}%)`);
 
-    mkdirSync(dirname(RESULTS), { recursive: true });
-    writeFileSync(
-      RESULTS,
-      JSON.stringify(
-        {
-          date: new Date().toISOString(),
-          threads,
-          libtorch: torchVersion,
-          pytorch: hello.torch,
-          node: process.version,
-          pythonEnv: process.env.CCP_DML_NO_MALLOPT ? {} : { GLIBC_TUNABLES: tunables },
-          setup: { model: `SmallCnn [${CHANNELS}]`, input: IMAGE, embeddingDim: DIM, batch: `${BATCH_CLASSES}x${PER_CLASS}`, classes: CLASSES, ccpK: K_TRAIN, rounds: ROUNDS, maxSteps: STEPS, stepsPerRound: Object.fromEntries(stepsOf), budgetSeconds: BUDGET_S, warmup: WARMUP, optimizer: OPTIM },
-          loadAverage: { start: load0, end: load1 },
-          targets: { ratio: TARGET_RATIO, ccpOverheadPct: TARGET_OVERHEAD },
-          lossCheck,
-          steps: stepRows,
-          ccpOverhead: overhead,
-          kcenter: kcRows,
-          memory: { ours: { afterTraining: memTrainOurs, end: memOurs }, torch: { afterTraining: memTrainTorch, end: memTorch } },
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    console.log(`results written to ${RESULTS}`);
+    writeResults(RESULTS, {
+      date: new Date().toISOString(),
+      threads,
+      libtorch: torchVersion,
+      pytorch: hello.torch,
+      node: process.version,
+      pythonEnv: process.env.CCP_DML_NO_MALLOPT ? {} : { GLIBC_TUNABLES: tunables },
+      setup: { model: `SmallCnn [${CHANNELS}]`, input: IMAGE, embeddingDim: DIM, batch: `${BATCH_CLASSES}x${PER_CLASS}`, classes: CLASSES, ccpK: K_TRAIN, rounds: ROUNDS, maxSteps: STEPS, stepsPerRound: Object.fromEntries(stepsOf), budgetSeconds: BUDGET_S, warmup: WARMUP, optimizer: OPTIM },
+      loadAverage: { start: load0, end: load1 },
+      targets: { ratio: TARGET_RATIO, ccpOverheadPct: TARGET_OVERHEAD },
+      lossCheck,
+      steps: stepRows,
+      ccpOverhead: overhead,
+      kcenter: kcRows,
+      memory: { ours: { afterTraining: memTrainOurs, end: memOurs }, torch: { afterTraining: memTrainTorch, end: memTorch } },
+    });
   } finally {
     await py.close();
     rmSync(dir, { recursive: true, force: true });

@@ -37,3 +37,17 @@ export async function timeIterations(fn: () => void, iters: number, warmup = 0):
   }
   return out;
 }
+
+/**
+ * One round of an interleaved comparison: `a` then `b` in even rounds, `b` then `a` in odd ones, so that
+ * neither side always follows the other's cache / allocator state.
+ */
+export async function alternate(round: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<void> {
+  if (round % 2 === 0) {
+    await a();
+    await b();
+  } else {
+    await b();
+    await a();
+  }
+}

@@ -6,13 +6,13 @@ First line printed on start: {"ready": true, "torch": version, "threads": n}
 
 Run with Debian's /usr/bin/python3 (python3-torch). Usage: engine_bench.py <threads>
 """
-import json
-import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from common import serve, set_threads
 
 
 def basic_block(cin, cout, stride):
@@ -104,20 +104,9 @@ class Cases:
 
 
 def main():
-    threads = int(sys.argv[1]) if len(sys.argv) > 1 else torch.get_num_threads()
-    torch.set_num_threads(threads)
+    set_threads()
     cases = Cases()
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            req = json.loads(line)
-            times = cases.run(req["case"], int(req.get("iters", 1)), int(req.get("warmup", 0)))
-            print(json.dumps({"times": times}), flush=True)
-        except Exception as e:  # reply with the error instead of dying
-            print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
+    serve(lambda req: {"times": cases.run(req["case"], int(req.get("iters", 1)), int(req.get("warmup", 0)))})
 
 
 if __name__ == "__main__":

@@ -24,12 +24,13 @@ Run with Debian's /usr/bin/python3 (python3-torch). Usage: train_bench.py <threa
 import json
 import os
 import resource
-import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+from common import serve, set_threads
 
 
 # ---------------------------------------------------------------- model (src/models/small-cnn.ts + head.ts)
@@ -347,31 +348,23 @@ def memory():
     return out
 
 
+def handle(w, req):
+    cmd = req["cmd"]
+    if cmd == "setup":
+        return w.setup(req["dir"])
+    if cmd == "steps":
+        return w.steps(req["case"], int(req["iters"]), int(req.get("warmup", 0)))
+    if cmd == "kcenter":
+        return w.kcenter(req["C"], req["K"], req["bPrime"], req["D"], int(req["iters"]), int(req.get("warmup", 0)), int(req.get("seed", 0)))
+    if cmd == "memory":
+        return memory()
+    raise ValueError(f"unknown cmd {cmd!r}")
+
+
 def main():
-    threads = int(sys.argv[1]) if len(sys.argv) > 1 else torch.get_num_threads()
-    torch.set_num_threads(threads)
+    set_threads()
     w = Worker()
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), **memory()}), flush=True)
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            req = json.loads(line)
-            cmd = req["cmd"]
-            if cmd == "setup":
-                reply = w.setup(req["dir"])
-            elif cmd == "steps":
-                reply = w.steps(req["case"], int(req["iters"]), int(req.get("warmup", 0)))
-            elif cmd == "kcenter":
-                reply = w.kcenter(req["C"], req["K"], req["bPrime"], req["D"], int(req["iters"]), int(req.get("warmup", 0)), int(req.get("seed", 0)))
-            elif cmd == "memory":
-                reply = memory()
-            else:
-                raise ValueError(f"unknown cmd {cmd!r}")
-            print(json.dumps(reply), flush=True)
-        except Exception as e:  # reply with the error instead of dying
-            print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
+    serve(lambda req: handle(w, req), memory())
 
 
 if __name__ == "__main__":
