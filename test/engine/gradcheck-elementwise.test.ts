@@ -1,19 +1,9 @@
 // Gradient checks (float64, central differences) of elementwise ops: arithmetic with broadcasting and
 // scalars on either side, unary math, activations, clamp and where.
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { scalar, tensor, where, Tensor } from '../../src/engine/index.js';
-import { gradcheck, rand64, assertClose } from '../helpers/tensors.js';
+import { rand64, assertClose, gradcheckCases as run } from '../helpers/tensors.js';
 
-type Case = [name: string, fn: (...xs: Tensor[]) => Tensor, inputs: () => Tensor[]];
-
-function run(cases: Case[]): void {
-  for (const [name, fn, inputs] of cases) {
-    test(`grad: ${name}`, () => {
-      assert.equal(gradcheck(fn, inputs(), { name }), true);
-    });
-  }
-}
 
 // ---- binary arithmetic with broadcasting ----
 run([

@@ -21,19 +21,9 @@ import {
   zeros,
   ones,
   tidy,
-  Tensor,
 } from '../../src/engine/index.js';
-import { gradcheck, rand64, distinct64, assertClose } from '../helpers/tensors.js';
+import { gradcheck, rand64, distinct64, assertClose, gradcheckCases as run } from '../helpers/tensors.js';
 
-type Case = [name: string, fn: (...xs: Tensor[]) => Tensor, inputs: () => Tensor[]];
-
-function run(cases: Case[]): void {
-  for (const [name, fn, inputs] of cases) {
-    test(`grad: ${name}`, () => {
-      assert.equal(gradcheck(fn, inputs(), { name }), true);
-    });
-  }
-}
 
 // ---- softmax family and losses ----
 run([

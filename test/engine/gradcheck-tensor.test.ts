@@ -2,18 +2,9 @@
 // indexing (gather / scatter / index*), masking, repetition and triangular / diagonal ops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cat, stack, matmul, linear, int64, tensor, toChannelsLast, Tensor } from '../../src/engine/index.js';
-import { gradcheck, rand64, distinct64 } from '../helpers/tensors.js';
+import { cat, stack, matmul, linear, int64, tensor, toChannelsLast } from '../../src/engine/index.js';
+import { gradcheck, rand64, distinct64, gradcheckCases as run } from '../helpers/tensors.js';
 
-type Case = [name: string, fn: (...xs: Tensor[]) => Tensor, inputs: () => Tensor[]];
-
-function run(cases: Case[]): void {
-  for (const [name, fn, inputs] of cases) {
-    test(`grad: ${name}`, () => {
-      assert.equal(gradcheck(fn, inputs(), { name }), true);
-    });
-  }
-}
 
 const pos = (shape: number[]) => rand64(shape, { low: 0.5, high: 1.5 });
 

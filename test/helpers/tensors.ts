@@ -1,7 +1,8 @@
 // Shared test helpers: deterministic float64 inputs for gradient checks, closeness assertions.
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { tensor, Tensor } from '../../src/engine/index.js';
-import { seededRandom } from '../../src/engine/testing/index.js';
+import { gradcheck, seededRandom } from '../../src/engine/testing/index.js';
 
 export { gradcheck, GradcheckError, seededRandom } from '../../src/engine/testing/index.js';
 
@@ -77,4 +78,16 @@ export function assertThrowsMessage(fn: () => unknown, ...patterns: (RegExp | st
     assert.ok(ok, `error message does not match ${String(p)}:\n  ${msg}`);
   }
   return msg;
+}
+
+/** A named gradient-check case: the function and a factory of its float64 inputs. */
+export type GradcheckCase = [name: string, fn: (...xs: Tensor[]) => Tensor, inputs: () => Tensor[]];
+
+/** Registers one test per case, each asserting that autograd matches central differences. */
+export function gradcheckCases(cases: GradcheckCase[]): void {
+  for (const [name, fn, inputs] of cases) {
+    test(`grad: ${name}`, () => {
+      assert.equal(gradcheck(fn, inputs(), { name }), true);
+    });
+  }
 }
