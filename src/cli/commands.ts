@@ -4,9 +4,9 @@ import { extname, join, relative, dirname, basename } from 'node:path';
 import { tensor, tidy } from '../engine/index.js';
 import { saveNpy, saveSafetensors } from '../engine/serialization/index.js';
 import { ImageDataset, ImageLoader, IMAGE_EXTENSIONS, type RawItem, type TransformOptions } from '../data/index.js';
-import { evaluateRetrieval, knn, normalizeEmbeddings, type RetrievalResult } from '../evaluation/index.js';
-import { prepareData } from '../training/data-setup.js';
-import { embedItems, type Embeddings } from '../training/embed.js';
+import { knn, normalizeEmbeddings, type RetrievalResult } from '../evaluation/index.js';
+import { prepareData, transformFor } from '../training/data-setup.js';
+import { embedItems, evaluateEmbeddings, type Embeddings } from '../training/embed.js';
 import { loadRun } from './run-files.js';
 
 /** Every image under dir (recursively); the class is the sub-folder path ('.' for files at the top). */
@@ -34,13 +34,6 @@ export function fileImages(paths: readonly string[]): ImageDataset {
   return ImageDataset.build('queries', raw, { classOrder: [...new Set(paths)] });
 }
 
-function transformOf(cfg: ReturnType<typeof loadRun>['config']): TransformOptions {
-  const d = cfg.dataset;
-  return { size: d.imageSize, channels: d.channels, normalize: d.normalization, resizeTo: d.resizeTo ?? (d.augment ? Math.round((d.imageSize * 256) / 227) : d.imageSize) };
-}
-
-const asInput = (e: Embeddings) => ({ data: e.data, shape: [e.labels.length, e.dim] as [number, number] });
-
 export async function evaluateCommand(o: { run: string; weights?: string; split: 'test' | 'validation'; nmi?: boolean }): Promise<RetrievalResult> {
   const { config, model } = loadRun(o.run, o.weights);
   const data = await prepareData(config.dataset, config.seed);
@@ -48,15 +41,7 @@ export async function evaluateCommand(o: { run: string; weights?: string; split:
   const bs = config.training.evalBatchSize;
   const q = await embedItems(model, loader(o.split === 'test' ? data.test.query : data.validation), { batchSize: bs });
   const g = o.split === 'test' && data.test.gallery ? await embedItems(model, loader(data.test.gallery), { batchSize: bs }) : undefined;
-  return evaluateRetrieval({
-    queries: asInput(q),
-    queryLabels: q.labels,
-    ...(g ? { references: asInput(g), referenceLabels: g.labels } : {}),
-    metrics: o.nmi ? ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', 'nmi'] : ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR'],
-    recallAtK: config.evaluation.recallAt,
-    normalize: config.evaluation.normalization,
-    kmeans: { seed: config.seed },
-  });
+  return evaluateEmbeddings(q, g, { ...config.evaluation, nmi: Boolean(o.nmi), seed: config.seed });
 }
 
 function finalRows(e: Embeddings, raw: boolean, mode: 'lipschitz' | 'l2' | 'none'): Float32Array {
@@ -70,7 +55,7 @@ export async function embedCommand(o: { run: string; output: string; split: 'tra
   let transform: TransformOptions;
   if (o.images) {
     sets.push(['', folderImages(o.images)]);
-    transform = transformOf(config);
+    transform = transformFor(config.dataset);
   } else {
     const data = await prepareData(config.dataset, config.seed);
     transform = data.transform;
@@ -110,7 +95,7 @@ export interface SearchResult {
 
 export async function searchCommand(o: { run: string; gallery: string; queries: readonly string[]; k: number }): Promise<SearchResult[]> {
   const { config, model } = loadRun(o.run);
-  const transform = transformOf(config);
+  const transform = transformFor(config.dataset);
   const gallery = folderImages(o.gallery);
   const queries = fileImages(o.queries);
   const opts = { mode: 'test' as const, transform, onBadItem: 'fail' as const };

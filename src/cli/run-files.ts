@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadModule } from '../engine/serialization/index.js';
 import { buildModel } from '../training/build.js';
 import { parseRunConfig, type RunConfig } from '../training/config.js';
+import { transformFor } from '../training/data-setup.js';
 import { outputShape } from '../data/index.js';
 import type { EmbeddingNet } from '../models/index.js';
 
@@ -19,8 +20,7 @@ export function loadRun(runDir: string, weights?: string): LoadedRun {
   const config = parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
   const modelPath = weights ?? join(runDir, 'model.safetensors');
   if (!existsSync(modelPath)) throw new Error(`no model weights at ${modelPath} (the run has not finished an epoch yet?)`);
-  const d = config.dataset;
-  const shape = outputShape({ size: d.imageSize, channels: d.channels });
+  const shape = outputShape(transformFor(config.dataset));
   // The pretrained backbone file is not needed: the run's weights hold every tensor.
   const model = buildModel({ ...config, model: { ...config.model, pretrained: undefined } }, shape);
   loadModule(modelPath, model);

@@ -130,6 +130,16 @@ async function loadSplits(cfg: DatasetConfig): Promise<{ trainAll: ImageDataset;
   }
 }
 
+/** The preprocessing a dataset config describes (test-time resize defaults to the spec's 256/227 ratio). */
+export function transformFor(cfg: DatasetConfig): TransformOptions {
+  return {
+    size: cfg.imageSize,
+    channels: cfg.channels,
+    normalize: cfg.normalization,
+    resizeTo: cfg.resizeTo ?? (cfg.augment ? Math.round((cfg.imageSize * 256) / 227) : cfg.imageSize),
+  };
+}
+
 /** Loads and splits the data of a run. */
 export async function prepareData(cfg: DatasetConfig, seed: number): Promise<RunData> {
   const { trainAll, test } = await loadSplits(cfg);
@@ -143,11 +153,5 @@ export async function prepareData(cfg: DatasetConfig, seed: number): Promise<Run
     ({ train, val: validation } = fold);
   }
   const testSet: TestSet = { query: cap(test.query, cfg), gallery: test.gallery ? cap(test.gallery, cfg) : undefined };
-  const transform: TransformOptions = {
-    size: cfg.imageSize,
-    channels: cfg.channels,
-    normalize: cfg.normalization,
-    resizeTo: cfg.resizeTo ?? (cfg.augment ? Math.round((cfg.imageSize * 256) / 227) : cfg.imageSize),
-  };
-  return { train, validation, test: testSet, transform };
+  return { train, validation, test: testSet, transform: transformFor(cfg) };
 }

@@ -1,6 +1,7 @@
 // Embedding whole datasets (validation, test, candidate pools) with a model in inference mode. Images of the
 // next batch load while the current one runs through the network.
 import { tensor, tidy, noGrad, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
+import { evaluateRetrieval, type RetrievalResult, type RetrievalMetricName, type NormalizationMode } from '../evaluation/index.js';
 import type { Module } from '../engine/nn/index.js';
 import type { ImageLoader } from '../data/index.js';
 
@@ -54,4 +55,30 @@ export async function embedItems(model: Module, images: ImageLoader, options: { 
 /** [N, D] float32 tensor of embeddings (for the engine-side consumers). */
 export function embeddingsTensor(e: Embeddings): Tensor {
   return tensor(e.data, [e.labels.length, e.dim]);
+}
+
+/** The evaluation layer's view of embeddings. */
+export function asEmbeddingInput(e: Embeddings): { data: Float32Array; shape: [number, number] } {
+  return { data: e.data, shape: [e.labels.length, e.dim] };
+}
+
+/**
+ * Retrieval metrics of embedded queries, against themselves (self-retrieval) or a gallery: P@1, Recall@K,
+ * R-Precision, MAP@R, and NMI when asked.
+ */
+export function evaluateEmbeddings(
+  query: Embeddings,
+  gallery: Embeddings | undefined,
+  o: { recallAt: readonly number[]; normalization: NormalizationMode; nmi: boolean; seed: number },
+): RetrievalResult {
+  const metrics: RetrievalMetricName[] = ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', ...(o.nmi ? (['nmi'] as const) : [])];
+  return evaluateRetrieval({
+    queries: asEmbeddingInput(query),
+    queryLabels: query.labels,
+    ...(gallery ? { references: asEmbeddingInput(gallery), referenceLabels: gallery.labels } : {}),
+    metrics,
+    recallAtK: o.recallAt,
+    normalize: o.normalization,
+    kmeans: { seed: o.seed },
+  });
 }

@@ -9,7 +9,7 @@ import { evaluateEnsembleRepeats, type EnsembleRepeatsResult, type ModelEmbeddin
 import { loadRun } from '../cli/run-files.js';
 import type { RunConfig } from './config.js';
 import { prepareData } from './data-setup.js';
-import { embedItems, type Embeddings } from './embed.js';
+import { embedItems, asEmbeddingInput, type Embeddings } from './embed.js';
 import { train, type TrainResult } from './trainer.js';
 
 export const MLRC_FOLDS = 4;
@@ -21,8 +21,6 @@ export interface MlrcResult {
   ensemble: EnsembleRepeatsResult;
   report: string;
 }
-
-const asInput = (e: Embeddings) => ({ data: e.data, shape: [e.labels.length, e.dim] as [number, number] });
 
 function pct(s: Stat | undefined): string {
   return s ? `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}` : '-';
@@ -58,7 +56,7 @@ export async function trainMlrc(config: RunConfig, options: { repeats?: number; 
         runs.push({ fold: k + 1, repeat: r, runDir, epochs: res.epochs, steps: res.steps, testMapAtR: res.test?.mapAtR ?? null });
       }
       labels ??= { query: test.query.labels, gallery: test.gallery?.labels };
-      perFold[k]!.push({ queries: asInput(test.query), references: test.gallery ? asInput(test.gallery) : undefined });
+      perFold[k]!.push({ queries: asEmbeddingInput(test.query), references: test.gallery ? asEmbeddingInput(test.gallery) : undefined });
     }
   }
   const ensemble = evaluateEnsembleRepeats(perFold, {

@@ -16,7 +16,7 @@ import { parseRunConfig, type RunConfig } from './config.js';
 import { prepareData, type RunData } from './data-setup.js';
 import { buildModel, buildLoss, buildOptimizer, isStatefulLoss, type OptimizerSetup } from './build.js';
 import { buildSchedule, type EpochSchedule } from './schedule.js';
-import { embedItems, type Embeddings } from './embed.js';
+import { embedItems, asEmbeddingInput, evaluateEmbeddings, type Embeddings } from './embed.js';
 import { EarlyStopping, type EarlyStoppingState } from './early-stopping.js';
 import { saveCheckpoint, loadCheckpoint, prefixed, section } from './checkpoint.js';
 import { MetricsLog } from './metrics-log.js';
@@ -171,7 +171,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const valImages = evalImages(data.validation);
   const validate = async () => {
     const e = await embedItems(model, valImages, { indices: valIndices, batchSize: t.evalBatchSize });
-    const r = evaluateRetrieval({ queries: { data: e.data, shape: [e.labels.length, e.dim] }, queryLabels: e.labels, metrics: ['precisionAt1', 'rPrecision', 'mapAtR'], normalize: cfg.evaluation.normalization });
+    const r = evaluateRetrieval({ queries: asEmbeddingInput(e), queryLabels: e.labels, metrics: ['precisionAt1', 'rPrecision', 'mapAtR'], normalize: cfg.evaluation.normalization });
     return { mapAtR: r.mapAtR ?? 0, precisionAt1: r.precisionAt1 ?? 0, rPrecision: r.rPrecision ?? 0 };
   };
 
@@ -353,15 +353,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   saveModule(join(runDir, 'model.safetensors'), model, { config: JSON.stringify(cfg), epoch: String(early.bestEpoch) });
   const q = await embedItems(model, evalImages(data.test.query), { batchSize: t.evalBatchSize });
   const g = data.test.gallery ? await embedItems(model, evalImages(data.test.gallery), { batchSize: t.evalBatchSize }) : undefined;
-  result.test = evaluateRetrieval({
-    queries: { data: q.data, shape: [q.labels.length, q.dim] },
-    queryLabels: q.labels,
-    ...(g ? { references: { data: g.data, shape: [g.labels.length, g.dim] }, referenceLabels: g.labels } : {}),
-    metrics: cfg.evaluation.nmi ? ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', 'nmi'] : ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR'],
-    recallAtK: cfg.evaluation.recallAt,
-    normalize: cfg.evaluation.normalization,
-    kmeans: { seed: cfg.seed },
-  });
+  result.test = evaluateEmbeddings(q, g, { ...cfg.evaluation, seed: cfg.seed });
   if (options.keepTestEmbeddings) result.testEmbeddings = { query: q, gallery: g };
   const summary = { ...result, history: undefined, testEmbeddings: undefined };
   writeFileAtomic(join(runDir, 'final-metrics.json'), JSON.stringify(summary, null, 2) + '\n');
