@@ -241,11 +241,13 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   let epochsThisCall = 0;
 
   const saveState = () => {
+    const optimState = setup.optimizer.stateDict();
+    const ccpState = controller ? controller.stateDict() : null;
     const tensors = new Map<string, Tensor>([
       ...prefixed('model.', model.stateDict()),
-      ...prefixed('optim.', setup.optimizer.stateDict().tensors),
+      ...prefixed('optim.', optimState.tensors),
       ...prefixed('loss.', lossState()),
-      ...(controller ? controller.stateDict().tensors : new Map<string, Tensor>()),
+      ...(ccpState ? ccpState.tensors : new Map<string, Tensor>()),
       ...(best ? prefixed('best.', best) : []),
     ]);
     const state: TrainerState = {
@@ -256,8 +258,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       pool: poolSampler ? { sampler: poolSampler.getState(), batches: poolBatches } : null,
       early: early.state(),
       schedule: schedule ? schedule.stateDict() : null,
-      ccp: controller ? controller.stateDict().scalars : null,
-      optimizer: setup.optimizer.stateDict().scalars,
+      ccp: ccpState ? ccpState.scalars : null,
+      optimizer: optimState.scalars,
       history,
       elapsedSeconds: elapsed(),
       hasBest: best !== null,
