@@ -7,17 +7,20 @@
 // classes. Writes <out>/results.md, <out>/results.json and <out>/validation-curves.svg.
 //
 // Options (defaults = the full study, sized to finish within 2 hours on the project's 2-core machine):
-//   --budget N | Ns        training steps (N) or seconds (Ns) per run                      [full: 1000, quick: 400]
+//   --budget N | Ns        training steps (N) or seconds (Ns) per run                      [full: 3000, quick: 400]
 //   --seeds N | a,b,c      number of seeds (0..N-1) or an explicit list                     [full: 3,   quick: 1]
 //   --methods all | ids    e.g. c2,c2-ccp,proxy-anchor (ids: c1 c1-ccp c2 c2-xbm c2-ccp ms ms-ccp
 //                          triplet triplet-ccp proxy-anchor proxy-nca soft-triple)        [full: all, quick: c2,c2-ccp,proxy-anchor]
 //   --quick                the same pipeline with fewer methods, 1 seed, fewer steps, a 2-point LR grid (~10 min)
 //   --out DIR              output folder                                                   [results/ccp, quick: results/ccp/quick]
-//   --lrs a,b,c            LR grid (one value: no search)                                  [3e-4,1e-3,3e-3; quick: 1e-3,3e-3]
+//   --lrs a,b,c            LR grid (one value: no search)                                  [1e-4,3e-4,1e-3; quick: 3e-4,1e-3]
 //   --tune-fraction F      LR-search run budget as a fraction of --budget                  [1/3]
 //   --steps-per-epoch N    validation interval (steps)                                     [50]
 //   --max-val N            validation images per epoch (random, fixed per seed)           [1000]
-//   --patience N           CCP: epochs without a validation gain that end a problem        [1]
+//   --patience N           CCP: epochs without a validation gain that end a problem        [2]
+//   --pretrained mnist|none  backbone init: 'mnist' = pretrained on MNIST digit classification by
+//                          pretrain-mnist.ts (the paper's ImageNet-pretrained backbone, scaled down: other data,
+//                          head fresh); 'none' = from scratch                                [mnist]
 //   --max-classes N        keep only the first N background / evaluation classes (checks)
 //   --channels a,b,c       small CNN widths                                                [16,32,64]
 //   --image-size N         [28]      --dim N   embedding size [64]
@@ -45,9 +48,9 @@ export function fullSettings(): StudySettings {
     mode: 'full',
     methods: [...STUDY_METHODS],
     seeds: [0, 1, 2],
-    budget: { kind: 'steps', value: 1000 },
+    budget: { kind: 'steps', value: 3000 },
     tuneFraction: 1 / 3,
-    lrGrid: [3e-4, 1e-3, 3e-3],
+    lrGrid: [1e-4, 3e-4, 1e-3],
     tuneSeed: 100,
     stepsPerEpoch: 50,
     imageSize: 28,
@@ -55,15 +58,16 @@ export function fullSettings(): StudySettings {
     embeddingDim: 64,
     maxValidationSamples: 1000,
     lossPreset: 'code',
-    ccp: { proxiesPerClass: 4, poolSize: 7, patience: 1, lambda: 2e-4 },
+    ccp: { proxiesPerClass: 4, poolSize: 7, patience: 2, lambda: 2e-4 },
     xbm: { memoryBatches: 25, startFraction: 0.2 },
+    pretrained: 'mnist',
     threads: 1,
   };
 }
 
 /** --quick: same pipeline, 3 methods, 1 seed, 400 steps, a 2-point LR grid. */
 export function quickSettings(): StudySettings {
-  return { ...fullSettings(), mode: 'quick', methods: selectMethods('c2,c2-ccp,proxy-anchor'), seeds: [0], budget: { kind: 'steps', value: 400 }, lrGrid: [1e-3, 3e-3] };
+  return { ...fullSettings(), mode: 'quick', methods: selectMethods('c2,c2-ccp,proxy-anchor'), seeds: [0], budget: { kind: 'steps', value: 400 }, lrGrid: [3e-4, 1e-3] };
 }
 
 function parseBudget(v: string): Budget {
@@ -176,6 +180,13 @@ export function parseArgs(argv: string[]): CliOptions {
         const f = Number(value());
         if (!(f > 0)) throw new Error(`--proxy-lr-mult: expected a positive number, got ${f}`);
         s.proxyLrMultiplier = f;
+        custom = true;
+        break;
+      }
+      case '--pretrained': {
+        const v = value();
+        if (v !== 'none' && v !== 'mnist') throw new Error(`--pretrained: expected 'none' or 'mnist', got '${v}'`);
+        s.pretrained = v;
         custom = true;
         break;
       }

@@ -9,6 +9,7 @@ import { train } from '../../src/training/trainer.js';
 import type { RunData } from '../../src/training/data-setup.js';
 import { loadOmniglotStudyData, studyRunData, type OmniglotStudyData } from './omniglot-data.js';
 import type { StudyMethod } from './methods.js';
+import { pretrainMnistBackbone } from './pretrain-mnist.js';
 
 export interface Budget {
   kind: 'steps' | 'seconds';
@@ -41,6 +42,13 @@ export interface StudySettings {
   xbm: { memoryBatches: number; startFraction: number };
   /** LR multiplier of the proxy baselines' proxies (ProxyAnchor, ProxyNCA++, SoftTriple); undefined = the loss's own (x100, the code's). */
   proxyLrMultiplier?: number;
+  /**
+   * Backbone initialisation: 'none' (trained from scratch) or 'mnist' (the small CNN's backbone pretrained on MNIST
+   * classification by pretrain-mnist.ts, head fresh: the analogue of the paper's ImageNet-pretrained backbone).
+   */
+  pretrained?: 'none' | 'mnist';
+  /** Set by runStudy when `pretrained` is 'mnist': the backbone file every run loads. */
+  pretrainedFile?: string;
   threads?: number;
 }
 
@@ -129,7 +137,7 @@ export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: nu
       // The study's data is in memory already (omniglot-data.ts); a second cache would only copy it.
       cacheInMemory: false,
     },
-    model: { name: 'small_cnn', embeddingDim: s.embeddingDim, options: { channels: s.channels } },
+    model: { name: 'small_cnn', embeddingDim: s.embeddingDim, options: { channels: s.channels }, ...(s.pretrainedFile ? { pretrained: s.pretrainedFile } : {}) },
     loss: { name: m.loss, preset: s.lossPreset },
     ccp: { proxiesPerClass: s.ccp.proxiesPerClass, poolSize: s.ccp.poolSize, patience: s.ccp.patience, lambda: s.ccp.lambda },
     xbm: { memoryBatches: s.xbm.memoryBatches, startStep: xbmStart },
@@ -229,6 +237,12 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyResult> {
   const cacheFile = join(o.runsDir, '..', `omniglot-${s.imageSize}px${s.maxClasses ? `-${s.maxClasses}cls` : ''}.u8`);
   const data = o.data ?? (await loadOmniglotStudyData({ root: o.omniglotRoot, size: s.imageSize, cacheFile, maxClasses: s.maxClasses }));
   if (!o.data) log(`omniglot: ${data.background.size} + ${data.evaluation.size} images at ${s.imageSize}px (${data.fromCache ? 'from cache' : 'decoded'} in ${data.decodeSeconds.toFixed(1)} s)`);
+  if ((s.pretrained ?? 'none') === 'mnist') {
+    const file = join(o.runsDir, '..', `mnist-backbone-${s.channels.join('-')}.safetensors`);
+    const p = await pretrainMnistBackbone({ out: file, channels: s.channels, threads: s.threads, log });
+    if (p.reused) log(`pretrained backbone: ${file} (reused)`);
+    s.pretrainedFile = file;
+  }
   const testData = studyRunData(data, { maxClasses: s.maxClasses });
   const tuneData = studyRunData(data, { maxClasses: s.maxClasses, testIsValidation: true });
   const total = s.methods.length * ((s.lrGrid.length > 1 ? s.lrGrid.length : 0) + s.seeds.length);

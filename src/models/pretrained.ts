@@ -32,7 +32,9 @@ export interface LoadPretrainedOptions {
    * Only model tensors whose name starts with this prefix are expected in the file. Default 'backbone.' for
    * 'torchvision' and 'bninception-caffe' (the head is new), '' (the whole model) otherwise. The two built-in
    * mappings put file names under 'backbone.' when the model has a backbone child (an EmbeddingNet) and
-   * leave them as they are for a bare ResNet50Backbone / BNInceptionBackbone.
+   * leave them as they are for a bare ResNet50Backbone / BNInceptionBackbone. With 'identity', a file whose
+   * names all start with 'backbone.' (a pretrained backbone without a head) fills the backbone only: scope
+   * 'backbone.', the head keeps its fresh initialisation.
    */
   scope?: string;
   /** Receives the notes (ignored tensors, non-strict omissions). Default console.warn. */
@@ -112,10 +114,11 @@ function sameIgnoringOnes(a: number[], b: number[]): boolean {
 export function loadPretrained(model: Module, path: string, options: LoadPretrainedOptions = {}): LoadPretrainedReport {
   const own = model.stateDict();
   const map = resolveMapping(options.mapping, [...own.keys()].some((k) => k.startsWith('backbone.')) ? 'backbone.' : '');
-  const scope = options.scope ?? map.scope;
   const strict = options.strict ?? true;
   const log = options.log ?? ((line: string) => console.warn(line));
   const file = loadSafetensors(path);
+  const backboneOnly = file.size > 0 && [...file.keys()].every((k) => k.startsWith('backbone.'));
+  const scope = options.scope ?? (options.mapping === undefined || options.mapping === 'identity' ? (backboneOnly ? 'backbone.' : '') : map.scope);
   try {
     const plan: [Tensor, Tensor, string][] = [];
     const ignored: string[] = [];
