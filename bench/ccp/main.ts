@@ -13,7 +13,7 @@
 //                          triplet triplet-ccp proxy-anchor proxy-nca soft-triple)        [full: all, quick: c2,c2-ccp,proxy-anchor]
 //   --quick                the same pipeline with fewer methods, 1 seed, fewer steps, a 2-point LR grid (~10 min)
 //   --out DIR              output folder                                                   [results/ccp, quick: results/ccp/quick]
-//   --lrs a,b,c            LR grid (one value: no search)                                  [1e-4,3e-4,1e-3; quick: 3e-4,1e-3]
+//   --lrs a,b,c            LR grid (one value: no search)                                  [3e-4,1e-3,3e-3; quick: 3e-4,1e-3]
 //   --tune-fraction F      LR-search run budget as a fraction of --budget                  [1/3]
 //   --steps-per-epoch N    validation interval (steps)                                     [50]
 //   --max-val N            validation images per epoch (random, fixed per seed)           [1000]
@@ -50,7 +50,7 @@ export function fullSettings(): StudySettings {
     seeds: [0, 1, 2],
     budget: { kind: 'steps', value: 3000 },
     tuneFraction: 1 / 3,
-    lrGrid: [1e-4, 3e-4, 1e-3],
+    lrGrid: [3e-4, 1e-3, 3e-3],
     tuneSeed: 100,
     stepsPerEpoch: 50,
     imageSize: 28,

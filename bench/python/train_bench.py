@@ -26,11 +26,17 @@ import os
 import resource
 import time
 
+import sys
+
 import numpy as np
 import torch
 import torch.nn as nn
 
 from common import serve, set_threads
+
+# BN-Inception as the reference fixtures build it (same module names as src/models/bninception.ts).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "fixtures"))
+from models_reference import BNInceptionTrunk  # noqa: E402
 
 
 # ---------------------------------------------------------------- model (src/models/small-cnn.ts + head.ts)
@@ -41,6 +47,22 @@ class Head(nn.Module):
 
     def forward(self, x):
         return self.linear(x.mean([2, 3]))
+
+
+class Net(nn.Module):
+    def __init__(self, backbone, head):
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def build_model(cfg):
+    if cfg.get("model", "small_cnn") == "bninception":
+        return Net(BNInceptionTrunk(1.0, 3), Head(1024, cfg["dim"]))
+    return SmallCnn(1, tuple(cfg["channels"]), cfg["dim"])
 
 
 class SmallCnn(nn.Module):
@@ -223,13 +245,21 @@ class Case:
     def __init__(self, d, spec, batches):
         t = {name: load_tensor(d, e) for name, e in spec["tensors"].items()}
         cfg = spec["config"]
-        self.batches = batches
-        self.model = SmallCnn(1, tuple(cfg["channels"]), cfg["dim"])
+        self.batches = batches[cfg.get("batches", "small_cnn")]
+        self.model = build_model(cfg)
         self.model.load_state_dict({k[len("model."):]: v for k, v in t.items() if k.startswith("model.")}, strict=True)
         self.model.train()
-        net = [p for _, p in self.model.named_parameters()]
         bn = {n for n, m in self.model.named_modules() if isinstance(m, nn.BatchNorm2d)}
-        decay = [p for n, p in self.model.named_parameters() if n.rsplit(".", 1)[0] not in bn]
+        if cfg.get("model") == "bninception":
+            # The paper freezes BN: running statistics (eval mode) and no affine training, as freezeBatchNorm does.
+            for n, m in self.model.named_modules():
+                if n in bn:
+                    m.eval()
+                    for q in m.parameters():
+                        q.requires_grad_(False)
+        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        net = [p for _, p in named]
+        decay = [p for n, p in named if n.rsplit(".", 1)[0] not in bn]
         self.theta = net
         self.anchors = None
         self.lam = 0.0
@@ -242,7 +272,7 @@ class Case:
             self.loss = CcpLoss(Contrastive(cfg["posMargin"], cfg["negMargin"]), proxies, t["proxy_labels"], cfg["wBatch"], cfg["wProxy"])
             loss_params = [proxies]
             self.lam = cfg["lambda"]
-            self.anchors = [t["anchor." + n] for n, _ in self.model.named_parameters()]
+            self.anchors = [t["anchor." + n] for n, _ in named]
         elif kind == "proxy_anchor":
             proxies = t["proxies"].requires_grad_(True)
             self.loss = ProxyAnchor(proxies, t["proxy_labels"], cfg["alpha"], cfg["delta"])
@@ -302,7 +332,7 @@ class Worker:
         with open(os.path.join(d, "manifest.json")) as f:
             manifest = json.load(f)
         data = {n: load_tensor(d, e) for n, e in manifest["data"].items()}
-        batches = [(data[f"x{i}"], data[f"y{i}"]) for i in range(manifest["numBatches"])]
+        batches = {k: [(data[x], data[y]) for x, y in names] for k, names in manifest["batches"].items()}
         self.cases = {name: Case(d, spec, batches) for name, spec in manifest["cases"].items()}
         return {"cases": sorted(self.cases)}
 
