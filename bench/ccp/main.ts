@@ -21,6 +21,7 @@
 //   --pretrained mnist|none  backbone init: 'mnist' = pretrained on MNIST digit classification by
 //                          pretrain-mnist.ts (the paper's ImageNet-pretrained backbone, scaled down: other data,
 //                          head fresh); 'none' = from scratch                                [mnist]
+//   --pretrain-epochs F    MNIST pretraining passes (fractions allowed)                    [2]
 //   --max-classes N        keep only the first N background / evaluation classes (checks)
 //   --channels a,b,c       small CNN widths                                                [16,32,64]
 //   --image-size N         [28]      --dim N   embedding size [64]
@@ -187,6 +188,13 @@ export function parseArgs(argv: string[]): CliOptions {
         const v = value();
         if (v !== 'none' && v !== 'mnist') throw new Error(`--pretrained: expected 'none' or 'mnist', got '${v}'`);
         s.pretrained = v;
+        custom = true;
+        break;
+      }
+      case '--pretrain-epochs': {
+        const f = Number(value());
+        if (!(f > 0)) throw new Error(`--pretrain-epochs: expected a positive number, got ${f}`);
+        s.pretrainEpochs = f;
         custom = true;
         break;
       }

@@ -19,6 +19,7 @@ import { mulberry32 } from '../../src/engine/random.js';
 export interface PretrainOptions {
   out: string;
   channels: number[];
+  /** Passes over the 60k digits (fractions allowed: tests use a few steps); default 2. */
   epochs?: number;
   batchSize?: number;
   lr?: number;
@@ -58,7 +59,9 @@ export async function pretrainMnistBackbone(o: PretrainOptions): Promise<Pretrai
   const per = 28 * 28;
   const rng = mulberry32(o.seed ?? 1234);
   model.train();
-  for (let e = 0; e < epochs; e++) {
+  const perEpoch = Math.floor(train.n / bs);
+  const totalSteps = Math.max(1, Math.round(epochs * perEpoch));
+  for (let e = 0; e * perEpoch < totalSteps; e++) {
     const order = Array.from({ length: train.n }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rng() * (i + 1));
@@ -66,7 +69,8 @@ export async function pretrainMnistBackbone(o: PretrainOptions): Promise<Pretrai
     }
     let lossSum = 0;
     let batches = 0;
-    for (let s = 0; s + bs <= train.n; s += bs) {
+    const steps = Math.min(perEpoch, totalSteps - e * perEpoch);
+    for (let s = 0; s < steps * bs; s += bs) {
       const xb = new Float32Array(bs * per);
       const yb: number[] = [];
       for (let k = 0; k < bs; k++) {
@@ -85,7 +89,7 @@ export async function pretrainMnistBackbone(o: PretrainOptions): Promise<Pretrai
       opt.zeroGrad();
       await releaseFinalizedWrappers();
     }
-    log(`pretrain: MNIST epoch ${e + 1}/${epochs}, mean loss ${(lossSum / batches).toFixed(4)}`);
+    log(`pretrain: MNIST epoch ${e + 1}/${Math.ceil(totalSteps / perEpoch)} (${batches} steps of ${bs}), mean loss ${(lossSum / batches).toFixed(4)}`);
   }
   model.eval();
   const test = mnistBlock('test');

@@ -47,6 +47,8 @@ export interface StudySettings {
    * classification by pretrain-mnist.ts, head fresh: the analogue of the paper's ImageNet-pretrained backbone).
    */
   pretrained?: 'none' | 'mnist';
+  /** MNIST pretraining length in epochs (default 2). */
+  pretrainEpochs?: number;
   /** Set by runStudy when `pretrained` is 'mnist': the backbone file every run loads. */
   pretrainedFile?: string;
   threads?: number;
@@ -238,8 +240,9 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyResult> {
   const data = o.data ?? (await loadOmniglotStudyData({ root: o.omniglotRoot, size: s.imageSize, cacheFile, maxClasses: s.maxClasses }));
   if (!o.data) log(`omniglot: ${data.background.size} + ${data.evaluation.size} images at ${s.imageSize}px (${data.fromCache ? 'from cache' : 'decoded'} in ${data.decodeSeconds.toFixed(1)} s)`);
   if ((s.pretrained ?? 'none') === 'mnist') {
-    const file = join(o.runsDir, '..', `mnist-backbone-${s.channels.join('-')}.safetensors`);
-    const p = await pretrainMnistBackbone({ out: file, channels: s.channels, threads: s.threads, log });
+    const epochs = s.pretrainEpochs ?? 2;
+    const file = join(o.runsDir, '..', `mnist-backbone-${s.channels.join('-')}${epochs === 2 ? '' : `-e${epochs}`}.safetensors`);
+    const p = await pretrainMnistBackbone({ out: file, channels: s.channels, epochs, threads: s.threads, log });
     if (p.reused) log(`pretrained backbone: ${file} (reused)`);
     s.pretrainedFile = file;
   }

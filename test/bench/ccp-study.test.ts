@@ -18,6 +18,9 @@ test('bench:ccp options: defaults, quick mode and errors', () => {
   assert.equal(full.settings.methods.length, 12);
   assert.equal(full.settings.seeds.length, 3);
   assert.equal(full.settings.budget.kind, 'steps');
+  assert.equal(full.settings.pretrained, 'mnist');
+  assert.equal(parseArgs(['--pretrained', 'none']).settings.pretrained, 'none');
+  assert.throws(() => parseArgs(['--pretrained', 'imagenet']), /--pretrained: expected 'none' or 'mnist', got 'imagenet'/);
   const quick = parseArgs(['--quick']);
   assert.equal(quick.settings.mode, 'quick');
   assert.match(quick.out, /results\/ccp\/quick$/);
@@ -33,7 +36,12 @@ test('the study runs end to end on a tiny budget and writes table, JSON and plot
   const lines: string[] = [];
   const args = ['--methods', 'c2,c2-ccp', '--seeds', '1', '--budget', '8', '--steps-per-epoch', '4', '--lrs', '1e-3,3e-3', '--tune-fraction', '0.5'];
   args.push('--max-classes', '12', '--channels', '8,16', '--dim', '16', '--max-val', '60', '--patience', '1', '--threads', '1', '--out', out, '--runs', join(tmp, 'runs', 'tiny'));
+  // The default pretrained-backbone path, with a few MNIST steps (0.01 epochs = 5 batches of 128).
+  args.push('--pretrained', 'mnist', '--pretrain-epochs', '0.01');
   const { result, files } = await main(args, { log: (l) => lines.push(l) });
+  assert.ok(result.settings.pretrainedFile && existsSync(result.settings.pretrainedFile), 'the pretrained backbone file exists');
+  assert.ok(lines.some((l) => /pretrain: MNIST epoch 1\/1 \(5 steps of 128\)/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /pretrain: MNIST test accuracy [\d.]+%/.test(l)));
   // 2 methods x (2 LR-search runs + 1 seed).
   assert.equal(result.runs.length, 6);
   assert.equal(result.runs.filter((r) => r.purpose === 'tune').length, 4);

@@ -123,3 +123,21 @@ test('bad arguments: unknown mapping, unreadable file, two names for one tensor'
   saveSafetensors(p, { a: zeros([2, 4]), b: zeros([2, 4]) });
   assert.throws(() => loadPretrained(m, p, { mapping: () => 'head.linear.weight', ...quiet }), /two tensors map to 'head\.linear\.weight'/);
 })));
+
+test("identity mapping: a backbone-only file fills the backbone and leaves the fresh head alone; a partial one names what is missing", () => withTmp((dir) => tidy(() => {
+  const src = new SmallCnn({ channels: [4, 8], embeddingDim: 6 });
+  const backboneOnly = new Map([...src.stateDict()].filter(([k]) => k.startsWith('backbone.')));
+  const p = join(dir, 'backbone.safetensors');
+  saveSafetensors(p, backboneOnly);
+  const model = new SmallCnn({ channels: [4, 8], embeddingDim: 6 });
+  const head = model.head.linear.weight.clone();
+  const rep = loadPretrained(model, p, quiet);
+  assert.equal(rep.loaded.length, backboneOnly.size);
+  assert.ok(rep.loaded.every((n) => n.startsWith('backbone.')));
+  assert.ok(equal(model.backbone.stateDict().get('0.weight')!, src.backbone.stateDict().get('0.weight')!));
+  assert.ok(equal(model.head.linear.weight, head), 'the head keeps its own initialisation');
+  // a backbone file missing one tensor is still an error naming it
+  const q = join(dir, 'partial.safetensors');
+  saveSafetensors(q, new Map([...backboneOnly].filter(([k]) => k !== 'backbone.4.weight')));
+  assert.throws(() => loadPretrained(model, q, quiet), /1 model tensor\(s\) missing from the file:\n\s+backbone\.4\.weight/);
+})));
