@@ -36,7 +36,7 @@ from common import serve, set_threads
 
 # BN-Inception as the reference fixtures build it (same module names as src/models/bninception.ts).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "fixtures"))
-from models_reference import BNInceptionTrunk  # noqa: E402
+from models_reference import BNInceptionTrunk, Net  # noqa: E402
 
 
 # ---------------------------------------------------------------- model (src/models/small-cnn.ts + head.ts)
@@ -47,16 +47,6 @@ class Head(nn.Module):
 
     def forward(self, x):
         return self.linear(x.mean([2, 3]))
-
-
-class Net(nn.Module):
-    def __init__(self, backbone, head):
-        super().__init__()
-        self.backbone = backbone
-        self.head = head
-
-    def forward(self, x):
-        return self.head(self.backbone(x))
 
 
 def build_model(cfg):
