@@ -3,7 +3,7 @@
 // an interrupted study continues where it stopped. Everything but the loss (and its LR) is shared by all
 // methods: data, model, embedding size, batch layout, optimiser and step budget.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
 import type { RunData } from '../../src/training/data-setup.js';
@@ -165,6 +165,11 @@ function lrTag(lr: number): string {
   return lr.toExponential(0).replace('+', '');
 }
 
+/** A run config as JSON with the pretrained file's path made absolute: a study run with `--runs` given relative or absolute reuses the same records. */
+function comparableConfig(c: RunConfig): string {
+  return JSON.stringify(c.model?.pretrained ? { ...c, model: { ...c.model, pretrained: resolve(c.model.pretrained) } } : c);
+}
+
 /** Runs (or reloads) one training run. */
 async function runOne(
   s: StudySettings,
@@ -183,7 +188,7 @@ async function runOne(
   const recordPath = join(runDir, 'study-record.json');
   if (!fresh && existsSync(recordPath)) {
     const saved = JSON.parse(readFileSync(recordPath, 'utf8')) as { config: unknown; record: RunRecord };
-    if (JSON.stringify(saved.config) === JSON.stringify(cfg)) return { ...saved.record, reused: true };
+    if (comparableConfig(saved.config as RunConfig) === comparableConfig(cfg)) return { ...saved.record, reused: true };
   }
   rmSync(runDir, { recursive: true, force: true });
   const t0 = Date.now();
@@ -244,7 +249,7 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyResult> {
     const file = join(o.runsDir, '..', `mnist-backbone-${s.channels.join('-')}${epochs === 2 ? '' : `-e${epochs}`}.safetensors`);
     const p = await pretrainMnistBackbone({ out: file, channels: s.channels, epochs, threads: s.threads, log });
     if (p.reused) log(`pretrained backbone: ${file} (reused)`);
-    s.pretrainedFile = file;
+    s.pretrainedFile = resolve(file);
   }
   const testData = studyRunData(data, { maxClasses: s.maxClasses });
   const tuneData = studyRunData(data, { maxClasses: s.maxClasses, testIsValidation: true });
