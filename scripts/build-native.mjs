@@ -9,5 +9,16 @@ const stale = !existsSync(out) || sources.some((s) => statSync(s).mtimeMs > stat
 if (stale) {
   console.log('setup: building the native libtorch addon (about a minute)');
   const gyp = join('node_modules', '.bin', 'node-gyp');
-  execFileSync(existsSync(gyp) ? gyp : 'node-gyp', ['rebuild', '-j', '2'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const args = ['rebuild', '-j', '2'];
+  // Outside an npm script node-gyp does not see npm's `nodedir` (where this machine keeps Node's headers) and would
+  // try to download them; pass it on when npm has one.
+  if (!process.env.npm_config_nodedir) {
+    try {
+      const dir = execFileSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      if (dir && dir !== 'undefined' && existsSync(join(dir, 'include', 'node', 'node.h'))) args.push(`--nodedir=${dir}`);
+    } catch {
+      // no npm on PATH: node-gyp's own lookup
+    }
+  }
+  execFileSync(existsSync(gyp) ? gyp : 'node-gyp', args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }

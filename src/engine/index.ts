@@ -5,4 +5,4 @@ export * from './creation.js';
 export * from './functional.js';
 export * from './autograd.js';
 export * from './runtime.js';
-export { tidy, keep, dispose, liveTensors, releaseFinalizedWrappers } from './scope.js';
+export { tidy, keep, dispose, pipe, liveTensors, releaseFinalizedWrappers } from './scope.js';

@@ -5,6 +5,8 @@
 export interface Disposable {
   dispose(): void;
   readonly isDisposed: boolean;
+  /** Called when the object leaves scoped disposal (created outside any scope, kept, or returned by the outermost tidy). */
+  escapeScope?(): void;
 }
 
 type Scope = Set<Disposable>;
@@ -13,11 +15,15 @@ const scopes: Scope[] = [];
 const kept = new WeakSet<Disposable>();
 let liveCount = 0;
 
-/** Called by every new tensor. */
-export function track(t: Disposable): void {
+/** Called by every new tensor; false when no tidy scope will dispose it. */
+export function track(t: Disposable): boolean {
   liveCount++;
   const top = scopes[scopes.length - 1];
-  if (top && !kept.has(t)) top.add(t);
+  if (top && !kept.has(t)) {
+    top.add(t);
+    return true;
+  }
+  return false;
 }
 
 /** Called when a tensor is disposed explicitly. */
@@ -36,6 +42,7 @@ export function liveTensors(): number {
 export function keep<T extends Disposable>(t: T): T {
   kept.add(t);
   for (const s of scopes) s.delete(t);
+  t.escapeScope?.();
   return t;
 }
 
@@ -80,10 +87,28 @@ export function tidy<T>(fn: () => T): T {
   collect(result, survivors);
   const parent = scopes[scopes.length - 1];
   for (const t of scope) {
-    if (survivors.has(t)) parent?.add(t);
-    else if (!t.isDisposed) t.dispose();
+    if (survivors.has(t)) {
+      if (parent) parent.add(t);
+      else t.escapeScope?.();
+    } else if (!t.isDisposed) t.dispose();
   }
   return result;
+}
+
+/**
+ * Applies `steps` in order and frees each intermediate result as soon as the next step has consumed it (never `x`
+ * itself): the lifetime Python's reference counting gives a chain like relu(bn(conv(x))). Autograd keeps its own
+ * reference to whatever backward needs, so only memory nobody uses any more is released, inside a step instead of
+ * at the end of the enclosing tidy (a lower peak, and heap memory reused while it is still warm).
+ */
+export function pipe<T extends Disposable>(x: T, ...steps: ((v: T) => T)[]): T {
+  let cur = x;
+  for (const step of steps) {
+    const next = step(cur);
+    if (cur !== x && next !== cur && !cur.isDisposed) cur.dispose();
+    cur = next;
+  }
+  return cur;
 }
 
 /** Disposes tensors (or nested arrays / objects of them). */

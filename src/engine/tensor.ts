@@ -18,7 +18,13 @@ export class Tensor implements Disposable {
 
   constructor(handle: NativeTensor) {
     this.native = handle;
-    track(this);
+    // Only tensors no tidy scope will free are reported to V8 (their memory waits for a GC and a finalizer).
+    if (!track(this)) handle.accountMemory();
+  }
+
+  /** Leaving scoped disposal (keep, or returned by the outermost tidy): V8 now needs to know the memory. */
+  escapeScope(): void {
+    if (!this.native.isDisposed()) this.native.accountMemory();
   }
 
   /** Wraps an addon result. */

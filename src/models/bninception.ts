@@ -28,6 +28,7 @@
 // other DML repos (Proxy-NCA's bn_inception_weights_pt04.pt, DataParallel 'module.' prefixes, BN tensors
 // shaped [1, C]) load through the same mapping. The paper's Keras .h5 needs a custom mapping.
 import { Tensor } from '../engine/tensor.js';
+import { pipe } from '../engine/scope.js';
 import { cat, maxPool2d, avgPool2d } from '../engine/functional.js';
 import { Module, Conv2d, BatchNorm2d, kaimingNormal } from '../engine/nn/index.js';
 import { EmbeddingNet } from './embedding-net.js';
@@ -108,25 +109,25 @@ export class BNInceptionBackbone extends Module {
   /** conv -> BN -> ReLU of the named Caffe layer. */
   private cbr(name: string, x: Tensor): Tensor {
     const [conv, bn] = this.convs.get(name)!;
-    return bn.forward(conv.forward(x)).relu();
+    return pipe(x, (v) => conv.forward(v), (v) => bn.forward(v), (v) => v.relu());
   }
 
   override forward(x: Tensor): Tensor {
-    let y = this.cbr('conv1_7x7_s2', x);
-    y = maxPool2d(y, 3, { stride: 2, ceilMode: true });
-    y = this.cbr('conv2_3x3', this.cbr('conv2_3x3_reduce', y));
-    y = maxPool2d(y, 3, { stride: 2, ceilMode: true });
+    // pipe() frees each intermediate once the next layer has used it (autograd keeps what backward needs).
+    const cbr = (name: string) => (v: Tensor) => this.cbr(name, v);
+    const pool = (v: Tensor) => maxPool2d(v, 3, { stride: 2, ceilMode: true });
+    let y = pipe(x, cbr('conv1_7x7_s2'), pool, cbr('conv2_3x3_reduce'), cbr('conv2_3x3'), pool);
     for (const s of BN_INCEPTION_MODULES) {
       const p = `inception_${s.name}_`;
       const outs: Tensor[] = [];
       if (s.b1x1) outs.push(this.cbr(`${p}1x1`, y));
-      outs.push(this.cbr(`${p}3x3`, this.cbr(`${p}3x3_reduce`, y)));
-      outs.push(this.cbr(`${p}double_3x3_2`, this.cbr(`${p}double_3x3_1`, this.cbr(`${p}double_3x3_reduce`, y))));
+      outs.push(pipe(y, cbr(`${p}3x3_reduce`), cbr(`${p}3x3`)));
+      outs.push(pipe(y, cbr(`${p}double_3x3_reduce`), cbr(`${p}double_3x3_1`), cbr(`${p}double_3x3_2`)));
       if (s.b1x1 === 0) {
-        outs.push(maxPool2d(y, 3, { stride: 2, ceilMode: true }));
+        outs.push(pool(y));
       } else {
-        const pooled = s.pool === 'avg' ? avgPool2d(y, 3, { stride: 1, padding: 1, ceilMode: true, countIncludePad: true }) : maxPool2d(y, 3, { stride: 1, padding: 1, ceilMode: true });
-        outs.push(this.cbr(`${p}pool_proj`, pooled));
+        const side = (v: Tensor) => (s.pool === 'avg' ? avgPool2d(v, 3, { stride: 1, padding: 1, ceilMode: true, countIncludePad: true }) : maxPool2d(v, 3, { stride: 1, padding: 1, ceilMode: true }));
+        outs.push(pipe(y, side, cbr(`${p}pool_proj`)));
       }
       const sizes = outs.map((o) => `${o.shape[2]}x${o.shape[3]}`);
       if (new Set(sizes).size !== 1) {
@@ -135,7 +136,10 @@ export class BNInceptionBackbone extends Module {
             `use 224 or 227 px, or a size whose feature map is even before inception_3c and inception_4e (e.g. 64, 96, 128)`,
         );
       }
-      y = cat(outs, 1);
+      const next = cat(outs, 1);
+      for (const o of outs) o.dispose();
+      if (y !== x) y.dispose();
+      y = next;
     }
     return y;
   }

@@ -1,6 +1,7 @@
 // EmbeddingNet: the common shape of every model here, `backbone` (feature extractor) + `head`
 // (EmbeddingHead), mapping a batch to embeddings [B, D]. Adds BatchNorm freezing and backbone freezing.
 import { Tensor } from '../engine/tensor.js';
+import { pipe } from '../engine/scope.js';
 import { Module, BatchNormBase } from '../engine/nn/index.js';
 import { EmbeddingHead } from './head.js';
 
@@ -27,7 +28,7 @@ export abstract class EmbeddingNet<B extends Module = Module> extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return this.head.forward(this.backbone.forward(x));
+    return pipe(x, (v) => this.backbone.forward(v), (v) => this.head.forward(v));
   }
 
   /**

@@ -17,6 +17,7 @@
 // [0.229, 0.224, 0.225]. (The paper's Keras ResNet50 is a Caffe-style model with other weights and names; use a
 // custom mapping for it.)
 import { Tensor } from '../engine/tensor.js';
+import { pipe } from '../engine/scope.js';
 import { Module, Sequential, Conv2d, BatchNorm2d, MaxPool2d, kaimingNormal } from '../engine/nn/index.js';
 import { EmbeddingNet } from './embedding-net.js';
 import { EmbeddingHead, type Pooling } from './head.js';
@@ -51,10 +52,21 @@ export class Bottleneck extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    let y = this.bn1.forward(this.conv1.forward(x)).relu();
-    y = this.bn2.forward(this.conv2.forward(y)).relu();
-    y = this.bn3.forward(this.conv3.forward(y));
-    return y.add(this.downsample ? this.downsample.forward(x) : x).relu();
+    const y = pipe(
+      x,
+      (v) => this.conv1.forward(v),
+      (v) => this.bn1.forward(v),
+      (v) => v.relu(),
+      (v) => this.conv2.forward(v),
+      (v) => this.bn2.forward(v),
+      (v) => v.relu(),
+      (v) => this.conv3.forward(v),
+      (v) => this.bn3.forward(v),
+    );
+    const idt = this.downsample ? this.downsample.forward(x) : x;
+    const out = pipe(y, (v) => v.add(idt), (v) => v.relu());
+    if (idt !== x) idt.dispose();
+    return out;
   }
 }
 
@@ -99,9 +111,7 @@ export class ResNet50Backbone extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    let y = this.maxpool.forward(this.bn1.forward(this.conv1.forward(x)).relu());
-    for (const l of this.layers) y = l.forward(y);
-    return y;
+    return pipe(x, (v) => this.conv1.forward(v), (v) => this.bn1.forward(v), (v) => v.relu(), (v) => this.maxpool.forward(v), ...this.layers.map((l) => (v: Tensor) => l.forward(v)));
   }
 }
 

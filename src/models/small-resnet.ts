@@ -3,6 +3,7 @@
 // the first), then EmbeddingHead. Names: backbone.conv1, backbone.bn1, backbone.layer1.0.conv1 / bn1 / conv2 /
 // bn2 / downsample.0 / downsample.1, ..., head.linear.weight.
 import { Tensor } from '../engine/tensor.js';
+import { pipe } from '../engine/scope.js';
 import { Module, Sequential, Conv2d, BatchNorm2d, kaimingNormal } from '../engine/nn/index.js';
 import { EmbeddingNet } from './embedding-net.js';
 import { EmbeddingHead, type Pooling } from './head.js';
@@ -31,9 +32,11 @@ export class BasicBlock extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
+    const out = pipe(x, (v) => this.conv1.forward(v), (v) => this.bn1.forward(v), (v) => v.relu(), (v) => this.conv2.forward(v), (v) => this.bn2.forward(v));
     const idt = this.downsample ? this.downsample.forward(x) : x;
-    return out.add(idt).relu();
+    const y = pipe(out, (v) => v.add(idt), (v) => v.relu());
+    if (idt !== x) idt.dispose();
+    return y;
   }
 }
 
@@ -77,9 +80,7 @@ export class SmallResNetBackbone extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    let y = this.bn1.forward(this.conv1.forward(x)).relu();
-    for (const s of this.stages) y = s.forward(y);
-    return y;
+    return pipe(x, (v) => this.conv1.forward(v), (v) => this.bn1.forward(v), (v) => v.relu(), ...this.stages.map((s) => (v: Tensor) => s.forward(v)));
   }
 }
 

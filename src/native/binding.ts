@@ -15,6 +15,8 @@ export interface NativeTensor {
   toTypedArray(dtype?: string): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
   item(): number | boolean;
   dispose(): void;
+  /** Reports the tensor's storage to V8 as external memory (once; views of a counted storage add nothing). */
+  accountMemory(): void;
   isDisposed(): boolean;
   requiresGrad(): boolean;
   setRequiresGrad(flag: boolean): void;

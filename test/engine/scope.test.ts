@@ -2,7 +2,8 @@
 // objects and Maps), nested scopes hand results outward, exceptions still free everything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, ones, randn, tidy, keep, dispose, liveTensors, noGrad, Tensor } from '../../src/engine/index.js';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { tensor, ones, zeros, randn, tidy, keep, dispose, pipe, liveTensors, noGrad, Tensor } from '../../src/engine/index.js';
 
 test('tidy disposes intermediates and keeps the returned tensor', () => {
   const before = liveTensors();
@@ -180,4 +181,75 @@ test('a training-style loop inside tidy holds the live count constant', () => {
     assert.equal(liveTensors(), before);
   }
   w.dispose();
+});
+
+test('pipe frees each intermediate once the next step used it, never the input; gradients still flow', () => {
+  const x = tensor([-1, 0.5, 2]).requireGrad();
+  const seen: Tensor[] = [];
+  const out = tidy(() => {
+    const y = pipe(
+      x,
+      (v) => {
+        const r = v.mul(2);
+        seen.push(r);
+        return r;
+      },
+      (v) => v, // an identity step: its input is its output and must survive
+      (v) => {
+        const r = v.add(1);
+        seen.push(r);
+        return r;
+      },
+      (v) => v.relu(),
+    );
+    assert.equal(x.isDisposed, false);
+    assert.ok(seen.every((t) => t.isDisposed), 'the intermediates are freed inside the scope');
+    y.sum().backward();
+    return y;
+  });
+  assert.deepEqual(out.toArray(), [0, 2, 5]);
+  // d/dx relu(2x + 1) = 2 where 2x + 1 > 0: autograd kept what it needed although the handles were disposed
+  assert.deepEqual(x.grad!.toArray(), [0, 2, 2]);
+  assert.equal(pipe(x), x);
+});
+
+test('V8 is told about native memory only for tensors no scope will free (no full GCs for scoped work)', async () => {
+  // V8 runs a full GC when the reported external memory grows: 1.25 GB of unscoped tensors must trigger some (the
+  // finalizer backstop needs them), the same amount created and freed inside tidy none.
+  const majors: unknown[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majors.push(e);
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const settle = () => new Promise((r) => setTimeout(r, 30));
+  const n = (64 * 1024 * 1024) / 4; // 64 MB of float32
+  try {
+    await settle();
+    let c0 = majors.length;
+    tidy(() => {
+      for (let i = 0; i < 20; i++) zeros([n]);
+      return 0;
+    });
+    await settle();
+    assert.equal(majors.length - c0, 0, 'scoped tensors caused full GCs');
+    c0 = majors.length;
+    const held: Tensor[] = [];
+    for (let i = 0; i < 20; i++) held.push(zeros([n]));
+    await settle();
+    assert.ok(majors.length - c0 > 0, 'unscoped tensors were not reported to V8');
+    dispose(held);
+    // keep() and the outermost tidy's result leave the scopes: they are reported too.
+    c0 = majors.length;
+    const kept: Tensor[] = [];
+    tidy(() => {
+      for (let i = 0; i < 20; i++) kept.push(keep(zeros([n])));
+      return 0;
+    });
+    const returned = tidy(() => Array.from({ length: 20 }, () => zeros([n])));
+    await settle();
+    assert.ok(majors.length - c0 > 0, 'kept / returned tensors were not reported to V8');
+    dispose([kept, returned]);
+  } finally {
+    obs.disconnect();
+  }
 });

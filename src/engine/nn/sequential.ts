@@ -1,6 +1,7 @@
 // Sequential: runs its children in order; children are named '0', '1', ... as in PyTorch.
 import { Tensor } from '../tensor.js';
 import { Module } from './module.js';
+import { pipe } from '../scope.js';
 
 export class Sequential extends Module {
   private readonly layers: Module[] = [];
@@ -34,8 +35,6 @@ export class Sequential extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    let y = x;
-    for (const m of this.layers) y = m.forward(y);
-    return y;
+    return pipe(x, ...this.layers.map((m) => (v: Tensor) => m.forward(v)));
   }
 }
