@@ -1,6 +1,8 @@
 // Scoped disposal of native tensors, like tf.tidy: every tensor created inside `tidy(fn)` is freed when fn
 // returns, except the tensors it returns (which move to the enclosing scope) and those passed to `keep`.
 // Finalizers in the addon free anything that escapes; this makes freeing prompt and deterministic.
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 export interface Disposable {
   dispose(): void;
@@ -14,10 +16,13 @@ type Scope = Set<Disposable>;
 const scopes: Scope[] = [];
 const kept = new WeakSet<Disposable>();
 let liveCount = 0;
+/** Tensors created since releaseFinalizedWrappers last ran a young-generation GC. */
+let createdSinceGc = 0;
 
 /** Called by every new tensor; false when no tidy scope will dispose it. */
 export function track(t: Disposable): boolean {
   liveCount++;
+  createdSinceGc++;
   const top = scopes[scopes.length - 1];
   if (top && !kept.has(t)) {
     top.add(t);
@@ -118,12 +123,41 @@ export function dispose(value: unknown): void {
   for (const t of all) if (!t.isDisposed) t.dispose();
 }
 
+/** Tensors between two young-generation GCs in releaseFinalizedWrappers ($CCP_DML_GC_EVERY, default 500, 0 = never). */
+const GC_EVERY = (() => {
+  const v = Number(process.env.CCP_DML_GC_EVERY ?? 500);
+  return Number.isFinite(v) && v >= 0 ? v : 500;
+})();
+
+let minorGc: (() => void) | null | undefined;
+function youngGenerationGc(): (() => void) | null {
+  if (minorGc === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      const gc = vm.runInNewContext('gc') as (o: { type: 'minor' }) => void;
+      minorGc = () => gc({ type: 'minor' });
+    } catch {
+      minorGc = null;
+    }
+  }
+  return minorGc;
+}
+
 /**
  * Lets Node run pending Node-API finalizers (they are deferred to the event loop's check phase). A loop that
  * creates tensors and never returns to the event loop keeps the finalizer queue growing, and with it the
- * process's memory (the freed tensor data cannot be reused around the pending small objects), even when every
- * tensor is disposed. Long training or evaluation loops await this once per step; it costs microseconds.
+ * process's memory, even when every tensor is disposed. Long training or evaluation loops await this once per
+ * step.
+ *
+ * Every CCP_DML_GC_EVERY (500) tensors it also runs a young-generation GC (0.2-1 ms): each disposed tensor leaves
+ * a small native wrapper object that lives until V8 collects its JS handle, and those objects, scattered between
+ * the freed tensor blocks, kept glibc from reusing them: a small-CNN training loop held 680 MB-1.1 GB of RSS,
+ * 330 MB with this GC (PyTorch: 300 MB).
  */
 export function releaseFinalizedWrappers(): Promise<void> {
+  if (GC_EVERY > 0 && createdSinceGc >= GC_EVERY) {
+    createdSinceGc = 0;
+    youngGenerationGc()?.();
+  }
   return new Promise((resolve) => setImmediate(resolve));
 }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
-import { tensor, ones, zeros, randn, tidy, keep, dispose, pipe, liveTensors, noGrad, Tensor } from '../../src/engine/index.js';
+import { tensor, ones, zeros, randn, tidy, keep, dispose, pipe, liveTensors, noGrad, releaseFinalizedWrappers, Tensor } from '../../src/engine/index.js';
 
 test('tidy disposes intermediates and keeps the returned tensor', () => {
   const before = liveTensors();
@@ -249,6 +249,29 @@ test('V8 is told about native memory only for tensors no scope will free (no ful
     await settle();
     assert.ok(majors.length - c0 > 0, 'kept / returned tensors were not reported to V8');
     dispose([kept, returned]);
+  } finally {
+    obs.disconnect();
+  }
+});
+
+test('releaseFinalizedWrappers runs a young-generation GC once enough tensors were made (their wrappers pin freed memory)', async () => {
+  const minors: unknown[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) minors.push(e);
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const settle = () => new Promise((r) => setTimeout(r, 30));
+  try {
+    await releaseFinalizedWrappers(); // resets the counter
+    await settle();
+    const c0 = minors.length;
+    tidy(() => {
+      for (let i = 0; i < 600; i++) ones([2]);
+      return 0;
+    });
+    await releaseFinalizedWrappers();
+    await settle();
+    assert.ok(minors.length - c0 >= 1, 'after 600 tensors a young-generation GC ran');
   } finally {
     obs.disconnect();
   }
