@@ -213,15 +213,22 @@ test('pipe frees each intermediate once the next step used it, never the input; 
   assert.equal(pipe(x), x);
 });
 
+/** Collects the GC performance entries of one kind (major / minor) until obs.disconnect(). */
+function watchGc(kind: number): { entries: unknown[]; obs: PerformanceObserver } {
+  const entries: unknown[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === kind) entries.push(e);
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return { entries, obs };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
 test('V8 is told about native memory only for tensors no scope will free (no full GCs for scoped work)', async () => {
   // V8 runs a full GC when the reported external memory grows: 1.25 GB of unscoped tensors must trigger some (the
   // finalizer backstop needs them), the same amount created and freed inside tidy none.
-  const majors: unknown[] = [];
-  const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majors.push(e);
-  });
-  obs.observe({ entryTypes: ['gc'] });
-  const settle = () => new Promise((r) => setTimeout(r, 30));
+  const { entries: majors, obs } = watchGc(perfConstants.NODE_PERFORMANCE_GC_MAJOR);
   const n = (64 * 1024 * 1024) / 4; // 64 MB of float32
   try {
     await settle();
@@ -255,12 +262,7 @@ test('V8 is told about native memory only for tensors no scope will free (no ful
 });
 
 test('releaseFinalizedWrappers runs a young-generation GC once enough tensors were made (their wrappers pin freed memory)', async () => {
-  const minors: unknown[] = [];
-  const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) minors.push(e);
-  });
-  obs.observe({ entryTypes: ['gc'] });
-  const settle = () => new Promise((r) => setTimeout(r, 30));
+  const { entries: minors, obs } = watchGc(perfConstants.NODE_PERFORMANCE_GC_MINOR);
   try {
     await releaseFinalizedWrappers(); // resets the counter
     await settle();
