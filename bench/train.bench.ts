@@ -209,7 +209,6 @@ class OurCase {
     return {
       loss: this.def.loss,
       model: this.def.model,
-      batches: this.def.model,
       channels: CHANNELS,
       dim: DIM,
       posMargin: 0,

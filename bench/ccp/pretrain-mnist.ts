@@ -16,10 +16,13 @@ import { readMnist } from '../../src/data/sources/mnist.js';
 import { createModel } from '../../src/models/index.js';
 import { mulberry32 } from '../../src/engine/random.js';
 
+/** Default MNIST pretraining length (passes over the 60k training digits). */
+export const DEFAULT_PRETRAIN_EPOCHS = 2;
+
 export interface PretrainOptions {
   out: string;
   channels: number[];
-  /** Passes over the 60k digits (fractions allowed: tests use a few steps); default 2. */
+  /** Passes over the 60k digits (fractions allowed: tests use a few steps); default DEFAULT_PRETRAIN_EPOCHS. */
   epochs?: number;
   batchSize?: number;
   lr?: number;
@@ -47,7 +50,7 @@ function mnistBlock(part: 'train' | 'test'): { x: Float32Array; y: Uint8Array; n
 export async function pretrainMnistBackbone(o: PretrainOptions): Promise<PretrainResult> {
   const log = o.log ?? (() => {});
   if (existsSync(o.out)) return { file: o.out, testAccuracy: NaN, seconds: 0, reused: true };
-  const epochs = o.epochs ?? 2;
+  const epochs = o.epochs ?? DEFAULT_PRETRAIN_EPOCHS;
   const bs = o.batchSize ?? 128;
   if (o.threads) setNumThreads(o.threads);
   manualSeed(o.seed ?? 1234);
@@ -58,6 +61,7 @@ export async function pretrainMnistBackbone(o: PretrainOptions): Promise<Pretrai
   const train = mnistBlock('train');
   const per = 28 * 28;
   const rng = mulberry32(o.seed ?? 1234);
+  const logitsOf = (x: Float32Array, n: number): Tensor => classifier.forward(model.head.pool(model.features(tensor(x, [n, 1, 28, 28]))));
   model.train();
   const perEpoch = Math.floor(train.n / bs);
   const totalSteps = Math.max(1, Math.round(epochs * perEpoch));
@@ -79,8 +83,7 @@ export async function pretrainMnistBackbone(o: PretrainOptions): Promise<Pretrai
         yb.push(train.y[idx]!);
       }
       lossSum += tidy(() => {
-        const logits = classifier.forward(model.head.pool(model.features(tensor(xb, [bs, 1, 28, 28]))));
-        const l = crossEntropy(logits, int64(yb));
+        const l = crossEntropy(logitsOf(xb, bs), int64(yb));
         l.backward();
         return l.item();
       });
@@ -96,11 +99,8 @@ export async function pretrainMnistBackbone(o: PretrainOptions): Promise<Pretrai
   let correct = 0;
   for (let s = 0; s < test.n; s += 500) {
     const n = Math.min(500, test.n - s);
-    const pred = tidy(() => {
-      const logits: Tensor = classifier.forward(model.head.pool(model.features(tensor(test.x.subarray(s * per, (s + n) * per), [n, 1, 28, 28]))));
-      return logits.argmax(1).toArray() as ArrayLike<number | bigint>;
-    });
-    for (let k = 0; k < n; k++) if (Number(pred[k]) === test.y[s + k]) correct++;
+    const pred = tidy(() => logitsOf(test.x.subarray(s * per, (s + n) * per), n).argmax(1).toArray());
+    for (let k = 0; k < n; k++) if (pred[k] === test.y[s + k]) correct++;
   }
   const backbone = new Map([...model.stateDict()].filter(([k]) => k.startsWith('backbone.')));
   saveSafetensors(o.out, backbone, { source: 'bench/ccp/pretrain-mnist.ts', data: 'MNIST train (60k, inverted), 10-way softmax', epochs: String(epochs) });

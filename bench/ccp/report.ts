@@ -3,6 +3,7 @@
 import { describe, type Stat } from '../../src/evaluation/index.js';
 import { STUDY_METHODS } from './methods.js';
 import type { RunRecord, StudyResult, StudySettings } from './study.js';
+import { DEFAULT_PRETRAIN_EPOCHS } from './pretrain-mnist.js';
 
 export interface MethodSummary {
   id: string;
@@ -185,7 +186,7 @@ export function readingParagraph(rows: MethodSummary[], s: StudySettings): strin
   const best = rows.reduce((a, b) => (b.mapAtR.mean > a.mapAtR.mean ? b : a));
   out.push(`Highest mean test MAP@R: ${best.label} (${pm(best.mapAtR)}).`);
   out.push(
-    `Scope: a ${s.channels.join('-')} small CNN ${initText(s)} on ${s.imageSize} px Omniglot for ${s.budget.kind === 'steps' ? `${s.budget.value} steps` : `${s.budget.value} s`} per run ` +
+    `Scope: a ${s.channels.join('-')} small CNN ${pretrainedBackbone(s) ? `whose backbone was ${pretrainedBackbone(s)}, then fine-tuned` : 'trained from scratch'} on ${s.imageSize} px Omniglot for ${s.budget.kind === 'steps' ? `${s.budget.value} steps` : `${s.budget.value} s`} per run ` +
       `(${s.seeds.length} seed(s), one MLRC fold, learning rate picked per method on the validation classes). ` +
       `The paper's numbers come from ImageNet-pretrained BN-Inception trained at LR 1e-5 for tens of thousands of steps with early stopping, so this table ` +
       `is a small-scale comparison under a fixed, equal step budget, not a reproduction of its Tables 1–2; "clear" here means the gap in means exceeds the sum of the two standard deviations, not a significance test.`,
@@ -193,11 +194,10 @@ export function readingParagraph(rows: MethodSummary[], s: StudySettings): strin
   return out.join(' ');
 }
 
-/** How the backbone was initialised, for the report's prose. */
-function initText(s: StudySettings): string {
-  return s.pretrained === 'mnist'
-    ? 'whose backbone was pretrained on MNIST digit classification (2 epochs, softmax, all 10 digits; the analogue of the paper\'s ImageNet-pretrained backbone: other data, never an Omniglot image), head fresh, then fine-tuned'
-    : 'trained from scratch';
+/** How a pretrained backbone was made, for the report's prose; null when trained from scratch. */
+function pretrainedBackbone(s: StudySettings): string | null {
+  if (s.pretrained !== 'mnist') return null;
+  return `pretrained on MNIST digit classification (${s.pretrainEpochs ?? DEFAULT_PRETRAIN_EPOCHS} epochs, softmax, all 10 digits; the analogue of the paper's ImageNet-pretrained backbone: other data, never an Omniglot image), head fresh`;
 }
 
 export function markdownReport(result: StudyResult, opts: { plotFile?: string; estimate?: { settings: string; seconds: number } } = {}): string {
@@ -222,11 +222,11 @@ export function markdownReport(result: StudyResult, opts: { plotFile?: string; e
     '## Setup (identical for every method)',
     '',
     `- Data: Omniglot background alphabets = training classes, evaluation alphabets = test classes (the data layer's \`omniglotSplit\`). MLRC fold 0 of the ${d.trainClasses + d.validationClasses} background classes: ${d.trainClasses} training classes (${d.trainImages} images) and ${d.validationClasses} validation classes (${d.validationImages} images). ${s.imageSize}×${s.imageSize} grey, pixel/255, no augmentation.${s.maxClasses ? ` Only the first ${s.maxClasses} classes of each side.` : ''}`,
-    `- Model: small CNN, widths ${s.channels.join(', ')} (conv3×3-BN-ReLU, max-pool between blocks), global average pooling, linear head to D = ${s.embeddingDim}; ${s.pretrained === 'mnist' ? `the backbone ${initText(s).replace(/^whose backbone /, '')}` : initText(s)}.`,
+    `- Model: small CNN, widths ${s.channels.join(', ')} (conv3×3-BN-ReLU, max-pool between blocks), global average pooling, linear head to D = ${s.embeddingDim}; ${pretrainedBackbone(s) ? `the backbone was ${pretrainedBackbone(s)}, then fine-tuned` : 'trained from scratch'}.`,
     `- Batches 8 classes × 4 images (every method, the proxy baselines too); Adam (β 0.9/0.999, ε 1e-7), constant LR, coupled weight decay 1e-4, gradient clipping norm 10 / value 10; proxy LR multiplier as the loss suggests (×100 for ProxyAnchor, ProxyNCA++, SoftTriple).`,
     `- Budget: ${s.budget.kind === 'steps' ? `${s.budget.value} training steps` : `${s.budget.value} s of training`} per run, validation every ${s.stepsPerEpoch} steps on ${s.maxValidationSamples ?? 'all'} validation images (MAP@R), no global early stopping; the weights of the best validation epoch are evaluated on the test classes (MLRC).`,
     `- Loss hyperparameters: the '${s.lossPreset}' preset (the reference repository's defaults, what its dml configs run; Omniglot has no paper preset).`,
-    `- CCP: K = ${s.ccp.proxiesPerClass} proxies per class, pool b = ${s.ccp.poolSize} (the paper's 'large' setting for many classes with few images each, as Omniglot's 20 per class), λ = ${s.ccp.lambda}, a problem ends after ${s.ccp.patience} epoch(s) of ${s.stepsPerEpoch} steps without a validation gain (the code's 3 epochs of 25 steps assume a converging pretrained model; ${s.pretrained === 'mnist' ? 'here 2 epochs of 50 steps, the code\'s 75 steps rounded to our validation interval' : 'trained from scratch, validation MAP@R still rises almost every epoch, and a probe with patience 2 made no projection in 1,200 steps'}); in-batch weight 0.1, proxy weight 1.0.`,
+    `- CCP: K = ${s.ccp.proxiesPerClass} proxies per class, pool b = ${s.ccp.poolSize} (the paper's 'large' setting for many classes with few images each, as Omniglot's 20 per class), λ = ${s.ccp.lambda}, a problem ends after ${s.ccp.patience} epoch(s) of ${s.stepsPerEpoch} steps without a validation gain (the code's 3 epochs of 25 steps assume a converging pretrained model; ${pretrainedBackbone(s) ? 'here 2 epochs of 50 steps, the code\'s 75 steps rounded to our validation interval' : 'trained from scratch, validation MAP@R still rises almost every epoch, and a probe with patience 2 made no projection in 1,200 steps'}); in-batch weight 0.1, proxy weight 1.0.`,
     `- XBM: memory of ${s.xbm.memoryBatches} batches (the paper's 'L' size for the small datasets), memory term on from ${Math.round(s.xbm.startFraction * 100)}% of the planned steps (at least the memory size).`,
     `- LR search: grid ${s.lrGrid.map(lrText).join(', ')}, seed ${s.tuneSeed}, ${Math.round(s.tuneFraction * 100)}% of the budget; score = MAP@R of the best epoch's weights on the whole validation fold. These runs never embed a test image (their final evaluation set is the validation fold).`,
     '',

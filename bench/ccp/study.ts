@@ -9,7 +9,7 @@ import { train } from '../../src/training/trainer.js';
 import type { RunData } from '../../src/training/data-setup.js';
 import { loadOmniglotStudyData, studyRunData, type OmniglotStudyData } from './omniglot-data.js';
 import type { StudyMethod } from './methods.js';
-import { pretrainMnistBackbone } from './pretrain-mnist.js';
+import { pretrainMnistBackbone, DEFAULT_PRETRAIN_EPOCHS } from './pretrain-mnist.js';
 
 export interface Budget {
   kind: 'steps' | 'seconds';
@@ -47,7 +47,7 @@ export interface StudySettings {
    * classification by pretrain-mnist.ts, head fresh: the analogue of the paper's ImageNet-pretrained backbone).
    */
   pretrained?: 'none' | 'mnist';
-  /** MNIST pretraining length in epochs (default 2). */
+  /** MNIST pretraining length in epochs (default DEFAULT_PRETRAIN_EPOCHS). */
   pretrainEpochs?: number;
   /** Set by runStudy when `pretrained` is 'mnist': the backbone file every run loads. */
   pretrainedFile?: string;
@@ -245,8 +245,8 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyResult> {
   const data = o.data ?? (await loadOmniglotStudyData({ root: o.omniglotRoot, size: s.imageSize, cacheFile, maxClasses: s.maxClasses }));
   if (!o.data) log(`omniglot: ${data.background.size} + ${data.evaluation.size} images at ${s.imageSize}px (${data.fromCache ? 'from cache' : 'decoded'} in ${data.decodeSeconds.toFixed(1)} s)`);
   if ((s.pretrained ?? 'none') === 'mnist') {
-    const epochs = s.pretrainEpochs ?? 2;
-    const file = join(o.runsDir, '..', `mnist-backbone-${s.channels.join('-')}${epochs === 2 ? '' : `-e${epochs}`}.safetensors`);
+    const epochs = s.pretrainEpochs ?? DEFAULT_PRETRAIN_EPOCHS;
+    const file = join(o.runsDir, '..', `mnist-backbone-${s.channels.join('-')}${epochs === DEFAULT_PRETRAIN_EPOCHS ? '' : `-e${epochs}`}.safetensors`);
     const p = await pretrainMnistBackbone({ out: file, channels: s.channels, epochs, threads: s.threads, log });
     if (p.reused) log(`pretrained backbone: ${file} (reused)`);
     s.pretrainedFile = resolve(file);

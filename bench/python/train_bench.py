@@ -235,7 +235,7 @@ class Case:
     def __init__(self, d, spec, batches):
         t = {name: load_tensor(d, e) for name, e in spec["tensors"].items()}
         cfg = spec["config"]
-        self.batches = batches[cfg.get("batches", "small_cnn")]
+        self.batches = batches[cfg.get("model", "small_cnn")]  # the batch set of this model's input size
         self.model = build_model(cfg)
         self.model.load_state_dict({k[len("model."):]: v for k, v in t.items() if k.startswith("model.")}, strict=True)
         self.model.train()
