@@ -8,7 +8,8 @@
         "native/ops.cc",
         "native/nn_ops.cc",
         "native/autograd.cc",
-        "native/optim.cc"
+        "native/optim.cc",
+        "native/allocator.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -17,7 +18,7 @@
       "libraries": [
         "-L<!(node scripts/torch-paths.cjs lib)",
         "-Wl,-rpath,<!(node scripts/torch-paths.cjs lib)",
-        "-ltorch", "-ltorch_cpu", "-lc10"
+        "-ltorch", "-ltorch_cpu", "-lc10", "-ldl"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

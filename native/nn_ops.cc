@@ -40,6 +40,11 @@ void InitNnOps(Napi::Env env, Napi::Object exports) {
   // Memory format: channels_last makes oneDNN pick faster conv kernels on CPU.
   DEF("toChannelsLast", return WRAP(ArgTensor(info, 0, "x").contiguous(at::MemoryFormat::ChannelsLast)););
   DEF("isContiguous", return Napi::Boolean::New(info.Env(), ArgTensor(info, 0, "x").is_contiguous()););
+  // memoryFormat(x): 'contiguous' (row-major), 'channels_last' (4-D NHWC strides) or 'strided' (anything else).
+  // A tensor that is both (e.g. one with C == 1 or H == W == 1) reports 'contiguous'.
+  DEF("memoryFormat", auto& x = ArgTensor(info, 0, "x");
+      const char* f = x.is_contiguous() ? "contiguous" : x.dim() == 4 && x.is_contiguous(at::MemoryFormat::ChannelsLast) ? "channels_last" : "strided";
+      return Napi::String::New(info.Env(), f););
 }
 
 }  // namespace ccp

@@ -1,8 +1,9 @@
 // The engine's public surface.
-export { Tensor, type TensorLike, type Scalar } from './tensor.js';
+export { Tensor, type TensorLike, type Scalar, type MemoryFormat } from './tensor.js';
 export { type DType, type TypedArray, FLOAT_DTYPES, sizeOf } from './dtype.js';
 export * from './creation.js';
 export * from './functional.js';
 export * from './autograd.js';
 export * from './runtime.js';
+export * from './allocator.js';
 export { tidy, keep, dispose, pipe, liveTensors, releaseFinalizedWrappers } from './scope.js';

@@ -5,6 +5,8 @@ import { track, untrack, type Disposable } from './scope.js';
 import type { DType, TypedArray } from './dtype.js';
 
 export type Scalar = number | boolean;
+/** How a tensor's elements lie in memory (see Tensor.memoryFormat). */
+export type MemoryFormat = 'contiguous' | 'channels_last' | 'strided';
 export type TensorLike = Tensor | Scalar;
 
 function raw(x: TensorLike): NativeTensor | Scalar {
@@ -242,7 +244,12 @@ export class Tensor implements Disposable {
   repeat(repeats: number[]): Tensor { return Tensor.wrap(native.repeat(this.native, repeats)); }
   repeatInterleave(repeats: number, dim = 0): Tensor { return Tensor.wrap(native.repeatInterleave(this.native, repeats, dim)); }
   flip(dims: number[]): Tensor { return Tensor.wrap(native.flip(this.native, dims)); }
+  /** Row-major (NCHW for 4-D) copy, or this tensor's data when already so. */
   contiguous(): Tensor { return Tensor.wrap(native.contiguous(this.native)); }
+  /** 4-D tensor in channels_last (NHWC) memory: same shape and values, faster oneDNN convolutions on CPU. */
+  toChannelsLast(): Tensor { return Tensor.wrap(native.toChannelsLast(this.native)); }
+  /** 'contiguous' (row-major), 'channels_last' (NHWC strides of a 4-D tensor) or 'strided' (a view of other strides). */
+  get memoryFormat(): MemoryFormat { return native.memoryFormat(this.native) as MemoryFormat; }
   clone(): Tensor { return Tensor.wrap(native.clone(this.native)); }
   to(dtype: DType | null, device?: string): Tensor { return Tensor.wrap(native.to(this.native, dtype, device)); }
   toDevice(device: string): Tensor { return this.to(null, device); }
