@@ -1,38 +1,14 @@
 // The eval, embed and search commands, as functions (the CLI prints their results; tests call them).
-import { readdirSync, statSync, existsSync } from 'node:fs';
-import { extname, join, relative, dirname, basename } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { tensor, tidy } from '../engine/index.js';
 import { saveNpy, saveSafetensors } from '../engine/serialization/index.js';
-import { ImageDataset, ImageLoader, IMAGE_EXTENSIONS, type RawItem, type TransformOptions } from '../data/index.js';
+import { ImageLoader, type ImageDataset, type TransformOptions } from '../data/index.js';
+import { folderImages, fileImages, itemsOf } from '../index/item-sources.js';
 import { knn, normalizeEmbeddings, type RetrievalResult } from '../evaluation/index.js';
 import { prepareData, transformFor } from '../training/data-setup.js';
 import { embedItems, evaluateEmbeddings, type Embeddings } from '../training/embed.js';
 import { loadRun } from './run-files.js';
-
-/** Every image under dir (recursively); the class is the sub-folder path ('.' for files at the top). */
-export function folderImages(dir: string): ImageDataset {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`image folder not found: ${dir}`);
-  const raw: RawItem[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) raw.push({ source: { kind: 'file', path: p }, className: relative(dir, dirname(p)) || '.' });
-    }
-  };
-  walk(dir);
-  if (!raw.length) throw new Error(`no images (${IMAGE_EXTENSIONS.join(' ')}) under ${dir}`);
-  return ImageDataset.build(basename(dir), raw);
-}
-
-/** The given image files, in order. */
-export function fileImages(paths: readonly string[]): ImageDataset {
-  const raw = paths.map((p): RawItem => {
-    if (!existsSync(p)) throw new Error(`query image not found: ${p}`);
-    return { source: { kind: 'file', path: p }, className: p };
-  });
-  return ImageDataset.build('queries', raw, { classOrder: [...new Set(paths)] });
-}
 
 export async function evaluateCommand(o: { run: string; weights?: string; split: 'test' | 'validation'; nmi?: boolean }): Promise<RetrievalResult> {
   const { config, model } = loadRun(o.run, o.weights);
@@ -82,6 +58,9 @@ export async function embedCommand(o: { run: string; output: string; split: 'tra
       tidy(() => saveSafetensors(`${base}.safetensors`, { embeddings: tensor(rows, [e.labels.length, e.dim]), labels: tensor(e.labels, [e.labels.length], { dtype: 'int64' }) }, { classes: JSON.stringify(ds.classNames), dataset: ds.name }));
       files.push(`${base}.safetensors`);
     }
+    // Row i's id, path and original class name (the label arrays hold the dataset's contiguous label indices).
+    writeFileSync(`${base}.items.jsonl`, itemsOf(ds, o.images).map((it) => JSON.stringify(it) + '\n').join(''));
+    files.push(`${base}.items.jsonl`);
     count += e.labels.length;
     dim = e.dim;
   }

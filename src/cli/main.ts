@@ -8,6 +8,7 @@ import { trainMlrc } from '../training/mlrc.js';
 import { presets } from '../training/presets.js';
 import { evaluateCommand, embedCommand, searchCommand } from './commands.js';
 import { formatMetrics } from './format.js';
+import { registerIndexCommands } from './index-program.js';
 
 type Obj = Record<string, unknown>;
 
@@ -152,6 +153,8 @@ program
       q.results.forEach((m, i) => process.stdout.write(`  ${i + 1}. ${m.distance.toFixed(4)}  ${m.label ? `[${m.label}] ` : ''}${m.path}\n`));
     }
   });
+
+registerIndexCommands(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`ccp-dml: ${e.message}\n`);

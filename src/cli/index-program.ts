@@ -1,0 +1,123 @@
+// Command-line definitions of index (build, add, remove, search, info) and calibrate.
+import { Command, Option } from 'commander';
+import { QUANTIZATIONS, type Quantization } from '../index/index.js';
+import { indexBuild, indexAdd, indexRemove, indexSearch, indexInfo, calibrateCommand, type QueryResult } from './index-commands.js';
+
+type Obj = Record<string, unknown>;
+
+function int(name: string, min = 1) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+function num(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got '${v}'`);
+    return n;
+  };
+}
+
+const sourceOptions = (c: Command): Command =>
+  c
+    .option('--images <dir>', 'image folder (sub-folders are labels; ids are paths relative to it)')
+    .option('--csv <file>', 'CSV manifest (path,label[,split])')
+    .addOption(new Option('--split <name>', "a split of the run's dataset").choices(['train', 'validation', 'test']));
+
+function printResults(rs: QueryResult[], json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(rs, null, 2) + '\n');
+    return;
+  }
+  for (const q of rs) {
+    const m = q.match === undefined ? '' : q.match === 'unknown' ? '  -> unknown' : `  -> ${q.match.label ?? '(no label)'} (${q.match.distance.toFixed(4)})`;
+    process.stdout.write(`${q.query}${m}\n`);
+    q.results.forEach((r, i) => process.stdout.write(`  ${i + 1}. ${r.distance.toFixed(4)}  ${r.label !== null ? `[${r.label}] ` : ''}${r.id}\n`));
+  }
+}
+
+export function registerIndexCommands(program: Command): void {
+  const index = program.command('index').description('a persistent nearest-neighbour index of embeddings (usearch HNSW + exact re-rank)');
+
+  sourceOptions(
+    index
+      .command('build')
+      .description("embed images with a run's model and write a new index")
+      .requiredOption('-r, --run <dir>', 'run folder (its model embeds the images)')
+      .requiredOption('-i, --index <dir>', 'index folder to create'),
+  )
+    .addOption(new Option('--quantization <q>', 'storage of the graph vectors (the re-rank uses float32)').choices([...QUANTIZATIONS]).default('f32'))
+    .option('--connectivity <m>', 'HNSW degree', int('--connectivity', 2), 16)
+    .option('--expansion-add <n>', 'HNSW candidate list while inserting', int('--expansion-add', 2), 128)
+    .option('--expansion-search <n>', 'HNSW candidate list while searching', int('--expansion-search', 2), 128)
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (o: Obj) => {
+      const info = await indexBuild({ run: o.run as string, index: o.index as string, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, quantization: o.quantization as Quantization, connectivity: o.connectivity as number, expansionAdd: o.expansionAdd as number, expansionSearch: o.expansionSearch as number, quiet: Boolean(o.quiet) });
+      process.stdout.write(`indexed ${info.size} items (${info.dim}-d, ${info.labels} labels) in ${info.dir}\n`);
+    });
+
+  sourceOptions(
+    index
+      .command('add')
+      .description('embed more images and add them to an index (no rebuild)')
+      .requiredOption('-r, --run <dir>', 'run folder the index was built with')
+      .requiredOption('-i, --index <dir>', 'index folder')
+      .argument('[files...]', 'image files (id = the path as given)'),
+  )
+    .option('--label <name>', 'label of the image files given as arguments')
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (files: string[], o: Obj) => {
+      const r = await indexAdd({ run: o.run as string, index: o.index as string, files, label: o.label as string | undefined, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, quiet: Boolean(o.quiet) });
+      process.stdout.write(`added ${r.added} items; the index holds ${r.size}\n`);
+    });
+
+  index
+    .command('remove')
+    .description('remove items by id')
+    .requiredOption('-i, --index <dir>', 'index folder')
+    .argument('<ids...>', 'item ids')
+    .action((ids: string[], o: Obj) => {
+      const r = indexRemove({ index: o.index as string, ids });
+      process.stdout.write(`removed ${r.removed} items; the index holds ${r.size}\n`);
+    });
+
+  index
+    .command('search')
+    .description('the k nearest items of query images or vectors (exact distances of the re-ranked candidates)')
+    .requiredOption('-i, --index <dir>', 'index folder')
+    .option('-r, --run <dir>', 'run folder: embeds query images, checks the index was built with it, and brings its calibration')
+    .argument('[images...]', 'query image files')
+    .option('--vector <v>', 'query vector(s): comma-separated numbers, or a .npy file [D] or [N, D]')
+    .option('-k, --top <k>', 'results per query', int('--top'), 5)
+    .option('--label <name>', 'only items with this label')
+    .option('--threshold <d>', 'match distance threshold (default: the run\'s calibration, if any)', num('--threshold'))
+    .option('--json', 'print JSON')
+    .action(async (images: string[], o: Obj) => {
+      const rs = await indexSearch({ index: o.index as string, run: o.run as string | undefined, queries: images, vector: o.vector as string | undefined, k: o.top as number, label: o.label as string | undefined, threshold: o.threshold as number | undefined });
+      printResults(rs, Boolean(o.json));
+    });
+
+  index
+    .command('info')
+    .description('size, settings and model of an index')
+    .requiredOption('-i, --index <dir>', 'index folder')
+    .action((o: Obj) => {
+      process.stdout.write(JSON.stringify(indexInfo({ index: o.index as string }), null, 2) + '\n');
+    });
+
+  program
+    .command('calibrate')
+    .description('choose the match distance threshold on the validation split (saved as <run>/calibration.json, curve in calibration.svg)')
+    .requiredOption('-r, --run <dir>', 'run folder')
+    .addOption(new Option('--metric <m>', 'reach a target precision, or maximise F1').choices(['precision', 'f1']).default('precision'))
+    .option('--target <p>', 'target precision', num('--target'), 0.9)
+    .option('--no-plot', 'skip the SVG plot')
+    .action(async (o: Obj) => {
+      const goal = o.metric === 'f1' ? ({ metric: 'f1' } as const) : ({ metric: 'precision', target: o.target as number } as const);
+      const { calibration: c, files } = await calibrateCommand({ run: o.run as string, goal, plot: Boolean(o.plot) });
+      process.stdout.write(`threshold ${c.threshold.toFixed(4)}: precision ${c.precision.toFixed(4)}, recall ${c.recall.toFixed(4)}, F1 ${c.f1.toFixed(4)} on ${c.queries} validation queries\nwrote ${files.join(', ')}\n`);
+    });
+}

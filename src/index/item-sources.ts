@@ -1,0 +1,45 @@
+// What gets indexed: images of a folder (class = sub-folder), of a CSV manifest, or of a run's dataset
+// split, as a dataset plus each item's id, path and label.
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { extname, join, relative, dirname, basename, resolve } from 'node:path';
+import { ImageDataset, IMAGE_EXTENSIONS, describeSource, type RawItem } from '../data/index.js';
+import type { IndexItem } from './vector-index.js';
+
+/** Every image under dir (recursively); the class is the sub-folder path ('.' for files at the top). */
+export function folderImages(dir: string): ImageDataset {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`image folder not found: ${dir}`);
+  const raw: RawItem[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) raw.push({ source: { kind: 'file', path: p }, className: relative(dir, dirname(p)) || '.' });
+    }
+  };
+  walk(dir);
+  if (!raw.length) throw new Error(`no images (${IMAGE_EXTENSIONS.join(' ')}) under ${dir}`);
+  return ImageDataset.build(basename(dir), raw);
+}
+
+/** The given image files, in order. */
+export function fileImages(paths: readonly string[]): ImageDataset {
+  const raw = paths.map((p): RawItem => {
+    if (!existsSync(p)) throw new Error(`query image not found: ${p}`);
+    return { source: { kind: 'file', path: p }, className: p };
+  });
+  return ImageDataset.build('queries', raw, { classOrder: [...new Set(paths)] });
+}
+
+/**
+ * Id, path and label of every item. Files are identified by their path relative to `root` when given (a
+ * folder's images), else by the path as the source names it; zip entries as `archive!entry`, in-memory
+ * images (MNIST) as `name#index`. The label is the original class name ('.' = no class: null).
+ */
+export function itemsOf(ds: ImageDataset, root?: string): IndexItem[] {
+  return ds.items.map((it) => {
+    const where = describeSource(it.source, ds.memory);
+    const path = it.source.kind === 'file' ? resolve(it.source.path) : it.source.kind === 'zip' ? where : null;
+    const id = it.source.kind === 'file' && root ? relative(root, it.source.path) : where;
+    return { id, path, label: it.className === '.' ? null : it.className };
+  });
+}

@@ -1,0 +1,116 @@
+// The persistent index on synthetic vectors: exact re-rank, label filter, incremental add/remove, persistence,
+// crash consistency (uncommitted bytes ignored), the writer lock and the model check.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VectorIndex, nearestRows, type ModelIdentity } from '../../src/index/index.js';
+import { seededRandom } from '../helpers/tensors.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'ccp-index-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const model: ModelIdentity = { hash: 'a'.repeat(64), name: 'small_cnn', dim: 16, normalization: 'lipschitz', run: '/runs/a' };
+const other: ModelIdentity = { ...model, hash: 'b'.repeat(64), run: '/runs/b' };
+
+function vectors(n: number, dim: number, seed: number): Float32Array {
+  const r = seededRandom(seed);
+  return Float32Array.from({ length: n * dim }, () => r() * 2 - 1);
+}
+const items = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ id: `item${from + i}`, path: `/img/${from + i}.png`, label: `L${(from + i) % 7}` }));
+
+test('search: exact re-rank (identical vector at distance 0), agreement with exact kNN, label filter', () => {
+  const dir = join(tmp, 'a');
+  const n = 2000;
+  const v = vectors(n, 16, 1);
+  const index = VectorIndex.create(dir, { dim: 16, model });
+  index.add(items(n), v);
+  index.save();
+  const q = v.slice(5 * 16, 6 * 16);
+  const r = index.search(q, { k: 10 });
+  assert.equal(r[0]!.id, 'item5');
+  assert.equal(r[0]!.distance, 0);
+  const exact = nearestRows(q, v, 16, Array.from({ length: n }, (_, i) => i), 10);
+  assert.deepEqual(r.map((x) => x.id), exact.map((e) => `item${e.row}`));
+  for (let i = 1; i < r.length; i++) assert.ok(r[i]!.distance >= r[i - 1]!.distance);
+  // recall@10 of the approximate path over 50 random queries
+  const qs = vectors(50, 16, 2);
+  let hit = 0;
+  for (let i = 0; i < 50; i++) {
+    const qi = qs.subarray(i * 16, (i + 1) * 16);
+    const want = new Set(nearestRows(qi, v, 16, Array.from({ length: n }, (_, j) => j), 10).map((e) => `item${e.row}`));
+    hit += index.search(qi, { k: 10 }).filter((x) => want.has(x.id)).length;
+  }
+  assert.ok(hit / 500 >= 0.95, `recall@10 ${hit / 500}`);
+  const f = index.search(q, { k: 5, label: 'L3' });
+  assert.equal(f.length, 5);
+  assert.ok(f.every((x) => x.label === 'L3'));
+  const want = nearestRows(q, v, 16, Array.from({ length: n }, (_, i) => i).filter((i) => i % 7 === 3), 5);
+  assert.deepEqual(f.map((x) => x.id), want.map((e) => `item${e.row}`));
+  assert.deepEqual(index.search(q, { k: 5, label: 'nope' }), []);
+  assert.throws(() => index.search(q, { k: 0 }), /k must be a positive integer, got 0/);
+  assert.throws(() => index.search(q.subarray(0, 3), { k: 1 }), /vector has 3 values, the index holds 16-d vectors/);
+  assert.throws(() => index.search(Float32Array.from(q).fill(NaN, 2, 3), { k: 1 }), /value 2 is NaN/);
+  index.close();
+});
+
+test('incremental add and remove persist; a mismatching model is refused; one writer at a time', () => {
+  const dir = join(tmp, 'b');
+  const v = vectors(300, 16, 3);
+  let index = VectorIndex.create(dir, { dim: 16, model, quantization: 'f16' });
+  index.add(items(200), v.subarray(0, 200 * 16));
+  index.save({ snapshot: true });
+  assert.throws(() => VectorIndex.open(dir), /open for writing by process|already open for writing in this process/);
+  index.close();
+
+  index = VectorIndex.open(dir, { model });
+  index.add(items(100, 200), v.subarray(200 * 16));
+  index.remove(['item3', 'item250']);
+  assert.throws(() => index.remove(['missing']), /no item with id 'missing'/);
+  assert.throws(() => index.add(items(1, 5), v.subarray(0, 16)), /id 'item5' is already in the index/);
+  index.save(); // small change: logs only, the graph snapshot is not rewritten
+  index.close();
+
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  assert.equal(m.rows, 300);
+  assert.ok(m.ann.itemsBytes < m.itemsBytes, 'the log beyond the snapshot is replayed on open');
+  index = VectorIndex.open(dir, { model, readOnly: true });
+  assert.equal(index.size, 298);
+  assert.ok(!index.has('item3') && !index.has('item250') && index.has('item299'));
+  const q = v.slice(260 * 16, 261 * 16);
+  const top = index.search(q, { k: 1 })[0]!;
+  assert.equal(top.id, 'item260');
+  assert.equal(top.distance, 0);
+  assert.ok(index.search(v.slice(3 * 16, 4 * 16), { k: 5 }).every((x) => x.id !== 'item3'));
+  assert.throws(() => index.add(items(1, 900), v.subarray(0, 16)), /opened read-only/);
+  index.close();
+
+  assert.throws(() => VectorIndex.open(dir, { model: other }), /built with another model \(aaaaaaaaaaaa, run \/runs\/a\) than run \/runs\/b \(bbbbbbbbbbbb\)/);
+});
+
+test('a crash before the manifest is replaced leaves the previous state', () => {
+  const dir = join(tmp, 'c');
+  const v = vectors(20, 16, 4);
+  const index = VectorIndex.create(dir, { dim: 16, model });
+  index.add(items(10), v.subarray(0, 160));
+  index.save();
+  index.close();
+  // What a writer killed mid-save leaves: appended vectors and log records, an old manifest, a stale lock.
+  appendFileSync(join(dir, 'vectors.f32'), Buffer.from(v.buffer, 160 * 4, 160 * 4));
+  appendFileSync(join(dir, 'items.jsonl'), '{"op":"add","key":10,"id":"ghost","path":null,"label":null}\n{"op":"remo');
+  writeFileSync(join(dir, 'writer.lock'), '999999999');
+  const again = VectorIndex.open(dir, { model });
+  assert.equal(again.size, 10);
+  assert.ok(!again.has('ghost'));
+  again.add(items(1, 10), v.subarray(160, 176));
+  again.save();
+  again.close();
+  const third = VectorIndex.open(dir, { readOnly: true });
+  assert.equal(third.size, 11);
+  assert.equal(third.search(v.slice(160, 176), { k: 1 })[0]!.id, 'item10');
+  assert.ok(!existsSync(join(dir, 'writer.lock')));
+  third.close();
+  assert.throws(() => VectorIndex.open(join(tmp, 'none')), /is not an index: no manifest\.json/);
+  assert.throws(() => VectorIndex.create(dir, { dim: 16, model }), /already holds an index/);
+});
