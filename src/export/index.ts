@@ -1,0 +1,3 @@
+// Export: ONNX graphs of the built-in models, and the static browser demo.
+export * from './onnx-graph.js';
+export * from './onnx-export.js';

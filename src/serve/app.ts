@@ -1,0 +1,168 @@
+// The HTTP JSON API over a run's model and an index (Fastify):
+//   GET    /health           liveness and item count
+//   GET    /info             index, model, calibration and limits
+//   POST   /embed            image bytes -> {embedding}
+//   POST   /search           {vector, k?, label?} as JSON, or image bytes with ?k=&label= -> {results, match?}
+//   POST   /items            {id, vector, label?, path?} as JSON, or image bytes with ?id=&label=&path= -> 201
+//   DELETE /items/:id        removes an item
+// Every error is a 4xx/5xx with {error: {code, message}} naming the problem. Changes to the index are saved
+// (atomically) shortly after they happen, in batches, and on close.
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import sharp from 'sharp';
+import { z } from 'zod';
+import type { RunEmbedder, VectorIndex } from '../index/index.js';
+import { match, type Calibration } from '../calibrate/index.js';
+import { HttpError, badRequest, fromFastify } from './errors.js';
+import { DEFAULT_LIMITS, type ServeLimits } from './limits.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface ServeOptions {
+  embedder: RunEmbedder;
+  index: VectorIndex;
+  calibration?: Calibration;
+  limits?: Partial<ServeLimits>;
+  /** Delay before a change to the index is saved (default 200 ms; changes in that window share one save). */
+  saveDelayMs?: number;
+  logger?: boolean;
+}
+
+const ROUTES = 'GET /health, GET /info, POST /embed, POST /search, POST /items, DELETE /items/:id';
+
+function describeIssues(e: z.ZodError): string {
+  return e.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+}
+
+export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void } {
+  const limits: ServeLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  const { embedder, index } = o;
+  const dim = index.dim;
+  const queue = new WorkQueue(limits.concurrency, limits.queue);
+  const app = Fastify({ logger: o.logger ?? false, bodyLimit: limits.bodyBytes, requestTimeout: limits.requestTimeoutMs, return503OnClosing: true, forceCloseConnections: 'idle' });
+
+  app.addContentTypeParser(['application/octet-stream', /^image\//], { parseAs: 'buffer', bodyLimit: limits.bodyBytes }, (_req, body, done) => done(null, body));
+
+  const vector = z
+    .array(z.number().refine(Number.isFinite, 'must be a finite number'), { error: 'must be an array of numbers' })
+    .length(dim, { error: `must have ${dim} values (the index holds ${dim}-d vectors)` });
+  const kSchema = z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(1, { error: `must be in 1..${limits.maxK}` })
+    .max(limits.maxK, { error: `must be in 1..${limits.maxK}` });
+  const searchBody = z.object({ vector, k: kSchema.default(5), label: z.string().optional() }).strict();
+  const addBody = z.object({ id: z.string().min(1), vector, label: z.string().nullable().optional(), path: z.string().nullable().optional() }).strict();
+  const imageQuery = z.object({ k: kSchema.default(5), label: z.string().optional(), id: z.string().min(1).optional(), path: z.string().optional() }).strict();
+
+  const parse = <T>(schema: z.ZodType<T>, value: unknown, what: string): T => {
+    const r = schema.safeParse(value);
+    if (!r.success) throw badRequest('invalid_field', `${what}: ${describeIssues(r.error)}`);
+    return r.data;
+  };
+
+  const isImage = (req: FastifyRequest) => Buffer.isBuffer(req.body);
+
+  async function embedBody(req: FastifyRequest): Promise<Float32Array> {
+    const bytes = req.body as Buffer;
+    if (bytes.length === 0) throw badRequest('empty_body', 'request body is empty: send the image bytes');
+    let meta: sharp.Metadata;
+    try {
+      meta = await sharp(bytes).metadata();
+    } catch (e) {
+      throw badRequest('bad_image', `request body is not a decodable image (${(e as Error).message})`);
+    }
+    const w = meta.width ?? 0;
+    const h = meta.height ?? 0;
+    if (!w || !h) throw badRequest('bad_image', 'request body is an image without dimensions');
+    if (w * h > limits.imagePixels) throw new HttpError(413, 'image_too_large', `image is ${w}x${h} (${w * h} pixels), above the limit of ${limits.imagePixels} pixels`);
+    const deadline = Date.now() + limits.requestTimeoutMs;
+    return queue.run(async () => {
+      try {
+        return await embedder.embedImage({ kind: 'encoded', bytes, where: 'request body' });
+      } catch (e) {
+        throw badRequest('bad_image', `cannot use the image: ${(e as Error).message}`);
+      }
+    }, deadline);
+  }
+
+  let saveTimer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = null;
+    if (index.dirty) index.save();
+  };
+  const scheduleSave = () => {
+    if (!saveTimer) saveTimer = setTimeout(flush, o.saveDelayMs ?? 200);
+  };
+
+  const answer = (q: Float32Array, k: number, label?: string) => {
+    const results = index.search(q, { k, label });
+    return { results, ...(o.calibration ? { match: match(results[0], o.calibration.threshold) } : {}) };
+  };
+
+  app.get('/health', async () => ({ status: 'ok', items: index.size, pending: queue.pending }));
+
+  app.get('/info', async () => ({
+    index: index.info(),
+    model: embedder.config.model,
+    input: { size: embedder.shape.slice(1), channels: embedder.shape[0] },
+    calibration: o.calibration ? { threshold: o.calibration.threshold, goal: o.calibration.goal, precision: o.calibration.precision, recall: o.calibration.recall } : null,
+    limits,
+  }));
+
+  app.post('/embed', async (req) => {
+    if (!isImage(req)) throw new HttpError(415, 'unsupported_media_type', 'POST /embed takes image bytes (Content-Type image/* or application/octet-stream)');
+    const v = await embedBody(req);
+    return { dim: v.length, embedding: Array.from(v) };
+  });
+
+  app.post('/search', async (req) => {
+    if (isImage(req)) {
+      const q = parse(imageQuery.omit({ id: true, path: true }), req.query, 'query string');
+      return answer(await embedBody(req), q.k, q.label);
+    }
+    const b = parse(searchBody, req.body, 'body');
+    return answer(Float32Array.from(b.vector), b.k, b.label);
+  });
+
+  app.post('/items', async (req, reply) => {
+    let item: { id: string; label: string | null; path: string | null };
+    let v: Float32Array;
+    if (isImage(req)) {
+      const q = parse(imageQuery.omit({ k: true }), req.query, 'query string');
+      if (!q.id) throw badRequest('invalid_field', 'query string: id is required (?id=...)');
+      item = { id: q.id, label: q.label ?? null, path: q.path ?? null };
+      if (index.has(item.id)) throw new HttpError(409, 'duplicate_id', `id '${item.id}' is already in the index (DELETE /items/${encodeURIComponent(item.id)} first)`);
+      v = await embedBody(req);
+    } else {
+      const b = parse(addBody, req.body, 'body');
+      item = { id: b.id, label: b.label ?? null, path: b.path ?? null };
+      v = Float32Array.from(b.vector);
+    }
+    if (index.has(item.id)) throw new HttpError(409, 'duplicate_id', `id '${item.id}' is already in the index (DELETE /items/${encodeURIComponent(item.id)} first)`);
+    index.add([item], v);
+    scheduleSave();
+    reply.code(201);
+    return { added: item.id, size: index.size };
+  });
+
+  app.delete('/items/:id', async (req) => {
+    const { id } = req.params as { id: string };
+    if (!index.has(id)) throw new HttpError(404, 'unknown_id', `no item with id '${id}'`);
+    index.remove([id]);
+    scheduleSave();
+    return { removed: id, size: index.size };
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]} (routes: ${ROUTES})` } });
+  });
+
+  app.setErrorHandler((err, _req, reply) => {
+    const h = err instanceof HttpError ? err : fromFastify(err as { statusCode?: number; code?: string; message: string });
+    if (h.status >= 500 && !(err instanceof HttpError)) app.log.error(err);
+    void reply.status(h.status).send({ error: { code: h.code, message: h.message } });
+  });
+
+  app.addHook('onClose', async () => flush());
+  return Object.assign(app, { flush });
+}
