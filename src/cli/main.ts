@@ -9,6 +9,7 @@ import { presets } from '../training/presets.js';
 import { evaluateCommand, embedCommand, searchCommand } from './commands.js';
 import { formatMetrics } from './format.js';
 import { registerIndexCommands } from './index-program.js';
+import { registerServeCommand } from './serve-program.js';
 
 type Obj = Record<string, unknown>;
 
@@ -155,6 +156,7 @@ program
   });
 
 registerIndexCommands(program);
+registerServeCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`ccp-dml: ${e.message}\n`);

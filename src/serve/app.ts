@@ -8,7 +8,7 @@
 // Every error is a 4xx/5xx with {error: {code, message}} naming the problem. Changes to the index are saved
 // (atomically) shortly after they happen, in batches, and on close.
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { z } from 'zod';
 import type { RunEmbedder, VectorIndex } from '../index/index.js';
 import { match, type Calibration } from '../calibrate/index.js';
@@ -29,7 +29,7 @@ export interface ServeOptions {
 const ROUTES = 'GET /health, GET /info, POST /embed, POST /search, POST /items, DELETE /items/:id';
 
 function describeIssues(e: z.ZodError): string {
-  return e.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+  return e.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
 export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void } {
@@ -39,7 +39,8 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
   const queue = new WorkQueue(limits.concurrency, limits.queue);
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: limits.bodyBytes, requestTimeout: limits.requestTimeoutMs, return503OnClosing: true, forceCloseConnections: 'idle' });
 
-  app.addContentTypeParser(['application/octet-stream', /^image\//], { parseAs: 'buffer', bodyLimit: limits.bodyBytes }, (_req, body, done) => done(null, body));
+  app.removeContentTypeParser('text/plain'); // JSON or image bytes only
+  app.addContentTypeParser(/^(image\/[\w.+-]+|application\/octet-stream)$/, { parseAs: 'buffer', bodyLimit: limits.bodyBytes }, (_req, body, done) => done(null, body));
 
   const vector = z
     .array(z.number().refine(Number.isFinite, 'must be a finite number'), { error: 'must be an array of numbers' })
@@ -64,7 +65,7 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
   async function embedBody(req: FastifyRequest): Promise<Float32Array> {
     const bytes = req.body as Buffer;
     if (bytes.length === 0) throw badRequest('empty_body', 'request body is empty: send the image bytes');
-    let meta: sharp.Metadata;
+    let meta: Metadata;
     try {
       meta = await sharp(bytes).metadata();
     } catch (e) {
@@ -157,8 +158,8 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
     void reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]} (routes: ${ROUTES})` } });
   });
 
-  app.setErrorHandler((err, _req, reply) => {
-    const h = err instanceof HttpError ? err : fromFastify(err as { statusCode?: number; code?: string; message: string });
+  app.setErrorHandler((err, req, reply) => {
+    const h = err instanceof HttpError ? err : fromFastify(err as { statusCode?: number; code?: string; message: string }, req.headers['content-type']);
     if (h.status >= 500 && !(err instanceof HttpError)) app.log.error(err);
     void reply.status(h.status).send({ error: { code: h.code, message: h.message } });
   });
