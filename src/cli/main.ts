@@ -10,6 +10,7 @@ import { evaluateCommand, embedCommand, searchCommand } from './commands.js';
 import { formatMetrics } from './format.js';
 import { registerIndexCommands } from './index-program.js';
 import { registerServeCommand } from './serve-program.js';
+import { registerExportCommand } from './export-program.js';
 
 type Obj = Record<string, unknown>;
 
@@ -157,6 +158,7 @@ program
 
 registerIndexCommands(program);
 registerServeCommand(program);
+registerExportCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`ccp-dml: ${e.message}\n`);
