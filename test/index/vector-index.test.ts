@@ -31,8 +31,11 @@ test('search: exact re-rank (identical vector at distance 0), agreement with exa
   const r = index.search(q, { k: 10 });
   assert.equal(r[0]!.id, 'item5');
   assert.equal(r[0]!.distance, 0);
+  // With every item a candidate, the re-rank is exact kNN (the default candidate count is approximate).
+  const all = index.search(q, { k: 10, candidates: n });
   const exact = nearestRows(q, v, 16, Array.from({ length: n }, (_, i) => i), 10);
-  assert.deepEqual(r.map((x) => x.id), exact.map((e) => `item${e.row}`));
+  assert.deepEqual(all.map((x) => x.id), exact.map((e) => `item${e.row}`));
+  all.forEach((x, i) => assert.equal(x.distance, exact[i]!.distance));
   for (let i = 1; i < r.length; i++) assert.ok(r[i]!.distance >= r[i - 1]!.distance);
   // recall@10 of the approximate path over 50 random queries
   const qs = vectors(50, 16, 2);
