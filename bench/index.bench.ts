@@ -115,14 +115,14 @@ async function compare(label: string, base: Float32Array, queries: Float32Array,
     const t4 = nowMs();
     const h = new hnsw.HierarchicalNSW('l2', dim);
     h.initIndex(n, 16, 128, 100);
-    for (let i = 0; i < n; i++) h.addPoint(base.subarray(i * dim, (i + 1) * dim), i);
+    for (let i = 0; i < n; i++) h.addPoint(Array.from(base.subarray(i * dim, (i + 1) * dim)), i); // it takes plain arrays
     const hb = (nowMs() - t4) / 1000;
     const hm = (statusKB('VmRSS') - r0) / 1024;
     for (const ef of [16, 32, 64, 128]) {
       h.setEf(Math.max(ef, K));
       const found: number[][] = [];
       const t5 = nowMs();
-      for (let i = 0; i < q; i++) found.push(h.searchKnn(queries.subarray(i * dim, (i + 1) * dim), K).neighbors);
+      for (let i = 0; i < q; i++) found.push(h.searchKnn(Array.from(queries.subarray(i * dim, (i + 1) * dim)), K).neighbors);
       const qps = q / ((nowMs() - t5) / 1000);
       rows.push({ data: label, method: `hnswlib-node ef ${ef} (1 query/call)`, n, buildS: hb, memMB: hm, qps, recall: recallAt(found, exact.indices), speedup: qps / exactQps });
     }

@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # libtcmalloc-minimal4: the CPU tensor allocator that keeps freed memory (native/allocator.cc); without it the
 # addon falls back to libtorch's default allocator (slower: page faults on every large tensor).
 want=(libtorch-dev libopenblas0 libtcmalloc-minimal4 g++ make python3)
-# --dev: Python PyTorch for fixtures, tests and the side-by-side benchmarks (libjemalloc2: the tuned PyTorch column)
-[[ "${1:-}" == "--dev" ]] && want+=(python3-torch python3-numpy libjemalloc2)
+# --dev: Python PyTorch for fixtures, tests and the side-by-side benchmarks (libjemalloc2: the tuned PyTorch
+# column); chromium for the browser-demo test
+[[ "${1:-}" == "--dev" ]] && want+=(python3-torch python3-numpy libjemalloc2 chromium)
 
 missing=()
 for p in "${want[@]}"; do
@@ -28,7 +29,8 @@ fi
 
 if [[ ! -d node_modules ]] || [[ package.json -nt node_modules/.package-lock.json ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: installing npm packages"
-  npm install --no-audit --no-fund --loglevel=error >/dev/null
+  # onnxruntime-node (tests) ships its CPU binaries; its install step would only try to download GPU ones.
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error >/dev/null
 fi
 node scripts/build-native.mjs
 npx tsc -p tsconfig.json

@@ -1,5 +1,5 @@
 // ccp-dml: the library API. Layers: engine (tensors, autograd, nn, optim, files), losses, CCP, data, models,
-// training, evaluation.
+// training, evaluation, and the product layers: index, calibrate, serve, exporter (ONNX, browser demo).
 export * from './engine/index.js';
 export * as nn from './engine/nn/index.js';
 export * as optim from './engine/optim/index.js';
@@ -10,3 +10,7 @@ export * as data from './data/index.js';
 export * as models from './models/index.js';
 export * as evaluation from './evaluation/index.js';
 export * as training from './training/index.js';
+export * as index from './index/index.js';
+export * as calibrate from './calibrate/index.js';
+export * as serve from './serve/index.js';
+export * as exporter from './export/index.js';
