@@ -3,7 +3,7 @@
 // search-by-image requests; p50/p99 latency, requests/s, errors, and the server's RSS sampled every 250 ms
 // (flat memory: the growth between the end of the warm-up and the end of each phase).
 // Run and index: BENCH_SERVE_RUN (a run folder) with BENCH_SERVE_IMAGES (an image folder to index), or,
-// when unset, a generated run (small CNN, random weights) over 2,000 generated 28x28 images.
+// when unset, a generated run (small CNN, random weights) over BENCH_SERVE_ITEMS (2,000) generated 28x28 images.
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -24,10 +24,11 @@ import { formatTable, writeResults } from './common/index.js';
 const REQUESTS = Number(process.env.BENCH_SERVE_REQUESTS ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_SERVE_CONNECTIONS ?? 8);
 const MAX_SECONDS = Number(process.env.BENCH_SERVE_MAX_SECONDS ?? 300);
+const CLASSES = Math.max(1, Math.round(Number(process.env.BENCH_SERVE_ITEMS ?? 2000) / 50));
 
 async function generatedRun(root: string): Promise<{ run: string; images: string }> {
   const images = join(root, 'images');
-  for (let c = 0; c < 40; c++) {
+  for (let c = 0; c < CLASSES; c++) {
     mkdirSync(join(images, `c${c}`), { recursive: true });
     for (let i = 0; i < 50; i++) {
       const r = seededRandom(c * 1000 + i);
