@@ -5,6 +5,7 @@ import { tensor, tidy } from '../engine/index.js';
 import { saveNpy, saveSafetensors } from '../engine/serialization/index.js';
 import { ImageLoader, type ImageDataset, type TransformOptions } from '../data/index.js';
 import { folderImages, fileImages, itemsOf } from '../index/item-sources.js';
+import { nearestRows } from '../index/exact.js';
 import { knn, normalizeEmbeddings, type RetrievalResult } from '../evaluation/index.js';
 import { prepareData, transformFor } from '../training/data-setup.js';
 import { embedItems, evaluateEmbeddings, type Embeddings } from '../training/embed.js';
@@ -82,18 +83,25 @@ export async function searchCommand(o: { run: string; gallery: string; queries: 
   const g = await embedItems(model, new ImageLoader(gallery, opts), { batchSize: bs });
   const q = await embedItems(model, new ImageLoader(queries, opts), { batchSize: bs });
   const k = Math.min(o.k, gallery.size);
-  const r = tidy(() => {
-    const mode = config.evaluation.normalization;
-    const qn = normalizeEmbeddings(tensor(q.data, [q.labels.length, q.dim]), mode);
-    const gn = normalizeEmbeddings(tensor(g.data, [g.labels.length, g.dim]), mode);
-    return knn(qn, gn, { k });
+  // The matmul kNN picks candidates; their final order and distances come from the exact norm of the
+  // difference, so an image that is in the gallery comes back at distance 0 (the expanded form loses
+  // ~1e-4 to cancellation). A few extra candidates cover order changes at the cut-off.
+  const candidates = Math.min(gallery.size, 2 * k + 8);
+  const mode = config.evaluation.normalization;
+  const { qn, gn, r } = tidy(() => {
+    const qt = normalizeEmbeddings(tensor(q.data, [q.labels.length, q.dim]), mode);
+    const gt = normalizeEmbeddings(tensor(g.data, [g.labels.length, g.dim]), mode);
+    return { qn: qt.toFloat32Array(), gn: gt.toFloat32Array(), r: knn(qt, gt, { k: candidates }) };
   });
-  return o.queries.map((path, i) => ({
-    query: path,
-    results: Array.from({ length: k }, (_, j) => {
-      const idx = r.indices[i * k + j]!;
-      const item = gallery.items[idx]!;
-      return { path: (item.source as { path: string }).path, label: item.className === '.' ? null : item.className, distance: Number(r.distances[i * k + j]) };
-    }),
-  }));
+  return o.queries.map((path, i) => {
+    const query = qn.subarray(i * q.dim, (i + 1) * q.dim);
+    const rows = Array.from(r.indices.subarray(i * candidates, (i + 1) * candidates));
+    return {
+      query: path,
+      results: nearestRows(query, gn, q.dim, rows, k).map(({ row, distance }) => {
+        const item = gallery.items[row]!;
+        return { path: (item.source as { path: string }).path, label: item.className === '.' ? null : item.className, distance };
+      }),
+    };
+  });
 }
