@@ -238,7 +238,10 @@ test('V8 is told about native memory only for tensors no scope will free (no ful
       return 0;
     });
     await settle();
-    assert.equal(majors.length - c0, 0, 'scoped tensors caused full GCs');
+    // At most one: V8 may run a full GC of its own at any time (idle memory reducer, a loaded machine). Reporting
+    // scoped tensors, as before, gave one every few hundred MB (several here).
+    const scoped = majors.length - c0;
+    assert.ok(scoped <= 1, `scoped tensors caused ${scoped} full GCs`);
     c0 = majors.length;
     const held: Tensor[] = [];
     for (let i = 0; i < 20; i++) held.push(zeros([n]));
