@@ -9,7 +9,8 @@
         "native/nn_ops.cc",
         "native/autograd.cc",
         "native/optim.cc",
-        "native/allocator.cc"
+        "native/allocator.cc",
+        "native/precision.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,12 +1,13 @@
-// Engine benchmark, side by side with Python PyTorch in one run: (a) 1024^3 float32 matmul, (b) conv2d
+// Engine benchmark, side by side with Python PyTorch in one run: (o) the per-op cost of a chain of 1,000 small
+// ops, (a) 1024^3 float32 matmul, (b) conv2d
 // forward + backward (batch 64, 64 -> 64 channels, 3x3, 32x32), (c) one training step of a small ResNet
 // (stem + 4 residual blocks, 32x32x3 input, batch 64, Adam, cross-entropy over 10 classes).
 // Both sides use the same thread count, warm up, then alternate rounds (ours, PyTorch, ours, ...); the
 // table reports medians over all timed iterations and the ratio ours / PyTorch.
-// Run: npm run bench:engine   (env: BENCH_ROUNDS, BENCH_ITERS (scale), BENCH_CASES=matmul,conv,resnet, CCP_DML_THREADS)
+// Run: npm run bench:engine   (env: BENCH_ROUNDS, BENCH_ITERS (scale), BENCH_CASES=ops,matmul,conv,resnet, CCP_DML_THREADS)
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randn, randint, conv2d, crossEntropy, tidy, keep, manualSeed, getNumThreads, torchVersion, Tensor } from '../src/engine/index.js';
+import { randn, randint, conv2d, crossEntropy, tidy, keep, noGrad, manualSeed, getNumThreads, torchVersion, Tensor } from '../src/engine/index.js';
 import { Module, Conv2d, BatchNorm2d, ReLU, Sequential, AdaptiveAvgPool2d, Linear, Flatten } from '../src/engine/nn/index.js';
 import { Adam } from '../src/engine/optim/index.js';
 import { PythonWorker, timeIterations, median, quantile, formatTable, tick, alternate, writeResults } from './common/index.js';
@@ -84,7 +85,19 @@ function makeCases(): Case[] {
   const rx = keep(randn([64, 3, 32, 32]));
   const ry = keep(randint(0, 10, [64]));
 
+  // Per-op cost of the binding: 1,000 small ops (add, mul, relu, sum over 8 values, with autograd off), so the
+  // time is the call overhead (argument checks, tensor wrappers, dispatch), not the arithmetic.
+  const sx = keep(randn([8]));
+  const sy = keep(randn([8]));
+  const smallOps = () =>
+    tidy(() => {
+      let v = sx;
+      for (let i = 0; i < 250; i++) v = v.add(sy).mul(0.5).relu().sum(0, true).add(sx);
+      return v;
+    });
+
   return [
+    { name: 'ops', label: 'small-op chain: 1,000 ops on 8 values (per-op cost)', iters: 20, warmup: 5, fn: () => void noGrad(smallOps) },
     { name: 'matmul', label: 'matmul 1024^3 f32', iters: 10, warmup: 3, fn: () => tidy(() => void a.matmul(b)) },
     {
       name: 'conv',

@@ -36,7 +36,7 @@ import { buildModel, buildLoss, buildOptimizer, type OptimizerSetup } from '../s
 import { isCcpLoss, ProxySet, type CcpController } from '../src/ccp/index.js';
 import type { MetricLoss } from '../src/losses/index.js';
 import type { EmbeddingNet } from '../src/models/index.js';
-import { PythonWorker, median, quantile, formatTable, nowMs, tick, alternate, statusKB, writeResults } from './common/index.js';
+import { PythonWorker, median, quantile, formatTable, nowMs, tick, alternate, statusKB, minorFaults, writeResults } from './common/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..'); // dist/bench -> repo root
@@ -73,11 +73,6 @@ const NUM_BATCHES = 4;
 const PHASES = ['model', 'loss', 'backward', 'grads', 'optim'] as const;
 type Phase = (typeof PHASES)[number];
 
-/** Minor page faults of this process so far (field 10 of /proc/self/stat). */
-function minorFaults(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-}
 
 // ---------------------------------------------------------------- our side
 interface CaseDef {

@@ -8,6 +8,12 @@ export function statusKB(field: string): number {
   return m ? Number(m[1]) : -1;
 }
 
+/** Minor page faults of this process so far (field 10 of /proc/self/stat). */
+export function minorFaults(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+}
+
 /** Writes `result` as indented JSON (creating the folder) and says so. */
 export function writeResults(path: string, result: unknown): void {
   mkdirSync(dirname(path), { recursive: true });

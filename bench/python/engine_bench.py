@@ -1,6 +1,6 @@
 """PyTorch side of bench/engine.bench.ts: a worker answering one JSON request per stdin line.
 
-Request:  {"case": "matmul" | "conv" | "resnet", "iters": K, "warmup": W}
+Request:  {"case": "ops" | "matmul" | "conv" | "resnet", "iters": K, "warmup": W}
 Reply:    {"times": [ms, ...]}   (one wall time per timed iteration)
 First line printed on start: {"ready": true, "torch": version, "threads": n}
 
@@ -60,7 +60,17 @@ class Cases:
         if name in self.state:
             return self.state[name]
         torch.manual_seed(0)
-        if name == "matmul":
+        if name == "ops":
+            sx = torch.randn(8)
+            sy = torch.randn(8)
+
+            def fn():
+                with torch.no_grad():
+                    v = sx
+                    for _ in range(250):
+                        v = (((v + sy) * 0.5).relu().sum(0, keepdim=True)) + sx
+                    return v
+        elif name == "matmul":
             a = torch.randn(1024, 1024)
             b = torch.randn(1024, 1024)
             fn = lambda: torch.matmul(a, b)

@@ -11,6 +11,7 @@ import { formatMetrics } from './format.js';
 import { registerIndexCommands } from './index-program.js';
 import { registerServeCommand } from './serve-program.js';
 import { registerExportCommand } from './export-program.js';
+import { addPrecisionOption, precisionOption } from './precision-option.js';
 
 type Obj = Record<string, unknown>;
 
@@ -51,6 +52,7 @@ function flagOverrides(o: Obj): Obj[] {
   put('training.timeBudgetSeconds', o.timeBudget);
   put('seed', o.seed);
   put('threads', o.threads);
+  put('model.precision', o.precision);
   put('outputDir', o.out);
   put('name', o.name);
   for (const s of (o.set as string[] | undefined) ?? []) out.push(parseOverride(s));
@@ -84,6 +86,7 @@ program
   .option('--time-budget <s>', 'stop at the first epoch end after this many seconds', num('--time-budget'))
   .option('--seed <n>', 'random seed', num('--seed'))
   .option('--threads <n>', 'torch threads (default: all cores)', num('--threads'))
+  .addOption(precisionOption())
   .option('--out <dir>', 'runs folder (default runs)')
   .option('--name <name>', 'run name (folder under --out)')
   .option('--set <key=value>', 'override any config key, e.g. --set ccp.proxiesPerClass=4 (repeatable)', collect, [])
@@ -159,6 +162,7 @@ program
 registerIndexCommands(program);
 registerServeCommand(program);
 registerExportCommand(program);
+addPrecisionOption(program.commands.filter((c) => ['eval', 'embed', 'search', 'index', 'serve'].includes(c.name())));
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`ccp-dml: ${e.message}\n`);

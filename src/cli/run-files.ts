@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModule } from '../engine/serialization/index.js';
+import { resolvePrecision, type PrecisionRequest } from '../engine/index.js';
 import { buildModel } from '../training/build.js';
 import { parseRunConfig, type RunConfig } from '../training/config.js';
 import { transformFor } from '../training/data-setup.js';
@@ -13,6 +14,14 @@ export interface LoadedRun {
   model: EmbeddingNet;
 }
 
+let precisionOverride: PrecisionRequest | undefined;
+
+/** Precision for every run loaded from now on (the commands' --precision), instead of the run's own. */
+export function overrideRunPrecision(p: PrecisionRequest | undefined): void {
+  if (p !== undefined) resolvePrecision(p); // validates
+  precisionOverride = p;
+}
+
 /** Loads `<run>/config.json` and `<run>/model.safetensors` (or an explicit weights file). */
 export function loadRun(runDir: string, weights?: string): LoadedRun {
   const configPath = join(runDir, 'config.json');
@@ -22,7 +31,7 @@ export function loadRun(runDir: string, weights?: string): LoadedRun {
   if (!existsSync(modelPath)) throw new Error(`no model weights at ${modelPath} (the run has not finished an epoch yet?)`);
   const shape = outputShape(transformFor(config.dataset));
   // The pretrained backbone file is not needed: the run's weights hold every tensor.
-  const model = buildModel({ ...config, model: { ...config.model, pretrained: undefined } }, shape);
+  const model = buildModel({ ...config, model: { ...config.model, pretrained: undefined, precision: precisionOverride ?? config.model.precision } }, shape);
   loadModule(modelPath, model);
   model.eval();
   return { config, model };

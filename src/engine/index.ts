@@ -6,4 +6,5 @@ export * from './functional.js';
 export * from './autograd.js';
 export * from './runtime.js';
 export * from './allocator.js';
+export * from './precision.js';
 export { tidy, keep, dispose, pipe, liveTensors, releaseFinalizedWrappers } from './scope.js';

@@ -2,6 +2,8 @@
 // (EmbeddingHead), mapping a batch to embeddings [B, D]. Adds BatchNorm freezing and backbone freezing.
 import { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
+import { noGrad } from '../engine/autograd.js';
+import { autocast, replaceData, type Precision } from '../engine/precision.js';
 import { Module, BatchNormBase } from '../engine/nn/index.js';
 import { EmbeddingHead } from './head.js';
 
@@ -27,8 +29,50 @@ export abstract class EmbeddingNet<B extends Module = Module> extends Module {
     return this.backbone.forward(x);
   }
 
+  private layout: 'contiguous' | 'channels_last' = 'contiguous';
+  private computePrecision: Precision = 'fp32';
+
   override forward(x: Tensor): Tensor {
-    return pipe(x, (v) => this.backbone.forward(v), (v) => this.head.forward(v));
+    const toLayout = (v: Tensor) => (this.layout === 'channels_last' && v.shape.length === 4 ? v.toChannelsLast() : v);
+    if (this.computePrecision === 'fp32') return pipe(x, toLayout, (v) => this.backbone.forward(v), (v) => this.head.forward(v));
+    // bf16 for the backbone only (where the time goes); the head (pooling, linear, normalisation) and all
+    // that follows (losses, proxies, metrics) stay float32.
+    return pipe(x, toLayout, (v) => autocast(() => this.backbone.forward(v)), (v) => v.to('float32'), (v) => this.head.forward(v));
+  }
+
+  /** Memory layout of the conv weights and of 4-D inputs in forward. */
+  get memoryFormat(): 'contiguous' | 'channels_last' {
+    return this.layout;
+  }
+
+  /**
+   * Puts every 4-D weight in channels_last (NHWC) memory in place and feeds 4-D inputs in that layout: oneDNN
+   * picks faster conv kernels and skips layout conversions. Same values, same Tensor objects (set before or
+   * after building an optimizer); saved weights are read out in the standard layout. Returns this.
+   */
+  useChannelsLast(flag = true): this {
+    noGrad(() => {
+      for (const [, t] of this.stateDict()) {
+        if (t.shape.length !== 4) continue;
+        const moved = flag ? t.toChannelsLast() : t.contiguous();
+        replaceData(t, moved);
+        moved.dispose();
+      }
+    });
+    this.layout = flag ? 'channels_last' : 'contiguous';
+    return this;
+  }
+
+  /** Compute precision of the backbone's forward (and so of its backward). */
+  get precision(): Precision {
+    return this.computePrecision;
+  }
+
+  /** 'bf16': the backbone's forward runs under bf16 autocast; the embeddings are float32 either way. Returns this. */
+  setPrecision(p: Precision): this {
+    if (p !== 'fp32' && p !== 'bf16') throw new Error(`precision must be 'fp32' or 'bf16', got ${JSON.stringify(p)}`);
+    this.computePrecision = p;
+    return this;
   }
 
   /**

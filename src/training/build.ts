@@ -1,5 +1,5 @@
 // Builds the model, the loss (with its ccp/ or xbm/ wrapper) and the optimiser a run config describes.
-import type { Tensor } from '../engine/index.js';
+import { resolvePrecision, type Tensor } from '../engine/index.js';
 import { Adam, AdamW, SGD, type Optimizer, type ParamGroupInput } from '../engine/optim/index.js';
 import { createModel, loadPretrained, batchNormParameterNames, type EmbeddingNet } from '../models/index.js';
 import { createLoss, type MetricLoss } from '../losses/index.js';
@@ -27,6 +27,18 @@ export function buildModel(cfg: RunConfig, inputShape: [number, number, number])
     const mapping = m.name === 'resnet50' ? 'torchvision' : m.name === 'bninception' ? 'bninception-caffe' : 'identity';
     loadPretrained(model, m.pretrained, { mapping, log: (line) => process.stderr.write(`pretrained: ${line}\n`) });
   }
+  return configureExecution(model, m);
+}
+
+/**
+ * Applies the config's execution levers to a built model: channels_last for conv models ('auto'), and the
+ * precision ('auto' resolved for this CPU). Layout and precision change speed, not what the weights mean, so
+ * a run's weights load the same either way.
+ */
+export function configureExecution(model: EmbeddingNet, m: Pick<RunConfig['model'], 'name' | 'precision' | 'memoryFormat'>): EmbeddingNet {
+  const channelsLast = m.memoryFormat === 'channels_last' || (m.memoryFormat === 'auto' && m.name !== 'mlp');
+  model.useChannelsLast(channelsLast);
+  model.setPrecision(resolvePrecision(m.precision));
   return model;
 }
 

@@ -3,7 +3,7 @@
 // same result), a progress bar, a JSONL metrics log, and the final test evaluation.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
+import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, getNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor, type Precision } from '../engine/index.js';
 import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../engine/optim/index.js';
 import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
 import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type LoaderState, type SamplerState, type ImageDataset } from '../data/index.js';
@@ -72,6 +72,8 @@ export interface TrainResult {
   history: EpochRecord[];
   ccpProjections: CcpProjectionEvent[];
   wallSeconds: number;
+  /** How the network ran: compute precision and memory layout (model.precision / model.memoryFormat resolved). */
+  execution: { precision: Precision; memoryFormat: 'contiguous' | 'channels_last'; threads: number };
 }
 
 interface TrainerState {
@@ -232,6 +234,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   }
 
   const log = new MetricsLog(join(runDir, 'metrics.jsonl'));
+  const execution = { precision: model.precision, memoryFormat: model.memoryFormat, threads: getNumThreads() };
+  log.write({ kind: 'execution', ...execution });
   const progress = new TrainingProgress(t.stepsPerEpoch, t.maxEpochs, !options.quiet);
   const started = Date.now();
   const elapsed = () => elapsedBefore + (Date.now() - started) / 1000;
@@ -347,6 +351,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     history,
     ccpProjections: controller ? [...controller.history] : [],
     wallSeconds: elapsed(),
+    execution,
   };
   if (stopReason === 'interrupted') return result;
 

@@ -1,0 +1,23 @@
+// --precision for the commands that run a trained network (eval, embed, search, index, serve): it replaces the
+// run's own model.precision for this invocation (train sets it through the config instead).
+import { Option, type Command } from 'commander';
+import { overrideRunPrecision } from './run-files.js';
+import type { PrecisionRequest } from '../engine/precision.js';
+
+export const PRECISION_CHOICES = ['fp32', 'bf16', 'auto'] as const;
+
+export function precisionOption(): Option {
+  return new Option('--precision <p>', "backbone compute precision: bf16 autocast, or 'auto' = bf16 where the CPU has native bf16").choices(PRECISION_CHOICES);
+}
+
+/** Adds --precision to `commands` and their subcommands. */
+export function addPrecisionOption(commands: readonly Command[]): void {
+  for (const c of commands) {
+    if (c.commands.length) {
+      addPrecisionOption(c.commands);
+      continue;
+    }
+    c.addOption(precisionOption());
+    c.hook('preAction', (_self, action) => overrideRunPrecision(action.opts().precision as PrecisionRequest | undefined));
+  }
+}

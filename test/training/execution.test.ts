@@ -1,0 +1,50 @@
+// The execution levers (precision, memory layout) are part of a run's config: recorded in metrics.jsonl and
+// the result, kept across an interruption and resume, and overridable when a finished run is loaded.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseRunConfig } from '../../src/training/config.js';
+import { train } from '../../src/training/trainer.js';
+import { prepareData } from '../../src/training/data-setup.js';
+import { loadRun, overrideRunPrecision } from '../../src/cli/run-files.js';
+
+test('precision and memory format: recorded, kept across interrupt + resume, overridden on load', { timeout: 300_000 }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ccp-exec-run-'));
+  try {
+    const cfg = parseRunConfig({
+      name: 'exec',
+      seed: 1,
+      outputDir: tmp,
+      dataset: { name: 'mnist', imageSize: 28, channels: 1, validation: 'samples', validationShare: 0.2, maxPerClass: 30, maxClasses: 4 },
+      model: { name: 'small_cnn', embeddingDim: 8, options: { channels: [4, 8] }, precision: 'bf16' },
+      loss: { name: 'contrastive' },
+      training: { classesPerBatch: 4, samplesPerClass: 2, stepsPerEpoch: 3, maxEpochs: 2, evalBatchSize: 64 },
+    });
+    const data = await prepareData(cfg.dataset, cfg.seed);
+    const runDir = join(tmp, 'run');
+    const first = await train(cfg, { runDir, quiet: true, data, stopAfterEpochs: 1 });
+    assert.deepEqual({ p: first.execution.precision, m: first.execution.memoryFormat }, { p: 'bf16', m: 'channels_last' });
+    const resumed = await train(cfg, { runDir, quiet: true, data, resume: true });
+    assert.equal(resumed.execution.precision, 'bf16');
+    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; precision?: string; memoryFormat?: string });
+    const exec = lines.filter((l) => l.kind === 'execution');
+    assert.equal(exec.length, 2, 'one execution record per start');
+    assert.ok(exec.every((l) => l.precision === 'bf16' && l.memoryFormat === 'channels_last'));
+    const final = JSON.parse(readFileSync(join(runDir, 'final-metrics.json'), 'utf8')) as { execution: { precision: string } };
+    assert.equal(final.execution.precision, 'bf16');
+
+    assert.equal(loadRun(runDir).model.precision, 'bf16');
+    overrideRunPrecision('fp32');
+    try {
+      assert.equal(loadRun(runDir).model.precision, 'fp32');
+    } finally {
+      overrideRunPrecision(undefined);
+    }
+    assert.throws(() => overrideRunPrecision('half' as never), /precision must be 'fp32', 'bf16' or 'auto', got "half"/);
+    assert.throws(() => parseRunConfig({ model: { precision: 'fp16' } }), /model\.precision/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
