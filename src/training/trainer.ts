@@ -5,20 +5,20 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
 import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../engine/optim/index.js';
-import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
-import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type LoaderState, type SamplerState, type ImageDataset } from '../data/index.js';
+import { saveModule, writeFileAtomic, removeStaleTempFiles } from '../engine/serialization/index.js';
+import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type ImageDataset } from '../data/index.js';
 import { evaluateRetrieval, type RetrievalResult } from '../evaluation/index.js';
-import { isCcpLoss, type CcpContext, type CcpProjectionEvent, type CcpStateScalars } from '../ccp/index.js';
+import { isCcpLoss, type CcpContext, type CcpProjectionEvent } from '../ccp/index.js';
 import type { MetricLoss } from '../losses/index.js';
 import type { EmbeddingNet } from '../models/index.js';
-import type { SchedulerState } from '../engine/optim/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { prepareData, type RunData } from './data-setup.js';
 import { buildModel, buildLoss, buildOptimizer, isStatefulLoss, type OptimizerSetup } from './build.js';
 import { buildSchedule, type EpochSchedule } from './schedule.js';
 import { embedItems, asEmbeddingInput, evaluateEmbeddings, type Embeddings } from './embed.js';
-import { EarlyStopping, type EarlyStoppingState } from './early-stopping.js';
-import { saveCheckpoint, loadCheckpoint, prefixed, section } from './checkpoint.js';
+import { EarlyStopping } from './early-stopping.js';
+import { saveCheckpoint, loadCheckpoint, checkpointConfig, prefixed, section } from './checkpoint.js';
+import { validateTrainerState, type TrainerState } from './checkpoint-validation.js';
 import { MetricsLog } from './metrics-log.js';
 import { TrainingProgress } from './progress.js';
 
@@ -72,21 +72,8 @@ export interface TrainResult {
   history: EpochRecord[];
   ccpProjections: CcpProjectionEvent[];
   wallSeconds: number;
-}
-
-interface TrainerState {
-  version: 1;
-  epoch: number;
-  step: number;
-  loader: LoaderState;
-  pool: { sampler: SamplerState; batches: number } | null;
-  early: EarlyStoppingState;
-  schedule: SchedulerState | null;
-  ccp: CcpStateScalars | null;
-  optimizer: unknown;
-  history: EpochRecord[];
-  elapsedSeconds: number;
-  hasBest: boolean;
+  /** What the run noticed but did not stop for (stale files cleaned, skipped images, collapse). */
+  warnings: string[];
 }
 
 /** Config keys that may change between a run and its resume. */
@@ -97,6 +84,14 @@ function flatten(obj: unknown, prefix = '', out = new Map<string, string>()): Ma
     for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
   } else out.set(prefix, JSON.stringify(obj));
   return out;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
 }
 
 function checkSameConfig(saved: RunConfig, now: RunConfig, path: string): void {
@@ -115,11 +110,26 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const runDir = options.runDir ?? join(cfg.outputDir, cfg.name);
   const ckptPath = join(runDir, 'checkpoint.safetensors');
   const configPath = join(runDir, 'config.json');
-  if (existsSync(ckptPath) && !options.resume) {
+  const hasCheckpoint = existsSync(ckptPath);
+  if (hasCheckpoint && !options.resume) {
     throw new Error(`run folder ${runDir} already holds a checkpoint: pass --resume to continue it, or choose another --name / --out`);
   }
-  if (options.resume && existsSync(configPath)) checkSameConfig(parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8'))), cfg, runDir);
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    if (!options.quiet) process.stderr.write(`warning: ${message}\n`);
+  };
+  if (options.resume) {
+    // The checkpoint records the config it was trained with; config.json is only a copy a user may delete.
+    const saved = hasCheckpoint ? checkpointConfig(ckptPath) : null;
+    if (saved !== null) checkSameConfig(parseRunConfig(saved, `the config stored in ${ckptPath}`), cfg, runDir);
+    else if (existsSync(configPath)) checkSameConfig(parseRunConfig(readJson(configPath), configPath), cfg, runDir);
+    else if (hasCheckpoint) {
+      throw new Error(`cannot resume ${runDir}: config.json is missing and the checkpoint ${ckptPath} does not record the config it was trained with, so the resumed run could silently differ from it; restore config.json`);
+    }
+  }
   mkdirSync(runDir, { recursive: true });
+  for (const f of removeStaleTempFiles(runDir)) warn(`removed ${f}, left by a write that was killed`);
   writeFileAtomic(configPath, JSON.stringify(cfg, null, 2) + '\n');
   if (cfg.threads) setNumThreads(cfg.threads);
   manualSeed(cfg.seed);
@@ -203,8 +213,9 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     });
 
   if (options.resume && existsSync(ckptPath)) {
-    const { file, state } = loadCheckpoint<TrainerState>(ckptPath);
+    const { file, state: raw } = loadCheckpoint<unknown>(ckptPath);
     try {
+      const state = validateTrainerState(ckptPath, raw, file, { stepsPerEpoch: t.stepsPerEpoch, ccp: controller !== null, schedule: schedule !== null });
       model.loadStateDict(section(file, 'model.'));
       setup.optimizer.loadStateDict({ tensors: section(file, 'optim.'), scalars: state.optimizer as never });
       if (isStatefulLoss(loss) && !controller) loss.loadStateDict(Object.fromEntries(section(file, 'loss.')));
@@ -224,6 +235,9 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       step = state.step;
       history = state.history;
       elapsedBefore = state.elapsedSeconds;
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw new Error(msg.includes(ckptPath) ? msg : `cannot resume from checkpoint ${ckptPath}: ${msg}`, { cause: e });
     } finally {
       file.dispose();
     }
@@ -232,6 +246,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   }
 
   const log = new MetricsLog(join(runDir, 'metrics.jsonl'));
+  const fixed = log.reconcile(history);
+  if (fixed.dropped || fixed.restored) warn(`${log.path}: dropped ${fixed.dropped} line(s) the checkpoint does not hold and restored ${fixed.restored} (the run was killed mid-epoch)`);
   const progress = new TrainingProgress(t.stepsPerEpoch, t.maxEpochs, !options.quiet);
   const started = Date.now();
   const elapsed = () => elapsedBefore + (Date.now() - started) / 1000;
@@ -264,7 +280,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       elapsedSeconds: elapsed(),
       hasBest: best !== null,
     };
-    saveCheckpoint(ckptPath, { tensors, state });
+    saveCheckpoint(ckptPath, { tensors, state, config: cfg });
   };
 
   try {
@@ -347,6 +363,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     history,
     ccpProjections: controller ? [...controller.history] : [],
     wallSeconds: elapsed(),
+    warnings,
   };
   if (stopReason === 'interrupted') return result;
 
