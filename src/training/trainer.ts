@@ -20,6 +20,7 @@ import { EarlyStopping } from './early-stopping.js';
 import { saveCheckpoint, loadCheckpoint, checkpointConfig, prefixed, section } from './checkpoint.js';
 import { validateTrainerState, type TrainerState } from './checkpoint-validation.js';
 import { MetricsLog } from './metrics-log.js';
+import { checkEmbeddings, checkLoss, checkGradNorm, checkValidationEmbeddings, embeddingsCollapsed, chancePrecisionAt1 } from './divergence.js';
 import { TrainingProgress } from './progress.js';
 
 export interface TrainOptions {
@@ -115,8 +116,11 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     throw new Error(`run folder ${runDir} already holds a checkpoint: pass --resume to continue it, or choose another --name / --out`);
   }
   const warnings: string[] = [];
+  // Warnings go to stderr, to metrics.jsonl (once it is open) and into the result.
+  let logWarning: ((message: string) => void) | null = null;
   const warn = (message: string) => {
     warnings.push(message);
+    logWarning?.(message);
     if (!options.quiet) process.stderr.write(`warning: ${message}\n`);
   };
   if (options.resume) {
@@ -179,8 +183,16 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     return idx.slice(0, cap).sort((a, b) => a - b);
   })();
   const valImages = evalImages(data.validation);
+  let collapseReported = false;
+  let chanceP1 = 0;
   const validate = async () => {
     const e = await embedItems(model, valImages, { indices: valIndices, batchSize: t.evalBatchSize });
+    checkValidationEmbeddings(e.data, epoch, setup.optimizer.lrs[0]!);
+    if (!collapseReported && embeddingsCollapsed(e.data, e.dim)) {
+      collapseReported = true;
+      warn(`epoch ${epoch}: the ${e.labels.length} validation embeddings are all equal (the model collapsed to one point); retrieval is at chance. Lower optimizer.lr or change the loss margins`);
+    }
+    chanceP1 = chancePrecisionAt1(e.labels);
     const r = evaluateRetrieval({ queries: asEmbeddingInput(e), queryLabels: e.labels, metrics: ['precisionAt1', 'rPrecision', 'mapAtR'], normalize: cfg.evaluation.normalization });
     return { mapAtR: r.mapAtR ?? 0, precisionAt1: r.precisionAt1 ?? 0, rPrecision: r.rPrecision ?? 0 };
   };
@@ -247,6 +259,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 
   const log = new MetricsLog(join(runDir, 'metrics.jsonl'));
   const fixed = log.reconcile(history);
+  logWarning = (message) => log.write({ kind: 'warning', epoch, message });
+  for (const w of warnings) logWarning(w);
   if (fixed.dropped || fixed.restored) warn(`${log.path}: dropped ${fixed.dropped} line(s) the checkpoint does not hold and restored ${fixed.restored} (the run was killed mid-epoch)`);
   const progress = new TrainingProgress(t.stepsPerEpoch, t.maxEpochs, !options.quiet);
   const started = Date.now();
@@ -296,15 +310,19 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         const batch = await loader.next();
         await releaseFinalizedWrappers();
         if (!batch) throw new Error('training sampler ran out of batches');
+        const at = { epoch, step: s, globalStep: step, lr: setup.optimizer.lrs[0]! };
         const value = tidy(() => {
-          const out = loss.forward(model.forward(tensor(batch.images, [...batch.shape])), int64(batch.labels));
+          const emb = model.forward(tensor(batch.images, [...batch.shape]));
+          checkEmbeddings(emb, at);
+          const out = loss.forward(emb, int64(batch.labels));
+          const v = out.item();
+          checkLoss(v, at);
           out.backward();
-          return out.item();
+          return v;
         });
-        if (!Number.isFinite(value)) throw new Error(`the loss became ${value} at epoch ${epoch}, step ${s}: lower optimizer.lr or check the inputs`);
         if (setup.gradientWeightDecay > 0) addWeightDecayGrad(setup.decayParams, setup.gradientWeightDecay);
         controller?.applyRegularizer(theta);
-        if (cfg.optimizer.clipNorm !== null) clipGradNorm(grads, cfg.optimizer.clipNorm);
+        if (cfg.optimizer.clipNorm !== null) checkGradNorm(clipGradNorm(grads, cfg.optimizer.clipNorm), at);
         if (cfg.optimizer.clipValue !== null) clipGradValue(grads, cfg.optimizer.clipValue);
         setup.optimizer.step();
         setup.optimizer.zeroGrad();
@@ -353,6 +371,10 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     loader.close();
   }
 
+  const bestRecord = history.find((h) => h.epoch === early.bestEpoch);
+  if (stopReason !== 'interrupted' && bestRecord && history.length > 0 && bestRecord.validation.precisionAt1 <= chanceP1) {
+    warn(`the best validation P@1 (${bestRecord.validation.precisionAt1.toFixed(4)}, epoch ${bestRecord.epoch}) is no better than chance (${chanceP1.toFixed(4)}): the model learned nothing usable`);
+  }
   const result: TrainResult = {
     runDir,
     epochs: epoch,

@@ -31,7 +31,7 @@ export function tinyConfig(root: string, outputDir: string, over: Over = {}): Ru
   const base: Record<string, Record<string, unknown> | string | number> = {
     name: 'tiny',
     outputDir,
-    dataset: { name: 'folder', root, imageSize: 16, channels: 1, normalization: 'unit', validation: 'samples', validationShare: 0.25, cacheInMemory: true },
+    dataset: { name: 'folder', root, imageSize: 16, channels: 1, normalization: 'unit', validation: 'samples', validationShare: 0.5, cacheInMemory: true },
     model: { name: 'mlp', embeddingDim: 4, options: { hidden: [8] } },
     loss: { name: 'contrastive' },
     optimizer: { lr: 1e-3 },
