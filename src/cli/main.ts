@@ -8,6 +8,7 @@ import { trainMlrc } from '../training/mlrc.js';
 import { presets } from '../training/presets.js';
 import { evaluateCommand, embedCommand, searchCommand } from './commands.js';
 import { formatMetrics } from './format.js';
+import { exitWhenFlushed, endsWithAction } from './exit.js';
 import { registerIndexCommands } from './index-program.js';
 import { registerServeCommand } from './serve-program.js';
 import { registerExportCommand } from './export-program.js';
@@ -161,7 +162,12 @@ registerIndexCommands(program);
 registerServeCommand(program);
 registerExportCommand(program);
 
-program.parseAsync(process.argv).catch((e: Error) => {
-  process.stderr.write(`ccp-dml: ${e.message}\n`);
-  process.exit(1);
-});
+program.parseAsync(process.argv).then(
+  () => {
+    if (endsWithAction(process.argv)) exitWhenFlushed(0);
+  },
+  (e: Error) => {
+    process.stderr.write(`ccp-dml: ${e.message}\n`);
+    exitWhenFlushed(1);
+  },
+);

@@ -20,6 +20,7 @@ import { EarlyStopping } from './early-stopping.js';
 import { saveCheckpoint, loadCheckpoint, checkpointConfig, prefixed, section } from './checkpoint.js';
 import { validateTrainerState, type TrainerState } from './checkpoint-validation.js';
 import { MetricsLog } from './metrics-log.js';
+import { checkTrainingBounds } from './bounds.js';
 import { checkEmbeddings, checkLoss, checkGradNorm, checkValidationEmbeddings, embeddingsCollapsed, chancePrecisionAt1 } from './divergence.js';
 import { TrainingProgress } from './progress.js';
 
@@ -139,6 +140,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   manualSeed(cfg.seed);
 
   const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed));
+  for (const s of data.report?.skipped ?? []) warn(`skipped a bad image of the ${s.split} split: ${s.reason}`);
+  for (const n of data.report?.notes ?? []) warn(n);
   const t = cfg.training;
   const augment = cfg.dataset.augment;
   const trainMode = augment ? 'train' : 'test';
@@ -149,6 +152,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 
   const trainImages = new ImageLoader(data.train, { mode: trainMode, transform: data.transform, seed: deriveSeed(cfg.seed, 1), cache: trainCache, ...policy });
   const inputShape = trainImages.shape;
+  checkTrainingBounds(t, data.train, inputShape);
   const model: EmbeddingNet = buildModel(cfg, inputShape);
   const loss: MetricLoss = buildLoss(cfg, data.train.numClasses);
   const setup: OptimizerSetup = buildOptimizer(cfg, model, loss);
@@ -168,6 +172,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       const spans = Array.from({ length: bPrime }, () => poolSampler!.span());
       const emb = await embedItems(model, poolImages!, { indices: spans.flat(), batchSize: t.evalBatchSize, batchIndexOffset: poolBatches });
       poolBatches += Math.ceil((C * bPrime) / t.evalBatchSize);
+      if (emb.skipped) throw new Error(`CCP candidate pool: ${emb.skipped.length} training image(s) could not be decoded (${emb.skipped.map((i) => data.train.where(i)).join(', ')}); fix or remove them`);
       // spans.flat() is span-major [b', C, D]; the controller wants [C, b', D].
       return tidy(() => tensor(emb.data, [bPrime, C, emb.dim]).transpose(0, 1).contiguous());
     },
@@ -392,10 +397,14 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   // Best weights (θ and proxies together), then the test split.
   if (best) restore(best);
   saveModule(join(runDir, 'model.safetensors'), model, { config: JSON.stringify(cfg), epoch: String(early.bestEpoch) });
-  const q = await embedItems(model, evalImages(data.test.query), { batchSize: t.evalBatchSize });
-  const g = data.test.gallery ? await embedItems(model, evalImages(data.test.gallery), { batchSize: t.evalBatchSize }) : undefined;
+  const testImages = { query: evalImages(data.test.query), gallery: data.test.gallery ? evalImages(data.test.gallery) : undefined };
+  const q = await embedItems(model, testImages.query, { batchSize: t.evalBatchSize });
+  const g = testImages.gallery ? await embedItems(model, testImages.gallery, { batchSize: t.evalBatchSize }) : undefined;
   result.test = evaluateEmbeddings(q, g, { ...cfg.evaluation, seed: cfg.seed });
   if (options.keepTestEmbeddings) result.testEmbeddings = { query: q, gallery: g };
+  for (const [split, images] of [['training', loader.images], ['validation', valImages], ['test', testImages.query], ['test gallery', testImages.gallery]] as const) {
+    for (const i of images?.bad ?? []) warn(`skipped an image of the ${split} split that could not be decoded: ${images!.dataset.where(i)}`);
+  }
   const summary = { ...result, history: undefined, testEmbeddings: undefined };
   writeFileAtomic(join(runDir, 'final-metrics.json'), JSON.stringify(summary, null, 2) + '\n');
   log.write({ kind: 'test', epoch: early.bestEpoch, test: result.test });
