@@ -134,7 +134,7 @@ function open(input: ImageInput): Sharp {
 
 async function dims(input: ImageInput): Promise<[number, number]> {
   if (input.kind === 'raw') return [input.width, input.height];
-  const m = await sharp(input.bytes, { failOn: 'warning', limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
+  const m = await sharp(input.bytes, { failOn: 'warning', limitInputPixels: false }).metadata();
   const w = m.autoOrient?.width ?? m.width;
   const h = m.autoOrient?.height ?? m.height;
   if (!w || !h) throw new Error('image has no dimensions');
