@@ -360,6 +360,23 @@ const cases: Case[] = [
   },
   {
     area: 'image',
+    name: 'onBadItem skip: a test image that fails only at decoding is skipped and reported at the end',
+    code: 0,
+    expect: /skipped an image of the test split that could not be decoded: /,
+    run: async (dir) => {
+      const root = folderCopy(dir);
+      const bad = join(root, 'class03/img1.png');
+      const png = await pngBytes();
+      writeFileSync(bad, png.subarray(0, Math.floor(png.length * 0.6))); // header intact: passes the pre-check
+      const outcome = await attempt(
+        () => train(tinyConfig(root, dir, { dataset: { onBadItem: 'skip' } }), { quiet: true }),
+        (r) => (r as { warnings: string[] }).warnings,
+      );
+      return { outcome, culprit: bad };
+    },
+  },
+  {
+    area: 'image',
     name: 'a file name that is not UTF-8',
     code: 1,
     expect: /the name is not valid UTF-8; rename it/,
