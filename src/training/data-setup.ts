@@ -157,12 +157,17 @@ export function transformFor(cfg: DatasetConfig): TransformOptions {
  * `checkImages` is false), so bad files are found before training; under onBadItem 'skip' they are dropped
  * and listed in the report. Fewer than two usable training classes is an error.
  */
-export async function prepareData(cfg: DatasetConfig, seed: number, options: { checkImages?: boolean } = {}): Promise<RunData> {
+export async function prepareData(cfg: DatasetConfig, seed: number, options: { checkImages?: boolean; quiet?: boolean } = {}): Promise<RunData> {
   const { trainAll, test } = await loadSplits(cfg);
   const report: DataReport = { skipped: [], notes: [] };
   const check = async (ds: ImageDataset, split: string): Promise<ImageDataset> => {
     if (options.checkImages === false) return ds;
+    // Large file-backed splits take seconds: say what is happening.
+    const say = !options.quiet && ds.memory === undefined && ds.size >= 2000;
+    const t0 = Date.now();
+    if (say) process.stderr.write(`checking the ${ds.size} images of the ${split} split ...`);
     const r = await preflightImages(ds, split, cfg.onBadItem);
+    if (say) process.stderr.write(` done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     report.skipped.push(...r.skipped);
     for (const c of r.emptiedClasses) report.notes.push(`class '${c}' of the ${split} split lost all its images to skipped files`);
     return r.dataset;

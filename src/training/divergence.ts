@@ -84,6 +84,12 @@ export function embeddingsCollapsed(data: Float32Array, dim: number): boolean {
   return maxRange <= 1e-6 * Math.max(1, maxAbs);
 }
 
+/** The warning for a best validation P@1 no better than chance, or null. */
+export function chanceWarning(best: { epoch: number; validation: { precisionAt1: number } } | undefined, chanceP1: number): string | null {
+  if (!best || best.validation.precisionAt1 > chanceP1) return null;
+  return `the best validation P@1 (${best.validation.precisionAt1.toFixed(4)}, epoch ${best.epoch}) is no better than chance (${chanceP1.toFixed(4)}): the model learned nothing usable`;
+}
+
 /** Expected P@1 of a retriever that ranks at random: sum_c n_c (n_c - 1) / (N (N - 1)). */
 export function chancePrecisionAt1(labels: Int32Array): number {
   const counts = new Map<number, number>();

@@ -1,8 +1,8 @@
 // Appends one JSON object per line to a run's metrics log (metrics.jsonl), so a run can be plotted or
 // compared while it trains and after it is killed.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../engine/serialization/index.js';
+import { writeFileAtomic, readRegularFileSync } from '../engine/serialization/index.js';
 
 export class MetricsLog {
   constructor(readonly path: string) {
@@ -10,7 +10,12 @@ export class MetricsLog {
   }
 
   write(record: Record<string, unknown>): void {
-    appendFileSync(this.path, JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
+    try {
+      appendFileSync(this.path, JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
+    } catch (e) {
+      // A full disk lands here; a partial line it leaves is dropped by reconcile() on the next start.
+      throw new Error(`cannot append to the metrics log ${this.path}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /**
@@ -23,7 +28,7 @@ export class MetricsLog {
   reconcile(history: readonly { epoch: number }[]): { dropped: number; restored: number } {
     if (!existsSync(this.path) && history.length === 0) return { dropped: 0, restored: 0 };
     const lastEpoch = history.length ? history[history.length - 1]!.epoch : 0;
-    const lines = existsSync(this.path) ? readFileSync(this.path, 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
+    const lines = existsSync(this.path) ? readRegularFileSync(this.path, 'metrics log').toString('utf8').split('\n').filter((l) => l.trim() !== '') : [];
     const kept: Record<string, unknown>[] = [];
     const seen = new Set<string>();
     for (const line of lines) {

@@ -21,7 +21,7 @@ import { saveCheckpoint, loadCheckpoint, checkpointConfig, prefixed, section } f
 import { validateTrainerState, type TrainerState } from './checkpoint-validation.js';
 import { MetricsLog } from './metrics-log.js';
 import { checkTrainingBounds } from './bounds.js';
-import { checkEmbeddings, checkLoss, checkGradNorm, checkValidationEmbeddings, embeddingsCollapsed, chancePrecisionAt1 } from './divergence.js';
+import { checkEmbeddings, checkLoss, checkGradNorm, checkValidationEmbeddings, embeddingsCollapsed, chancePrecisionAt1, chanceWarning } from './divergence.js';
 import { TrainingProgress } from './progress.js';
 
 export interface TrainOptions {
@@ -139,7 +139,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   if (cfg.threads) setNumThreads(cfg.threads);
   manualSeed(cfg.seed);
 
-  const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed));
+  const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed, { quiet: options.quiet }));
   for (const s of data.report?.skipped ?? []) warn(`skipped a bad image of the ${s.split} split: ${s.reason}`);
   for (const n of data.report?.notes ?? []) warn(n);
   const t = cfg.training;
@@ -376,10 +376,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     loader.close();
   }
 
-  const bestRecord = history.find((h) => h.epoch === early.bestEpoch);
-  if (stopReason !== 'interrupted' && bestRecord && history.length > 0 && bestRecord.validation.precisionAt1 <= chanceP1) {
-    warn(`the best validation P@1 (${bestRecord.validation.precisionAt1.toFixed(4)}, epoch ${bestRecord.epoch}) is no better than chance (${chanceP1.toFixed(4)}): the model learned nothing usable`);
-  }
+  const atChance = stopReason === 'interrupted' ? null : chanceWarning(history.find((h) => h.epoch === early.bestEpoch), chanceP1);
+  if (atChance) warn(atChance);
   const result: TrainResult = {
     runDir,
     epochs: epoch,

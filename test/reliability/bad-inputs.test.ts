@@ -822,6 +822,19 @@ const cases: Case[] = [
   },
   {
     area: 'checkpoint',
+    name: 'metrics.jsonl replaced by /dev/full: refused, not read forever',
+    code: 1,
+    expect: /metrics log .*metrics\.jsonl is a character device, not a regular file/,
+    run: async (dir) => {
+      const copy = tamperedRun(dir, () => {});
+      const log = join(copy, 'metrics.jsonl');
+      rmSync(log);
+      symlinkSync('/dev/full', log);
+      return { outcome: await attempt(() => train(runCfg, { runDir: copy, resume: true, quiet: true })), culprit: log };
+    },
+  },
+  {
+    area: 'checkpoint',
     name: 'a new run into a folder that holds a checkpoint',
     code: 1,
     expect: /already holds a checkpoint: pass --resume/,

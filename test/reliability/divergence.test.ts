@@ -11,7 +11,7 @@ import { outputShape } from '../../src/data/index.js';
 import { noGrad, manualSeed } from '../../src/engine/index.js';
 import { saveModule } from '../../src/engine/serialization/index.js';
 import { LOSS_NAMES, PAIR_LOSS_NAMES } from '../../src/losses/registry.js';
-import { chancePrecisionAt1, embeddingsCollapsed } from '../../src/training/divergence.js';
+import { chancePrecisionAt1, chanceWarning, embeddingsCollapsed } from '../../src/training/divergence.js';
 import { makeImageFolder, tempRoot, tinyConfig } from './fixtures.js';
 
 const tmp = tempRoot('ccp-divergence-');
@@ -64,4 +64,7 @@ test('collapse and chance helpers on hand-computed cases', () => {
   assert.equal(embeddingsCollapsed(new Float32Array([1, 2]), 2), false, 'one row is not a collapse');
   // Classes of sizes 2 and 3: (2*1 + 3*2) / (5*4) = 0.4.
   assert.equal(chancePrecisionAt1(Int32Array.from([0, 0, 1, 1, 1])), 0.4);
+  assert.match(chanceWarning({ epoch: 3, validation: { precisionAt1: 0.4 } }, 0.4) ?? '', /best validation P@1 \(0\.4000, epoch 3\) is no better than chance \(0\.4000\)/);
+  assert.equal(chanceWarning({ epoch: 3, validation: { precisionAt1: 0.41 } }, 0.4), null);
+  assert.equal(chanceWarning(undefined, 0.4), null);
 });
