@@ -7,7 +7,7 @@
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -874,6 +874,23 @@ const cases: Case[] = [
       assert.equal(signal, 'SIGTERM');
       const again = cli(['train', '-c', file, '--resume', '-q']);
       return { outcome: again, culprit: join(dir, 'sigterm') };
+    },
+  },
+  {
+    area: 'signal',
+    name: 'a checkpoint write that fails (file-size limit, like a full disk): a clear exit 1, then the next start trains',
+    code: 0,
+    expect: /run folder: .*\(2 epochs, 4 steps[\s\S]*warning: .*metrics\.jsonl: dropped 1 line\(s\) the checkpoint does not hold/,
+    run: async (dir) => {
+      const cfg = tinyConfig(images, dir, { name: 'fsize', training: { maxEpochs: 2 } });
+      const file = writeConfig(dir, 'fsize.json', JSON.stringify(cfg));
+      // 20 blocks of 512 bytes: config.json and the metrics line fit, the checkpoint (~40 KB) does not: its
+      // write fails part-way (EFBIG, as ENOSPC on a full disk), after epoch 1's metrics line was written.
+      const r = spawnSync('sh', ['-c', `ulimit -f 20; exec "${process.execPath}" "${main}" train -c "${file}" -q`], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /ccp-dml: writeFileAtomic: cannot write '.*fsize\/checkpoint\.safetensors': EFBIG/);
+      assert.deepEqual(readdirSync(join(dir, 'fsize')).filter((f) => f.includes('.tmp-')), [], 'the failed write left no temporary file');
+      return { outcome: cli(['train', '-c', file, '--resume']), culprit: join(dir, 'fsize') };
     },
   },
   {
