@@ -60,7 +60,10 @@ export async function embedCommand(o: { run: string; output: string; split: 'tra
       files.push(`${base}.safetensors`);
     }
     // Row i's id, path and original class name (the label arrays hold the dataset's contiguous label indices).
-    writeFileSync(`${base}.items.jsonl`, itemsOf(ds, o.images).map((it) => JSON.stringify(it) + '\n').join(''));
+    // Images skipped under onBadItem 'skip' have no row: their items are left out so row i stays item i.
+    const skipped = new Set(e.skipped ?? []);
+    const items = itemsOf(ds, o.images).filter((_, i) => !skipped.has(i));
+    writeFileSync(`${base}.items.jsonl`, items.map((it) => JSON.stringify(it) + '\n').join(''));
     files.push(`${base}.items.jsonl`);
     count += e.labels.length;
     dim = e.dim;

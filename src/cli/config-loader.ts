@@ -1,6 +1,11 @@
 // Builds a run config from a preset, a YAML/JSON file and CLI overrides (in that order of precedence),
 // and validates it once with the schema so every error names its key and source.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readRegularFileSync } from '../engine/serialization/index.js';
+import { decodeUtf8 } from '../data/text.js';
+
+/** Largest config file read (a config is a few KiB; this refuses a device or a mistaken data file). */
+const MAX_CONFIG_BYTES = 16 * 2 ** 20;
 import { parse as parseYaml } from 'yaml';
 import { parseRunConfig, type RunConfig } from '../training/config.js';
 import { presets, type PresetName } from '../training/presets.js';
@@ -23,7 +28,7 @@ export function deepMerge(base: Obj, over: Obj): Obj {
 /** Reads a YAML or JSON config file; errors name the file. */
 export function readConfigFile(path: string): Obj {
   if (!existsSync(path)) throw new Error(`config file not found: ${path}`);
-  const text = readFileSync(path, 'utf8');
+  const text = decodeUtf8(readRegularFileSync(path, 'config file', MAX_CONFIG_BYTES), `config file ${path}`);
   let value: unknown;
   try {
     value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);

@@ -8,6 +8,7 @@ import { trainMlrc } from '../training/mlrc.js';
 import { presets } from '../training/presets.js';
 import { evaluateCommand, embedCommand, searchCommand } from './commands.js';
 import { formatMetrics } from './format.js';
+import { exitWhenFlushed, endsWithAction } from './exit.js';
 import { registerIndexCommands } from './index-program.js';
 import { registerServeCommand } from './serve-program.js';
 import { registerExportCommand } from './export-program.js';
@@ -110,6 +111,7 @@ program
     process.stdout.write(`\nrun folder: ${r.runDir}  (${r.epochs} epochs, ${r.steps} steps, ${r.wallSeconds.toFixed(0)} s, stopped by ${r.stopReason})\n`);
     process.stdout.write(`best validation MAP@R ${r.bestValidationMapAtR.toFixed(4)} at epoch ${r.bestEpoch}; CCP projections: ${r.ccpProjections.length}\n`);
     if (r.test) process.stdout.write(`test retrieval (${r.test.numEvaluated} queries):\n${formatMetrics(r.test)}\n`);
+    for (const w of r.warnings) process.stdout.write(`warning: ${w}\n`);
   });
 
 program
@@ -164,7 +166,12 @@ registerServeCommand(program);
 registerExportCommand(program);
 addPrecisionOption(program.commands.filter((c) => ['eval', 'embed', 'search', 'index', 'serve'].includes(c.name())));
 
-program.parseAsync(process.argv).catch((e: Error) => {
-  process.stderr.write(`ccp-dml: ${e.message}\n`);
-  process.exit(1);
-});
+program.parseAsync(process.argv).then(
+  () => {
+    if (endsWithAction(process.argv)) exitWhenFlushed(0);
+  },
+  (e: Error) => {
+    process.stderr.write(`ccp-dml: ${e.message}\n`);
+    exitWhenFlushed(1);
+  },
+);

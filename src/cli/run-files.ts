@@ -26,7 +26,13 @@ export function overrideRunPrecision(p: PrecisionRequest | undefined): void {
 export function loadRun(runDir: string, weights?: string): LoadedRun {
   const configPath = join(runDir, 'config.json');
   if (!existsSync(configPath)) throw new Error(`${runDir} is not a run folder: no config.json (train one with 'ccp-dml train')`);
-  const config = parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(configPath, 'utf8'));
+  } catch (e) {
+    throw new Error(`${configPath}: not valid JSON (${(e as Error).message})`);
+  }
+  const config = parseRunConfig(raw, configPath);
   const modelPath = weights ?? join(runDir, 'model.safetensors');
   if (!existsSync(modelPath)) throw new Error(`no model weights at ${modelPath} (the run has not finished an epoch yet?)`);
   const shape = outputShape(transformFor(config.dataset));

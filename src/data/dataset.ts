@@ -1,9 +1,9 @@
 // The dataset abstraction: a list of labelled image items plus a class-name <-> label map.
 // Items point at a file on disk, an entry of a zip archive, or an image in an in-memory pixel block
 // (MNIST). Labels are always contiguous 0..C-1 and `classNames[label]` is the class's name.
-import fs from 'node:fs/promises';
 import { DataError, handleBad, type BadItemPolicy } from './errors.js';
 import { openZip } from './zip.js';
+import { readImageFile } from './input-limits.js';
 
 export type ItemSource =
   | { readonly kind: 'file'; readonly path: string }
@@ -200,12 +200,7 @@ export class ImageDataset {
     const s = it.source;
     switch (s.kind) {
       case 'file': {
-        try {
-          return { kind: 'encoded', bytes: await fs.readFile(s.path), where };
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          throw new DataError(where, code === 'ENOENT' ? 'image file not found' : `cannot read image file: ${(e as Error).message}`, { cause: e });
-        }
+        return { kind: 'encoded', bytes: await readImageFile(s.path), where };
       }
       case 'zip': {
         const zip = await openZip(s.zip);

@@ -1,5 +1,7 @@
 // Data layer public surface: datasets and sources, splits/folds, samplers, preprocessing, loaders.
 export * from './errors.js';
+export * from './input-limits.js';
+export * from './preflight.js';
 export * from './random.js';
 export * from './dataset.js';
 export { openZip, closeAllZips, ZipArchive } from './zip.js';

@@ -9,6 +9,7 @@
 import sharp from 'sharp';
 import type { Sharp, KernelEnum, OutputInfo } from 'sharp';
 import { DataError } from './errors.js';
+import { MAX_IMAGE_PIXELS, checkImagePixels } from './input-limits.js';
 import type { ImageInput } from './dataset.js';
 import type { Rng } from './random.js';
 
@@ -128,15 +129,16 @@ export function testGeometry(width: number, height: number, resizeTo: number, ou
 
 function open(input: ImageInput): Sharp {
   if (input.kind === 'raw') return sharp(input.data, { raw: { width: input.width, height: input.height, channels: input.channels } });
-  return sharp(input.bytes, { autoOrient: true, failOn: 'warning' });
+  return sharp(input.bytes, { autoOrient: true, failOn: 'warning', limitInputPixels: MAX_IMAGE_PIXELS });
 }
 
 async function dims(input: ImageInput): Promise<[number, number]> {
   if (input.kind === 'raw') return [input.width, input.height];
-  const m = await sharp(input.bytes, { failOn: 'warning' }).metadata();
+  const m = await sharp(input.bytes, { failOn: 'warning', limitInputPixels: false }).metadata();
   const w = m.autoOrient?.width ?? m.width;
   const h = m.autoOrient?.height ?? m.height;
   if (!w || !h) throw new Error('image has no dimensions');
+  checkImagePixels(input.where, w, h);
   return [w, h];
 }
 

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import yauzl from 'yauzl';
 import { DataError } from './errors.js';
+import { checkImageBytes } from './input-limits.js';
 
 export class ZipArchive {
   private constructor(
@@ -44,6 +45,7 @@ export class ZipArchive {
     const where = `${this.path}!${entryName}`;
     const entry = this.entries.get(entryName);
     if (!entry) throw new DataError(where, 'no such entry in the zip archive');
+    checkImageBytes(where, entry.uncompressedSize);
     try {
       const stream = await this.zip.openReadStreamPromise(entry);
       const chunks: Buffer[] = [];

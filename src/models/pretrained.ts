@@ -124,6 +124,7 @@ export function loadPretrained(model: Module, path: string, options: LoadPretrai
     const ignored: string[] = [];
     const unexpected: string[] = [];
     const mismatched: string[] = [];
+    const dtypeMismatched: string[] = [];
     const provided = new Set<string>();
     const notes: string[] = [];
     for (const [fileName, src] of file) {
@@ -147,11 +148,16 @@ export function loadPretrained(model: Module, path: string, options: LoadPretrai
         mismatched.push(`${target}${target === fileName ? '' : ` (file: ${fileName})`}: model ${fmt(ds)}, file ${fmt(ss)}`);
         continue;
       }
+      if ((src.dtype === 'bool') !== (dst.dtype === 'bool')) {
+        dtypeMismatched.push(`${target}${target === fileName ? '' : ` (file: ${fileName})`}: model ${dst.dtype}, file ${src.dtype} (true/false values are not weights)`);
+        continue;
+      }
       plan.push([dst, src, target]);
     }
     const missing = [...own.keys()].filter((k) => k.startsWith(scope) && !provided.has(k));
     const problems: string[] = [];
     if (mismatched.length) problems.push(`${mismatched.length} shape mismatch(es):\n    ${mismatched.join('\n    ')}`);
+    if (dtypeMismatched.length) problems.push(`${dtypeMismatched.length} dtype mismatch(es):\n    ${dtypeMismatched.join('\n    ')}`);
     if (strict && missing.length) problems.push(`${missing.length} model tensor(s) missing from the file:\n    ${missing.map((k) => `${k} ${fmt(own.get(k)!.shape)}`).join('\n    ')}`);
     if (strict && unexpected.length) problems.push(`${unexpected.length} file tensor(s) with no model tensor of that name:\n    ${unexpected.join('\n    ')}`);
     if (problems.length) {

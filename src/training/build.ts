@@ -5,6 +5,7 @@ import { createModel, loadPretrained, batchNormParameterNames, type EmbeddingNet
 import { createLoss, type MetricLoss } from '../losses/index.js';
 import { ccp, type CcpLoss } from '../ccp/index.js';
 import { parseLossName, pairLossNames, type RunConfig } from './config.js';
+import { checkModelOptions, checkLossOptions } from './option-keys.js';
 
 /** A loss whose tensors (proxies, XBM memory) go into checkpoints. */
 export interface StatefulLoss extends MetricLoss {
@@ -18,6 +19,7 @@ export function isStatefulLoss(loss: MetricLoss): loss is StatefulLoss {
 
 export function buildModel(cfg: RunConfig, inputShape: [number, number, number]): EmbeddingNet {
   const m = cfg.model;
+  checkModelOptions(m.name, m.options);
   const common = { embeddingDim: m.embeddingDim, freezeBatchNorm: m.freezeBatchNorm, pooling: m.pooling, ...m.options };
   const model =
     m.name === 'mlp'
@@ -44,6 +46,7 @@ export function configureExecution(model: EmbeddingNet, m: Pick<RunConfig['model
 
 export function buildLoss(cfg: RunConfig, numClasses: number): MetricLoss {
   const { wrapper, base } = parseLossName(cfg.loss.name);
+  checkLossOptions(base, cfg.loss.options);
   const preset = cfg.loss.preset;
   const dim = cfg.model.embeddingDim;
   const proxyBased = !pairLossNames.includes(base);

@@ -129,7 +129,8 @@ export const TrainingConfig = z
     evalBatchSize: z.number().int().positive().default(256),
     /** Cap on validation queries per epoch (random, seeded) to keep epochs cheap; null = all. */
     maxValidationSamples: z.number().int().positive().nullable().default(null),
-    prefetchBatches: z.number().int().min(0).default(4),
+    /** Batches decoded ahead of training (bounded: each holds a whole batch of decoded images). */
+    prefetchBatches: z.number().int().min(0).max(64).default(4),
   })
   .strict();
 

@@ -17,6 +17,8 @@ import {
   loadSop,
   loadInShop,
   classDisjointSplit,
+  preflightImages,
+  type SkippedItem,
   type TransformOptions,
 } from '../data/index.js';
 import type { RunConfig } from './config.js';
@@ -33,6 +35,13 @@ export interface RunData {
   test: TestSet;
   /** Preprocessing shared by every split; the loader picks train/test mode. */
   transform: TransformOptions;
+  /** What preparing the data dropped or noticed (skipped images, classes left without training images). */
+  report?: DataReport;
+}
+
+export interface DataReport {
+  skipped: SkippedItem[];
+  notes: string[];
 }
 
 type DatasetConfig = RunConfig['dataset'];
@@ -64,11 +73,13 @@ function cap(ds: ImageDataset, cfg: DatasetConfig): ImageDataset {
 }
 
 /** Seeded per-class hold-out of a share of each class's images (validation = 'samples'). */
-function holdOutSamples(ds: ImageDataset, share: number, seed: number): { train: ImageDataset; val: ImageDataset } {
+function holdOutSamples(ds: ImageDataset, share: number, seed: number): { train: ImageDataset; val: ImageDataset; emptied: string[] } {
   const rng = new Rng(seed);
   const trainIdx: number[] = [];
   const valIdx: number[] = [];
-  for (const members of ds.classIndices()) {
+  const emptied: string[] = [];
+  for (const [c, members] of ds.classIndices().entries()) {
+    if (members.length === 1) emptied.push(ds.classNames[c]!);
     const shuffled = [...members];
     rng.shuffle(shuffled);
     const nVal = Math.max(1, Math.min(shuffled.length - 1, Math.round(shuffled.length * share)));
@@ -79,6 +90,7 @@ function holdOutSamples(ds: ImageDataset, share: number, seed: number): { train:
   return {
     train: ds.subset(trainIdx.sort(byIndex), { name: `${ds.name}/train` }),
     val: ds.subset(valIdx.sort(byIndex), { name: `${ds.name}/val` }),
+    emptied,
   };
 }
 
@@ -140,18 +152,44 @@ export function transformFor(cfg: DatasetConfig): TransformOptions {
   };
 }
 
-/** Loads and splits the data of a run. */
-export async function prepareData(cfg: DatasetConfig, seed: number): Promise<RunData> {
+/**
+ * Loads and splits the data of a run. Every image of every split has its header checked first (unless
+ * `checkImages` is false), so bad files are found before training; under onBadItem 'skip' they are dropped
+ * and listed in the report. Fewer than two usable training classes is an error.
+ */
+export async function prepareData(cfg: DatasetConfig, seed: number, options: { checkImages?: boolean; quiet?: boolean } = {}): Promise<RunData> {
   const { trainAll, test } = await loadSplits(cfg);
-  const capped = cap(trainAll, cfg);
+  const report: DataReport = { skipped: [], notes: [] };
+  const check = async (ds: ImageDataset, split: string): Promise<ImageDataset> => {
+    if (options.checkImages === false) return ds;
+    // Large file-backed splits take seconds: say what is happening.
+    const say = !options.quiet && ds.memory === undefined && ds.size >= 2000;
+    const t0 = Date.now();
+    if (say) process.stderr.write(`checking the ${ds.size} images of the ${split} split ...`);
+    const r = await preflightImages(ds, split, cfg.onBadItem);
+    if (say) process.stderr.write(` done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    report.skipped.push(...r.skipped);
+    for (const c of r.emptiedClasses) report.notes.push(`class '${c}' of the ${split} split lost all its images to skipped files`);
+    return r.dataset;
+  };
+  const capped = await check(cap(trainAll, cfg), 'training');
   let train: ImageDataset;
   let validation: ImageDataset;
   if (cfg.validation === 'samples') {
-    ({ train, val: validation } = holdOutSamples(capped, cfg.validationShare, seed));
+    const h = holdOutSamples(capped, cfg.validationShare, seed);
+    ({ train, val: validation } = h);
+    for (const c of h.emptied) report.notes.push(`class '${c}' has a single training image, which went to the validation split: the class has no training images`);
   } else {
+    if (capped.numClasses < 4) {
+      throw new Error(`dataset ${capped.name}: dataset.validation 'classes' holds out a quarter of the training classes, but there are only ${capped.numClasses}; use dataset.validation: samples or more classes`);
+    }
     const fold = mlrcFold(capped, cfg.fold + 1);
     ({ train, val: validation } = fold);
   }
-  const testSet: TestSet = { query: cap(test.query, cfg), gallery: test.gallery ? cap(test.gallery, cfg) : undefined };
-  return { train, validation, test: testSet, transform: transformFor(cfg) };
+  if (train.numClasses < 2) {
+    throw new Error(`dataset ${capped.name}: ${train.numClasses} usable training class(es) after the validation split (${train.classNames.map((c) => `'${c}'`).join(', ') || 'none'}); metric learning needs at least 2`);
+  }
+  const query = await check(cap(test.query, cfg), test.gallery ? 'test query' : 'test');
+  const gallery = test.gallery ? await check(cap(test.gallery, cfg), 'test gallery') : undefined;
+  return { train, validation, test: { query, gallery }, transform: transformFor(cfg), report };
 }

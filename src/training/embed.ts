@@ -10,6 +10,8 @@ export interface Embeddings {
   data: Float32Array;
   dim: number;
   labels: Int32Array;
+  /** Dataset indices dropped under onBadItem 'skip' (their rows are absent). */
+  skipped?: number[];
 }
 
 /**
@@ -24,9 +26,11 @@ export async function embedItems(model: Module, images: ImageLoader, options: { 
   const offset0 = options.batchIndexOffset ?? 0;
   const wasTraining = model.training;
   model.eval();
-  const labels = new Int32Array(n);
+  let labels = new Int32Array(n);
   let data: Float32Array | null = null;
   let dim = 0;
+  let rowsDone = 0;
+  const skipped: number[] = [];
   try {
     const batches: number[][] = [];
     for (let s = 0; s < n; s += batchSize) batches.push(indices.slice(s, s + batchSize));
@@ -35,21 +39,28 @@ export async function embedItems(model: Module, images: ImageLoader, options: { 
       const batch = await pending!;
       await releaseFinalizedWrappers();
       pending = b + 1 < batches.length ? images.loadBatch(batches[b + 1]!, offset0 + b + 1) : null;
-      if (batch.skipped.length) throw new Error(`embedding ${images.dataset.name}: ${batch.skipped.length} images could not be loaded`);
-      const out = tidy(() => noGrad(() => model.forward(tensor(batch.images, [...batch.shape])).toFloat32Array()));
+      // Under onBadItem 'skip' the loader drops what it cannot decode; the rows close up.
+      skipped.push(...batch.skipped);
       const rows = batch.labels.length;
+      if (rows === 0) continue;
+      const out = tidy(() => noGrad(() => model.forward(tensor(batch.images, [...batch.shape])).toFloat32Array()));
       if (!data) {
         dim = out.length / rows;
         data = new Float32Array(n * dim);
       }
-      const offset = b * batchSize;
-      data.set(out, offset * dim);
-      labels.set(batch.labels, offset);
+      data.set(out, rowsDone * dim);
+      labels.set(batch.labels, rowsDone);
+      rowsDone += rows;
+    }
+    if (rowsDone === 0 && n > 0) throw new Error(`embedding ${images.dataset.name}: none of its ${n} images could be loaded`);
+    if (data && rowsDone < n) {
+      data = data.slice(0, rowsDone * dim);
+      labels = labels.slice(0, rowsDone);
     }
   } finally {
     model.train(wasTraining);
   }
-  return { data: data ?? new Float32Array(0), dim, labels };
+  return { data: data ?? new Float32Array(0), dim, labels, ...(skipped.length ? { skipped } : {}) };
 }
 
 /** [N, D] float32 tensor of embeddings (for the engine-side consumers). */

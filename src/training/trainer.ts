@@ -5,21 +5,23 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, getNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor, type Precision } from '../engine/index.js';
 import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../engine/optim/index.js';
-import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
-import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type LoaderState, type SamplerState, type ImageDataset } from '../data/index.js';
+import { saveModule, writeFileAtomic, removeStaleTempFiles } from '../engine/serialization/index.js';
+import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type ImageDataset } from '../data/index.js';
 import { evaluateRetrieval, type RetrievalResult } from '../evaluation/index.js';
-import { isCcpLoss, type CcpContext, type CcpProjectionEvent, type CcpStateScalars } from '../ccp/index.js';
+import { isCcpLoss, type CcpContext, type CcpProjectionEvent } from '../ccp/index.js';
 import type { MetricLoss } from '../losses/index.js';
 import type { EmbeddingNet } from '../models/index.js';
-import type { SchedulerState } from '../engine/optim/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { prepareData, type RunData } from './data-setup.js';
 import { buildModel, buildLoss, buildOptimizer, isStatefulLoss, type OptimizerSetup } from './build.js';
 import { buildSchedule, type EpochSchedule } from './schedule.js';
 import { embedItems, asEmbeddingInput, evaluateEmbeddings, type Embeddings } from './embed.js';
-import { EarlyStopping, type EarlyStoppingState } from './early-stopping.js';
-import { saveCheckpoint, loadCheckpoint, prefixed, section } from './checkpoint.js';
+import { EarlyStopping } from './early-stopping.js';
+import { saveCheckpoint, loadCheckpoint, checkpointConfig, prefixed, section } from './checkpoint.js';
+import { validateTrainerState, type TrainerState } from './checkpoint-validation.js';
 import { MetricsLog } from './metrics-log.js';
+import { checkTrainingBounds } from './bounds.js';
+import { checkEmbeddings, checkLoss, checkGradNorm, checkValidationEmbeddings, embeddingsCollapsed, chancePrecisionAt1, chanceWarning } from './divergence.js';
 import { TrainingProgress } from './progress.js';
 
 export interface TrainOptions {
@@ -74,21 +76,8 @@ export interface TrainResult {
   wallSeconds: number;
   /** How the network ran: compute precision and memory layout (model.precision / model.memoryFormat resolved). */
   execution: { precision: Precision; memoryFormat: 'contiguous' | 'channels_last'; threads: number };
-}
-
-interface TrainerState {
-  version: 1;
-  epoch: number;
-  step: number;
-  loader: LoaderState;
-  pool: { sampler: SamplerState; batches: number } | null;
-  early: EarlyStoppingState;
-  schedule: SchedulerState | null;
-  ccp: CcpStateScalars | null;
-  optimizer: unknown;
-  history: EpochRecord[];
-  elapsedSeconds: number;
-  hasBest: boolean;
+  /** What the run noticed but did not stop for (stale files cleaned, skipped images, collapse). */
+  warnings: string[];
 }
 
 /** Config keys that may change between a run and its resume. */
@@ -99,6 +88,14 @@ function flatten(obj: unknown, prefix = '', out = new Map<string, string>()): Ma
     for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
   } else out.set(prefix, JSON.stringify(obj));
   return out;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
 }
 
 function checkSameConfig(saved: RunConfig, now: RunConfig, path: string): void {
@@ -117,16 +114,36 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const runDir = options.runDir ?? join(cfg.outputDir, cfg.name);
   const ckptPath = join(runDir, 'checkpoint.safetensors');
   const configPath = join(runDir, 'config.json');
-  if (existsSync(ckptPath) && !options.resume) {
+  const hasCheckpoint = existsSync(ckptPath);
+  if (hasCheckpoint && !options.resume) {
     throw new Error(`run folder ${runDir} already holds a checkpoint: pass --resume to continue it, or choose another --name / --out`);
   }
-  if (options.resume && existsSync(configPath)) checkSameConfig(parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8'))), cfg, runDir);
+  const warnings: string[] = [];
+  // Warnings go to stderr, to metrics.jsonl (once it is open) and into the result.
+  let logWarning: ((message: string) => void) | null = null;
+  const warn = (message: string) => {
+    warnings.push(message);
+    logWarning?.(message);
+    if (!options.quiet) process.stderr.write(`warning: ${message}\n`);
+  };
+  if (options.resume) {
+    // The checkpoint records the config it was trained with; config.json is only a copy a user may delete.
+    const saved = hasCheckpoint ? checkpointConfig(ckptPath) : null;
+    if (saved !== null) checkSameConfig(parseRunConfig(saved, `the config stored in ${ckptPath}`), cfg, runDir);
+    else if (existsSync(configPath)) checkSameConfig(parseRunConfig(readJson(configPath), configPath), cfg, runDir);
+    else if (hasCheckpoint) {
+      throw new Error(`cannot resume ${runDir}: config.json is missing and the checkpoint ${ckptPath} does not record the config it was trained with, so the resumed run could silently differ from it; restore config.json`);
+    }
+  }
   mkdirSync(runDir, { recursive: true });
+  for (const f of removeStaleTempFiles(runDir)) warn(`removed ${f}, left by a write that was killed`);
   writeFileAtomic(configPath, JSON.stringify(cfg, null, 2) + '\n');
   if (cfg.threads) setNumThreads(cfg.threads);
   manualSeed(cfg.seed);
 
-  const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed));
+  const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed, { quiet: options.quiet }));
+  for (const s of data.report?.skipped ?? []) warn(`skipped a bad image of the ${s.split} split: ${s.reason}`);
+  for (const n of data.report?.notes ?? []) warn(n);
   const t = cfg.training;
   const augment = cfg.dataset.augment;
   const trainMode = augment ? 'train' : 'test';
@@ -137,6 +154,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 
   const trainImages = new ImageLoader(data.train, { mode: trainMode, transform: data.transform, seed: deriveSeed(cfg.seed, 1), cache: trainCache, ...policy });
   const inputShape = trainImages.shape;
+  checkTrainingBounds(t, data.train, inputShape);
   const model: EmbeddingNet = buildModel(cfg, inputShape);
   const loss: MetricLoss = buildLoss(cfg, data.train.numClasses);
   const setup: OptimizerSetup = buildOptimizer(cfg, model, loss);
@@ -156,6 +174,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       const spans = Array.from({ length: bPrime }, () => poolSampler!.span());
       const emb = await embedItems(model, poolImages!, { indices: spans.flat(), batchSize: t.evalBatchSize, batchIndexOffset: poolBatches });
       poolBatches += Math.ceil((C * bPrime) / t.evalBatchSize);
+      if (emb.skipped) throw new Error(`CCP candidate pool: ${emb.skipped.length} training image(s) could not be decoded (${emb.skipped.map((i) => data.train.where(i)).join(', ')}); fix or remove them`);
       // spans.flat() is span-major [b', C, D]; the controller wants [C, b', D].
       return tidy(() => tensor(emb.data, [bPrime, C, emb.dim]).transpose(0, 1).contiguous());
     },
@@ -171,8 +190,16 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     return idx.slice(0, cap).sort((a, b) => a - b);
   })();
   const valImages = evalImages(data.validation);
+  let collapseReported = false;
+  let chanceP1 = 0;
   const validate = async () => {
     const e = await embedItems(model, valImages, { indices: valIndices, batchSize: t.evalBatchSize });
+    checkValidationEmbeddings(e.data, epoch, setup.optimizer.lrs[0]!);
+    if (!collapseReported && embeddingsCollapsed(e.data, e.dim)) {
+      collapseReported = true;
+      warn(`epoch ${epoch}: the ${e.labels.length} validation embeddings are all equal (the model collapsed to one point); retrieval is at chance. Lower optimizer.lr or change the loss margins`);
+    }
+    chanceP1 = chancePrecisionAt1(e.labels);
     const r = evaluateRetrieval({ queries: asEmbeddingInput(e), queryLabels: e.labels, metrics: ['precisionAt1', 'rPrecision', 'mapAtR'], normalize: cfg.evaluation.normalization });
     return { mapAtR: r.mapAtR ?? 0, precisionAt1: r.precisionAt1 ?? 0, rPrecision: r.rPrecision ?? 0 };
   };
@@ -205,8 +232,9 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     });
 
   if (options.resume && existsSync(ckptPath)) {
-    const { file, state } = loadCheckpoint<TrainerState>(ckptPath);
+    const { file, state: raw } = loadCheckpoint<unknown>(ckptPath);
     try {
+      const state = validateTrainerState(ckptPath, raw, file, { stepsPerEpoch: t.stepsPerEpoch, ccp: controller !== null, schedule: schedule !== null });
       model.loadStateDict(section(file, 'model.'));
       setup.optimizer.loadStateDict({ tensors: section(file, 'optim.'), scalars: state.optimizer as never });
       if (isStatefulLoss(loss) && !controller) loss.loadStateDict(Object.fromEntries(section(file, 'loss.')));
@@ -226,6 +254,9 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       step = state.step;
       history = state.history;
       elapsedBefore = state.elapsedSeconds;
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw new Error(msg.includes(ckptPath) ? msg : `cannot resume from checkpoint ${ckptPath}: ${msg}`, { cause: e });
     } finally {
       file.dispose();
     }
@@ -236,6 +267,10 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const log = new MetricsLog(join(runDir, 'metrics.jsonl'));
   const execution = { precision: model.precision, memoryFormat: model.memoryFormat, threads: getNumThreads() };
   log.write({ kind: 'execution', ...execution });
+  const fixed = log.reconcile(history);
+  logWarning = (message) => log.write({ kind: 'warning', epoch, message });
+  for (const w of warnings) logWarning(w);
+  if (fixed.dropped || fixed.restored) warn(`${log.path}: dropped ${fixed.dropped} line(s) the checkpoint does not hold and restored ${fixed.restored} (the run was killed mid-epoch)`);
   const progress = new TrainingProgress(t.stepsPerEpoch, t.maxEpochs, !options.quiet);
   const started = Date.now();
   const elapsed = () => elapsedBefore + (Date.now() - started) / 1000;
@@ -268,7 +303,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       elapsedSeconds: elapsed(),
       hasBest: best !== null,
     };
-    saveCheckpoint(ckptPath, { tensors, state });
+    saveCheckpoint(ckptPath, { tensors, state, config: cfg });
   };
 
   try {
@@ -284,15 +319,19 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         const batch = await loader.next();
         await releaseFinalizedWrappers();
         if (!batch) throw new Error('training sampler ran out of batches');
+        const at = { epoch, step: s, globalStep: step, lr: setup.optimizer.lrs[0]! };
         const value = tidy(() => {
-          const out = loss.forward(model.forward(tensor(batch.images, [...batch.shape])), int64(batch.labels));
+          const emb = model.forward(tensor(batch.images, [...batch.shape]));
+          checkEmbeddings(emb, at);
+          const out = loss.forward(emb, int64(batch.labels));
+          const v = out.item();
+          checkLoss(v, at);
           out.backward();
-          return out.item();
+          return v;
         });
-        if (!Number.isFinite(value)) throw new Error(`the loss became ${value} at epoch ${epoch}, step ${s}: lower optimizer.lr or check the inputs`);
         if (setup.gradientWeightDecay > 0) addWeightDecayGrad(setup.decayParams, setup.gradientWeightDecay);
         controller?.applyRegularizer(theta);
-        if (cfg.optimizer.clipNorm !== null) clipGradNorm(grads, cfg.optimizer.clipNorm);
+        if (cfg.optimizer.clipNorm !== null) checkGradNorm(clipGradNorm(grads, cfg.optimizer.clipNorm), at);
         if (cfg.optimizer.clipValue !== null) clipGradValue(grads, cfg.optimizer.clipValue);
         setup.optimizer.step();
         setup.optimizer.zeroGrad();
@@ -341,6 +380,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     loader.close();
   }
 
+  const atChance = stopReason === 'interrupted' ? null : chanceWarning(history.find((h) => h.epoch === early.bestEpoch), chanceP1);
+  if (atChance) warn(atChance);
   const result: TrainResult = {
     runDir,
     epochs: epoch,
@@ -352,16 +393,21 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     ccpProjections: controller ? [...controller.history] : [],
     wallSeconds: elapsed(),
     execution,
+    warnings,
   };
   if (stopReason === 'interrupted') return result;
 
   // Best weights (θ and proxies together), then the test split.
   if (best) restore(best);
   saveModule(join(runDir, 'model.safetensors'), model, { config: JSON.stringify(cfg), epoch: String(early.bestEpoch) });
-  const q = await embedItems(model, evalImages(data.test.query), { batchSize: t.evalBatchSize });
-  const g = data.test.gallery ? await embedItems(model, evalImages(data.test.gallery), { batchSize: t.evalBatchSize }) : undefined;
+  const testImages = { query: evalImages(data.test.query), gallery: data.test.gallery ? evalImages(data.test.gallery) : undefined };
+  const q = await embedItems(model, testImages.query, { batchSize: t.evalBatchSize });
+  const g = testImages.gallery ? await embedItems(model, testImages.gallery, { batchSize: t.evalBatchSize }) : undefined;
   result.test = evaluateEmbeddings(q, g, { ...cfg.evaluation, seed: cfg.seed });
   if (options.keepTestEmbeddings) result.testEmbeddings = { query: q, gallery: g };
+  for (const [split, images] of [['training', loader.images], ['validation', valImages], ['test', testImages.query], ['test gallery', testImages.gallery]] as const) {
+    for (const i of images?.bad ?? []) warn(`skipped an image of the ${split} split that could not be decoded: ${images!.dataset.where(i)}`);
+  }
   const summary = { ...result, history: undefined, testEmbeddings: undefined };
   writeFileAtomic(join(runDir, 'final-metrics.json'), JSON.stringify(summary, null, 2) + '\n');
   log.write({ kind: 'test', epoch: early.bestEpoch, test: result.test });

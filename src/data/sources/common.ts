@@ -2,6 +2,11 @@
 import fs from 'node:fs';
 import { DataError, handleBad, type BadItemPolicy } from '../errors.js';
 import type { RawItem } from '../dataset.js';
+import { readRegularFileSync } from '../../engine/serialization/index.js';
+import { decodeUtf8 } from '../text.js';
+
+/** Largest annotation file or manifest read (SOP's and In-Shop's lists are a few MiB). */
+export const MAX_TEXT_BYTES = 1024 * 2 ** 20;
 
 export interface FileSourceOptions extends BadItemPolicy {
   /** Check at construction that every referenced image file exists (default true). */
@@ -16,14 +21,14 @@ export interface Line {
 
 /** Reads a text annotation file as lines (CRLF tolerated, trailing empty lines dropped). */
 export function readLines(file: string, what: string): Line[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    bytes = readRegularFileSync(file, what, MAX_TEXT_BYTES);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(file, code === 'ENOENT' ? `${what} not found` : `cannot read ${what}: ${(e as Error).message}`, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code ?? ((e as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    throw new DataError(file, code === 'ENOENT' ? `${what} not found` : (e as Error).message, { cause: e });
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const text = decodeUtf8(bytes, file);
   const lines = text.split(/\r?\n/).map((t, i) => ({ no: i + 1, text: t }));
   while (lines.length > 0 && lines[lines.length - 1]!.text.trim() === '') lines.pop();
   return lines;

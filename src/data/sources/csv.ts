@@ -2,11 +2,12 @@
 // (other columns are ignored). Paths may be absolute or relative to the CSV file's folder. Labels are
 // class names (any string; integers sort numerically). Split values must be in `allowedSplits`.
 // Fields may be double-quoted ("a, b" and "" escapes as in RFC 4180).
-import fs from 'node:fs';
 import path from 'node:path';
 import { DataError, handleBad } from '../errors.js';
 import { ImageDataset, type RawItem } from '../dataset.js';
-import { checkFilesExist, type FileSourceOptions } from './common.js';
+import { checkFilesExist, MAX_TEXT_BYTES, type FileSourceOptions } from './common.js';
+import { readRegularFileSync } from '../../engine/serialization/index.js';
+import { decodeUtf8 } from '../text.js';
 
 export const DEFAULT_SPLITS: readonly string[] = ['train', 'val', 'test', 'query', 'gallery'];
 
@@ -52,13 +53,13 @@ export function splitCsvLine(line: string, where: string): string[] {
 
 export function loadCsvManifest(csvPath: string, opts: CsvManifestOptions = {}): ImageDataset {
   const abs = path.resolve(csvPath);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(abs, 'utf8');
+    bytes = readRegularFileSync(abs, 'CSV manifest', MAX_TEXT_BYTES);
   } catch (e) {
     throw new DataError(abs, `cannot read CSV manifest: ${(e as Error).message}`, { cause: e });
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const text = decodeUtf8(bytes, abs);
   const lines = text.split(/\r?\n/);
   const dir = path.dirname(abs);
   const header = splitCsvLine(lines[0] ?? '', `${abs}:1`).map((h) => h.toLowerCase());

@@ -15,12 +15,42 @@ export interface ImageFolderOptions extends FileSourceOptions {
   name?: string;
 }
 
-function listImages(dir: string, exts: Set<string>, recursive: boolean): string[] {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A name's bytes as printable text: valid UTF-8 as is, other bytes as \xNN. */
+function escapeName(raw: Buffer): string {
+  return [...raw].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+}
+
+/**
+ * Entries of a folder, sorted by name. Names that are not valid UTF-8 cannot round-trip through a string
+ * path (they would turn into U+FFFD and "file not found" later); they are reported under the policy.
+ */
+function readEntries(dir: string, exts: Set<string>, opts: FileSourceOptions): { name: string; isDirectory: boolean }[] {
+  const out: { name: string; isDirectory: boolean }[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
+    const raw = e.name as unknown as Buffer;
+    let name: string;
+    try {
+      name = utf8.decode(raw);
+    } catch {
+      // Only what would have been used (a folder, an image by its extension) is worth reporting.
+      const lenient = raw.toString('utf8');
+      if (!e.isDirectory() && !exts.has(path.extname(lenient).toLowerCase())) continue;
+      handleBad(opts, new DataError(path.join(dir, escapeName(raw)), 'the name is not valid UTF-8; rename it'));
+      continue;
+    }
+    out.push({ name, isDirectory: e.isDirectory() });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function listImages(dir: string, exts: Set<string>, recursive: boolean, opts: FileSourceOptions): string[] {
   const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const e of readEntries(dir, exts, opts)) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (recursive) out.push(...listImages(p, exts, true));
+    if (e.isDirectory) {
+      if (recursive) out.push(...listImages(p, exts, true, opts));
     } else if (exts.has(path.extname(e.name).toLowerCase())) out.push(p);
   }
   return out;
@@ -30,16 +60,14 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Im
   const abs = path.resolve(root);
   if (!isDir(abs)) throw new DataError(abs, 'image folder not found (expected one sub-folder per class)');
   const exts = new Set((opts.extensions ?? IMAGE_EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase()));
-  const classes = fs
-    .readdirSync(abs, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => e.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const classes = readEntries(abs, exts, opts)
+    .filter((e) => e.isDirectory && !e.name.startsWith('.'))
+    .map((e) => e.name);
   if (classes.length === 0) throw new DataError(abs, 'no class sub-folders');
   const raw: RawItem[] = [];
   const order: string[] = [];
   for (const c of classes) {
-    const files = listImages(path.join(abs, c), exts, opts.recursive ?? false);
+    const files = listImages(path.join(abs, c), exts, opts.recursive ?? false, opts);
     if (files.length === 0) {
       handleBad(opts, new DataError(path.join(abs, c), `class '${c}' has no images (extensions ${[...exts].join(' ')})`));
       continue;

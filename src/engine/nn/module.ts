@@ -107,6 +107,12 @@ export abstract class Module {
       if (src && src.shape.join(',') !== t.shape.join(',')) mismatched.push(`${k}: expected [${t.shape}] got [${src.shape}]`);
     }
     if (mismatched.length) throw new Error(`loadStateDict: shape mismatch for ${mismatched.join('; ')}`);
+    // true/false values are not weights: converting them to 0/1 would load a wrong file silently.
+    const boolMix = [...own].filter(([k, t]) => {
+      const src = state.get(k);
+      return src !== undefined && (src.dtype === 'bool') !== (t.dtype === 'bool');
+    });
+    if (boolMix.length) throw new Error(`loadStateDict: dtype mismatch for ${boolMix.map(([k, t]) => `${k}: the model's tensor is ${t.dtype}, the file's is ${state.get(k)!.dtype}`).join('; ')}`);
     if (strict && (missing.length || unexpected.length)) {
       throw new Error(`loadStateDict: missing ${JSON.stringify(missing)}, unexpected ${JSON.stringify(unexpected)}`);
     }

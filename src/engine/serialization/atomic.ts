@@ -1,6 +1,6 @@
 // Crash-safe file replacement: write a temporary file in the same directory, fsync it, rename it over the
 // target, fsync the directory. Readers see the old file or the new one, never a partial one.
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -48,4 +48,42 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     throw new Error(`writeFileAtomic: cannot write '${path}': ${e.message}`, { cause: err });
   }
   fsyncDir(dir);
+}
+
+/** Temporary files of writeFileAtomic: `.<target name>.tmp-<pid>-<12 hex digits>`. */
+const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{12}$/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return false; // this process is not writing while it cleans up
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files a killed writeFileAtomic left in `dir` (those of processes still alive are
+ * kept: they may be writing). Returns the removed paths.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || processAlive(Number(m[2]))) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(join(dir, name));
+    } catch {
+      /* gone already */
+    }
+  }
+  return removed;
 }

@@ -1,6 +1,6 @@
 // NumPy .npy files (format version 1.0), so embeddings can be read with numpy.load.
 import { writeFileAtomic } from './atomic.js';
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from './regular-file.js';
 
 type NpyArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 
@@ -35,7 +35,7 @@ export function saveNpy(path: string, data: NpyArray, shape: readonly number[]):
 
 /** Reads a float32 / float64 / int32 / int64 / uint8 .npy file written in C order. */
 export function loadNpy(path: string): { data: NpyArray; shape: number[] } {
-  const buf = readFileSync(path);
+  const buf = readRegularFileSync(path, 'npy file');
   if (buf.subarray(0, 6).toString('latin1') !== '\x93NUMPY') throw new Error(`${path}: not a .npy file`);
   const major = buf[6]!;
   const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);

@@ -1,13 +1,14 @@
 // The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian u64 header
 // length N, an N-byte JSON header {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__: {..}}
 // padded with spaces to 8-byte alignment, then the raw little-endian tensor bytes.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { Tensor } from '../tensor.js';
 import { tensor } from '../creation.js';
 import { tidy } from '../scope.js';
 import type { DType } from '../dtype.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkRegularFile, readRegularFileSync } from './regular-file.js';
 
 const TO_ST: Partial<Record<DType, string>> = {
   float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
@@ -16,6 +17,39 @@ const FROM_ST: Record<string, DType> = Object.fromEntries(Object.entries(TO_ST).
 const ELEM_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 /** Largest header accepted (the reference implementation's limit). */
 const MAX_HEADER = 100_000_000;
+/** Most tensors one file may hold: a ResNet-50 checkpoint with optimiser moments has ~1,300; a header that
+ *  lists more than this is crafted or corrupt, and building that many tensors would take minutes. */
+export const MAX_SAFETENSORS_TENSORS = 100_000;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Counts `"data_offsets"` in the raw header bytes: a bound on the tensor count, found before JSON.parse. */
+function countEntries(header: Buffer): number {
+  const key = Buffer.from('"data_offsets"');
+  let n = 0;
+  for (let i = header.indexOf(key); i >= 0; i = header.indexOf(key, i + key.length)) n++;
+  return n;
+}
+
+/** Parses the JSON header bytes; every error names `source`. */
+function parseHeader(bytes: Buffer, fail: (msg: string) => never): Record<string, unknown> {
+  const entries = countEntries(bytes);
+  if (entries > MAX_SAFETENSORS_TENSORS) fail(`header lists ${entries} tensors, over the limit of ${MAX_SAFETENSORS_TENSORS} (corrupt or crafted file?)`);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return fail('header is not valid UTF-8 (tensor names and metadata must be UTF-8)');
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    return fail(`header is not valid JSON (${(err as Error).message})`);
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
+  return header;
+}
 
 /** safetensors dtype name of an engine dtype. */
 export function safetensorsDType(d: DType): string {
@@ -188,13 +222,7 @@ export function parseSafetensors(buf: Uint8Array, source = '<buffer>'): Safetens
   if (n64 > BigInt(MAX_HEADER)) fail(`header length ${n64} is too large (corrupt file?)`);
   const n = Number(n64);
   if (8 + n > b.byteLength) fail(`file is truncated: header needs ${n} bytes, only ${b.byteLength - 8} follow`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(b.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>;
-  } catch (err) {
-    return fail(`header is not valid JSON (${(err as Error).message})`);
-  }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
+  const header = parseHeader(b.subarray(8, 8 + n), fail);
   const dataStart = 8 + n;
   const dataLen = b.byteLength - dataStart;
   const file = new SafetensorsFile();
@@ -255,9 +283,45 @@ export function saveSafetensors(path: string, tensors: Map<string, Tensor> | Rec
 export function loadSafetensors(path: string): SafetensorsFile {
   let buf: Buffer;
   try {
-    buf = readFileSync(path);
+    buf = readRegularFileSync(path, 'file');
   } catch (err) {
     throw new Error(`safetensors: cannot read '${path}': ${(err as Error).message}`, { cause: err });
   }
   return parseSafetensors(buf, path);
+}
+
+/** The string metadata of a safetensors file, read from its header alone (no tensor data). */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  const fail = (msg: string): never => {
+    throw new Error(`safetensors: ${path}: ${msg}`);
+  };
+  let size: number;
+  try {
+    size = checkRegularFile(path, 'file');
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  if (size < 8) fail(`file is truncated (${size} bytes, the 8-byte header length is missing)`);
+  const fd = openSync(path, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    readSync(fd, len, 0, 8, 0);
+    const n64 = len.readBigUInt64LE(0);
+    if (n64 > BigInt(MAX_HEADER)) fail(`header length ${n64} is too large (corrupt file?)`);
+    const n = Number(n64);
+    if (8 + n > size) fail(`file is truncated: header needs ${n} bytes, only ${size - 8} follow`);
+    const bytes = Buffer.alloc(n);
+    readSync(fd, bytes, 0, n, 8);
+    const meta = parseHeader(bytes, fail).__metadata__;
+    if (meta === undefined || meta === null) return {};
+    if (typeof meta !== 'object' || Array.isArray(meta)) fail('__metadata__ is not an object');
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(meta as object)) {
+      if (typeof v !== 'string') fail(`__metadata__ '${k}' is not a string`);
+      out[k] = v as string;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
 }
