@@ -996,6 +996,18 @@ const cases: Case[] = [
   },
   {
     area: 'cli',
+    name: 'search in a gallery holding a file name that is not UTF-8',
+    code: 1,
+    expect: /the name is not valid UTF-8; rename it/,
+    run: async (dir) => {
+      const root = folderCopy(dir);
+      writeFileSync(Buffer.concat([Buffer.from(join(root, 'class01') + '/g'), Buffer.from([0xc3, 0x28]), Buffer.from('.png')]), await pngBytes());
+      const q = join(root, 'class00/img0.png');
+      return { outcome: await attempt(() => searchCommand({ run: finishedDir, gallery: root, queries: [q], k: 2 })), culprit: `${join(root, 'class01')}/g\\xc3(.png` };
+    },
+  },
+  {
+    area: 'cli',
     name: 'search with a corrupt query image',
     code: 1,
     expect: /bad\.png: cannot decode image/,

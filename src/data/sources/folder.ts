@@ -26,7 +26,7 @@ function escapeName(raw: Buffer): string {
  * Entries of a folder, sorted by name. Names that are not valid UTF-8 cannot round-trip through a string
  * path (they would turn into U+FFFD and "file not found" later); they are reported under the policy.
  */
-function readEntries(dir: string, exts: Set<string>, opts: FileSourceOptions): { name: string; isDirectory: boolean }[] {
+export function readEntries(dir: string, exts: ReadonlySet<string>, opts: FileSourceOptions): { name: string; isDirectory: boolean }[] {
   const out: { name: string; isDirectory: boolean }[] = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
     const raw = e.name as unknown as Buffer;
@@ -45,7 +45,7 @@ function readEntries(dir: string, exts: Set<string>, opts: FileSourceOptions): {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function listImages(dir: string, exts: Set<string>, recursive: boolean, opts: FileSourceOptions): string[] {
+function listImages(dir: string, exts: ReadonlySet<string>, recursive: boolean, opts: FileSourceOptions): string[] {
   const out: string[] = [];
   for (const e of readEntries(dir, exts, opts)) {
     const p = path.join(dir, e.name);
