@@ -81,6 +81,8 @@ export const softTriplePresets: Table<SoftTriplePreset> = {
   cars: { la: 17.69, gamma: 19.18, tau: 0.0669, delta: 0.3588, centersPerClass: 10 },
   inshop: { la: 20, gamma: 0.1, tau: 0.2, delta: 0.01, centersPerClass: 10 },
   sop: { la: 100, gamma: 47.9, tau: 0.2, delta: 0.3145, centersPerClass: 10 },
+  // PML's SoftTripleLoss defaults (use with distance 'cosine'; PML has no centre regulariser: tau 0)
+  pml: { la: 20, gamma: 0.1, tau: 0, delta: 0.01, centersPerClass: 10 },
 };
 
 // Not in the paper: pytorch-metric-learning defaults.
