@@ -2,6 +2,7 @@
 // every error names the key at fault. Unknown keys are rejected (strict objects).
 import { z } from 'zod';
 import { LOSS_NAMES, PAIR_LOSS_NAMES, type LossName } from '../losses/registry.js';
+import { MINER_NAMES } from '../miners/registry.js';
 
 const datasetNames = ['mnist', 'omniglot', 'folder', 'csv', 'cub', 'cars', 'sop', 'inshop'] as const;
 const modelNames = ['mlp', 'small_cnn', 'small_resnet', 'resnet50', 'bninception'] as const;
@@ -56,6 +57,8 @@ export const LossConfig = z
     preset: z.enum(['cub', 'cars', 'sop', 'inshop', 'code']).optional(),
     /** Overrides of the loss's own options (margins, alpha, beta, ...). */
     options: z.record(z.string(), z.unknown()).default({}),
+    /** A miner in front of a pair loss: its name, or { type, ...options } (e.g. { type: 'semihard', margin: 0.2 }). */
+    miner: z.union([z.enum(MINER_NAMES), z.object({ type: z.enum(MINER_NAMES) }).catchall(z.unknown())]).optional(),
   })
   .strict();
 
