@@ -7,11 +7,16 @@
 export function labelEntropy(labels: ArrayLike<number>): number {
   const n = labels.length;
   if (n === 0) return 0;
-  const counts = new Map<number, number>();
-  for (let i = 0; i < n; i++) counts.set(labels[i]!, (counts.get(labels[i]!) ?? 0) + 1);
   let h = 0;
-  for (const c of counts.values()) h -= (c / n) * Math.log(c / n);
+  for (const c of clusterSizes(labels)) h -= (c / n) * Math.log(c / n);
   return Math.max(0, h);
+}
+
+/** Size of every cluster of a labeling. */
+function clusterSizes(labels: ArrayLike<number>): number[] {
+  const m = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) m.set(labels[i]!, (m.get(labels[i]!) ?? 0) + 1);
+  return [...m.values()];
 }
 
 /** Mutual information (nats) of two labelings of the same items, from their contingency table. */
@@ -56,12 +61,6 @@ function logFactorials(N: number): Float64Array {
   return t;
 }
 
-function counts(labels: ArrayLike<number>): number[] {
-  const m = new Map<number, number>();
-  for (let i = 0; i < labels.length; i++) m.set(labels[i]!, (m.get(labels[i]!) ?? 0) + 1);
-  return [...m.values()];
-}
-
 /**
  * Expected mutual information (nats) of two random labelings with the cluster sizes of `a` and `b`
  * (hypergeometric model; Vinh, Epps & Bailey 2010), summed as scikit-learn's expected_mutual_information.
@@ -71,8 +70,8 @@ export function expectedMutualInformation(a: ArrayLike<number>, b: ArrayLike<num
   if (a.length !== b.length) throw new Error(`expectedMutualInformation: labelings have different lengths (${a.length} and ${b.length})`);
   const N = a.length;
   if (N === 0) return 0;
-  const ca = counts(a);
-  const cb = counts(b);
+  const ca = clusterSizes(a);
+  const cb = clusterSizes(b);
   const lf = logFactorials(N);
   const logN = Math.log(N);
   let emi = 0;

@@ -76,36 +76,42 @@ function flipMargin(isSimilarity: boolean, x: Tensor | number, y: Tensor | numbe
   return a.sub(b);
 }
 
+/** What the distances share: the optional normalisation they force and PML's margin flip. */
+abstract class BaseDistance implements PairDistance {
+  abstract readonly name: DistanceName;
+  abstract readonly isSimilarity: boolean;
+  readonly normalization?: EmbeddingNormalization;
+  protected constructor(where: string, normalization: EmbeddingNormalization | undefined) {
+    this.normalization = normalization === undefined ? undefined : checkNormalization(normalization, 'l2', where);
+  }
+  abstract matrix(a: Tensor, b?: Tensor): Tensor;
+  margin(x: Tensor | number, y: Tensor | number): Tensor {
+    return flipMargin(this.isSimilarity, x, y);
+  }
+}
+
 /** Euclidean (L2) distance, not squared, with the zero-distance gradient rule. "L2-normalised Euclidean"
  *  is this with normalization 'l2' (PML's default LpDistance). */
-export class EuclideanDistance implements PairDistance {
+export class EuclideanDistance extends BaseDistance {
   readonly name = 'euclidean' as const;
   readonly isSimilarity = false;
-  readonly normalization?: EmbeddingNormalization;
   constructor(options: { normalization?: EmbeddingNormalization } = {}) {
-    this.normalization = options.normalization === undefined ? undefined : checkNormalization(options.normalization, 'l2', 'EuclideanDistance');
+    super('EuclideanDistance', options.normalization);
   }
   matrix(a: Tensor, b?: Tensor): Tensor {
     return euclideanDistance(a, b);
   }
-  margin(x: Tensor | number, y: Tensor | number): Tensor {
-    return flipMargin(false, x, y);
-  }
 }
 
 /** Inner product <a, b> (a similarity). With the loss's normalisation: the spec's "cos" <N(a), N(b)>. */
-export class DotProductSimilarity implements PairDistance {
+export class DotProductSimilarity extends BaseDistance {
   readonly name: DistanceName = 'dot';
   readonly isSimilarity = true;
-  readonly normalization?: EmbeddingNormalization;
   constructor(options: { normalization?: EmbeddingNormalization } = {}) {
-    this.normalization = options.normalization === undefined ? undefined : checkNormalization(options.normalization, 'l2', 'DotProductSimilarity');
+    super('DotProductSimilarity', options.normalization);
   }
   matrix(a: Tensor, b?: Tensor): Tensor {
     return similarityMatrix(a, b);
-  }
-  margin(x: Tensor | number, y: Tensor | number): Tensor {
-    return flipMargin(true, x, y);
   }
 }
 

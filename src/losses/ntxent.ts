@@ -13,14 +13,17 @@ import { gatherPairs, minedPairs, pairMatrix } from './pairs.js';
 import { safeMaskedLogSumExp } from './logsumexp.js';
 import { checkPositive } from './checks.js';
 
-export interface NTXentOptions {
-  /** Temperature T (default 0.07). */
+/** Options of the temperature-scaled contrastive losses (NTXent, SupCon). */
+export interface TemperaturePairOptions {
+  /** Temperature T (NTXent default 0.07, SupCon 0.1). */
   temperature?: number;
   /** Default 'cosine'. */
   distance?: DistanceSpec;
   /** Used when the distance does not force one (default 'l2'). */
   embeddingNormalization?: EmbeddingNormalization;
 }
+
+export type NTXentOptions = TemperaturePairOptions;
 
 export class NTXentLoss implements MetricLoss {
   readonly name = 'ntxent';

@@ -8,7 +8,8 @@
 import type { Tensor } from '../engine/index.js';
 import type { MetricLoss, MinedTuples, ReferenceSet } from './types.js';
 import { checkNormalization, type EmbeddingNormalization } from './normalization.js';
-import { asSimilarity, resolveDistance, type DistanceSpec, type PairDistance } from './distances.js';
+import { asSimilarity, resolveDistance, type PairDistance } from './distances.js';
+import type { TemperaturePairOptions } from './ntxent.js';
 import { pairMatrix } from './pairs.js';
 import { safeMaskedLogSumExp } from './logsumexp.js';
 import { meanOfActive } from './reducers.js';
@@ -17,14 +18,7 @@ import { checkPositive } from './checks.js';
 /** PML's small_val (torch.finfo(dtype).tiny) in the |P_a| denominator. */
 const TINY = { float64: 2.2250738585072014e-308, float32: 1.1754943508222875e-38 } as Record<string, number>;
 
-export interface SupConOptions {
-  /** Temperature T (default 0.1). */
-  temperature?: number;
-  /** Default 'cosine'. */
-  distance?: DistanceSpec;
-  /** Used when the distance does not force one (default 'l2'). */
-  embeddingNormalization?: EmbeddingNormalization;
-}
+export type SupConOptions = TemperaturePairOptions;
 
 export class SupConLoss implements MetricLoss {
   readonly name = 'supcon';
