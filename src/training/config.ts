@@ -53,8 +53,8 @@ export const LossConfig = z
   .object({
     /** Base loss name, optionally prefixed 'ccp/' or 'xbm/' as in the paper's CLI. */
     name: z.string().default('ccp/contrastive'),
-    /** Paper hyperparameters of a dataset ('cub', 'cars', 'sop', 'inshop') or the reference code's ('code'). */
-    preset: z.enum(['cub', 'cars', 'sop', 'inshop', 'code']).optional(),
+    /** Paper hyperparameters of a dataset ('cub', 'cars', 'sop', 'inshop'), the reference code's ('code') or PML's setting ('pml'). */
+    preset: z.enum(['cub', 'cars', 'sop', 'inshop', 'code', 'pml']).optional(),
     /** Overrides of the loss's own options (margins, alpha, beta, ...). */
     options: z.record(z.string(), z.unknown()).default({}),
     /** A miner in front of a pair loss: its name, or { type, ...options } (e.g. { type: 'semihard', margin: 0.2 }). */

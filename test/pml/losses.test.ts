@@ -85,6 +85,31 @@ describe('losses vs the real pytorch-metric-learning', () => {
     });
   }
 
+  test("preset 'pml' is PML's setting: only the case's own hyperparameters given, PML's value and gradients", () => {
+    // margins / scales that differ from PML's defaults stay explicit; distance, normalisation and divisor come from the preset
+    const keep: Record<string, string[]> = {
+      'contrastive l2_euclidean': ['posMargin', 'negMargin'],
+      'contrastive l2_euclidean vs ref': ['posMargin', 'negMargin'],
+      'triplet l2_euclidean': ['margin'],
+      'triplet l2_euclidean vs ref': ['margin'],
+      'multi_similarity cosine a2 b50': [],
+      'multi_similarity cosine a2 b50 vs ref': [],
+      'proxy_anchor a32 d0.1': ['numClasses', 'embeddingDim'],
+      'proxy_anchor a32 d0.1 one-class batch': ['numClasses', 'embeddingDim'],
+      'soft_triple K3 la20 gamma0.1': ['numClasses', 'embeddingDim', 'centersPerClass'],
+      'arcface m28.6deg s64 random': ['numClasses', 'embeddingDim'],
+      'arcface m28.6deg s64 angles up to 179deg (past pi - m)': ['numClasses', 'embeddingDim'],
+    };
+    for (const [name, fields] of Object.entries(keep)) {
+      const c = fx.cases.find((x) => x.case === name);
+      assert.ok(c, name);
+      const options: Record<string, unknown> = { preset: 'pml' };
+      for (const f of fields) options[f] = c.options[f];
+      if (c.proxies) options.initialProxies = f64(c.proxies, c.proxies_shape!);
+      run(c, createLoss(c.loss, options), () => undefined, " (preset 'pml')");
+    }
+  });
+
   test('ArcFace: the target logit keeps falling past theta = pi - m (the loss rises as the sample turns away)', () => {
     tidy(() => {
       const m = (28.6 * Math.PI) / 180;
