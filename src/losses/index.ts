@@ -20,6 +20,7 @@ export * from './soft_triple.js';
 export * from './normalized_softmax.js';
 export * from './arcface.js';
 export * from './cosface.js';
+export * from './temperature_pair_loss.js';
 export * from './ntxent.js';
 export * from './supcon.js';
 export * from './circle.js';

@@ -6,42 +6,23 @@
 // Defaults as PML: T = 0.07, cosine similarity. With a miner's pairs (`mined`) the positive pairs and each
 // anchor's negatives are the mined ones (a negative mined twice counts twice, as in PML).
 import { type Tensor, ones, stack, zeros } from '../engine/index.js';
-import type { MetricLoss, MinedTuples, ReferenceSet } from './types.js';
-import { checkNormalization, type EmbeddingNormalization } from './normalization.js';
-import { asSimilarity, resolveDistance, type DistanceSpec, type PairDistance } from './distances.js';
-import { gatherPairs, minedPairs, pairMatrix } from './pairs.js';
+import type { MinedTuples, ReferenceSet } from './types.js';
+import { gatherPairs, minedPairs } from './pairs.js';
 import { safeMaskedLogSumExp } from './logsumexp.js';
-import { checkPositive } from './checks.js';
-
-/** Options of the temperature-scaled contrastive losses (NTXent, SupCon). */
-export interface TemperaturePairOptions {
-  /** Temperature T (NTXent default 0.07, SupCon 0.1). */
-  temperature?: number;
-  /** Default 'cosine'. */
-  distance?: DistanceSpec;
-  /** Used when the distance does not force one (default 'l2'). */
-  embeddingNormalization?: EmbeddingNormalization;
-}
+import { TemperaturePairLoss, type TemperaturePairOptions } from './temperature_pair_loss.js';
 
 export type NTXentOptions = TemperaturePairOptions;
 
-export class NTXentLoss implements MetricLoss {
+export class NTXentLoss extends TemperaturePairLoss {
   readonly name = 'ntxent';
-  readonly acceptsReference = true;
-  readonly acceptsMined = true;
-  readonly temperature: number;
-  readonly distance: PairDistance;
-  readonly embeddingNormalization: EmbeddingNormalization;
 
   constructor(options: NTXentOptions = {}) {
-    this.temperature = checkPositive(this.name, 'temperature', options.temperature ?? 0.07);
-    this.distance = resolveDistance(options.distance, 'cosine', this.name);
-    this.embeddingNormalization = checkNormalization(options.embeddingNormalization, 'l2', this.name);
+    super('ntxent', options, 0.07);
   }
 
   forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet, mined?: MinedTuples): Tensor {
-    const { matrix, pos, neg } = pairMatrix(this.name, embeddings, labels, ref, this.distance, this.embeddingNormalization);
-    const l = asSimilarity(this.distance, matrix).div(this.temperature);
+    // masks from labels: the mined pairs are used as lists below (duplicates count)
+    const { logits: l, pos, neg } = this.logits(embeddings, labels, ref, undefined);
     const [rows, cols] = l.shape as [number, number];
     let a1: Tensor;
     let p: Tensor;
@@ -67,9 +48,5 @@ export class NTXentLoss implements MetricLoss {
     const lap = gatherPairs(l, a1, p);
     const perPair = stack([lap, negLse.indexSelect(0, a1)], 1).logsumexp(1).sub(lap);
     return perPair.mean();
-  }
-
-  parameters(): Tensor[] {
-    return [];
   }
 }
