@@ -90,6 +90,13 @@ describe('miner composition', () => {
       assert.equal((l.miner as TripletMarginMiner).margin, 0.1);
       const x = buildLoss(parseRunConfig({ dataset: { name: 'mnist' }, loss: { name: 'xbm/multi_similarity', miner: 'multi_similarity' } }), 10);
       assert.equal(x.name, 'xbm/multi_similarity+multi_similarity');
+      const c = buildLoss(parseRunConfig({ dataset: { name: 'mnist' }, model: { embeddingDim: fx.inputs.shape[1] }, loss: { name: 'ccp/triplet', miner: 'batch_hard' } }), 10);
+      assert.equal(c.name, 'ccp/triplet+batch_hard');
+      // the miner mines the batch against itself and against the CCP proxies; gradients reach the proxies
+      const emb = f64(fx.inputs.embeddings, fx.inputs.shape).to('float32').requireGrad();
+      const v = c.forward(emb, int64(fx.inputs.labels));
+      v.backward();
+      assert.ok(Number.isFinite(v.item()) && emb.grad!.abs().sum().item() > 0 && c.parameters()[0]!.grad!.abs().sum().item() > 0);
       assert.throws(() => parseRunConfig({ dataset: { name: 'mnist' }, loss: { name: 'triplet', miner: 'hardest' } }), /loss\.miner/);
       assert.throws(() => buildLoss(parseRunConfig({ dataset: { name: 'mnist' }, loss: { name: 'arcface', miner: 'batch_hard' } }), 10), /does not take mined pairs/);
     });
