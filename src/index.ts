@@ -5,6 +5,7 @@ export * as nn from './engine/nn/index.js';
 export * as optim from './engine/optim/index.js';
 export * as io from './engine/serialization/index.js';
 export * as losses from './losses/index.js';
+export * as miners from './miners/index.js';
 export * as ccp from './ccp/index.js';
 export * as data from './data/index.js';
 export * as models from './models/index.js';

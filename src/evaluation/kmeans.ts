@@ -1,9 +1,9 @@
-// Lloyd's k-means on the engine with seeded k-means++ initialisation and restarts (the best inertia wins).
-// Used for the NMI metric. Assignment is chunked like the kNN: per chunk, ||c||^2 - 2<x, c> through one
+// Lloyd's k-means on the engine with seeded greedy k-means++ initialisation and restarts (the best inertia
+// wins), as scikit-learn's KMeans (n_init = 10, 2 + ln k candidates per centre). Used for NMI / AMI. Assignment is chunked like the kNN: per chunk, ||c||^2 - 2<x, c> through one
 // fused addmm, then argmin (ties go to the smaller centroid index). Empty clusters are re-seeded with the
 // points farthest from their centroid. Convergence: no assignment changed, or the squared centroid shift
 // <= tol x (mean per-feature variance of the data), as in scikit-learn.
-import { linear, noGrad, tidy, zeros, ones, cat, type Tensor } from '../engine/index.js';
+import { linear, noGrad, tidy, zeros, ones, cat, tensor, int64, type Tensor } from '../engine/index.js';
 import { toEmbeddingTensor, type ComputeDType, type EmbeddingInput } from './inputs.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from './knn.js';
 import { mulberry32 } from '../engine/random.js';
@@ -11,8 +11,10 @@ import { mulberry32 } from '../engine/random.js';
 export interface KMeansOptions {
   /** Seed of the k-means++ sampling (a JS generator; torch's global seed is untouched). Default 0. */
   seed?: number;
-  /** Independent k-means++ initialisations; the run with the lowest inertia is returned. Default 3. */
+  /** Independent k-means++ initialisations; the run with the lowest inertia is returned. Default 10 (scikit-learn). */
   nInit?: number;
+  /** Candidates per new centre in the greedy k-means++ (default 2 + floor(ln k), scikit-learn's; 1 = plain). */
+  localTrials?: number;
   /** Lloyd iterations per run. Default 100. */
   maxIter?: number;
   /** Relative tolerance on the centroid shift. Default 1e-4. */
@@ -60,29 +62,46 @@ function assign(x: Tensor, xSq: Tensor, centroids: Tensor, chunk: number): Assig
   });
 }
 
-/** k-means++ (D^2 sampling) initial centroids. */
-function kmeansPlusPlus(x: Tensor, k: number, rng: () => number): Tensor {
+/** Squared distances [t, N] from the rows of `c` [t, D] to every point (one matmul). */
+function sqDistances(x: Tensor, xSq: Tensor, c: Tensor): Tensor {
+  return linear(c, x.mul(-2), xSq).add(c.square().sum(1, true)).clampMin(0);
+}
+
+/**
+ * Greedy k-means++ (scikit-learn's): each new centre is the best of `trials` D^2-sampled candidates, the one
+ * that lowers the potential (sum of squared distances to the nearest centre) most. trials = 2 + floor(ln k)
+ * as in scikit-learn; 1 is plain k-means++ (Arthur & Vassilvitskii 2007).
+ */
+function kmeansPlusPlus(x: Tensor, xSq: Tensor, k: number, rng: () => number, trials: number): Tensor {
   return tidy(() => {
     const N = x.shape[0]!;
     const chosen: number[] = [Math.min(N - 1, Math.floor(rng() * N))];
-    let minD = x.sub(x.narrow(0, chosen[0]!, 1)).square().sum(1);
+    let minD = sqDistances(x, xSq, x.narrow(0, chosen[0]!, 1)).select(0, 0);
     for (let i = 1; i < k; i++) {
-      const next = tidy(() => {
-        const cum = minD.cumsum(0, 'float64');
+      const prev = minD;
+      const step = tidy(() => {
+        const cum = prev.cumsum(0, 'float64');
         const total = cum.select(0, N - 1).item();
+        let candidates: number[];
         if (!(total > 0)) {
-          // Every point coincides with a chosen centroid: take an unchosen index uniformly.
+          // Every point coincides with a chosen centre: take an unchosen index uniformly.
           const taken = new Set(chosen);
           const free: number[] = [];
           for (let j = 0; j < N; j++) if (!taken.has(j)) free.push(j);
-          return free[Math.min(free.length - 1, Math.floor(rng() * free.length))]!;
+          candidates = [free[Math.min(free.length - 1, Math.floor(rng() * free.length))]!];
+        } else {
+          const targets = Array.from({ length: trials }, () => rng() * total);
+          const t = tensor(Float64Array.from(targets), [trials], { dtype: 'float64' });
+          // index of the first cumulative weight above each target (a searchsorted)
+          candidates = cum.unsqueeze(0).le(t.unsqueeze(1)).sum(1).clampMax(N - 1).toArray();
         }
-        const target = rng() * total;
-        return Math.min(N - 1, cum.le(target).sum().item());
+        const idx = int64(candidates);
+        const d = sqDistances(x, xSq, x.indexSelect(0, idx)).minimum(prev.unsqueeze(0)); // [t, N]
+        const best = d.sum(1, false, 'float64').argmin().item();
+        return { index: candidates[best]!, minD: d.select(0, best).contiguous() };
       });
-      chosen.push(next);
-      const prev = minD;
-      minD = tidy(() => prev.minimum(x.sub(x.narrow(0, next, 1)).square().sum(1)));
+      chosen.push(step.index);
+      minD = step.minD;
       prev.dispose();
     }
     return cat(chosen.map((j) => x.narrow(0, j, 1)));
@@ -93,7 +112,7 @@ function kmeansPlusPlus(x: Tensor, k: number, rng: () => number): Tensor {
  * Clusters the rows of `x` into k clusters. Runs under noGrad and tidy; returns plain arrays.
  */
 export function kmeans(x: EmbeddingInput, k: number, options: KMeansOptions = {}): KMeansResult {
-  const nInit = options.nInit ?? 3;
+  const nInit = options.nInit ?? 10;
   const maxIter = options.maxIter ?? 100;
   const tol = options.tol ?? 1e-4;
   const seed = options.seed ?? 0;
@@ -101,6 +120,8 @@ export function kmeans(x: EmbeddingInput, k: number, options: KMeansOptions = {}
   if (!Number.isInteger(nInit) || nInit < 1) throw new Error(`kmeans: nInit must be a positive integer, got ${nInit}`);
   if (!Number.isInteger(maxIter) || maxIter < 1) throw new Error(`kmeans: maxIter must be a positive integer, got ${maxIter}`);
   if (!(tol >= 0)) throw new Error(`kmeans: tol must be >= 0, got ${tol}`);
+  const trials = options.localTrials ?? 2 + Math.floor(Math.log(Math.max(1, k)));
+  if (!Number.isInteger(trials) || trials < 1) throw new Error(`kmeans: localTrials must be a positive integer, got ${trials}`);
   return noGrad(() =>
     tidy(() => {
       const X = toEmbeddingTensor(x, 'kmeans input', dtype);
@@ -117,7 +138,7 @@ export function kmeans(x: EmbeddingInput, k: number, options: KMeansOptions = {}
       let best: { centroids: Tensor; labels: Tensor; inertia: number; iterations: number; run: number } | null = null;
       for (let run = 0; run < nInit; run++) {
         const result = tidy(() => {
-          let C = kmeansPlusPlus(X, k, rng);
+          let C = kmeansPlusPlus(X, xSq, k, rng, trials);
           let prevLabels: Tensor | null = null;
           let iterations = 0;
           for (let it = 0; it < maxIter; it++) {

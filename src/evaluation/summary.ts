@@ -1,14 +1,17 @@
 // Mean / std / best / worst of metric results over repeats (spec 5.4), and flat metric records.
 import type { RetrievalMetrics } from './evaluate.js';
 
-/** Flat view of metrics: precisionAt1, recallAt<K>, rPrecision, mapAtR, nmi (only those present). */
+/** Flat view of metrics: precisionAt1, recallAt<K>, rPrecision, mapAtR, mapAtK, mrr, nmi, ami (only those present). */
 export function flattenMetrics(m: RetrievalMetrics): Record<string, number> {
   const out: Record<string, number> = {};
   if (m.precisionAt1 !== undefined) out.precisionAt1 = m.precisionAt1;
   if (m.recallAtK) for (const [K, v] of Object.entries(m.recallAtK)) out[`recallAt${K}`] = v;
   if (m.rPrecision !== undefined) out.rPrecision = m.rPrecision;
   if (m.mapAtR !== undefined) out.mapAtR = m.mapAtR;
+  if (m.mapAtK !== undefined) out.mapAtK = m.mapAtK;
+  if (m.mrr !== undefined) out.mrr = m.mrr;
   if (m.nmi !== undefined) out.nmi = m.nmi;
+  if (m.ami !== undefined) out.ami = m.ami;
   return out;
 }
 
@@ -36,8 +39,10 @@ export function meanMetrics(results: readonly RetrievalMetrics[]): RetrievalMetr
   if (rp !== undefined) out.rPrecision = rp;
   const map = mean((m) => m.mapAtR);
   if (map !== undefined) out.mapAtR = map;
-  const nmi = mean((m) => m.nmi);
-  if (nmi !== undefined) out.nmi = nmi;
+  for (const key of ['mapAtK', 'mrr', 'nmi', 'ami'] as const) {
+    const v = mean((m) => m[key]);
+    if (v !== undefined) out[key] = v;
+  }
   return out;
 }
 

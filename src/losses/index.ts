@@ -1,6 +1,6 @@
 // DML losses: shared machinery (N(v), distances, masks, reducers), the losses of spec §3, XBM, presets,
 // and the registry.
-export type { MetricLoss, ReferenceSet } from './types.js';
+export type { MetricLoss, MinedTuples, ReferenceSet } from './types.js';
 export * from './normalization.js';
 export * from './distances.js';
 export * from './masks.js';
@@ -19,5 +19,10 @@ export * from './proxy_nca.js';
 export * from './soft_triple.js';
 export * from './normalized_softmax.js';
 export * from './arcface.js';
+export * from './cosface.js';
+export * from './temperature_pair_loss.js';
+export * from './ntxent.js';
+export * from './supcon.js';
+export * from './circle.js';
 export * from './xbm.js';
 export * from './registry.js';

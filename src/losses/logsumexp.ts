@@ -15,3 +15,13 @@ export function maskedLog1pSumExp(z: Tensor, mask: Tensor): Tensor {
   const zero = zeros([z.size(0), 1], { dtype: z.dtype, device: z.device });
   return cat([zero, z.where(mask, -Infinity)], 1).logsumexp(1);
 }
+
+/**
+ * maskedLogSumExp whose rows with an empty mask give -inf in value AND a zero gradient (a plain logsumexp
+ * over a row of -inf has a NaN gradient). Used where such rows are possible (NTXent, SupCon, Circle).
+ */
+export function safeMaskedLogSumExp(z: Tensor, mask: Tensor, dim = 1): Tensor {
+  const hasAny = mask.sum(dim, true).gt(0);
+  const full = z.where(mask.logicalOr(hasAny.logicalNot()), -Infinity).logsumexp(dim);
+  return full.where(hasAny.squeeze(dim), -Infinity);
+}

@@ -5,10 +5,14 @@
 //   L   = mean over all anchor rows a of L_a
 //
 // The log(1 + sum exp) is computed as a logsumexp with an extra zero logit (same value, no overflow).
+// Any `distance` (PML): the exponents are alpha margin(s, lambda) and beta margin(lambda, s), which flip for
+// a distance. Default: the inner product after the loss's normalisation (the spec's "cos"); PML's default is
+// 'cosine'. A miner's pairs (`mined`, e.g. the multi-similarity miner) replace the masks.
 import type { Tensor } from '../engine/index.js';
-import type { MetricLoss, ReferenceSet } from './types.js';
+import type { MetricLoss, MinedTuples, ReferenceSet } from './types.js';
 import { checkNormalization, type EmbeddingNormalization } from './normalization.js';
 import { pairMatrix } from './pairs.js';
+import { resolveDistance, type DistanceSpec, type PairDistance } from './distances.js';
 import { maskedLog1pSumExp } from './logsumexp.js';
 import { checkFinite, checkPositive } from './checks.js';
 import { getPreset, multiSimilarityPresets, type PresetName } from './presets.js';
@@ -21,17 +25,22 @@ export interface MultiSimilarityOptions {
   /** Similarity threshold lambda (code default 0.5). */
   lambda?: number;
   embeddingNormalization?: EmbeddingNormalization;
+  /** Default 'dot' (after the loss's normalisation). */
+  distance?: DistanceSpec;
 }
 
 export class MultiSimilarityLoss implements MetricLoss {
   readonly name = 'multi_similarity';
   readonly acceptsReference = true;
+  readonly acceptsMined = true;
+  readonly distance: PairDistance;
   readonly alpha: number;
   readonly beta: number;
   readonly lambda: number;
   readonly embeddingNormalization: EmbeddingNormalization;
 
   constructor(options: MultiSimilarityOptions = {}) {
+    this.distance = resolveDistance(options.distance, 'dot', this.name);
     this.alpha = checkPositive(this.name, 'alpha', options.alpha ?? 2);
     this.beta = checkPositive(this.name, 'beta', options.beta ?? 50);
     this.lambda = checkFinite(this.name, 'lambda', options.lambda ?? 0.5);
@@ -42,11 +51,11 @@ export class MultiSimilarityLoss implements MetricLoss {
     return new MultiSimilarityLoss({ ...getPreset(multiSimilarityPresets, 'multi_similarity', name), ...overrides });
   }
 
-  forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet): Tensor {
-    const { matrix: s, pos, neg } = pairMatrix(this.name, embeddings, labels, ref, 'cosine', this.embeddingNormalization);
-    const shifted = s.sub(this.lambda);
-    const posTerm = maskedLog1pSumExp(shifted.mul(-this.alpha), pos).div(this.alpha);
-    const negTerm = maskedLog1pSumExp(shifted.mul(this.beta), neg).div(this.beta);
+  forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet, mined?: MinedTuples): Tensor {
+    const dist = this.distance;
+    const { matrix: s, pos, neg } = pairMatrix(this.name, embeddings, labels, ref, dist, this.embeddingNormalization, mined);
+    const posTerm = maskedLog1pSumExp(dist.margin(s, this.lambda).mul(this.alpha), pos).div(this.alpha);
+    const negTerm = maskedLog1pSumExp(dist.margin(this.lambda, s).mul(this.beta), neg).div(this.beta);
     return posTerm.add(negTerm).mean();
   }
 

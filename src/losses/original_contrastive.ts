@@ -6,10 +6,13 @@
 //
 // eps = 1e-5, m = 0.5. Note: XBM's official code adds `s`, not `s - m`, for the active negatives. The
 // gradient is the same; only the value differs. `negativeTerm: 's'` reproduces that value.
+// Any `distance` (margins flip as in PML: relu(margin(s, 1 - eps)), relu(margin(m, s))); a miner's pairs
+// (`mined`) replace the masks.
 import type { Tensor } from '../engine/index.js';
-import type { MetricLoss, ReferenceSet } from './types.js';
+import type { MetricLoss, MinedTuples, ReferenceSet } from './types.js';
 import { checkNormalization, type EmbeddingNormalization } from './normalization.js';
 import { pairMatrix } from './pairs.js';
+import { resolveDistance, type DistanceSpec, type PairDistance } from './distances.js';
 import { checkFinite, checkPositive } from './checks.js';
 import { getPreset, originalContrastivePresets, type PresetName } from './presets.js';
 
@@ -21,17 +24,22 @@ export interface OriginalContrastiveOptions {
   /** 's-m' (default, this repository's code) or 's' (XBM's official code: same gradient, other value). */
   negativeTerm?: 's-m' | 's';
   embeddingNormalization?: EmbeddingNormalization;
+  /** Default 'dot' (after the loss's normalisation: the spec's "cos"). */
+  distance?: DistanceSpec;
 }
 
 export class OriginalContrastiveLoss implements MetricLoss {
   readonly name = 'original_contrastive';
   readonly acceptsReference = true;
+  readonly acceptsMined = true;
+  readonly distance: PairDistance;
   readonly margin: number;
   readonly eps: number;
   readonly negativeTerm: 's-m' | 's';
   readonly embeddingNormalization: EmbeddingNormalization;
 
   constructor(options: OriginalContrastiveOptions = {}) {
+    this.distance = resolveDistance(options.distance, 'dot', this.name);
     this.margin = checkFinite(this.name, 'margin', options.margin ?? 0.5);
     this.eps = checkPositive(this.name, 'eps', options.eps ?? 1e-5, true);
     const nt = options.negativeTerm ?? 's-m';
@@ -44,11 +52,12 @@ export class OriginalContrastiveLoss implements MetricLoss {
     return new OriginalContrastiveLoss({ ...getPreset(originalContrastivePresets, 'original_contrastive', name), ...overrides });
   }
 
-  forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet): Tensor {
-    const { matrix: s, pos, neg } = pairMatrix(this.name, embeddings, labels, ref, 'cosine', this.embeddingNormalization);
+  forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet, mined?: MinedTuples): Tensor {
+    const dist = this.distance;
+    const { matrix: s, pos, neg } = pairMatrix(this.name, embeddings, labels, ref, dist, this.embeddingNormalization, mined);
     const nRows = s.size(0);
-    const posTerms = s.rsub(1 - this.eps).where(pos, 0);
-    const negRaw = s.sub(this.margin).where(neg, 0);
+    const posTerms = dist.margin(s, 1 - this.eps).where(pos, 0);
+    const negRaw = dist.margin(this.margin, s).where(neg, 0);
     const posSum = posTerms.where(posTerms.detach().gt(0), 0).sum();
     const negActive = negRaw.detach().gt(0);
     // Active negatives are those with s > m in both variants; 's' adds s instead of s - m for them.

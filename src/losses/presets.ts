@@ -1,20 +1,23 @@
 // Named hyperparameter presets (spec §3.1–3.8). Dataset presets are the paper's per-dataset values
 // (supplement); 'code' is the official repository's default (what its dml configs actually run);
-// 'conventional' is the repository's conventional_* yaml where one exists; 'pml' is the
-// pytorch-metric-learning default for the two losses the paper does not use.
+// 'conventional' is the repository's conventional_* yaml where one exists; 'pml' is pytorch-metric-
+// learning's default setting (its distance, normalisation, margins and conventions), so that a PML user gets
+// the same loss in one word (checked against the real PML in test/pml).
 export type DatasetPreset = 'cub' | 'cars' | 'sop' | 'inshop';
 export type PresetName = DatasetPreset | 'code' | 'conventional' | 'pml';
 export const DATASET_PRESETS: readonly DatasetPreset[] = ['cub', 'cars', 'sop', 'inshop'];
 
 type Table<T> = Partial<Record<PresetName, T>>;
 
-export interface ContrastivePreset { posMargin: number; negMargin: number }
+/** What a 'pml' preset may set besides the loss's hyperparameters. */
+export interface PmlSetting { embeddingNormalization?: 'l2'; distance?: 'euclidean' | 'cosine'; negativeDivisor?: 'classes' }
+export interface ContrastivePreset extends PmlSetting { posMargin: number; negMargin: number }
 export interface OriginalContrastivePreset { margin: number; eps: number }
-export interface TripletPreset { margin: number }
-export interface MultiSimilarityPreset { alpha: number; beta: number; lambda: number }
-export interface ProxyAnchorPreset { alpha: number; delta: number }
+export interface TripletPreset extends PmlSetting { margin: number }
+export interface MultiSimilarityPreset extends PmlSetting { alpha: number; beta: number; lambda: number }
+export interface ProxyAnchorPreset extends PmlSetting { alpha: number; delta: number }
 export interface ProxyNCAPreset { temperature: number; delta: number }
-export interface SoftTriplePreset { la: number; gamma: number; tau: number; delta: number; centersPerClass: number }
+export interface SoftTriplePreset extends PmlSetting { la: number; gamma: number; tau: number; delta: number; centersPerClass: number }
 export interface NormalizedSoftmaxPreset { temperature: number }
 export interface ArcFacePreset { margin: number; scale: number }
 export interface XBMPreset { memoryBatches: number }
@@ -26,6 +29,7 @@ export const contrastivePresets: Table<ContrastivePreset> = {
   cars: { posMargin: 0.2652, negMargin: 0.5409 },
   inshop: { posMargin: 0.2858, negMargin: 0.513 },
   sop: { posMargin: 0.2858, negMargin: 0.513 },
+  pml: { posMargin: 0, negMargin: 1, embeddingNormalization: 'l2', distance: 'euclidean' },
 };
 
 // C1: m = 0.5 for every dataset (paper) and in the code; eps = 1e-5 is fixed in the code.
@@ -44,6 +48,7 @@ export const tripletPresets: Table<TripletPreset> = {
   cars: { margin: 0.119 },
   inshop: { margin: 0.0451 },
   sop: { margin: 0.0451 },
+  pml: { margin: 0.05, embeddingNormalization: 'l2', distance: 'euclidean' },
 };
 
 export const multiSimilarityPresets: Table<MultiSimilarityPreset> = {
@@ -53,6 +58,7 @@ export const multiSimilarityPresets: Table<MultiSimilarityPreset> = {
   cars: { alpha: 14.35, beta: 75.83, lambda: 0.66 },
   inshop: { alpha: 8.49, beta: 57.38, lambda: 0.41 },
   sop: { alpha: 2, beta: 40, lambda: 0.5 },
+  pml: { alpha: 2, beta: 50, lambda: 0.5, distance: 'cosine' },
 };
 
 // Same values for all datasets (paper and code); proxy LR x100.
@@ -62,6 +68,7 @@ export const proxyAnchorPresets: Table<ProxyAnchorPreset> = {
   cars: { alpha: 32, delta: 0.1 },
   inshop: { alpha: 32, delta: 0.1 },
   sop: { alpha: 32, delta: 0.1 },
+  pml: { alpha: 32, delta: 0.1, embeddingNormalization: 'l2', negativeDivisor: 'classes' },
 };
 
 // Temperature: the code's lambda_softmax = 0.11; the paper says 0.1 (spec §8.8). Dataset presets follow
@@ -81,6 +88,8 @@ export const softTriplePresets: Table<SoftTriplePreset> = {
   cars: { la: 17.69, gamma: 19.18, tau: 0.0669, delta: 0.3588, centersPerClass: 10 },
   inshop: { la: 20, gamma: 0.1, tau: 0.2, delta: 0.01, centersPerClass: 10 },
   sop: { la: 100, gamma: 47.9, tau: 0.2, delta: 0.3145, centersPerClass: 10 },
+  // PML's SoftTripleLoss defaults (use with distance 'cosine'; PML has no centre regulariser: tau 0)
+  pml: { la: 20, gamma: 0.1, tau: 0, delta: 0.01, centersPerClass: 10, distance: 'cosine' },
 };
 
 // Not in the paper: pytorch-metric-learning defaults.

@@ -10,7 +10,7 @@
 // positive probability underflows.
 import type { Tensor } from '../engine/index.js';
 import { normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
-import { similarityMatrix } from './distances.js';
+import { asSimilarity, resolveDistance, type DistanceSpec, type PairDistance } from './distances.js';
 import { pairMasks } from './masks.js';
 import { maskedLogSumExp } from './logsumexp.js';
 import type { ProxyOptions } from './proxies.js';
@@ -26,17 +26,21 @@ export interface ProxyNCAOptions extends ProxyOptions {
   embeddingNormalization?: EmbeddingNormalization;
   /** Default 100. */
   proxyLrMultiplier?: number;
+  /** Default 'dot' (after the loss's normalisation); a distance d enters the logits as -d (PML). */
+  distance?: DistanceSpec;
 }
 
 export class ProxyNCALoss extends ProxyLoss {
   readonly name = 'proxy_nca';
   readonly temperature: number;
   readonly delta: number;
+  readonly distance: PairDistance;
 
   constructor(options: ProxyNCAOptions) {
     super('proxy_nca', options, options, { embeddingNormalization: 'lipschitz', proxyLrMultiplier: 100 });
     this.temperature = checkPositive(this.name, 'temperature', options.temperature ?? 0.11);
     this.delta = checkFinite(this.name, 'delta', options.delta ?? 0);
+    this.distance = resolveDistance(options.distance, 'dot', this.name);
   }
 
   /** 'code' gives T = 0.11; the dataset presets give the paper's T = 0.1. */
@@ -48,9 +52,10 @@ export class ProxyNCALoss extends ProxyLoss {
   logits(embeddings: Tensor, labels: Tensor): { logits: Tensor; pos: Tensor } {
     const y = checkBatch(this.name, embeddings, labels);
     checkClassRange(this.name, y, this.proxies.numClasses);
-    const x = normalizeEmbeddings(embeddings, this.embeddingNormalization);
-    const p = normalizeEmbeddings(this.proxies.weights, this.embeddingNormalization);
-    const s = similarityMatrix(x, p);
+    const norm = this.distance.normalization ?? this.embeddingNormalization;
+    const x = normalizeEmbeddings(embeddings, norm);
+    const p = normalizeEmbeddings(this.proxies.weights, norm);
+    const s = asSimilarity(this.distance, this.distance.matrix(x, p));
     const { pos } = pairMasks(y, this.proxies.labels);
     const shifted = this.delta === 0 ? s : s.sub(pos.to(s.dtype).mul(this.delta));
     return { logits: shifted.div(this.temperature), pos };

@@ -12,9 +12,13 @@
 // The regulariser's sqrt has gradient 0 where its argument is 0 (the zero-distance rule; plain sqrt would
 // give NaN through the relu there). Centre layout (the code's makeProxy): proxy k*C + c is centre k of
 // class c. Proxy LR x100.
+//
+// `distance` sets sim: default 'euclidean' (the code's -||N(x) - N(w)||); PML's SoftTripleLoss uses
+// 'cosine' (sim = cos) and has no centre regulariser (set tau = 0 to match it). PML's own defaults are
+// la 20, gamma 0.1, delta 0.01, K 10 (the 'pml' preset); PML's gamma multiplies by 1/gamma like ours.
 import { Tensor, ones, arange } from '../engine/index.js';
 import { normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
-import { euclideanDistance, safeSqrt } from './distances.js';
+import { asSimilarity, resolveDistance, safeSqrt, type DistanceSpec, type PairDistance } from './distances.js';
 import { pairMasks } from './masks.js';
 import { maskedLogSumExp } from './logsumexp.js';
 import type { ProxyOptions } from './proxies.js';
@@ -36,6 +40,8 @@ export interface SoftTripleOptions extends ProxyOptions {
   embeddingNormalization?: EmbeddingNormalization;
   /** Default 100. */
   proxyLrMultiplier?: number;
+  /** Default 'euclidean' (sim = -distance, the code); 'cosine' is PML's. */
+  distance?: DistanceSpec;
 }
 
 export class SoftTripleLoss extends ProxyLoss {
@@ -44,6 +50,7 @@ export class SoftTripleLoss extends ProxyLoss {
   readonly gamma: number;
   readonly tau: number;
   readonly delta: number;
+  readonly distance: PairDistance;
 
   constructor(options: SoftTripleOptions) {
     super('soft_triple', { ...options, proxiesPerClass: options.centersPerClass ?? options.proxiesPerClass ?? 10 }, options, { embeddingNormalization: 'lipschitz', proxyLrMultiplier: 100 });
@@ -51,6 +58,7 @@ export class SoftTripleLoss extends ProxyLoss {
     this.gamma = checkPositive(this.name, 'gamma', options.gamma ?? 58.95);
     this.tau = checkPositive(this.name, 'tau', options.tau ?? 0.3754, true);
     this.delta = checkFinite(this.name, 'delta', options.delta ?? 0.4307);
+    this.distance = resolveDistance(options.distance, 'euclidean', this.name);
   }
 
   static preset(name: PresetName, options: SoftTripleOptions): SoftTripleLoss {
@@ -64,9 +72,10 @@ export class SoftTripleLoss extends ProxyLoss {
   /** Class similarities S [C, B] (rows = classes). */
   classSimilarities(embeddings: Tensor): Tensor {
     const { numClasses: C, proxiesPerClass: K } = this.proxies;
-    const x = normalizeEmbeddings(embeddings, this.embeddingNormalization);
-    const w = normalizeEmbeddings(this.proxies.weights, this.embeddingNormalization);
-    const sim = euclideanDistance(w, x).neg(); // [K*C, B]
+    const norm = this.distance.normalization ?? this.embeddingNormalization;
+    const x = normalizeEmbeddings(embeddings, norm);
+    const w = normalizeEmbeddings(this.proxies.weights, norm);
+    const sim = asSimilarity(this.distance, this.distance.matrix(w, x)); // [K*C, B]
     const perClass = sim.reshape([K, C, x.size(0)]).permute([1, 0, 2]); // [C, K, B]
     const q = perClass.div(this.gamma).softmax(1);
     return q.mul(perClass).sum(1);

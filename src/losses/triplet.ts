@@ -13,11 +13,14 @@
 //    terms, and the same gradient (the active set is a constant for autograd, as in the code). Memory is
 //    O(rows x cols) plus the bounded chunk.
 // 'auto' (default) takes the dense path when rows*cols*cols <= denseLimit.
+// With a similarity as `distance` the margin flips (PML): tau = s_an - s_ap + margin, i.e. the same paths on
+// -s. With a miner's triplets (`mined`; pairs become every (a, p, n) sharing an anchor) only those terms count.
 import { Tensor, noGrad, tidy, zeros } from '../engine/index.js';
-import type { MetricLoss, ReferenceSet } from './types.js';
+import type { MetricLoss, MinedTuples, ReferenceSet } from './types.js';
 import { checkNormalization, type EmbeddingNormalization } from './normalization.js';
 import { ACTIVE_EPS, checkReduction, reduceTerms, type Reduction } from './reducers.js';
-import { pairMatrix } from './pairs.js';
+import { gatherPairs, minedTriplets, pairMatrix } from './pairs.js';
+import { resolveDistance, type DistanceSpec, type PairDistance } from './distances.js';
 import { checkFinite, checkInteger } from './checks.js';
 import { getPreset, tripletPresets, type PresetName } from './presets.js';
 
@@ -26,6 +29,8 @@ export type TripletPath = 'auto' | 'dense' | 'chunked';
 export interface TripletOptions {
   /** Default 0.05 (code). */
   margin?: number;
+  /** Default 'euclidean' (spec). PML's TripletMarginLoss: Euclidean on L2-normalised embeddings. */
+  distance?: DistanceSpec;
   embeddingNormalization?: EmbeddingNormalization;
   /** 'active' (default), 'mean' over all rows*cols*cols triplet slots (the code's avg_nonzero_only = false), 'sum'. */
   reduction?: Reduction;
@@ -38,6 +43,8 @@ export interface TripletOptions {
 export class TripletLoss implements MetricLoss {
   readonly name = 'triplet';
   readonly acceptsReference = true;
+  readonly acceptsMined = true;
+  readonly distance: PairDistance;
   readonly margin: number;
   readonly embeddingNormalization: EmbeddingNormalization;
   readonly reduction: Reduction;
@@ -45,6 +52,7 @@ export class TripletLoss implements MetricLoss {
   readonly denseLimit: number;
 
   constructor(options: TripletOptions = {}) {
+    this.distance = resolveDistance(options.distance, 'euclidean', this.name);
     this.margin = checkFinite(this.name, 'margin', options.margin ?? 0.05);
     this.embeddingNormalization = checkNormalization(options.embeddingNormalization, 'lipschitz', this.name);
     this.reduction = checkReduction(options.reduction, this.name);
@@ -58,8 +66,15 @@ export class TripletLoss implements MetricLoss {
     return new TripletLoss({ ...getPreset(tripletPresets, 'triplet', name), ...overrides });
   }
 
-  forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet): Tensor {
-    const { matrix: d, pos, neg } = pairMatrix(this.name, embeddings, labels, ref, 'euclidean', this.embeddingNormalization);
+  forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet, mined?: MinedTuples): Tensor {
+    const dist = this.distance;
+    const { matrix, pos, neg } = pairMatrix(this.name, embeddings, labels, ref, dist, this.embeddingNormalization);
+    if (mined) {
+      const { a, p, n } = minedTriplets(mined);
+      const t = dist.margin(gatherPairs(matrix, a, p), gatherPairs(matrix, a, n)).add(this.margin);
+      return reduceTerms(t, this.reduction);
+    }
+    const d = dist.isSimilarity ? matrix.neg() : matrix;
     const [rows, cols] = d.shape as [number, number];
     const dense = this.path === 'dense' || (this.path === 'auto' && rows * cols * cols <= this.denseLimit);
     return dense ? this.denseLoss(d, pos, neg) : this.chunkedLoss(d, pos, neg);

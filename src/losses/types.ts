@@ -13,8 +13,9 @@ export interface MetricLoss {
    * Loss of a batch. `embeddings` [B, D] are raw model outputs, `labels` [B] int64.
    * Pair-based losses compare the batch with `ref` when given (sample-vs-proxy, sample-vs-memory), else with
    * itself (self pairs excluded). Proxy-based losses use their own learnable proxies and ignore `ref`.
+   * `mined` (pair losses, see `acceptsMined`): the pairs / triplets a miner chose; only those are used.
    */
-  forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet): Tensor;
+  forward(embeddings: Tensor, labels: Tensor, ref?: ReferenceSet, mined?: MinedTuples): Tensor;
   /** Learnable tensors owned by the loss (proxies); [] for pair-based losses. */
   parameters(): Tensor[];
   /** Suggested learning-rate multiplier for parameters() (e.g. 100 for ProxyAnchor's proxies). */
@@ -24,8 +25,18 @@ export interface MetricLoss {
    * anchors, columns = reference items). False / absent for proxy and classifier losses.
    */
   readonly acceptsReference?: boolean;
+  /** (Additive) true for losses that use a miner's pairs / triplets (`mined`). */
+  readonly acceptsMined?: boolean;
   /** (Additive) the loss's state for checkpoints: proxies, an XBM memory, counters (as tensors). */
   stateDict?(): Record<string, Tensor>;
   /** (Additive) restores what stateDict() returned (values are copied; shapes must match). */
   loadStateDict?(state: Record<string, Tensor>): void;
 }
+
+/**
+ * What a miner selected in a batch (indices into the batch rows and the columns of the compared set),
+ * int64 vectors as in PML: pairs (a1, p) positive and (a2, n) negative, or triplets (a, p, n).
+ */
+export type MinedTuples =
+  | { kind: 'pairs'; a1: Tensor; p: Tensor; a2: Tensor; n: Tensor }
+  | { kind: 'triplets'; a: Tensor; p: Tensor; n: Tensor };

@@ -51,6 +51,7 @@ export function buildLoss(cfg: RunConfig, numClasses: number): MetricLoss {
   const dim = cfg.model.embeddingDim;
   const proxyBased = !pairLossNames.includes(base);
   const options: Record<string, unknown> = { ...(preset ? { preset } : {}), ...(proxyBased ? { numClasses, embeddingDim: dim } : {}), ...cfg.loss.options };
+  if (cfg.loss.miner !== undefined) options.miner = cfg.loss.miner;
   if (wrapper === 'xbm') {
     return createLoss(`xbm/${base}`, { ...options, xbm: { memoryBatches: cfg.xbm.memoryBatches, startStep: cfg.xbm.startStep, weight: cfg.xbm.weight } });
   }

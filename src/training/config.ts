@@ -2,6 +2,7 @@
 // every error names the key at fault. Unknown keys are rejected (strict objects).
 import { z } from 'zod';
 import { LOSS_NAMES, PAIR_LOSS_NAMES, type LossName } from '../losses/registry.js';
+import { MINER_NAMES } from '../miners/registry.js';
 
 const datasetNames = ['mnist', 'omniglot', 'folder', 'csv', 'cub', 'cars', 'sop', 'inshop'] as const;
 const modelNames = ['mlp', 'small_cnn', 'small_resnet', 'resnet50', 'bninception'] as const;
@@ -60,10 +61,12 @@ export const LossConfig = z
   .object({
     /** Base loss name, optionally prefixed 'ccp/' or 'xbm/' as in the paper's CLI. */
     name: z.string().default('ccp/contrastive'),
-    /** Paper hyperparameters of a dataset ('cub', 'cars', 'sop', 'inshop') or the reference code's ('code'). */
-    preset: z.enum(['cub', 'cars', 'sop', 'inshop', 'code']).optional(),
+    /** Paper hyperparameters of a dataset ('cub', 'cars', 'sop', 'inshop'), the reference code's ('code') or PML's setting ('pml'). */
+    preset: z.enum(['cub', 'cars', 'sop', 'inshop', 'code', 'pml']).optional(),
     /** Overrides of the loss's own options (margins, alpha, beta, ...). */
     options: z.record(z.string(), z.unknown()).default({}),
+    /** A miner in front of a pair loss: its name, or { type, ...options } (e.g. { type: 'semihard', margin: 0.2 }). */
+    miner: z.union([z.enum(MINER_NAMES), z.object({ type: z.enum(MINER_NAMES) }).catchall(z.unknown())]).optional(),
   })
   .strict();
 

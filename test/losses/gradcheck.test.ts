@@ -16,6 +16,14 @@ const pairCases: [string, Record<string, unknown>][] = [
   ['triplet', { margin: 0.3 }],
   ['triplet', { margin: 0.3, path: 'chunked', denseLimit: 10 }],
   ['multi_similarity', { alpha: 2, beta: 10, lambda: 0.5 }],
+  ['contrastive', { distance: 'cosine', posMargin: 0.8, negMargin: 0.1 }],
+  ['triplet', { distance: 'dot', margin: 0.3 }],
+  ['ntxent', { temperature: 0.5 }],
+  ['supcon', { temperature: 0.5 }],
+  // (circle is left out: its weights [.]_+ are constants for autograd, as in the paper and PML, so its
+  // gradient is not the derivative of its value; test/pml checks it against PML's gradient)
+  ['triplet', { margin: 0.3, miner: 'semihard' }],
+  ['multi_similarity', { alpha: 2, beta: 10, lambda: 0.5, miner: 'multi_similarity' }],
 ];
 
 const proxyCases: [string, Record<string, unknown>][] = [
@@ -24,6 +32,11 @@ const proxyCases: [string, Record<string, unknown>][] = [
   ['soft_triple', { la: 5, gamma: 0.5, tau: 0.3, delta: 0.1, centersPerClass: 3 }],
   ['normalized_softmax', { temperature: 0.2 }],
   ['arcface', { margin: 0.3, scale: 4 }],
+  ['arcface', { margin: 2.5, scale: 4 }], // most target angles past pi - m
+  ['subcenter_arcface', { margin: 0.3, scale: 4, subCenters: 2 }],
+  ['cosface', { margin: 0.2, scale: 4 }],
+  ['proxy_anchor', { alpha: 8, distance: 'euclidean', negativeDivisor: 'classes' }],
+  ['soft_triple', { la: 5, gamma: 0.5, tau: 0, delta: 0.1, centersPerClass: 2, distance: 'cosine' }],
 ];
 
 /** Central differences of loss(proxies) against the proxies' autograd gradient. */

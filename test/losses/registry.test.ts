@@ -16,6 +16,11 @@ import {
   SoftTripleLoss,
   NormalizedSoftmaxLoss,
   ArcFaceLoss,
+  SubCenterArcFaceLoss,
+  CosFaceLoss,
+  NTXentLoss,
+  SupConLoss,
+  CircleLoss,
   DATASET_PRESETS,
 } from '../../src/losses/index.js';
 import { f64 } from './helpers.js';
@@ -25,7 +30,8 @@ const proxyOpts = { numClasses: 3, embeddingDim: 4 };
 describe('registry and presets', () => {
   test('createLoss builds every CLI name with the right class and name', () => {
     tidy(() => {
-      const classes = [ContrastiveLoss, OriginalContrastiveLoss, TripletLoss, MultiSimilarityLoss, ProxyAnchorLoss, ProxyNCALoss, SoftTripleLoss, NormalizedSoftmaxLoss, ArcFaceLoss];
+      const classes = [ContrastiveLoss, OriginalContrastiveLoss, TripletLoss, MultiSimilarityLoss, ProxyAnchorLoss, ProxyNCALoss, SoftTripleLoss, NormalizedSoftmaxLoss, ArcFaceLoss, CosFaceLoss, SubCenterArcFaceLoss, NTXentLoss, SupConLoss, CircleLoss];
+      assert.equal(classes.length, LOSS_NAMES.length);
       LOSS_NAMES.forEach((name, i) => {
         const l = createLoss(name, proxyOpts);
         assert.ok(l instanceof classes[i]!, name);
@@ -63,11 +69,12 @@ describe('registry and presets', () => {
     }
   });
 
-  test('defaults: Lipschitz normalisation for the paper losses, l2 for NormSoftmax / ArcFace', () => {
+  test('defaults: Lipschitz normalisation for the paper losses, l2 for the PML-only ones', () => {
+    const pmlOnly = ['normalized_softmax', 'arcface', 'cosface', 'subcenter_arcface', 'ntxent', 'supcon', 'circle'];
     tidy(() => {
       for (const name of LOSS_NAMES) {
         const l = createLoss(name, proxyOpts) as unknown as { embeddingNormalization: string };
-        assert.equal(l.embeddingNormalization, name === 'normalized_softmax' || name === 'arcface' ? 'l2' : 'lipschitz', name);
+        assert.equal(l.embeddingNormalization, pmlOnly.includes(name) ? 'l2' : 'lipschitz', name);
       }
     });
   });
