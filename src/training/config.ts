@@ -122,6 +122,8 @@ export const TrainingConfig = z
     /** Cap on validation queries per epoch (random, seeded) to keep epochs cheap; null = all. */
     maxValidationSamples: z.number().int().positive().nullable().default(null),
     prefetchBatches: z.number().int().min(0).default(4),
+    /** Also log the mean training loss of every N steps to metrics.jsonl (finer curves in the report); null = per epoch only. */
+    logEverySteps: z.number().int().positive().nullable().default(null),
   })
   .strict();
 

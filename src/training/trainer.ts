@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
 import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../engine/optim/index.js';
-import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
+import { saveModule, saveSafetensors, writeFileAtomic } from '../engine/serialization/index.js';
 import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type LoaderState, type SamplerState, type ImageDataset } from '../data/index.js';
 import { evaluateRetrieval, type RetrievalResult } from '../evaluation/index.js';
 import { isCcpLoss, type CcpContext, type CcpProjectionEvent, type CcpStateScalars } from '../ccp/index.js';
@@ -21,6 +21,7 @@ import { EarlyStopping, type EarlyStoppingState } from './early-stopping.js';
 import { saveCheckpoint, loadCheckpoint, prefixed, section } from './checkpoint.js';
 import { MetricsLog } from './metrics-log.js';
 import { TrainingProgress } from './progress.js';
+import { writeRunReport, PROXIES_FILE } from '../report/index.js';
 
 export interface TrainOptions {
   /** Run folder; default `<outputDir>/<name>`. */
@@ -35,6 +36,8 @@ export interface TrainOptions {
   keepTestEmbeddings?: boolean;
   /** Prepared data (several runs over the same data share it). */
   data?: RunData;
+  /** Write the HTML run report (report.html) at the end; default true. A failing report only warns. */
+  report?: boolean;
 }
 
 export interface EpochRecord {
@@ -72,6 +75,8 @@ export interface TrainResult {
   history: EpochRecord[];
   ccpProjections: CcpProjectionEvent[];
   wallSeconds: number;
+  /** The HTML run report, when written. */
+  reportPath?: string;
 }
 
 interface TrainerState {
@@ -90,7 +95,7 @@ interface TrainerState {
 }
 
 /** Config keys that may change between a run and its resume. */
-const RESUMABLE_KEYS = new Set(['training.maxEpochs', 'training.timeBudgetSeconds', 'training.earlyStopPatience', 'threads', 'outputDir']);
+const RESUMABLE_KEYS = new Set(['training.maxEpochs', 'training.timeBudgetSeconds', 'training.earlyStopPatience', 'training.logEverySteps', 'threads', 'outputDir']);
 
 function flatten(obj: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
   if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
@@ -276,6 +281,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       if (xbm.training !== undefined) xbm.training = true;
       progress.startEpoch(epoch, history.length ? history[history.length - 1]!.validation.mapAtR : null);
       let lossSum = 0;
+      let windowSum = 0;
       for (let s = 1; s <= t.stepsPerEpoch; s++) {
         const batch = await loader.next();
         await releaseFinalizedWrappers();
@@ -294,6 +300,11 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         setup.optimizer.zeroGrad();
         step++;
         lossSum += value;
+        windowSum += value;
+        if (t.logEverySteps !== null && s % t.logEverySteps === 0) {
+          log.write({ kind: 'step', epoch, step, loss: windowSum / t.logEverySteps, lr: setup.optimizer.lrs[0]! });
+          windowSum = 0;
+        }
         progress.update({ epoch, step: s, loss: lossSum / s, metric: history.length ? history[history.length - 1]!.validation.mapAtR : null });
       }
       if (xbm.training !== undefined) xbm.training = false;
@@ -319,6 +330,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       };
       history.push(record);
       log.write({ kind: 'epoch', ...record });
+      if (ccpResult?.projected) log.write({ kind: 'projection', ...controller!.history[controller!.history.length - 1]! });
       progress.endEpoch(epoch, record.loss, { 'val MAP@R': val.mapAtR, 'val P@1': val.precisionAt1 }, ccpResult?.projected ? `CCP projection t=${ccpResult.t}` : '');
       saveState();
       epochsThisCall++;
@@ -353,6 +365,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   // Best weights (θ and proxies together), then the test split.
   if (best) restore(best);
   saveModule(join(runDir, 'model.safetensors'), model, { config: JSON.stringify(cfg), epoch: String(early.bestEpoch) });
+  // The best weights' proxies (CCP), for the report's embedding map.
+  if (controller) tidy(() => saveSafetensors(join(runDir, PROXIES_FILE), { proxies: controller.proxies.proxies.detach(), labels: controller.proxies.labels }));
   const q = await embedItems(model, evalImages(data.test.query), { batchSize: t.evalBatchSize });
   const g = data.test.gallery ? await embedItems(model, evalImages(data.test.gallery), { batchSize: t.evalBatchSize }) : undefined;
   result.test = evaluateEmbeddings(q, g, { ...cfg.evaluation, seed: cfg.seed });
@@ -361,5 +375,12 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   writeFileAtomic(join(runDir, 'final-metrics.json'), JSON.stringify(summary, null, 2) + '\n');
   log.write({ kind: 'test', epoch: early.bestEpoch, test: result.test });
   for (const v of best?.values() ?? []) v.dispose();
+  if (options.report ?? true) {
+    try {
+      result.reportPath = await writeRunReport(runDir, { data, test: { query: q, gallery: g } });
+    } catch (e) {
+      process.stderr.write(`warning: the run report of ${runDir} could not be written: ${(e as Error).message}\n`);
+    }
+  }
   return result;
 }
