@@ -5,3 +5,4 @@ export { readRunRecords, currentVersions, type RunRecords, type StepRecord, type
 export { analyzeRetrieval, type RetrievalAnalysis, type ShownQuery, type Neighbour, type ClassScore } from './retrieval-analysis.js';
 export { embeddingMap, stratifiedSample, type EmbeddingMap, type MapPoint, type ProxyRows } from './embedding-map.js';
 export { renderSvg } from './figures/render.js';
+export { writeMlrcReport, isMlrcRoot, MLRC_RESULTS_FILE } from './mlrc-report.js';

@@ -377,7 +377,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   for (const v of best?.values() ?? []) v.dispose();
   if (options.report ?? true) {
     try {
-      result.reportPath = await writeRunReport(runDir, { data, test: { query: q, gallery: g } });
+      result.reportPath = await writeRunReport(runDir, { data, test: { query: q, gallery: g }, verbose: !options.quiet });
     } catch (e) {
       process.stderr.write(`warning: the run report of ${runDir} could not be written: ${(e as Error).message}\n`);
     }
