@@ -19,31 +19,36 @@ function projectionRules(projections: readonly CcpProjectionEvent[], field: stri
   };
 }
 
+/** A line chart (one line per series) with extra rule layers on top. */
+function linesChart(title: string, notes: string[], values: object[], pointed: boolean, encoding: Record<string, unknown>, rules: object[]): TopLevelSpec {
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: { text: title, subtitle: notes.filter(Boolean).join('; ') },
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [{ data: { values }, mark: { type: 'line', point: pointed }, encoding }, ...rules],
+  } as TopLevelSpec;
+}
+
 export function lossCurveSpec(epochs: readonly EpochRecord[], steps: readonly StepRecord[], projections: readonly CcpProjectionEvent[]): TopLevelSpec {
   const stepAtEpochEnd = new Map(epochs.map((e) => [e.epoch, e.step]));
   const values = [
     ...epochs.map((e) => ({ step: e.step, loss: e.loss, series: 'epoch mean' })),
     ...steps.map((s) => ({ step: s.step, loss: s.loss, series: 'step window mean' })),
   ];
-  return {
-    $schema: VEGA_LITE_SCHEMA,
-    title: { text: 'Training loss', subtitle: projections.length ? 'dashed: CCP projections' : '' },
-    width: WIDTH,
-    height: HEIGHT,
-    layer: [
-      {
-        data: { values },
-        mark: { type: 'line', point: epochs.length < 60 },
-        encoding: {
-          x: { field: 'step', type: 'quantitative', title: 'training step' },
-          y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
-          color: { field: 'series', type: 'nominal', title: null, sort: ['epoch mean', 'step window mean'] },
-          opacity: { condition: { test: "datum.series === 'epoch mean'", value: 1 }, value: 0.55 },
-        },
-      },
-      ...(projections.length ? [projectionRules(projections, 'step', (ep) => stepAtEpochEnd.get(ep) ?? NaN)] : []),
-    ],
-  } as TopLevelSpec;
+  return linesChart(
+    'Training loss',
+    [projections.length ? 'dashed: CCP projections' : ''],
+    values,
+    epochs.length < 60,
+    {
+      x: { field: 'step', type: 'quantitative', title: 'training step' },
+      y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null, sort: ['epoch mean', 'step window mean'] },
+      opacity: { condition: { test: "datum.series === 'epoch mean'", value: 1 }, value: 0.55 },
+    },
+    projections.length ? [projectionRules(projections, 'step', (ep) => stepAtEpochEnd.get(ep) ?? NaN)] : [],
+  );
 }
 
 export function validationCurveSpec(epochs: readonly EpochRecord[], projections: readonly CcpProjectionEvent[], bestEpoch: number | null): TopLevelSpec {
@@ -52,26 +57,20 @@ export function validationCurveSpec(epochs: readonly EpochRecord[], projections:
     { epoch: e.epoch, metric: 'R-Precision', value: e.validation.rPrecision },
     { epoch: e.epoch, metric: 'P@1', value: e.validation.precisionAt1 },
   ]);
-  return {
-    $schema: VEGA_LITE_SCHEMA,
-    title: { text: 'Validation metrics per epoch', subtitle: `${bestEpoch ? `best epoch ${bestEpoch} (grey)` : ''}${projections.length ? '; dashed: CCP projections' : ''}` },
-    width: WIDTH,
-    height: HEIGHT,
-    layer: [
-      {
-        data: { values },
-        mark: { type: 'line', point: epochs.length < 60 },
-        encoding: {
-          x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-          y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] } },
-          color: { field: 'metric', type: 'nominal', title: null, sort: ['MAP@R', 'R-Precision', 'P@1'] },
-          tooltip: [{ field: 'epoch' }, { field: 'metric' }, { field: 'value', format: '.4f' }],
-        },
-      },
-      ...(bestEpoch ? [{ data: { values: [{ epoch: bestEpoch }] }, mark: { type: 'rule' as const, color: '#999', strokeWidth: 3, opacity: 0.5 }, encoding: { x: { field: 'epoch', type: 'quantitative' as const } } }] : []),
-      ...(projections.length ? [projectionRules(projections, 'epoch')] : []),
-    ],
-  } as TopLevelSpec;
+  const best = { data: { values: [{ epoch: bestEpoch }] }, mark: { type: 'rule', color: '#999', strokeWidth: 3, opacity: 0.5 }, encoding: { x: { field: 'epoch', type: 'quantitative' } } };
+  return linesChart(
+    'Validation metrics per epoch',
+    [bestEpoch ? `best epoch ${bestEpoch} (grey)` : '', projections.length ? 'dashed: CCP projections' : ''],
+    values,
+    epochs.length < 60,
+    {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
+      y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] } },
+      color: { field: 'metric', type: 'nominal', title: null, sort: ['MAP@R', 'R-Precision', 'P@1'] },
+      tooltip: [{ field: 'epoch' }, { field: 'metric' }, { field: 'value', format: '.4f' }],
+    },
+    [...(bestEpoch ? [best] : []), ...(projections.length ? [projectionRules(projections, 'epoch')] : [])],
+  );
 }
 
 /** Learning rate per epoch and, for CCP runs, λ_t (the proximal weight in force after each epoch; it steps at projections). */
