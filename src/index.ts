@@ -1,5 +1,5 @@
 // ccp-dml: the library API. Layers: engine (tensors, autograd, nn, optim, files), losses, CCP, data, models,
-// training, evaluation, and the product layers: index, calibrate, serve, exporter (ONNX, browser demo).
+// training, evaluation, run reports, and the product layers: index, calibrate, serve, exporter (ONNX, browser demo).
 export * from './engine/index.js';
 export * as nn from './engine/nn/index.js';
 export * as optim from './engine/optim/index.js';
@@ -15,3 +15,4 @@ export * as index from './index/index.js';
 export * as calibrate from './calibrate/index.js';
 export * as serve from './serve/index.js';
 export * as exporter from './export/index.js';
+export * as report from './report/index.js';

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
+import { writeRunReport } from '../../src/report/index.js';
 import type { RunData } from '../../src/training/data-setup.js';
 import { loadOmniglotStudyData, studyRunData, type OmniglotStudyData } from './omniglot-data.js';
 import type { StudyMethod } from './methods.js';
@@ -84,6 +85,8 @@ export interface RunRecord {
   trainSeconds: number;
   wallSeconds: number;
   runDir: string;
+  /** The run's HTML report (test runs; LR-search runs have none). */
+  report?: string;
   /** True when this record was loaded from an earlier invocation's run folder instead of trained now. */
   reused?: boolean;
 }
@@ -192,8 +195,10 @@ async function runOne(
   }
   rmSync(runDir, { recursive: true, force: true });
   const t0 = Date.now();
-  const r = await train(cfg, { runDir, quiet: true, data });
+  const r = await train(cfg, { runDir, quiet: true, data, report: false, keepTestEmbeddings: purpose === 'test' });
   const wallSeconds = (Date.now() - t0) / 1000;
+  // The report is written after the clock stops, and only for the reported (test) runs.
+  const report = r.testEmbeddings ? await writeRunReport(runDir, { data, test: r.testEmbeddings }) : undefined;
   if (!r.test) throw new Error(`${name}: training ended without a final evaluation (${r.stopReason})`);
   const stepOfEpoch = new Map(r.history.map((h) => [h.epoch, h.step]));
   const record: RunRecord = {
@@ -214,6 +219,7 @@ async function runOne(
     trainSeconds: r.wallSeconds,
     wallSeconds,
     runDir,
+    ...(report ? { report } : {}),
   };
   // Only the record is kept; checkpoints and weights of ~70 runs are not needed for the report.
   for (const f of ['checkpoint.safetensors', 'model.safetensors']) rmSync(join(runDir, f), { force: true });

@@ -1,7 +1,7 @@
 // The precision / recall / F1 against distance threshold curve as an SVG (vega-lite compiled to vega,
 // rendered headless: no browser or canvas), with the chosen threshold marked.
-import { compile, type TopLevelSpec } from 'vega-lite';
-import { View, parse } from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderSvg, VEGA_LITE_SCHEMA } from '../report/figures/render.js';
 import type { CurvePoint } from './threshold.js';
 
 export async function thresholdPlotSvg(curve: readonly CurvePoint[], chosen: number, title: string): Promise<string> {
@@ -15,7 +15,7 @@ export async function thresholdPlotSvg(curve: readonly CurvePoint[], chosen: num
       { threshold: p.threshold, metric: 'F1', value: p.f1 },
     ]);
   const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     title: { text: title, subtitle: `chosen threshold ${chosen.toPrecision(4)} (dashed)` },
     width: 420,
     height: 260,
@@ -32,10 +32,5 @@ export async function thresholdPlotSvg(curve: readonly CurvePoint[], chosen: num
       { data: { values: [{ t: chosen }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#444' }, encoding: { x: { field: 't', type: 'quantitative' } } },
     ],
   };
-  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return renderSvg(spec);
 }

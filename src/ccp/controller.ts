@@ -11,6 +11,7 @@ import { ProxySet } from './proxies.js';
 import { ProximalRegularizer } from './regularizer.js';
 import { lambdaAt, type CcpOptions } from './options.js';
 import { poolSize } from './kcenter.js';
+import { proxyCoverDiagnostics } from './covering.js';
 
 /** What the trainer gives the controller. */
 export interface CcpContext {
@@ -40,6 +41,12 @@ export interface CcpProjectionEvent {
   bestMetric: number | null;
   /** λ_t used from now on. */
   lambda: number;
+  /** Mean over classes of the covering radius of the candidate pool by the new proxies (N(v), Euclidean). */
+  coveringRadius?: number;
+  /** Largest per-class covering radius of the pool by the new proxies. */
+  coveringRadiusMax?: number;
+  /** Mean pairwise distance between a class's new proxies, averaged over classes. */
+  proxySpread?: number;
 }
 
 /** What onEpochEnd decided. */
@@ -304,6 +311,7 @@ export class CcpController {
     try {
       const t = this.tValue + 1;
       this.proxies.reinitialize(pool, this.options.b); // validates the pool before anything changes
+      const cover = tidy(() => proxyCoverDiagnostics(pool, this.proxies.classMajor()));
       if (this.options.lambda > 0) {
         if (!this.thetaBestTensors) this.snapshotTheta(params);
         this.regularizer.setAnchor(this.thetaBestTensors!);
@@ -316,6 +324,7 @@ export class CcpController {
         metric: monitored,
         bestMetric: Number.isFinite(this.bestValue) ? this.bestValue : null,
         lambda: this.regularizer.lambda,
+        ...cover,
       });
       this.bestValue = -Infinity;
       this.waitValue = 0;

@@ -211,3 +211,35 @@ export function averageCoveringRadius(embeddings: Tensor, labels: Tensor, option
   const mean = perClass.length ? perClass.reduce((a, c) => a + c.mean, 0) / perClass.length : NaN;
   return { mean, perClass };
 }
+
+/** What a projection leaves behind, for the run log and report (N(v)-normalised, Euclidean). */
+export interface ProxyCoverDiagnostics {
+  /** Mean over classes of the covering radius of the class's candidate pool by its new proxies. */
+  coveringRadius: number;
+  /** Largest per-class covering radius. */
+  coveringRadiusMax: number;
+  /** Mean over classes of the mean pairwise distance between the class's proxies (0 when K = 1). */
+  proxySpread: number;
+}
+
+/**
+ * Covering radius and proxy spread of one projection: `pool` [C, b′, D] candidates, `proxies` [C, K, D] the proxies
+ * picked from them. Distances by the expansion ‖a‖² + ‖b‖² − 2a·b in float64 (batched over classes).
+ */
+export function proxyCoverDiagnostics(pool: Tensor, proxies: Tensor): ProxyCoverDiagnostics {
+  if (pool.rank !== 3 || proxies.rank !== 3 || pool.size(0) !== proxies.size(0) || pool.size(2) !== proxies.size(2)) {
+    throw new Error(`proxyCoverDiagnostics: pool [C, b', D] and proxies [C, K, D] must agree, got [${pool.shape.join(', ')}] and [${proxies.shape.join(', ')}]`);
+  }
+  const K = proxies.size(1);
+  return noGrad(() =>
+    tidy(() => {
+      const a = clipNormalize(pool.detach().to('float64'));
+      const p = clipNormalize(proxies.detach().to('float64'));
+      const dist = (x: Tensor, y: Tensor) =>
+        x.square().sum(-1).unsqueeze(2).add(y.square().sum(-1).unsqueeze(1)).sub(x.matmul(y.transpose(1, 2)).mul(2)).clampMin(0).sqrt();
+      const radii = dist(a, p).min(2).max(1); // [C]
+      const pp = dist(p, p).sum([1, 2]).div(Math.max(1, K * (K - 1))); // diagonal is 0
+      return { coveringRadius: radii.mean().item(), coveringRadiusMax: radii.max().item(), proxySpread: pp.mean().item() };
+    }),
+  );
+}

@@ -10,6 +10,7 @@ import { knn, normalizeEmbeddings, type RetrievalResult } from '../evaluation/in
 import { prepareData, transformFor } from '../training/data-setup.js';
 import { embedItems, evaluateEmbeddings, type Embeddings } from '../training/embed.js';
 import { loadRun } from './run-files.js';
+import { writeRunReport, writeMlrcReport, isMlrcRoot } from '../report/index.js';
 
 export async function evaluateCommand(o: { run: string; weights?: string; split: 'test' | 'validation'; nmi?: boolean }): Promise<RetrievalResult> {
   const { config, model } = loadRun(o.run, o.weights);
@@ -107,4 +108,10 @@ export async function searchCommand(o: { run: string; gallery: string; queries: 
       }),
     };
   });
+}
+
+/** Writes the HTML report of a run folder (or the summary of an MLRC protocol folder); returns its path. */
+export async function reportCommand(o: { run: string; maxMapPoints?: number }): Promise<string> {
+  if (isMlrcRoot(o.run)) return writeMlrcReport(o.run);
+  return writeRunReport(o.run, { maxMapPoints: o.maxMapPoints, verbose: true });
 }

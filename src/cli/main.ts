@@ -6,7 +6,7 @@ import { resolveConfig, parseOverride } from './config-loader.js';
 import { train } from '../training/trainer.js';
 import { trainMlrc } from '../training/mlrc.js';
 import { presets } from '../training/presets.js';
-import { evaluateCommand, embedCommand, searchCommand } from './commands.js';
+import { evaluateCommand, embedCommand, searchCommand, reportCommand } from './commands.js';
 import { formatMetrics } from './format.js';
 import { exitWhenFlushed, endsWithAction } from './exit.js';
 import { registerIndexCommands } from './index-program.js';
@@ -95,6 +95,7 @@ program
   .addOption(new Option('--protocol <name>', 'single run, or the MLRC protocol (4 fold models, 128D and 512D)').choices(['single', 'mlrc']).default('single'))
   .option('--repeats <n>', 'MLRC repeats', num('--repeats'), 1)
   .option('--print-config', 'print the resolved config and exit')
+  .option('--no-report', 'do not write the HTML run report (report.html) at the end')
   .option('-q, --quiet', 'no progress bar')
   .action(async (o: Obj) => {
     const config = resolveConfig({ preset: o.preset as string | undefined, file: o.config as string | undefined, overrides: flagOverrides(o) });
@@ -103,15 +104,27 @@ program
       return;
     }
     if (o.protocol === 'mlrc') {
-      const r = await trainMlrc(config, { repeats: o.repeats as number, resume: Boolean(o.resume), quiet: Boolean(o.quiet) });
+      const r = await trainMlrc(config, { repeats: o.repeats as number, resume: Boolean(o.resume), quiet: Boolean(o.quiet), report: o.report as boolean });
       process.stdout.write(r.report + '\n');
+      if (r.reportPath) process.stdout.write(`report: ${r.reportPath}\n`);
       return;
     }
-    const r = await train(config, { resume: Boolean(o.resume), quiet: Boolean(o.quiet) });
+    const r = await train(config, { resume: Boolean(o.resume), quiet: Boolean(o.quiet), report: o.report as boolean });
     process.stdout.write(`\nrun folder: ${r.runDir}  (${r.epochs} epochs, ${r.steps} steps, ${r.wallSeconds.toFixed(0)} s, stopped by ${r.stopReason})\n`);
     process.stdout.write(`best validation MAP@R ${r.bestValidationMapAtR.toFixed(4)} at epoch ${r.bestEpoch}; CCP projections: ${r.ccpProjections.length}\n`);
     if (r.test) process.stdout.write(`test retrieval (${r.test.numEvaluated} queries):\n${formatMetrics(r.test)}\n`);
     for (const w of r.warnings) process.stdout.write(`warning: ${w}\n`);
+    if (r.reportPath) process.stdout.write(`report: ${r.reportPath}\n`);
+  });
+
+program
+  .command('report')
+  .description("write a run's HTML report (curves, CCP projections, test metrics, retrieval examples, embedding map); an MLRC folder gets its summary")
+  .requiredOption('-r, --run <dir>', 'run folder, or the MLRC protocol folder (holds mlrc-results.json)')
+  .option('--map-points <n>', 'test items on the UMAP map (a stratified sample beyond this)', num('--map-points'), 2000)
+  .action(async (o: Obj) => {
+    const path = await reportCommand({ run: o.run as string, maxMapPoints: o.mapPoints as number });
+    process.stdout.write(`report: ${path}\n`);
   });
 
 program

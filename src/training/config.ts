@@ -134,6 +134,8 @@ export const TrainingConfig = z
     maxValidationSamples: z.number().int().positive().nullable().default(null),
     /** Batches decoded ahead of training (bounded: each holds a whole batch of decoded images). */
     prefetchBatches: z.number().int().min(0).max(64).default(4),
+    /** Also log the mean training loss of every N steps to metrics.jsonl (finer curves in the report); null = per epoch only. */
+    logEverySteps: z.number().int().positive().nullable().default(null),
   })
   .strict();
 

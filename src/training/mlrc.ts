@@ -11,6 +11,7 @@ import type { RunConfig } from './config.js';
 import { prepareData } from './data-setup.js';
 import { embedItems, asEmbeddingInput, type Embeddings } from './embed.js';
 import { train, type TrainResult } from './trainer.js';
+import { writeMlrcReport, MLRC_RESULTS_FILE } from '../report/index.js';
 
 export const MLRC_FOLDS = 4;
 
@@ -20,6 +21,8 @@ export interface MlrcResult {
   runs: { fold: number; repeat: number; runDir: string; epochs: number; steps: number; testMapAtR: number | null }[];
   ensemble: EnsembleRepeatsResult;
   report: string;
+  /** The protocol's HTML summary (links to each fold model's report). */
+  reportPath?: string;
 }
 
 function pct(s: Stat | undefined): string {
@@ -27,7 +30,7 @@ function pct(s: Stat | undefined): string {
 }
 
 /** Trains (or, with resume, finishes) every fold model of every repeat and evaluates the ensembles. */
-export async function trainMlrc(config: RunConfig, options: { repeats?: number; resume?: boolean; quiet?: boolean } = {}): Promise<MlrcResult> {
+export async function trainMlrc(config: RunConfig, options: { repeats?: number; resume?: boolean; quiet?: boolean; report?: boolean } = {}): Promise<MlrcResult> {
   const repeats = options.repeats ?? 1;
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got ${repeats}`);
   const root = join(config.outputDir, config.name);
@@ -51,7 +54,7 @@ export async function trainMlrc(config: RunConfig, options: { repeats?: number; 
         runs.push({ fold: k + 1, repeat: r, runDir, epochs: -1, steps: -1, testMapAtR: null });
       } else {
         if (!options.quiet) process.stderr.write(`\nMLRC repeat ${r + 1}/${repeats}, fold model ${k + 1}/${MLRC_FOLDS}\n`);
-        const res: TrainResult = await train(cfg, { runDir, resume: options.resume, quiet: options.quiet, keepTestEmbeddings: true });
+        const res: TrainResult = await train(cfg, { runDir, resume: options.resume, quiet: options.quiet, keepTestEmbeddings: true, report: options.report });
         test = res.testEmbeddings!;
         runs.push({ fold: k + 1, repeat: r, runDir, epochs: res.epochs, steps: res.steps, testMapAtR: res.test?.mapAtR ?? null });
       }
@@ -74,6 +77,14 @@ export async function trainMlrc(config: RunConfig, options: { repeats?: number; 
     `| ${MLRC_FOLDS * dims}D (concatenated) | ${pct(ensemble.concatenated.precisionAt1)} | ${pct(ensemble.concatenated.rPrecision)} | ${pct(ensemble.concatenated.mapAtR)} |`,
     `| ${dims}D (separated) | ${pct(ensemble.separated.precisionAt1)} | ${pct(ensemble.separated.rPrecision)} | ${pct(ensemble.separated.mapAtR)} |`,
   ].join('\n');
-  writeFileAtomic(join(root, 'mlrc-results.json'), JSON.stringify({ runs, ensemble }, null, 2) + '\n');
-  return { runDir: root, runs, ensemble, report };
+  writeFileAtomic(join(root, MLRC_RESULTS_FILE), JSON.stringify({ runs, ensemble }, null, 2) + '\n');
+  let reportPath: string | undefined;
+  if (options.report ?? true) {
+    try {
+      reportPath = await writeMlrcReport(root, { dims });
+    } catch (e) {
+      process.stderr.write(`warning: the MLRC report of ${root} could not be written: ${(e as Error).message}\n`);
+    }
+  }
+  return { runDir: root, runs, ensemble, report, reportPath };
 }

@@ -18,7 +18,7 @@ export const presets = {
     optimizer: { name: 'adam', lr: 1e-3 },
     // Bounded so the README's main command ends in minutes on 2 cores: at most 16 epochs, stopping at the first
     // epoch end after 5 minutes.
-    training: { classesPerBatch: 5, samplesPerClass: 8, stepsPerEpoch: 50, maxEpochs: 16, earlyStopPatience: 5, maxValidationSamples: 1500, timeBudgetSeconds: 300 },
+    training: { classesPerBatch: 5, samplesPerClass: 8, stepsPerEpoch: 50, maxEpochs: 16, earlyStopPatience: 5, maxValidationSamples: 1500, timeBudgetSeconds: 300, logEverySteps: 10 },
   },
   omniglot: {
     name: 'omniglot-ccp',

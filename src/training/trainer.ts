@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, getNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor, type Precision } from '../engine/index.js';
 import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../engine/optim/index.js';
-import { saveModule, writeFileAtomic, removeStaleTempFiles } from '../engine/serialization/index.js';
+import { saveModule, saveSafetensors, writeFileAtomic, removeStaleTempFiles } from '../engine/serialization/index.js';
 import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type ImageDataset } from '../data/index.js';
 import { evaluateRetrieval, type RetrievalResult } from '../evaluation/index.js';
 import { isCcpLoss, type CcpContext, type CcpProjectionEvent } from '../ccp/index.js';
@@ -23,6 +23,7 @@ import { MetricsLog } from './metrics-log.js';
 import { checkTrainingBounds } from './bounds.js';
 import { checkEmbeddings, checkLoss, checkGradNorm, checkValidationEmbeddings, embeddingsCollapsed, chancePrecisionAt1, chanceWarning } from './divergence.js';
 import { TrainingProgress } from './progress.js';
+import { writeRunReport, PROXIES_FILE } from '../report/index.js';
 
 export interface TrainOptions {
   /** Run folder; default `<outputDir>/<name>`. */
@@ -37,6 +38,8 @@ export interface TrainOptions {
   keepTestEmbeddings?: boolean;
   /** Prepared data (several runs over the same data share it). */
   data?: RunData;
+  /** Write the HTML run report (report.html) at the end; default true. A failing report only warns. */
+  report?: boolean;
 }
 
 export interface EpochRecord {
@@ -78,10 +81,12 @@ export interface TrainResult {
   execution: { precision: Precision; memoryFormat: 'contiguous' | 'channels_last'; threads: number };
   /** What the run noticed but did not stop for (stale files cleaned, skipped images, collapse). */
   warnings: string[];
+  /** The HTML run report, when written. */
+  reportPath?: string;
 }
 
 /** Config keys that may change between a run and its resume. */
-const RESUMABLE_KEYS = new Set(['training.maxEpochs', 'training.timeBudgetSeconds', 'training.earlyStopPatience', 'threads', 'outputDir']);
+const RESUMABLE_KEYS = new Set(['training.maxEpochs', 'training.timeBudgetSeconds', 'training.earlyStopPatience', 'training.logEverySteps', 'threads', 'outputDir']);
 
 function flatten(obj: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
   if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
@@ -315,6 +320,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       if (xbm.training !== undefined) xbm.training = true;
       progress.startEpoch(epoch, history.length ? history[history.length - 1]!.validation.mapAtR : null);
       let lossSum = 0;
+      let windowSum = 0;
       for (let s = 1; s <= t.stepsPerEpoch; s++) {
         const batch = await loader.next();
         await releaseFinalizedWrappers();
@@ -337,6 +343,11 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         setup.optimizer.zeroGrad();
         step++;
         lossSum += value;
+        windowSum += value;
+        if (t.logEverySteps !== null && s % t.logEverySteps === 0) {
+          log.write({ kind: 'step', epoch, step, loss: windowSum / t.logEverySteps, lr: setup.optimizer.lrs[0]! });
+          windowSum = 0;
+        }
         progress.update({ epoch, step: s, loss: lossSum / s, metric: history.length ? history[history.length - 1]!.validation.mapAtR : null });
       }
       if (xbm.training !== undefined) xbm.training = false;
@@ -362,6 +373,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       };
       history.push(record);
       log.write({ kind: 'epoch', ...record });
+      if (ccpResult?.projected) log.write({ kind: 'projection', ...controller!.history[controller!.history.length - 1]! });
       progress.endEpoch(epoch, record.loss, { 'val MAP@R': val.mapAtR, 'val P@1': val.precisionAt1 }, ccpResult?.projected ? `CCP projection t=${ccpResult.t}` : '');
       saveState();
       epochsThisCall++;
@@ -400,6 +412,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   // Best weights (θ and proxies together), then the test split.
   if (best) restore(best);
   saveModule(join(runDir, 'model.safetensors'), model, { config: JSON.stringify(cfg), epoch: String(early.bestEpoch) });
+  // The best weights' proxies (CCP), for the report's embedding map.
+  if (controller) tidy(() => saveSafetensors(join(runDir, PROXIES_FILE), { proxies: controller.proxies.proxies.detach(), labels: controller.proxies.labels }));
   const testImages = { query: evalImages(data.test.query), gallery: data.test.gallery ? evalImages(data.test.gallery) : undefined };
   const q = await embedItems(model, testImages.query, { batchSize: t.evalBatchSize });
   const g = testImages.gallery ? await embedItems(model, testImages.gallery, { batchSize: t.evalBatchSize }) : undefined;
@@ -412,5 +426,12 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   writeFileAtomic(join(runDir, 'final-metrics.json'), JSON.stringify(summary, null, 2) + '\n');
   log.write({ kind: 'test', epoch: early.bestEpoch, test: result.test });
   for (const v of best?.values() ?? []) v.dispose();
+  if (options.report ?? true) {
+    try {
+      result.reportPath = await writeRunReport(runDir, { data, test: { query: q, gallery: g }, verbose: !options.quiet });
+    } catch (e) {
+      process.stderr.write(`warning: the run report of ${runDir} could not be written: ${(e as Error).message}\n`);
+    }
+  }
   return result;
 }

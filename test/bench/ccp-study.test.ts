@@ -51,7 +51,9 @@ test('the study runs end to end on a tiny budget and writes table, JSON and plot
     assert.equal(r.final.numQueries, result.data.testImages);
     assert.equal(r.steps, 8);
     assert.equal(r.lr, result.tuning[r.method]!.chosenLr);
+    assert.ok(r.report && existsSync(r.report), `${r.method}: the test run's report`);
   }
+  for (const r of result.runs.filter((x) => x.purpose === 'tune')) assert.equal(r.report, undefined);
   assert.equal(result.data.testClasses, 12);
   assert.equal(result.data.trainClasses + result.data.validationClasses, 12);
 

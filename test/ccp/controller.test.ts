@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, keep, tidy, zeros, full, randn, manualSeed, noGrad, tensor, int64, allclose } from '../../src/engine/index.js';
-import { CcpController, ProxySet, resolveCcpOptions, greedyKCenter, rowsToClassMajor, ccp, type CcpContext, type CcpOptionsInput } from '../../src/ccp/index.js';
+import { CcpController, ProxySet, resolveCcpOptions, greedyKCenter, rowsToClassMajor, ccp, proxyCoverDiagnostics, type CcpContext, type CcpOptionsInput, type CcpProjectionEvent } from '../../src/ccp/index.js';
 import { PairDouble } from './doubles.js';
 
 const C = 2;
@@ -158,6 +158,10 @@ test('snapshots: θ_best and P_best are taken at the best epoch; projection anch
       assert.ok(allclose(s.proxies.proxies.detach(), expected, 0, 0));
       assert.equal(s.proxies.proxies.requiresGrad, true);
     });
+    // The event records the covering radius and spread of the new proxies over the pool they came from.
+    const cover = tidy(() => proxyCoverDiagnostics(s.pools[1]!, s.proxies.classMajor()));
+    assert.deepEqual({ r: ev!.coveringRadius, m: ev!.coveringRadiusMax, s: ev!.proxySpread }, { r: cover.coveringRadius, m: cover.coveringRadiusMax, s: cover.proxySpread });
+    assert.ok(cover.coveringRadius > 0 && cover.coveringRadius <= cover.coveringRadiusMax);
     // The new problem starts from −∞: the next epoch improves whatever its value, and θ_best moves, the anchor stays.
     s.train(6);
     const r = await s.controller.onEpochEnd(0.01, { ...s.ctx, epoch: 6 });
@@ -293,7 +297,9 @@ test('state save/load roundtrip: same tensors, same scalars, same future decisio
       const rb = await b.controller.onEpochEnd(m, { ...b.ctx, epoch: e });
       assert.deepEqual(rb, ra);
     }
-    assert.deepEqual(b.controller.history, a.controller.history);
+    // Same decisions; the covering diagnostics differ, since the double draws every pool at random.
+    const decisions = (h: readonly CcpProjectionEvent[]) => h.map(({ epoch, t, metric, bestMetric, lambda }) => ({ epoch, t, metric, bestMetric, lambda }));
+    assert.deepEqual(decisions(b.controller.history), decisions(a.controller.history));
     assert.deepEqual(a.controller.history.map((h) => h.epoch), [5, 9]);
     for (const t of tensors.values()) t.dispose();
     // Mismatched layouts are refused.

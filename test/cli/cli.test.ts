@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ const tiny = ['--preset', 'mnist', '--set', 'dataset.maxPerClass=60', '--set', '
 test('help and bad arguments', () => {
   const h = run('--help');
   assert.equal(h.code, 0);
-  for (const c of ['train', 'eval', 'embed', 'search']) assert.match(h.out, new RegExp(c));
+  for (const c of ['train', 'eval', 'embed', 'search', 'report']) assert.match(h.out, new RegExp(c));
   const th = run('train', '--help');
   assert.match(th.out, /--resume/);
   assert.match(th.out, /--protocol/);
@@ -43,6 +43,12 @@ test('train, eval, embed and search from the command line', { timeout: 600_000 }
   const runDir = join(tmp, 'cli');
   for (const f of ['config.json', 'checkpoint.safetensors', 'model.safetensors', 'metrics.jsonl', 'final-metrics.json']) assert.ok(existsSync(join(runDir, f)), f);
   const mapLine = t.out.split('\n').find((l) => /^\s+MAP@R/.test(l))!;
+  // The run report, written at the end of train and again by `report`.
+  assert.match(t.out, new RegExp(`report: ${join(runDir, 'report.html')}`));
+  const rp = run('report', '--run', runDir, '--map-points', '100');
+  assert.equal(rp.code, 0, rp.err);
+  assert.match(rp.out, /report: .*report\.html/);
+  assert.match(readFileSync(join(runDir, 'report.html'), 'utf8'), /id="embedding-map"/);
 
   const e = run('eval', '--run', runDir);
   assert.equal(e.code, 0, e.err);
@@ -79,7 +85,8 @@ test('train, eval, embed and search from the command line', { timeout: 600_000 }
   const again = run('train', ...tiny, '--name', 'cli');
   assert.notEqual(again.code, 0);
   assert.match(again.err, /already holds a checkpoint/);
-  const resumed = run('train', ...tiny, '--name', 'cli', '--resume', '--epochs', '3');
+  const resumed = run('train', ...tiny, '--name', 'cli', '--resume', '--epochs', '3', '--no-report');
   assert.equal(resumed.code, 0, resumed.err);
+  assert.doesNotMatch(resumed.out, /report:/);
   assert.match(resumed.out, /\(3 epochs, 15 steps/);
 });

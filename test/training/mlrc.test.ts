@@ -2,7 +2,7 @@
 // different quarter of the training classes, then 128D (mean) and 512D (concatenated) test metrics.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunConfig } from '../../src/training/config.js';
@@ -45,9 +45,17 @@ test('MLRC: 4 fold models x 2 repeats, 128D and 512D ensembles with mean/std', {
   assert.match(r.report, /8D \(separated\)/);
   const saved = JSON.parse(readFileSync(join(out, 'mlrc', 'mlrc-results.json'), 'utf8'));
   assert.equal(saved.runs.length, 8);
+  // Every fold model has its run report; the protocol folder has the summary, linking to each of them.
+  for (const run of r.runs) assert.ok(existsSync(join(run.runDir, 'report.html')), `${run.runDir}/report.html`);
+  assert.equal(r.reportPath, join(out, 'mlrc', 'report.html'));
+  const summary = readFileSync(r.reportPath!, 'utf8');
+  assert.match(summary, /id="fold-table"/);
+  assert.match(summary, /32D \(concatenated\)/);
+  assert.equal(summary.match(/href="repeat-\d\/fold-\d\/report.html"/g)?.length, 8);
 
   // Resume: every fold finished, so nothing trains again and the ensemble is recomputed from the saved weights.
   const again = await trainMlrc(cfg, { repeats: 2, quiet: true, resume: true });
   assert.deepEqual(again.ensemble.concatenated.mapAtR, r.ensemble.concatenated.mapAtR);
   assert.deepEqual(again.ensemble.separated.mapAtR, r.ensemble.separated.mapAtR);
+  rmSync(out, { recursive: true, force: true });
 });

@@ -1,0 +1,8 @@
+// Run reports: an HTML page per run (curves, CCP projections, test metrics, retrieval grid, embedding map,
+// per-class MAP@R, config) and the MLRC protocol's summary page.
+export { writeRunReport, buildRunReport, REPORT_FILE, FIGURES_DIR, PROXIES_FILE, type RunReportOptions, type TestEmbeddingsInput, type WrittenReport } from './write-report.js';
+export { readRunRecords, currentVersions, type RunRecords, type StepRecord, type FinalSummary, type Versions } from './run-data.js';
+export { analyzeRetrieval, type RetrievalAnalysis, type ShownQuery, type Neighbour, type ClassScore } from './retrieval-analysis.js';
+export { embeddingMap, stratifiedSample, type EmbeddingMap, type MapPoint, type ProxyRows } from './embedding-map.js';
+export { renderSvg } from './figures/render.js';
+export { writeMlrcReport, isMlrcRoot, MLRC_RESULTS_FILE } from './mlrc-report.js';
