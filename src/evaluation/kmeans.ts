@@ -3,7 +3,7 @@
 // fused addmm, then argmin (ties go to the smaller centroid index). Empty clusters are re-seeded with the
 // points farthest from their centroid. Convergence: no assignment changed, or the squared centroid shift
 // <= tol x (mean per-feature variance of the data), as in scikit-learn.
-import { linear, noGrad, tidy, zeros, ones, cat, tensor, int64, type Tensor } from '../engine/index.js';
+import { linear, noGrad, tidy, zeros, ones, cat, int64, type Tensor } from '../engine/index.js';
 import { toEmbeddingTensor, type ComputeDType, type EmbeddingInput } from './inputs.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from './knn.js';
 import { mulberry32 } from '../engine/random.js';
@@ -62,49 +62,73 @@ function assign(x: Tensor, xSq: Tensor, centroids: Tensor, chunk: number): Assig
   });
 }
 
-/** Squared distances [t, N] from the rows of `c` [t, D] to every point (one matmul). */
-function sqDistances(x: Tensor, xSq: Tensor, c: Tensor): Tensor {
-  return linear(c, x.mul(-2), xSq).add(c.square().sum(1, true)).clampMin(0);
-}
-
 /**
  * Greedy k-means++ (scikit-learn's): each new centre is the best of `trials` D^2-sampled candidates, the one
  * that lowers the potential (sum of squared distances to the nearest centre) most. trials = 2 + floor(ln k)
- * as in scikit-learn; 1 is plain k-means++ (Arthur & Vassilvitskii 2007).
+ * as in scikit-learn; 1 is plain k-means++ (Arthur & Vassilvitskii 2007). The k steps are sequential, so
+ * each does one engine call (the candidates' distances to every point, one matmul) and keeps the sampling
+ * and the running minimum in JS: per-step engine overhead, not arithmetic, is what costs here.
  */
 function kmeansPlusPlus(x: Tensor, xSq: Tensor, k: number, rng: () => number, trials: number): Tensor {
   return tidy(() => {
     const N = x.shape[0]!;
-    const chosen: number[] = [Math.min(N - 1, Math.floor(rng() * N))];
-    let minD = sqDistances(x, xSq, x.narrow(0, chosen[0]!, 1)).select(0, 0);
-    for (let i = 1; i < k; i++) {
-      const prev = minD;
-      const step = tidy(() => {
-        const cum = prev.cumsum(0, 'float64');
-        const total = cum.select(0, N - 1).item();
-        let candidates: number[];
-        if (!(total > 0)) {
-          // Every point coincides with a chosen centre: take an unchosen index uniformly.
-          const taken = new Set(chosen);
-          const free: number[] = [];
-          for (let j = 0; j < N; j++) if (!taken.has(j)) free.push(j);
-          candidates = [free[Math.min(free.length - 1, Math.floor(rng() * free.length))]!];
-        } else {
-          const targets = Array.from({ length: trials }, () => rng() * total);
-          const t = tensor(Float64Array.from(targets), [trials], { dtype: 'float64' });
-          // index of the first cumulative weight above each target (a searchsorted)
-          candidates = cum.unsqueeze(0).le(t.unsqueeze(1)).sum(1).clampMax(N - 1).toArray();
+    const xm2 = x.mul(-2);
+    const sq = xSq.toFloat64Array();
+    /** Squared distances from the points `idx` to every point, row-major [idx.length, N]. */
+    const distancesTo = (idx: number[]): Float64Array =>
+      tidy(() => {
+        const d = linear(x.indexSelect(0, int64(idx)), xm2, xSq).toFloat64Array();
+        for (let t = 0; t < idx.length; t++) {
+          const c = sq[idx[t]!]!;
+          for (let j = 0; j < N; j++) d[t * N + j] = Math.max(0, d[t * N + j]! + c);
         }
-        const idx = int64(candidates);
-        const d = sqDistances(x, xSq, x.indexSelect(0, idx)).minimum(prev.unsqueeze(0)); // [t, N]
-        const best = d.sum(1, false, 'float64').argmin().item();
-        return { index: candidates[best]!, minD: d.select(0, best).contiguous() };
+        return d;
       });
-      chosen.push(step.index);
-      minD = step.minD;
-      prev.dispose();
+    const chosen: number[] = [Math.min(N - 1, Math.floor(rng() * N))];
+    let minD = distancesTo(chosen);
+    const cum = new Float64Array(N);
+    for (let i = 1; i < k; i++) {
+      let total = 0;
+      for (let j = 0; j < N; j++) cum[j] = total += minD[j]!;
+      let candidates: number[];
+      if (!(total > 0)) {
+        // Every point coincides with a chosen centre: take an unchosen index uniformly.
+        const taken = new Set(chosen);
+        const free: number[] = [];
+        for (let j = 0; j < N; j++) if (!taken.has(j)) free.push(j);
+        candidates = [free[Math.min(free.length - 1, Math.floor(rng() * free.length))]!];
+      } else {
+        candidates = [];
+        for (let t = 0; t < trials; t++) {
+          // the number of cumulative weights <= the target (a searchsorted), capped at N - 1
+          const target = rng() * total;
+          let lo = 0;
+          let hi = N;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (cum[mid]! <= target) lo = mid + 1;
+            else hi = mid;
+          }
+          candidates.push(Math.min(N - 1, lo));
+        }
+      }
+      const d = distancesTo(candidates);
+      let best = 0;
+      let bestPot = Infinity;
+      for (let t = 0; t < candidates.length; t++) {
+        let pot = 0;
+        for (let j = 0; j < N; j++) pot += Math.min(minD[j]!, d[t * N + j]!);
+        if (pot < bestPot) {
+          bestPot = pot;
+          best = t;
+        }
+      }
+      const next = new Float64Array(N);
+      for (let j = 0; j < N; j++) next[j] = Math.min(minD[j]!, d[best * N + j]!);
+      minD = next;
+      chosen.push(candidates[best]!);
     }
-    return cat(chosen.map((j) => x.narrow(0, j, 1)));
+    return x.indexSelect(0, int64(chosen));
   });
 }
 
