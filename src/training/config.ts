@@ -144,6 +144,12 @@ export const EvaluationConfig = z
     recallAt: z.array(z.number().int().positive()).default([1, 2, 4, 8]),
     nmi: z.boolean().default(false),
     normalization: z.enum(['lipschitz', 'l2', 'none']).default('lipschitz'),
+    /** Metrics beyond P@1, Recall@K, R-Precision and MAP@R (and NMI above): MAP@K, MRR, AMI. */
+    extraMetrics: z.array(z.enum(['mapAtK', 'mrr', 'ami'])).default([]),
+    /** K of MAP@K and MRR. */
+    atK: z.number().int().positive().default(10),
+    /** Average the kNN metrics per class first, then over classes (PML's avg_of_avgs). */
+    avgOfAvgs: z.boolean().default(false),
   })
   .strict();
 

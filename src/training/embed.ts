@@ -80,9 +80,9 @@ export function asEmbeddingInput(e: Embeddings): { data: Float32Array; shape: [n
 export function evaluateEmbeddings(
   query: Embeddings,
   gallery: Embeddings | undefined,
-  o: { recallAt: readonly number[]; normalization: NormalizationMode; nmi: boolean; seed: number },
+  o: { recallAt: readonly number[]; normalization: NormalizationMode; nmi: boolean; seed: number; extraMetrics?: readonly ('mapAtK' | 'mrr' | 'ami')[]; atK?: number; avgOfAvgs?: boolean },
 ): RetrievalResult {
-  const metrics: RetrievalMetricName[] = ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', ...(o.nmi ? (['nmi'] as const) : [])];
+  const metrics: RetrievalMetricName[] = ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', ...(o.nmi ? (['nmi'] as const) : []), ...(o.extraMetrics ?? [])];
   return evaluateRetrieval({
     queries: asEmbeddingInput(query),
     queryLabels: query.labels,
@@ -91,5 +91,7 @@ export function evaluateEmbeddings(
     recallAtK: o.recallAt,
     normalize: o.normalization,
     kmeans: { seed: o.seed },
+    ...(o.atK !== undefined ? { atK: o.atK } : {}),
+    ...(o.avgOfAvgs ? { avgOfAvgs: true } : {}),
   });
 }
