@@ -1,9 +1,9 @@
 // The accuracy study (bench/ccp) end to end on a tiny budget, so the script cannot silently rot: LR search on the
 // validation classes, a test run per method, the Markdown table, the JSON fields and the SVG plot; and the MNIST
 // Fig. 1 driver on a few images.
-import test from 'node:test';
+import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, parseArgs } from '../../bench/ccp/main.js';
@@ -11,6 +11,7 @@ import { fig1Main, meanInterClassDistance, proxySpread } from '../../bench/ccp/m
 import { tensor } from '../../src/engine/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ccp-study-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('bench:ccp options: defaults, quick mode and errors', () => {
   const full = parseArgs([]);

