@@ -271,8 +271,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 
   const log = new MetricsLog(join(runDir, 'metrics.jsonl'));
   const execution = { precision: model.precision, memoryFormat: model.memoryFormat, threads: getNumThreads() };
-  log.write({ kind: 'execution', ...execution });
   const fixed = log.reconcile(history);
+  log.write({ kind: 'execution', epoch, ...execution });
   logWarning = (message) => log.write({ kind: 'warning', epoch, message });
   for (const w of warnings) logWarning(w);
   if (fixed.dropped || fixed.restored) warn(`${log.path}: dropped ${fixed.dropped} line(s) the checkpoint does not hold and restored ${fixed.restored} (the run was killed mid-epoch)`);
