@@ -42,12 +42,13 @@ test('kill -9 mid-run, then --resume: byte-identical weights and one metrics lin
 
   const runDir = join(tmp, 'killed');
   const child = spawn(process.execPath, [main, 'train', '-c', cfgFile, '-q'], { stdio: 'ignore' });
-  // Kill at some moment after the second checkpoint exists (mid-epoch, possibly mid-write).
+  // Kill at some moment after the second epoch line (so the first checkpoint exists; mid-epoch, possibly
+  // mid-write). Other kinds of lines (execution, warnings) do not count.
   await new Promise<void>((done, fail) => {
     let seen = 0;
     const timer = setInterval(() => {
       if (!existsSync(join(runDir, 'metrics.jsonl'))) return;
-      seen = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+      seen = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"epoch"')).length;
       if (seen >= 2) {
         clearInterval(timer);
         child.kill('SIGKILL');
