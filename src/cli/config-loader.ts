@@ -1,9 +1,11 @@
 // Builds a run config from a preset, a YAML/JSON file and CLI overrides (in that order of precedence),
 // and validates it once with the schema so every error names its key and source.
 import { readFileSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseRunConfig, type RunConfig } from '../training/config.js';
 import { presets, type PresetName } from '../training/presets.js';
+import { resolveConfigPaths } from '../training/config-paths.js';
 
 type Obj = Record<string, unknown>;
 
@@ -59,7 +61,8 @@ export function resolveConfig(src: ConfigSources): RunConfig {
     origin.push(`preset '${src.preset}'`);
   }
   if (src.file) {
-    cfg = deepMerge(cfg, readConfigFile(src.file));
+    // A config file's relative paths (dataset.root, dataset.csv, model.pretrained) are relative to the file.
+    cfg = deepMerge(cfg, resolveConfigPaths(readConfigFile(src.file), dirname(resolve(src.file))));
     origin.push(src.file);
   }
   for (const o of src.overrides ?? []) cfg = deepMerge(cfg, o);

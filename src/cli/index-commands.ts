@@ -16,8 +16,8 @@ export interface IndexRun {
 }
 
 /** A run's model ready to embed, with its identity. */
-export function openRun(runDir: string): IndexRun {
-  const { config, model } = loadRun(runDir);
+export function openRun(runDir: string, dataRoot?: string): IndexRun {
+  const { config, model } = loadRun(runDir, undefined, { dataRoot });
   return { dir: runDir, embedder: new RunEmbedder(config, model), identity: modelIdentity(runDir, config) };
 }
 

@@ -30,6 +30,8 @@ export interface TestSet {
 export interface RunData {
   train: ImageDataset;
   validation: ImageDataset;
+  /** Where the validation set came from, in words (for the setup summary). */
+  validationSource?: string;
   test: TestSet;
   /** Preprocessing shared by every split; the loader picks train/test mode. */
   transform: TransformOptions;
@@ -82,7 +84,14 @@ function holdOutSamples(ds: ImageDataset, share: number, seed: number): { train:
   };
 }
 
-async function loadSplits(cfg: DatasetConfig): Promise<{ trainAll: ImageDataset; test: TestSet }> {
+interface LoadedSplits {
+  trainAll: ImageDataset;
+  test: TestSet;
+  /** A validation set the dataset itself defines (a CSV's 'val' rows); otherwise it is carved from trainAll. */
+  validation?: ImageDataset;
+}
+
+async function loadSplits(cfg: DatasetConfig): Promise<LoadedSplits> {
   const policy = { onBadItem: cfg.onBadItem };
   switch (cfg.name) {
     case 'mnist': {
@@ -104,12 +113,15 @@ async function loadSplits(cfg: DatasetConfig): Promise<{ trainAll: ImageDataset;
       if (!cfg.csv) throw new Error(`dataset.csv is required for dataset 'csv' (a manifest with columns path,label,split)`);
       const all = loadCsvManifest(cfg.csv, policy);
       const splits = new Set(all.items.map((i) => i.split));
+      if (!splits.has('train')) throw new Error(`${cfg.csv}: the manifest has no 'train' rows (column split: train, val, test or query + gallery)`);
       const train = all.filterSplit('train', 'csv/train');
+      // 'val' rows are the validation set as given (the config's validation/fold settings do not apply).
+      const validation = splits.has('val') ? all.filterSplit('val', 'csv/val') : undefined;
       if (splits.has('query') && splits.has('gallery')) {
-        return { trainAll: train, test: { query: all.filterSplit('query', 'csv/query'), gallery: all.filterSplit('gallery', 'csv/gallery') } };
+        return { trainAll: train, validation, test: { query: all.filterSplit('query', 'csv/query'), gallery: all.filterSplit('gallery', 'csv/gallery') } };
       }
       if (!splits.has('test')) throw new Error(`${cfg.csv}: the manifest has no 'test' (or 'query' + 'gallery') rows to evaluate on`);
-      return { trainAll: train, test: { query: all.filterSplit('test', 'csv/test') } };
+      return { trainAll: train, validation, test: { query: all.filterSplit('test', 'csv/test') } };
     }
     case 'cub': {
       const { train, test } = loadCub(requireRoot(cfg), policy);
@@ -140,18 +152,32 @@ export function transformFor(cfg: DatasetConfig): TransformOptions {
   };
 }
 
-/** Loads and splits the data of a run. */
-export async function prepareData(cfg: DatasetConfig, seed: number): Promise<RunData> {
-  const { trainAll, test } = await loadSplits(cfg);
-  const capped = cap(trainAll, cfg);
+/** Loads and splits the data of a run; `progress` prints what is being loaded and how long it took (stderr). */
+export async function prepareData(cfg: DatasetConfig, seed: number, opts: { progress?: boolean } = {}): Promise<RunData> {
+  const started = Date.now();
+  if (opts.progress) process.stderr.write(`loading dataset '${cfg.name}'${cfg.root ? ` from ${cfg.root}` : cfg.csv ? ` from ${cfg.csv}` : ''} ...\n`);
+  const loaded = await loadSplits(cfg);
+  const capped = cap(loaded.trainAll, cfg);
   let train: ImageDataset;
   let validation: ImageDataset;
-  if (cfg.validation === 'samples') {
+  let validationSource: string;
+  if (loaded.validation) {
+    train = capped;
+    validation = cap(loaded.validation, cfg);
+    validationSource = `the manifest's 'val' rows`;
+  } else if (cfg.validation === 'samples') {
     ({ train, val: validation } = holdOutSamples(capped, cfg.validationShare, seed));
+    validationSource = `${Math.round(cfg.validationShare * 100)}% of each training class's images held out (validation: samples)`;
   } else {
     const fold = mlrcFold(capped, cfg.fold + 1);
     ({ train, val: validation } = fold);
+    validationSource = `training classes held out by MLRC fold ${cfg.fold} (validation: classes)`;
   }
+  const { test } = loaded;
   const testSet: TestSet = { query: cap(test.query, cfg), gallery: test.gallery ? cap(test.gallery, cfg) : undefined };
-  return { train, validation, test: testSet, transform: transformFor(cfg) };
+  if (opts.progress) {
+    const n = train.size + validation.size + testSet.query.size + (testSet.gallery?.size ?? 0);
+    process.stderr.write(`loaded ${n} image entries in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  return { train, validation, validationSource, test: testSet, transform: transformFor(cfg) };
 }

@@ -16,7 +16,7 @@ export interface Embeddings {
  * Raw model outputs for the dataset items at `indices` (default: all, in order), batched. The model is put in
  * eval mode for the call and returned to its previous mode afterwards.
  */
-export async function embedItems(model: Module, images: ImageLoader, options: { indices?: readonly number[]; batchSize?: number; batchIndexOffset?: number } = {}): Promise<Embeddings> {
+export async function embedItems(model: Module, images: ImageLoader, options: { indices?: readonly number[]; batchSize?: number; batchIndexOffset?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<Embeddings> {
   const n = options.indices ? options.indices.length : images.dataset.size;
   const indices = options.indices ?? Array.from({ length: n }, (_, i) => i);
   const batchSize = options.batchSize ?? 256;
@@ -45,6 +45,7 @@ export async function embedItems(model: Module, images: ImageLoader, options: { 
       const offset = b * batchSize;
       data.set(out, offset * dim);
       labels.set(batch.labels, offset);
+      options.onProgress?.(offset + rows, n);
     }
   } finally {
     model.train(wasTraining);

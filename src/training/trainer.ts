@@ -1,9 +1,9 @@
 // The training loop of one model: epochs of N steps, validation MAP@R each epoch, the CCP projection
 // controller, global early stopping with best-weight restore, a checkpoint per epoch (atomic, resumable to the
 // same result), a progress bar, a JSONL metrics log, and the final test evaluation.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
+import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, getNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
 import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../engine/optim/index.js';
 import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
 import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type LoaderState, type SamplerState, type ImageDataset } from '../data/index.js';
@@ -21,6 +21,9 @@ import { EarlyStopping, type EarlyStoppingState } from './early-stopping.js';
 import { saveCheckpoint, loadCheckpoint, prefixed, section } from './checkpoint.js';
 import { MetricsLog } from './metrics-log.js';
 import { TrainingProgress } from './progress.js';
+import { withProgress } from './task-progress.js';
+import { resolveConfigPaths } from './config-paths.js';
+import { setupSummary } from './setup-summary.js';
 
 export interface TrainOptions {
   /** Run folder; default `<outputDir>/<name>`. */
@@ -109,10 +112,25 @@ function checkSameConfig(saved: RunConfig, now: RunConfig, path: string): void {
   }
 }
 
-/** Trains one model as the config says. */
+/**
+ * Trains one model as the config says. A run that fails before its first checkpoint (bad data, a bad option)
+ * leaves no run folder behind, unless the folder existed before.
+ */
 export async function train(config: RunConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const cfg = parseRunConfig(config);
   const runDir = options.runDir ?? join(cfg.outputDir, cfg.name);
+  const madeHere = !existsSync(runDir);
+  try {
+    return await trainIn(cfg, runDir, options);
+  } catch (e) {
+    if (madeHere && !existsSync(join(runDir, 'checkpoint.safetensors'))) rmSync(runDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function trainIn(config: RunConfig, runDir: string, options: TrainOptions): Promise<TrainResult> {
+  // Paths are stored absolute in config.json, so eval/embed find the data from any folder.
+  const cfg = resolveConfigPaths(config, process.cwd());
   const ckptPath = join(runDir, 'checkpoint.safetensors');
   const configPath = join(runDir, 'config.json');
   if (existsSync(ckptPath) && !options.resume) {
@@ -124,7 +142,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   if (cfg.threads) setNumThreads(cfg.threads);
   manualSeed(cfg.seed);
 
-  const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed));
+  const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed, { progress: !options.quiet }));
   const t = cfg.training;
   const augment = cfg.dataset.augment;
   const trainMode = augment ? 'train' : 'test';
@@ -141,6 +159,9 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const schedule: EpochSchedule | null = buildSchedule(cfg, setup.optimizer);
   const controller = isCcpLoss(loss) ? loss.controller : null;
   const xbm = loss as { training?: boolean };
+  const setupInfo = await setupSummary(cfg, data, { threads: getNumThreads(), ccpPools: controller !== null, inputShape });
+  for (const w of setupInfo.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (!options.quiet) process.stderr.write(setupInfo.lines.map((l) => `setup: ${l}\n`).join(''));
 
   // CCP candidate pools: one-per-class spans of the training split, embedded in inference mode. They use the
   // training preprocessing (the reference code's behaviour, spec 2.4).
@@ -353,8 +374,10 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   // Best weights (θ and proxies together), then the test split.
   if (best) restore(best);
   saveModule(join(runDir, 'model.safetensors'), model, { config: JSON.stringify(cfg), epoch: String(early.bestEpoch) });
-  const q = await embedItems(model, evalImages(data.test.query), { batchSize: t.evalBatchSize });
-  const g = data.test.gallery ? await embedItems(model, evalImages(data.test.gallery), { batchSize: t.evalBatchSize }) : undefined;
+  const embedTest = (ds: ImageDataset, what: string) =>
+    withProgress(`embedding ${what}`, ds.size, 'images', !options.quiet, (update) => embedItems(model, evalImages(ds), { batchSize: t.evalBatchSize, onProgress: update }));
+  const q = await embedTest(data.test.query, data.test.gallery ? 'test queries' : 'test split');
+  const g = data.test.gallery ? await embedTest(data.test.gallery, 'test gallery') : undefined;
   result.test = evaluateEmbeddings(q, g, { ...cfg.evaluation, seed: cfg.seed });
   if (options.keepTestEmbeddings) result.testEmbeddings = { query: q, gallery: g };
   const summary = { ...result, history: undefined, testEmbeddings: undefined };
