@@ -114,6 +114,31 @@ program
   });
 
 program
+  .command('pretrain')
+  .description("classification pretraining of a model's backbone on a labelled set (softmax over the training classes); writes the backbone for --pretrained")
+  .requiredOption('-o, --output <file>', 'backbone weights to write (.safetensors)')
+  .option('-c, --config <file>', 'YAML or JSON config file (its dataset and model sections are used)')
+  .addOption(new Option('-p, --preset <name>', 'starting configuration').choices(Object.keys(presets)))
+  .option('--dataset <name>', 'mnist | omniglot | folder | csv | cub | cars | sop | inshop')
+  .option('--data-root <dir>', 'dataset folder')
+  .option('--csv <file>', 'CSV manifest (path,label,split) for --dataset csv')
+  .option('--model <name>', 'mlp | small_cnn | small_resnet | resnet50 | bninception')
+  .option('--epochs <x>', 'passes over the training images (fractions allowed)', num('--epochs'), 2)
+  .option('--batch-size <n>', 'images per step', num('--batch-size'), 128)
+  .option('--lr <x>', 'Adam learning rate', num('--lr'), 1e-3)
+  .option('--invert', "pixels v -> 1 - v (dark strokes on white, e.g. MNIST digits for Omniglot); needs 'unit' normalization")
+  .option('--seed <n>', 'random seed', num('--seed'))
+  .option('--set <key=value>', 'override any config key (repeatable)', collect, [])
+  .action(async (o: Obj) => {
+    const { resolveConfig, parseOverride } = await import('./config-loader.js');
+    const { pretrainCommand } = await import('../training/pretrain.js');
+    const config = resolveConfig({ preset: o.preset as string | undefined, file: o.config as string | undefined, overrides: flagOverrides({ ...o, epochs: undefined, lr: undefined }, parseOverride) });
+    const r = await pretrainCommand(config, { out: o.output as string, epochs: o.epochs as number, batchSize: o.batchSize as number, lr: o.lr as number, invert: Boolean(o.invert), quiet: Boolean(o.quiet) });
+    const acc = Number.isNaN(r.testAccuracy) ? 'no held-out images of the training classes to measure accuracy on' : `held-out accuracy ${(100 * r.testAccuracy).toFixed(2)}%`;
+    process.stdout.write(`pretrained ${config.model.name} on ${r.images} images of ${r.classes} classes (${r.steps} steps, ${r.seconds.toFixed(0)} s), ${acc}\nwrote ${r.file} (use it with --pretrained ${r.file})\n`);
+  });
+
+program
   .command('eval')
   .description("evaluate a trained run's model on a split of its dataset")
   .requiredOption('-r, --run <dir>', 'run folder (holds config.json and model.safetensors)')

@@ -173,3 +173,17 @@ test('a failed start leaves no run folder behind', async () => {
   assert.match(r.err, /no 'test' \(or 'query' \+ 'gallery'\) rows/);
   assert.ok(!existsSync(join(tmp, 'runs2', 'failed')), 'no half-made run folder');
 });
+
+test('pretrain: classification pretraining of a backbone, then training from it', { timeout: 600_000 }, () => {
+  const small = ['--preset', 'mnist', '--set', 'dataset.maxPerClass=60', '--set', 'model.options.channels=[8, 16]', '--threads', '1'];
+  const file = join(tmp, 'backbone.safetensors');
+  const p = run(['pretrain', ...small, '--epochs', '1', '--batch-size', '32', '-o', file, '-q']);
+  assert.equal(p.code, 0, p.err);
+  // 5 digits x 54 training images (10% held out): 8 steps of 32; accuracy on the 30 held-out images.
+  assert.match(p.out, /pretrained small_cnn on 270 images of 5 classes \(8 steps, \d+ s\), held-out accuracy [\d.]+%/);
+  const keys = Object.keys(JSON.parse(readFileSync(file).subarray(8, 8 + Number(readFileSync(file).readBigUInt64LE(0))).toString('utf8'))).filter((k) => k !== '__metadata__');
+  assert.ok(keys.length > 0 && keys.every((k) => k.startsWith('backbone.')), keys.join(', '));
+  const t = run(['train', ...small, '--pretrained', file, '--epochs', '1', '--steps-per-epoch', '2', '--out', join(tmp, 'runs3'), '--name', 'from-pretrained']);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.err, new RegExp(`pretrained: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+});
