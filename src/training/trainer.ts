@@ -136,7 +136,7 @@ async function trainIn(config: RunConfig, runDir: string, options: TrainOptions)
   if (existsSync(ckptPath) && !options.resume) {
     throw new Error(`run folder ${runDir} already holds a checkpoint: pass --resume to continue it, or choose another --name / --out`);
   }
-  if (options.resume && existsSync(configPath)) checkSameConfig(parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8'))), cfg, runDir);
+  if (options.resume && existsSync(configPath)) checkSameConfig(resolveConfigPaths(parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8'))), process.cwd()), cfg, runDir);
   mkdirSync(runDir, { recursive: true });
   writeFileAtomic(configPath, JSON.stringify(cfg, null, 2) + '\n');
   if (cfg.threads) setNumThreads(cfg.threads);
