@@ -7,7 +7,8 @@ const out = 'build/Release/ccp_dml_native.node';
 const sources = ['binding.gyp', ...readdirSync('native').map((f) => join('native', f))];
 const stale = !existsSync(out) || sources.some((s) => statSync(s).mtimeMs > statSync(out).mtimeMs);
 if (stale) {
-  console.log('setup: building the native libtorch addon (about a minute)');
+  // Measured: 7 C++ files against the libtorch headers, about 4 CPU-minutes (207 s user + 32 s system).
+  console.log('ccp-dml: compiling the native libtorch addon (7 C++ files, about 4 CPU-minutes: 2-3 minutes on 2 idle cores, longer on a busy machine)');
   const gyp = join('node_modules', '.bin', 'node-gyp');
   const args = ['rebuild', '-j', '2'];
   // Outside an npm script node-gyp does not see npm's `nodedir` (where this machine keeps Node's headers) and would

@@ -6,9 +6,11 @@ import { decodeUtf8 } from '../data/text.js';
 
 /** Largest config file read (a config is a few KiB; this refuses a device or a mistaken data file). */
 const MAX_CONFIG_BYTES = 16 * 2 ** 20;
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseRunConfig, type RunConfig } from '../training/config.js';
 import { presets, type PresetName } from '../training/presets.js';
+import { resolveConfigPaths } from '../training/config-paths.js';
 
 type Obj = Record<string, unknown>;
 
@@ -64,7 +66,8 @@ export function resolveConfig(src: ConfigSources): RunConfig {
     origin.push(`preset '${src.preset}'`);
   }
   if (src.file) {
-    cfg = deepMerge(cfg, readConfigFile(src.file));
+    // A config file's relative paths (dataset.root, dataset.csv, model.pretrained) are relative to the file.
+    cfg = deepMerge(cfg, resolveConfigPaths(readConfigFile(src.file), dirname(resolve(src.file))));
     origin.push(src.file);
   }
   for (const o of src.overrides ?? []) cfg = deepMerge(cfg, o);

@@ -1,8 +1,5 @@
 // Command-line definition of export: an ONNX file of the run's model, and/or the static browser demo.
 import type { Command } from 'commander';
-import { exportOnnx, writeWebDemo } from '../export/index.js';
-import { writeFileAtomic } from '../engine/serialization/index.js';
-import { openRun } from './index-commands.js';
 
 type Obj = Record<string, unknown>;
 
@@ -20,7 +17,10 @@ export function registerExportCommand(program: Command): void {
       if (o.web && !o.gallery) throw new Error('--web needs --gallery DIR (the images the page searches)');
       const k = o.top as number;
       if (!Number.isInteger(k) || k < 1) throw new Error(`--top must be a positive integer, got '${String(o.top)}'`);
-      const run = openRun(o.run as string);
+      // Loaded here, not at the top: --help stays fast and loads no native code.
+      const { exportOnnx, writeWebDemo } = await import('../export/index.js');
+      const { writeFileAtomic } = await import('../engine/serialization/index.js');
+      const run = (await import('./index-commands.js')).openRun(o.run as string);
       if (o.onnx) {
         const e = run.embedder;
         writeFileAtomic(o.onnx as string, exportOnnx(e.model, { transform: e.transform, normalization: e.config.evaluation.normalization, metadata: { 'ccp-dml.model-hash': run.identity.hash } }));

@@ -16,8 +16,8 @@ export interface IndexRun {
 }
 
 /** A run's model ready to embed, with its identity. */
-export function openRun(runDir: string): IndexRun {
-  const { config, model } = loadRun(runDir);
+export function openRun(runDir: string, dataRoot?: string): IndexRun {
+  const { config, model } = loadRun(runDir, undefined, { dataRoot });
   return { dir: runDir, embedder: new RunEmbedder(config, model), identity: modelIdentity(runDir, config) };
 }
 
@@ -26,6 +26,8 @@ export interface ImageSourceOptions {
   images?: string;
   csv?: string;
   split?: 'train' | 'validation' | 'test';
+  /** Where the run's dataset is now, for --split (see loadRun). */
+  dataRoot?: string;
 }
 
 async function imageSource(run: IndexRun, o: ImageSourceOptions): Promise<{ ds: ImageDataset; items: IndexItem[] }> {
@@ -70,7 +72,7 @@ export interface BuildOptions extends ImageSourceOptions {
 }
 
 export async function indexBuild(o: BuildOptions): Promise<IndexInfo> {
-  const run = openRun(o.run);
+  const run = openRun(o.run, o.dataRoot);
   const { ds, items } = await imageSource(run, o);
   const vectors = await embedWithProgress(run, ds, Boolean(o.quiet));
   const index = VectorIndex.create(o.index, { dim: run.embedder.dim, model: run.identity, quantization: o.quantization, connectivity: o.connectivity, expansionAdd: o.expansionAdd, expansionSearch: o.expansionSearch });
@@ -84,7 +86,7 @@ export async function indexBuild(o: BuildOptions): Promise<IndexInfo> {
 }
 
 export async function indexAdd(o: ImageSourceOptions & { run: string; index: string; files?: readonly string[]; label?: string; quiet?: boolean }): Promise<{ added: number; size: number }> {
-  const run = openRun(o.run);
+  const run = openRun(o.run, o.dataRoot);
   const index = VectorIndex.open(o.index, { model: run.identity });
   try {
     const src = o.files?.length ? fileSource(o.files, o.label) : await imageSource(run, o);
@@ -166,8 +168,8 @@ export async function indexSearch(o: { index: string; run?: string; queries: rea
   }
 }
 
-export async function calibrateCommand(o: { run: string; goal: ThresholdGoal; plot?: boolean }): Promise<{ calibration: Calibration; files: string[] }> {
-  const run = openRun(o.run);
+export async function calibrateCommand(o: { run: string; goal: ThresholdGoal; plot?: boolean; dataRoot?: string }): Promise<{ calibration: Calibration; files: string[] }> {
+  const run = openRun(o.run, o.dataRoot);
   const { config, model } = run.embedder;
   const calibration = await calibrateRun({ config, model, identity: run.identity }, o.goal);
   const files = [saveCalibration(o.run, calibration)];

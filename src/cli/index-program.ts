@@ -1,7 +1,10 @@
 // Command-line definitions of index (build, add, remove, search, info) and calibrate.
 import { Command, Option } from 'commander';
-import { QUANTIZATIONS, type Quantization } from '../index/index.js';
-import { indexBuild, indexAdd, indexRemove, indexSearch, indexInfo, calibrateCommand, type QueryResult } from './index-commands.js';
+import { QUANTIZATIONS, type Quantization } from '../index/quantization.js';
+import type { QueryResult } from './index-commands.js';
+
+// Loaded when a command runs: --help and --version stay fast and load no native code.
+const commands = () => import('./index-commands.js');
 
 type Obj = Record<string, unknown>;
 
@@ -25,7 +28,8 @@ const sourceOptions = (c: Command): Command =>
   c
     .option('--images <dir>', 'image folder (sub-folders are labels; ids are paths relative to it)')
     .option('--csv <file>', 'CSV manifest (path,label[,split])')
-    .addOption(new Option('--split <name>', "a split of the run's dataset").choices(['train', 'validation', 'test']));
+    .addOption(new Option('--split <name>', "a split of the run's dataset").choices(['train', 'validation', 'test']))
+    .option('--data-root <dir>', "with --split: the dataset's folder, when it moved since training");
 
 function printResults(rs: QueryResult[], json: boolean): void {
   if (json) {
@@ -55,7 +59,7 @@ export function registerIndexCommands(program: Command): void {
     .option('--expansion-search <n>', 'HNSW candidate list while searching', int('--expansion-search', 2), 128)
     .option('-q, --quiet', 'no progress bar')
     .action(async (o: Obj) => {
-      const info = await indexBuild({ run: o.run as string, index: o.index as string, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, quantization: o.quantization as Quantization, connectivity: o.connectivity as number, expansionAdd: o.expansionAdd as number, expansionSearch: o.expansionSearch as number, quiet: Boolean(o.quiet) });
+      const info = await (await commands()).indexBuild({ run: o.run as string, index: o.index as string, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, dataRoot: o.dataRoot as string | undefined, quantization: o.quantization as Quantization, connectivity: o.connectivity as number, expansionAdd: o.expansionAdd as number, expansionSearch: o.expansionSearch as number, quiet: Boolean(o.quiet) });
       process.stdout.write(`indexed ${info.size} items (${info.dim}-d, ${info.labels} labels) in ${info.dir}\n`);
     });
 
@@ -70,7 +74,7 @@ export function registerIndexCommands(program: Command): void {
     .option('--label <name>', 'label of the image files given as arguments')
     .option('-q, --quiet', 'no progress bar')
     .action(async (files: string[], o: Obj) => {
-      const r = await indexAdd({ run: o.run as string, index: o.index as string, files, label: o.label as string | undefined, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, quiet: Boolean(o.quiet) });
+      const r = await (await commands()).indexAdd({ run: o.run as string, index: o.index as string, files, label: o.label as string | undefined, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, dataRoot: o.dataRoot as string | undefined, quiet: Boolean(o.quiet) });
       process.stdout.write(`added ${r.added} items; the index holds ${r.size}\n`);
     });
 
@@ -79,8 +83,8 @@ export function registerIndexCommands(program: Command): void {
     .description('remove items by id')
     .requiredOption('-i, --index <dir>', 'index folder')
     .argument('<ids...>', 'item ids')
-    .action((ids: string[], o: Obj) => {
-      const r = indexRemove({ index: o.index as string, ids });
+    .action(async (ids: string[], o: Obj) => {
+      const r = (await commands()).indexRemove({ index: o.index as string, ids });
       process.stdout.write(`removed ${r.removed} items; the index holds ${r.size}\n`);
     });
 
@@ -96,7 +100,7 @@ export function registerIndexCommands(program: Command): void {
     .option('--threshold <d>', 'match distance threshold (default: the run\'s calibration, if any)', num('--threshold'))
     .option('--json', 'print JSON')
     .action(async (images: string[], o: Obj) => {
-      const rs = await indexSearch({ index: o.index as string, run: o.run as string | undefined, queries: images, vector: o.vector as string | undefined, k: o.top as number, label: o.label as string | undefined, threshold: o.threshold as number | undefined });
+      const rs = await (await commands()).indexSearch({ index: o.index as string, run: o.run as string | undefined, queries: images, vector: o.vector as string | undefined, k: o.top as number, label: o.label as string | undefined, threshold: o.threshold as number | undefined });
       printResults(rs, Boolean(o.json));
     });
 
@@ -104,8 +108,8 @@ export function registerIndexCommands(program: Command): void {
     .command('info')
     .description('size, settings and model of an index')
     .requiredOption('-i, --index <dir>', 'index folder')
-    .action((o: Obj) => {
-      process.stdout.write(JSON.stringify(indexInfo({ index: o.index as string }), null, 2) + '\n');
+    .action(async (o: Obj) => {
+      process.stdout.write(JSON.stringify((await commands()).indexInfo({ index: o.index as string }), null, 2) + '\n');
     });
 
   program
@@ -115,9 +119,10 @@ export function registerIndexCommands(program: Command): void {
     .addOption(new Option('--metric <m>', 'reach a target precision, or maximise F1').choices(['precision', 'f1']).default('precision'))
     .option('--target <p>', 'target precision', num('--target'), 0.9)
     .option('--no-plot', 'skip the SVG plot')
+    .option('--data-root <dir>', "the dataset's folder, when it moved since training")
     .action(async (o: Obj) => {
       const goal = o.metric === 'f1' ? ({ metric: 'f1' } as const) : ({ metric: 'precision', target: o.target as number } as const);
-      const { calibration: c, files } = await calibrateCommand({ run: o.run as string, goal, plot: Boolean(o.plot) });
+      const { calibration: c, files } = await (await commands()).calibrateCommand({ run: o.run as string, goal, plot: Boolean(o.plot), dataRoot: o.dataRoot as string | undefined });
       process.stdout.write(`threshold ${c.threshold.toFixed(4)}: precision ${c.precision.toFixed(4)}, recall ${c.recall.toFixed(4)}, F1 ${c.f1.toFixed(4)} on ${c.queries} validation queries\nwrote ${files.join(', ')}\n`);
     });
 }

@@ -1,18 +1,18 @@
 #!/usr/bin/env node
-// ccp-dml command line: train, eval, embed, search.
+// ccp-dml command line: train, eval, embed, search (and index, calibrate, serve, export).
+// Only commander and the command definitions load at start; a command's implementation (and with it libtorch,
+// sharp and the rest) is imported when the command runs, so --help and --version are instant and work even
+// where the native addon is not built.
 import { Command, Option } from 'commander';
-import { writeFileSync } from 'node:fs';
-import { resolveConfig, parseOverride } from './config-loader.js';
-import { train } from '../training/trainer.js';
-import { trainMlrc } from '../training/mlrc.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { presets } from '../training/presets.js';
-import { evaluateCommand, embedCommand, searchCommand, reportCommand } from './commands.js';
 import { formatMetrics } from './format.js';
 import { exitWhenFlushed, endsWithAction } from './exit.js';
 import { registerIndexCommands } from './index-program.js';
 import { registerServeCommand } from './serve-program.js';
 import { registerExportCommand } from './export-program.js';
 import { addPrecisionOption, precisionOption } from './precision-option.js';
+import { addCommonOptions, applyCommonOptions } from './common-options.js';
 
 type Obj = Record<string, unknown>;
 
@@ -29,7 +29,7 @@ function num(name: string) {
 }
 
 /** CLI flags as config overrides (flags win over the config file and the preset). */
-function flagOverrides(o: Obj): Obj[] {
+function flagOverrides(o: Obj, parseOverride: (spec: string) => Obj): Obj[] {
   const out: Obj[] = [];
   const put = (path: string, v: unknown) => {
     if (v === undefined) return;
@@ -60,10 +60,13 @@ function flagOverrides(o: Obj): Obj[] {
   return out;
 }
 
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command();
 program
   .name('ccp-dml')
   .description('Deep metric learning with chance constraints (CCP) on libtorch')
+  .version(pkg.version, '-V, --version')
   .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(s) });
 
@@ -86,7 +89,6 @@ program
   .option('--patience <n>', 'global early-stopping patience (epochs)', num('--patience'))
   .option('--time-budget <s>', 'stop at the first epoch end after this many seconds', num('--time-budget'))
   .option('--seed <n>', 'random seed', num('--seed'))
-  .option('--threads <n>', 'torch threads (default: all cores)', num('--threads'))
   .addOption(precisionOption())
   .option('--out <dir>', 'runs folder (default runs)')
   .option('--name <name>', 'run name (folder under --out)')
@@ -94,21 +96,23 @@ program
   .option('--resume', 'continue the run folder from its last checkpoint')
   .addOption(new Option('--protocol <name>', 'single run, or the MLRC protocol (4 fold models, 128D and 512D)').choices(['single', 'mlrc']).default('single'))
   .option('--repeats <n>', 'MLRC repeats', num('--repeats'), 1)
-  .option('--print-config', 'print the resolved config and exit')
+  .option('--print-config', 'print the resolved config (checked, registry names included) and exit')
   .option('--no-report', 'do not write the HTML run report (report.html) at the end')
-  .option('-q, --quiet', 'no progress bar')
   .action(async (o: Obj) => {
-    const config = resolveConfig({ preset: o.preset as string | undefined, file: o.config as string | undefined, overrides: flagOverrides(o) });
+    const { resolveConfig, parseOverride } = await import('./config-loader.js');
+    const config = resolveConfig({ preset: o.preset as string | undefined, file: o.config as string | undefined, overrides: flagOverrides(o, parseOverride) });
     if (o.printConfig) {
       process.stdout.write(JSON.stringify(config, null, 2) + '\n');
       return;
     }
     if (o.protocol === 'mlrc') {
+      const { trainMlrc } = await import('../training/mlrc.js');
       const r = await trainMlrc(config, { repeats: o.repeats as number, resume: Boolean(o.resume), quiet: Boolean(o.quiet), report: o.report as boolean });
       process.stdout.write(r.report + '\n');
       if (r.reportPath) process.stdout.write(`report: ${r.reportPath}\n`);
       return;
     }
+    const { train } = await import('../training/trainer.js');
     const r = await train(config, { resume: Boolean(o.resume), quiet: Boolean(o.quiet), report: o.report as boolean });
     process.stdout.write(`\nrun folder: ${r.runDir}  (${r.epochs} epochs, ${r.steps} steps, ${r.wallSeconds.toFixed(0)} s, stopped by ${r.stopReason})\n`);
     process.stdout.write(`best validation MAP@R ${r.bestValidationMapAtR.toFixed(4)} at epoch ${r.bestEpoch}; CCP projections: ${r.ccpProjections.length}\n`);
@@ -123,8 +127,34 @@ program
   .requiredOption('-r, --run <dir>', 'run folder, or the MLRC protocol folder (holds mlrc-results.json)')
   .option('--map-points <n>', 'test items on the UMAP map (a stratified sample beyond this)', num('--map-points'), 2000)
   .action(async (o: Obj) => {
+    const { reportCommand } = await import('./commands.js');
     const path = await reportCommand({ run: o.run as string, maxMapPoints: o.mapPoints as number });
     process.stdout.write(`report: ${path}\n`);
+  });
+
+program
+  .command('pretrain')
+  .description("classification pretraining of a model's backbone on a labelled set (softmax over the training classes); writes the backbone for --pretrained")
+  .requiredOption('-o, --output <file>', 'backbone weights to write (.safetensors)')
+  .option('-c, --config <file>', 'YAML or JSON config file (its dataset and model sections are used)')
+  .addOption(new Option('-p, --preset <name>', 'starting configuration').choices(Object.keys(presets)))
+  .option('--dataset <name>', 'mnist | omniglot | folder | csv | cub | cars | sop | inshop')
+  .option('--data-root <dir>', 'dataset folder')
+  .option('--csv <file>', 'CSV manifest (path,label,split) for --dataset csv')
+  .option('--model <name>', 'mlp | small_cnn | small_resnet | resnet50 | bninception')
+  .option('--epochs <x>', 'passes over the training images (fractions allowed)', num('--epochs'), 2)
+  .option('--batch-size <n>', 'images per step', num('--batch-size'), 128)
+  .option('--lr <x>', 'Adam learning rate', num('--lr'), 1e-3)
+  .option('--invert', "pixels v -> 1 - v (dark strokes on white, e.g. MNIST digits for Omniglot); needs 'unit' normalization")
+  .option('--seed <n>', 'random seed', num('--seed'))
+  .option('--set <key=value>', 'override any config key (repeatable)', collect, [])
+  .action(async (o: Obj) => {
+    const { resolveConfig, parseOverride } = await import('./config-loader.js');
+    const { pretrainCommand } = await import('../training/pretrain.js');
+    const config = resolveConfig({ preset: o.preset as string | undefined, file: o.config as string | undefined, overrides: flagOverrides({ ...o, epochs: undefined, lr: undefined }, parseOverride) });
+    const r = await pretrainCommand(config, { out: o.output as string, epochs: o.epochs as number, batchSize: o.batchSize as number, lr: o.lr as number, invert: Boolean(o.invert), quiet: Boolean(o.quiet) });
+    const acc = Number.isNaN(r.testAccuracy) ? 'no held-out images of the training classes to measure accuracy on' : `held-out accuracy ${(100 * r.testAccuracy).toFixed(2)}%`;
+    process.stdout.write(`pretrained ${config.model.name} on ${r.images} images of ${r.classes} classes (${r.steps} steps, ${r.seconds.toFixed(0)} s), ${acc}\nwrote ${r.file} (use it with --pretrained ${r.file})\n`);
   });
 
 program
@@ -135,8 +165,10 @@ program
   .addOption(new Option('--split <name>', 'which split').choices(['test', 'validation']).default('test'))
   .option('--nmi', 'also compute NMI (k-means)')
   .option('--json <file>', 'also write the metrics as JSON')
+  .option('--data-root <dir>', "the dataset's folder, when it moved since training (for csv: the manifest's folder)")
   .action(async (o: Obj) => {
-    const r = await evaluateCommand({ run: o.run as string, weights: o.weights as string | undefined, split: o.split as 'test' | 'validation', nmi: Boolean(o.nmi) });
+    const { evaluateCommand } = await import('./commands.js');
+    const r = await evaluateCommand({ run: o.run as string, weights: o.weights as string | undefined, split: o.split as 'test' | 'validation', nmi: Boolean(o.nmi), dataRoot: o.dataRoot as string | undefined, quiet: Boolean(o.quiet) });
     process.stdout.write(formatMetrics(r) + '\n');
     if (o.json) writeFileSync(o.json as string, JSON.stringify(r, null, 2) + '\n');
   });
@@ -149,8 +181,10 @@ program
   .addOption(new Option('--split <name>', 'dataset split').choices(['train', 'validation', 'test']).default('test'))
   .option('--images <dir>', 'embed the images of this folder instead (class = sub-folder)')
   .option('--raw', 'raw head outputs (default: N(v)-normalised as used for retrieval)')
+  .option('--data-root <dir>', "the dataset's folder, when it moved since training (for csv: the manifest's folder)")
   .action(async (o: Obj) => {
-    const r = await embedCommand({ run: o.run as string, output: o.output as string, split: o.split as 'train' | 'validation' | 'test', images: o.images as string | undefined, raw: Boolean(o.raw) });
+    const { embedCommand } = await import('./commands.js');
+    const r = await embedCommand({ run: o.run as string, output: o.output as string, split: o.split as 'train' | 'validation' | 'test', images: o.images as string | undefined, raw: Boolean(o.raw), dataRoot: o.dataRoot as string | undefined, quiet: Boolean(o.quiet) });
     process.stdout.write(`wrote ${r.count} embeddings of dimension ${r.dim} to ${r.files.join(', ')}\n`);
   });
 
@@ -162,8 +196,10 @@ program
   .argument('<queries...>', 'query image files')
   .option('-k, --top <k>', 'results per query', num('--top'), 5)
   .option('--json', 'print JSON')
+  .option('--exclude-self', 'leave a query out of its own results (the same file in the gallery)')
   .action(async (queries: string[], o: Obj) => {
-    const r = await searchCommand({ run: o.run as string, gallery: o.gallery as string, queries, k: o.top as number });
+    const { searchCommand } = await import('./commands.js');
+    const r = await searchCommand({ run: o.run as string, gallery: o.gallery as string, queries, k: o.top as number, excludeSelf: Boolean(o.excludeSelf) });
     if (o.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       return;
@@ -177,6 +213,8 @@ program
 registerIndexCommands(program);
 registerServeCommand(program);
 registerExportCommand(program);
+addCommonOptions(program);
+program.hook('preAction', (_program, command) => applyCommonOptions(command.opts()));
 addPrecisionOption(program.commands.filter((c) => ['eval', 'embed', 'search', 'index', 'serve'].includes(c.name())));
 
 program.parseAsync(process.argv).then(

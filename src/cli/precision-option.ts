@@ -1,7 +1,6 @@
 // --precision for the commands that run a trained network (eval, embed, search, index, serve): it replaces the
 // run's own model.precision for this invocation (train sets it through the config instead).
 import { Option, type Command } from 'commander';
-import { overrideRunPrecision } from './run-files.js';
 import type { PrecisionRequest } from '../engine/precision.js';
 
 export const PRECISION_CHOICES = ['fp32', 'bf16', 'auto'] as const;
@@ -18,6 +17,12 @@ export function addPrecisionOption(commands: readonly Command[]): void {
       continue;
     }
     c.addOption(precisionOption());
-    c.hook('preAction', (_self, action) => overrideRunPrecision(action.opts().precision as PrecisionRequest | undefined));
+    c.hook('preAction', async (_self, action) => {
+      const p = action.opts().precision as PrecisionRequest | undefined;
+      if (p === undefined) return;
+      // Loaded here, not at the top: --help and --version must not load the native addon.
+      const { overrideRunPrecision } = await import('./run-files.js');
+      overrideRunPrecision(p);
+    });
   }
 }

@@ -1,7 +1,6 @@
 // Command-line definition of serve.
 import type { Command } from 'commander';
-import { startServer, stopOnSignals, DEFAULT_LIMITS } from '../serve/index.js';
-import { openRun } from './index-commands.js';
+import { DEFAULT_LIMITS } from '../serve/limits.js';
 
 type Obj = Record<string, unknown>;
 
@@ -28,7 +27,9 @@ export function registerServeCommand(program: Command): void {
     .option('--queue <n>', 'embeddings waiting before 503', int('--queue', 0), DEFAULT_LIMITS.queue)
     .option('--timeout-ms <n>', 'per-request time limit', int('--timeout-ms', 100), DEFAULT_LIMITS.requestTimeoutMs)
     .action(async (o: Obj) => {
-      const run = openRun(o.run as string);
+      // Loaded here, not at the top: --help stays fast and loads no native code.
+      const { startServer, stopOnSignals } = await import('../serve/index.js');
+      const run = (await import('./index-commands.js')).openRun(o.run as string);
       const server = await startServer({
         run,
         index: o.index as string,

@@ -25,8 +25,8 @@ import { IndexLock } from './lock.js';
 
 export const INDEX_FORMAT = 'ccp-dml-index';
 export const INDEX_VERSION = 1;
-export const QUANTIZATIONS = ['f32', 'f16', 'i8'] as const;
-export type Quantization = (typeof QUANTIZATIONS)[number];
+import { QUANTIZATIONS, type Quantization } from './quantization.js';
+export { QUANTIZATIONS, type Quantization };
 
 export interface IndexItem {
   /** Unique within the index. */

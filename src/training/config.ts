@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { LOSS_NAMES, PAIR_LOSS_NAMES, type LossName } from '../losses/registry.js';
 import { MINER_NAMES } from '../miners/registry.js';
+import { getPreset, lossPresets } from '../losses/presets.js';
 
 const datasetNames = ['mnist', 'omniglot', 'folder', 'csv', 'cub', 'cars', 'sop', 'inshop'] as const;
 const modelNames = ['mlp', 'small_cnn', 'small_resnet', 'resnet50', 'bninception'] as const;
@@ -177,7 +178,17 @@ export type RunConfigInput = z.input<typeof RunConfig>;
 /** Validates a config object; the error lists every bad key as a dotted path with the reason. */
 export function parseRunConfig(input: unknown, source = 'config'): RunConfig {
   const r = RunConfig.safeParse(input);
-  if (r.success) return r.data;
+  if (r.success) {
+    // Names the schema cannot list (the loss registry's) are checked here, so --print-config catches them too.
+    try {
+      const { base } = parseLossName(r.data.loss.name);
+      const table = (lossPresets as Record<string, Record<string, unknown> | undefined>)[base];
+      if (r.data.loss.preset && table) getPreset(table, `loss.preset of '${base}'`, r.data.loss.preset);
+    } catch (e) {
+      throw new Error(`invalid ${source}:\n  ${(e as Error).message}`);
+    }
+    return r.data;
+  }
   const lines = r.error.issues.map((i) => {
     const path = i.path.join('.') || '(root)';
     if (i.code === 'unrecognized_keys') return `  ${path ? path + ': ' : ''}unknown key(s) ${(i as { keys: string[] }).keys.map((k) => `'${k}'`).join(', ')}`;

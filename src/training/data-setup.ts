@@ -32,6 +32,8 @@ export interface TestSet {
 export interface RunData {
   train: ImageDataset;
   validation: ImageDataset;
+  /** Where the validation set came from, in words (for the setup summary). */
+  validationSource?: string;
   test: TestSet;
   /** Preprocessing shared by every split; the loader picks train/test mode. */
   transform: TransformOptions;
@@ -94,7 +96,14 @@ function holdOutSamples(ds: ImageDataset, share: number, seed: number): { train:
   };
 }
 
-async function loadSplits(cfg: DatasetConfig): Promise<{ trainAll: ImageDataset; test: TestSet }> {
+interface LoadedSplits {
+  trainAll: ImageDataset;
+  test: TestSet;
+  /** A validation set the dataset itself defines (a CSV's 'val' rows); otherwise it is carved from trainAll. */
+  validation?: ImageDataset;
+}
+
+async function loadSplits(cfg: DatasetConfig): Promise<LoadedSplits> {
   const policy = { onBadItem: cfg.onBadItem };
   switch (cfg.name) {
     case 'mnist': {
@@ -116,12 +125,15 @@ async function loadSplits(cfg: DatasetConfig): Promise<{ trainAll: ImageDataset;
       if (!cfg.csv) throw new Error(`dataset.csv is required for dataset 'csv' (a manifest with columns path,label,split)`);
       const all = loadCsvManifest(cfg.csv, policy);
       const splits = new Set(all.items.map((i) => i.split));
+      if (!splits.has('train')) throw new Error(`${cfg.csv}: the manifest has no 'train' rows (column split: train, val, test or query + gallery)`);
       const train = all.filterSplit('train', 'csv/train');
+      // 'val' rows are the validation set as given (the config's validation/fold settings do not apply).
+      const validation = splits.has('val') ? all.filterSplit('val', 'csv/val') : undefined;
       if (splits.has('query') && splits.has('gallery')) {
-        return { trainAll: train, test: { query: all.filterSplit('query', 'csv/query'), gallery: all.filterSplit('gallery', 'csv/gallery') } };
+        return { trainAll: train, validation, test: { query: all.filterSplit('query', 'csv/query'), gallery: all.filterSplit('gallery', 'csv/gallery') } };
       }
       if (!splits.has('test')) throw new Error(`${cfg.csv}: the manifest has no 'test' (or 'query' + 'gallery') rows to evaluate on`);
-      return { trainAll: train, test: { query: all.filterSplit('test', 'csv/test') } };
+      return { trainAll: train, validation, test: { query: all.filterSplit('test', 'csv/test') } };
     }
     case 'cub': {
       const { train, test } = loadCub(requireRoot(cfg), policy);
@@ -155,10 +167,13 @@ export function transformFor(cfg: DatasetConfig): TransformOptions {
 /**
  * Loads and splits the data of a run. Every image of every split has its header checked first (unless
  * `checkImages` is false), so bad files are found before training; under onBadItem 'skip' they are dropped
- * and listed in the report. Fewer than two usable training classes is an error.
+ * and listed in the report. Fewer than two usable training classes is an error. `progress` prints what is
+ * being loaded and how long it took (stderr).
  */
-export async function prepareData(cfg: DatasetConfig, seed: number, options: { checkImages?: boolean; quiet?: boolean } = {}): Promise<RunData> {
-  const { trainAll, test } = await loadSplits(cfg);
+export async function prepareData(cfg: DatasetConfig, seed: number, options: { checkImages?: boolean; quiet?: boolean; progress?: boolean } = {}): Promise<RunData> {
+  const started = Date.now();
+  if (options.progress) process.stderr.write(`loading dataset '${cfg.name}'${cfg.root ? ` from ${cfg.root}` : cfg.csv ? ` from ${cfg.csv}` : ''} ...\n`);
+  const loaded = await loadSplits(cfg);
   const report: DataReport = { skipped: [], notes: [] };
   const check = async (ds: ImageDataset, split: string): Promise<ImageDataset> => {
     if (options.checkImages === false) return ds;
@@ -172,24 +187,36 @@ export async function prepareData(cfg: DatasetConfig, seed: number, options: { c
     for (const c of r.emptiedClasses) report.notes.push(`class '${c}' of the ${split} split lost all its images to skipped files`);
     return r.dataset;
   };
-  const capped = await check(cap(trainAll, cfg), 'training');
+  const capped = await check(cap(loaded.trainAll, cfg), 'training');
   let train: ImageDataset;
   let validation: ImageDataset;
-  if (cfg.validation === 'samples') {
+  let validationSource: string;
+  if (loaded.validation) {
+    train = capped;
+    validation = await check(cap(loaded.validation, cfg), 'validation');
+    validationSource = `the manifest's 'val' rows`;
+  } else if (cfg.validation === 'samples') {
     const h = holdOutSamples(capped, cfg.validationShare, seed);
     ({ train, val: validation } = h);
     for (const c of h.emptied) report.notes.push(`class '${c}' has a single training image, which went to the validation split: the class has no training images`);
+    validationSource = `${Math.round(cfg.validationShare * 100)}% of each training class's images held out (validation: samples)`;
   } else {
     if (capped.numClasses < 4) {
       throw new Error(`dataset ${capped.name}: dataset.validation 'classes' holds out a quarter of the training classes, but there are only ${capped.numClasses}; use dataset.validation: samples or more classes`);
     }
     const fold = mlrcFold(capped, cfg.fold + 1);
     ({ train, val: validation } = fold);
+    validationSource = `training classes held out by MLRC fold ${cfg.fold} (validation: classes)`;
   }
   if (train.numClasses < 2) {
     throw new Error(`dataset ${capped.name}: ${train.numClasses} usable training class(es) after the validation split (${train.classNames.map((c) => `'${c}'`).join(', ') || 'none'}); metric learning needs at least 2`);
   }
+  const { test } = loaded;
   const query = await check(cap(test.query, cfg), test.gallery ? 'test query' : 'test');
   const gallery = test.gallery ? await check(cap(test.gallery, cfg), 'test gallery') : undefined;
-  return { train, validation, test: { query, gallery }, transform: transformFor(cfg), report };
+  if (options.progress) {
+    const n = train.size + validation.size + query.size + (gallery?.size ?? 0);
+    process.stderr.write(`loaded ${n} image entries in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  return { train, validation, validationSource, test: { query, gallery }, transform: transformFor(cfg), report };
 }

@@ -18,7 +18,7 @@ export interface Embeddings {
  * Raw model outputs for the dataset items at `indices` (default: all, in order), batched. The model is put in
  * eval mode for the call and returned to its previous mode afterwards.
  */
-export async function embedItems(model: Module, images: ImageLoader, options: { indices?: readonly number[]; batchSize?: number; batchIndexOffset?: number } = {}): Promise<Embeddings> {
+export async function embedItems(model: Module, images: ImageLoader, options: { indices?: readonly number[]; batchSize?: number; batchIndexOffset?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<Embeddings> {
   const n = options.indices ? options.indices.length : images.dataset.size;
   const indices = options.indices ?? Array.from({ length: n }, (_, i) => i);
   const batchSize = options.batchSize ?? 256;
@@ -51,6 +51,7 @@ export async function embedItems(model: Module, images: ImageLoader, options: { 
       data.set(out, rowsDone * dim);
       labels.set(batch.labels, rowsDone);
       rowsDone += rows;
+      options.onProgress?.(Math.min(n, rowsDone + skipped.length), n);
     }
     if (rowsDone === 0 && n > 0) throw new Error(`embedding ${images.dataset.name}: none of its ${n} images could be loaded`);
     if (data && rowsDone < n) {

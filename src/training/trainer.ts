@@ -1,7 +1,7 @@
 // The training loop of one model: epochs of N steps, validation MAP@R each epoch, the CCP projection
 // controller, global early stopping with best-weight restore, a checkpoint per epoch (atomic, resumable to the
 // same result), a progress bar, a JSONL metrics log, and the final test evaluation.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, getNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor, type Precision } from '../engine/index.js';
 import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../engine/optim/index.js';
@@ -24,6 +24,9 @@ import { checkTrainingBounds } from './bounds.js';
 import { checkEmbeddings, checkLoss, checkGradNorm, checkValidationEmbeddings, embeddingsCollapsed, chancePrecisionAt1, chanceWarning } from './divergence.js';
 import { TrainingProgress } from './progress.js';
 import { writeRunReport, PROXIES_FILE } from '../report/index.js';
+import { withProgress } from './task-progress.js';
+import { resolveConfigPaths } from './config-paths.js';
+import { setupSummary } from './setup-summary.js';
 
 export interface TrainOptions {
   /** Run folder; default `<outputDir>/<name>`. */
@@ -113,10 +116,25 @@ function checkSameConfig(saved: RunConfig, now: RunConfig, path: string): void {
   }
 }
 
-/** Trains one model as the config says. */
+/**
+ * Trains one model as the config says. A run that fails before its first checkpoint (bad data, a bad option)
+ * leaves no run folder behind, unless the folder existed before.
+ */
 export async function train(config: RunConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const cfg = parseRunConfig(config);
   const runDir = options.runDir ?? join(cfg.outputDir, cfg.name);
+  const madeHere = !existsSync(runDir);
+  try {
+    return await trainIn(cfg, runDir, options);
+  } catch (e) {
+    if (madeHere && !existsSync(join(runDir, 'checkpoint.safetensors'))) rmSync(runDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function trainIn(config: RunConfig, runDir: string, options: TrainOptions): Promise<TrainResult> {
+  // Paths are stored absolute in config.json, so eval/embed find the data from any folder.
+  const cfg = resolveConfigPaths(config, process.cwd());
   const ckptPath = join(runDir, 'checkpoint.safetensors');
   const configPath = join(runDir, 'config.json');
   const hasCheckpoint = existsSync(ckptPath);
@@ -134,8 +152,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   if (options.resume) {
     // The checkpoint records the config it was trained with; config.json is only a copy a user may delete.
     const saved = hasCheckpoint ? checkpointConfig(ckptPath) : null;
-    if (saved !== null) checkSameConfig(parseRunConfig(saved, `the config stored in ${ckptPath}`), cfg, runDir);
-    else if (existsSync(configPath)) checkSameConfig(parseRunConfig(readJson(configPath), configPath), cfg, runDir);
+    if (saved !== null) checkSameConfig(resolveConfigPaths(parseRunConfig(saved, `the config stored in ${ckptPath}`), process.cwd()), cfg, runDir);
+    else if (existsSync(configPath)) checkSameConfig(resolveConfigPaths(parseRunConfig(readJson(configPath), configPath), process.cwd()), cfg, runDir);
     else if (hasCheckpoint) {
       throw new Error(`cannot resume ${runDir}: config.json is missing and the checkpoint ${ckptPath} does not record the config it was trained with, so the resumed run could silently differ from it; restore config.json`);
     }
@@ -146,7 +164,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   if (cfg.threads) setNumThreads(cfg.threads);
   manualSeed(cfg.seed);
 
-  const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed, { quiet: options.quiet }));
+  const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed, { quiet: options.quiet, progress: !options.quiet }));
   for (const s of data.report?.skipped ?? []) warn(`skipped a bad image of the ${s.split} split: ${s.reason}`);
   for (const n of data.report?.notes ?? []) warn(n);
   const t = cfg.training;
@@ -166,6 +184,9 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const schedule: EpochSchedule | null = buildSchedule(cfg, setup.optimizer);
   const controller = isCcpLoss(loss) ? loss.controller : null;
   const xbm = loss as { training?: boolean };
+  const setupInfo = await setupSummary(cfg, data, { threads: getNumThreads(), ccpPools: controller !== null, inputShape });
+  for (const w of setupInfo.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (!options.quiet) process.stderr.write(setupInfo.lines.map((l) => `setup: ${l}\n`).join(''));
 
   // CCP candidate pools: one-per-class spans of the training split, embedded in inference mode. They use the
   // training preprocessing (the reference code's behaviour, spec 2.4).
@@ -415,8 +436,10 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   // The best weights' proxies (CCP), for the report's embedding map.
   if (controller) tidy(() => saveSafetensors(join(runDir, PROXIES_FILE), { proxies: controller.proxies.proxies.detach(), labels: controller.proxies.labels }));
   const testImages = { query: evalImages(data.test.query), gallery: data.test.gallery ? evalImages(data.test.gallery) : undefined };
-  const q = await embedItems(model, testImages.query, { batchSize: t.evalBatchSize });
-  const g = testImages.gallery ? await embedItems(model, testImages.gallery, { batchSize: t.evalBatchSize }) : undefined;
+  const embedTest = (images: ImageLoader, what: string) =>
+    withProgress(`embedding ${what}`, images.dataset.size, 'images', !options.quiet, (update) => embedItems(model, images, { batchSize: t.evalBatchSize, onProgress: update }));
+  const q = await embedTest(testImages.query, data.test.gallery ? 'test queries' : 'test split');
+  const g = testImages.gallery ? await embedTest(testImages.gallery, 'test gallery') : undefined;
   result.test = evaluateEmbeddings(q, g, { ...cfg.evaluation, seed: cfg.seed });
   if (options.keepTestEmbeddings) result.testEmbeddings = { query: q, gallery: g };
   for (const [split, images] of [['training', loader.images], ['validation', valImages], ['test', testImages.query], ['test gallery', testImages.gallery]] as const) {

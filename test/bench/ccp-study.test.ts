@@ -3,15 +3,15 @@
 // Fig. 1 driver on a few images.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { main, parseArgs } from '../../bench/ccp/main.js';
 import { fig1Main, meanInterClassDistance, proxySpread } from '../../bench/ccp/mnist-fig1.js';
 import { tensor } from '../../src/engine/index.js';
+import { tempDir } from '../helpers/tmp.js';
+import { omniglotFixture } from '../helpers/omniglot.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'ccp-study-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('study');
 
 test('bench:ccp options: defaults, quick mode and errors', () => {
   const full = parseArgs([]);
@@ -37,6 +37,8 @@ test('the study runs end to end on a tiny budget and writes table, JSON and plot
   const lines: string[] = [];
   const args = ['--methods', 'c2,c2-ccp', '--seeds', '1', '--budget', '8', '--steps-per-epoch', '4', '--lrs', '1e-3,3e-3', '--tune-fraction', '0.5'];
   args.push('--max-classes', '12', '--channels', '8,16', '--dim', '16', '--max-val', '60', '--patience', '1', '--threads', '1', '--out', out, '--runs', join(tmp, 'runs', 'tiny'));
+  // Generated Omniglot-format zips (16 background, 12 evaluation classes), so the study runs without ../shared.
+  args.push('--omniglot', await omniglotFixture());
   // The default pretrained-backbone path, with a few MNIST steps (0.01 epochs = 5 batches of 128).
   args.push('--pretrained', 'mnist', '--pretrain-epochs', '0.01');
   const { result, files } = await main(args, { log: (l) => lines.push(l) });

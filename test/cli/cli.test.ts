@@ -2,16 +2,15 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNpy, loadSafetensors } from '../../src/engine/serialization/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = join(repo, 'dist/src/cli/main.js');
-const tmp = mkdtempSync(join(tmpdir(), 'ccp-cli-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('cli');
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', cwd: tmp, timeout: 300_000 });

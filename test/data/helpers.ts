@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageDataset, type RawItem } from '../../src/data/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Repo root (tests run from dist/test/data/). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -13,7 +14,7 @@ export const omniglotDir = path.resolve(repoRoot, '../shared/data/omniglot');
 
 /** A fresh temp dir, optionally with a copy of a fixture folder. */
 export function tmpCopy(fixture?: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccp-data-'));
+  const dir = tempDir('data');
   if (fixture) fs.cpSync(path.join(fixtures, fixture), dir, { recursive: true });
   return dir;
 }

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { BatchLoader, ImageLoader, RandomSampler, MPerClassSampler, SequentialSampler, loadImageFolder, loadOmniglot, mnistRetrievalSplit, type Batch } from '../../src/data/index.js';
-import { fixtures, omniglotDir } from './helpers.js';
+import { fixtures } from './helpers.js';
+import { omniglotFixture } from '../helpers/omniglot.js';
 
 async function collect(l: BatchLoader): Promise<Batch[]> {
   const out: Batch[] = [];
@@ -65,7 +66,7 @@ test('decoded cache gives the same outputs; output cache is test-mode only', asy
 });
 
 test('Omniglot MPerClass batches from the zip at 32 px, cached in memory', async () => {
-  const ds = await loadOmniglot({ root: omniglotDir, set: 'background_small1' });
+  const ds = await loadOmniglot({ root: await omniglotFixture(), set: 'background' });
   const sampler = new MPerClassSampler(ds, { m: 2, classesPerBatch: 4, seed: 0 });
   const l = new BatchLoader(ds, sampler, { mode: 'train', transform: { size: 32, channels: 1, normalize: 'unit' }, cache: 'decoded', cacheMaxSide: 64, maxBatches: 2 });
   const bs = await collect(l);

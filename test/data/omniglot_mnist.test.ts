@@ -1,10 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { loadOmniglot, omniglotSplit, mnistRetrievalSplit, loadMnist, readMnist, ImageLoader, DataError, closeAllZips } from '../../src/data/index.js';
+import { loadOmniglot, omniglotSplit, mnistRetrievalSplit, loadMnist, readMnist, ImageLoader, DataError, closeAllZips, type ImageDataset } from '../../src/data/index.js';
 import { omniglotDir } from './helpers.js';
+import { missingSharedOmniglot, omniglotFixture } from '../helpers/omniglot.js';
 
-test('Omniglot background zip: 964 classes x 20 = 19,280 images, class = alphabet/character', async () => {
+const realOmniglot = { skip: missingSharedOmniglot() };
+
+/** Decodes items of an Omniglot dataset at 105 px and checks labels and black-and-white pixels (0 and 1 only). */
+async function checkDecoded(ds: ImageDataset, items: number[], labels: number[]): Promise<void> {
+  const loader = new ImageLoader(ds, { mode: 'test', transform: { size: 105, resizeTo: 105, channels: 1, normalize: 'unit' } });
+  const b = await loader.loadBatch(items);
+  assert.deepEqual(b.shape, [items.length, 1, 105, 105]);
+  assert.deepEqual([...b.labels], labels);
+  for (let k = 0; k < items.length; k++) {
+    const img = b.images.subarray(k * 105 * 105, (k + 1) * 105 * 105);
+    const ink = img.filter((v) => v === 0).length;
+    const paper = img.filter((v) => v === 1).length;
+    assert.equal(ink + paper, img.length, 'black-and-white images decode to exactly 0 and 1');
+    assert.ok(ink > 50 && paper > ink, `image ${k}: ${ink} ink pixels`);
+  }
+}
+
+test('Omniglot background zip: 964 classes x 20 = 19,280 images, class = alphabet/character', realOmniglot, async () => {
   const ds = await loadOmniglot({ root: omniglotDir, set: 'background' });
   assert.equal(ds.numClasses, 964);
   assert.equal(ds.size, 19280);
@@ -16,20 +34,10 @@ test('Omniglot background zip: 964 classes x 20 = 19,280 images, class = alphabe
   const idx = ds.classIndices()[latin]!;
   assert.equal(ds.where(idx[0]!), `${path.join(omniglotDir, 'images_background.zip')}!images_background/Latin/character01/0683_01.png`);
   // decode a few entries straight from the zip
-  const loader = new ImageLoader(ds, { mode: 'test', transform: { size: 105, resizeTo: 105, channels: 1, normalize: 'unit' } });
-  const b = await loader.loadBatch([idx[0]!, idx[1]!, ds.size - 1]);
-  assert.deepEqual(b.shape, [3, 1, 105, 105]);
-  assert.deepEqual([...b.labels], [latin, latin, ds.numClasses - 1]);
-  for (let k = 0; k < 3; k++) {
-    const img = b.images.subarray(k * 105 * 105, (k + 1) * 105 * 105);
-    const ink = img.filter((v) => v === 0).length;
-    const paper = img.filter((v) => v === 1).length;
-    assert.equal(ink + paper, img.length, '1-bit images decode to exactly 0 and 1');
-    assert.ok(ink > 50 && paper > ink, `image ${k}: ${ink} ink pixels`);
-  }
+  await checkDecoded(ds, [idx[0]!, idx[1]!, ds.size - 1], [latin, latin, ds.numClasses - 1]);
 });
 
-test('Omniglot evaluation and small zips; split helper; missing zip names the path', async () => {
+test('Omniglot evaluation and small zips; split helper', realOmniglot, async () => {
   const { train, test: te } = await omniglotSplit(omniglotDir);
   assert.equal(train.numClasses, 964);
   assert.equal(te.numClasses, 659);
@@ -37,8 +45,29 @@ test('Omniglot evaluation and small zips; split helper; missing zip names the pa
   const s1 = await loadOmniglot({ root: omniglotDir, set: 'background_small1' });
   assert.equal(s1.numClasses, 136);
   assert.equal(s1.size, 2720);
-  const bad = path.join(omniglotDir, 'nope.zip');
+  await closeAllZips();
+});
+
+test('Omniglot loader on generated zips (official layout): classes, entry paths, 1-bit decoding, split, missing zip', async () => {
+  const root = await omniglotFixture();
+  const ds = await loadOmniglot({ root, set: 'background' });
+  assert.equal(ds.numClasses, 16);
+  assert.equal(ds.size, 80);
+  assert.ok([...ds.classCounts()].every((n) => n === 5));
+  assert.equal(ds.classNames[0], 'Back_Alphabet_A/character01');
+  assert.equal(new Set(ds.classNames.map((c) => c.split('/')[0])).size, 4);
+  const c = ds.labelOf('Back_Alphabet_B/character03');
+  const idx = ds.classIndices()[c]!;
+  assert.equal(ds.where(idx[0]!), `${path.join(root, 'images_background.zip')}!images_background/Back_Alphabet_B/character03/0007_01.png`);
+  await checkDecoded(ds, [idx[0]!, idx[1]!, ds.size - 1], [c, c, ds.numClasses - 1]);
+  const { train, test: te } = await omniglotSplit(root);
+  assert.equal(train.numClasses, 16);
+  assert.equal(te.numClasses, 12);
+  assert.equal(te.size, 60);
+  assert.ok(te.classNames.every((n) => n.startsWith('Eval_Alphabet_')));
+  const bad = path.join(root, 'nope.zip');
   await assert.rejects(loadOmniglot({ zipPath: bad }), (e: unknown) => e instanceof DataError && e.message.includes(bad));
+  await assert.rejects(loadOmniglot({ root, set: 'background_small1' }), (e: unknown) => e instanceof DataError && e.message.includes('images_background_small1.zip'));
   await closeAllZips();
 });
 

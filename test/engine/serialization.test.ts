@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, readdirSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tensor, zeros, tidy, Tensor, manualSeed, type DType } from '../../src/engine/index.js';
@@ -13,6 +12,7 @@ import { Adam } from '../../src/engine/optim/index.js';
 import {
   saveSafetensors, loadSafetensors, serializeSafetensors, parseSafetensors, writeFileAtomic, saveModule, loadModule, saveOptimizer, loadOptimizer,
 } from '../../src/engine/serialization/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FIXDIR = join(ROOT, 'test', 'fixtures', 'engine');
@@ -20,7 +20,7 @@ const FIX = JSON.parse(readFileSync(join(FIXDIR, 'optim.json'), 'utf8'));
 const SCRIPT = join(ROOT, 'scripts', 'fixtures', 'engine_optim.py');
 const PY = '/usr/bin/python3';
 
-const tmp = mkdtempSync(join(tmpdir(), 'ccp-dml-ser-'));
+const tmp = tempDir('ser');
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 const ST_TO_DTYPE: Record<string, DType> = { F32: 'float32', F64: 'float64', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', BOOL: 'bool' };

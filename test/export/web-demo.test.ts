@@ -3,19 +3,19 @@
 // order, distances to 1e-4); a screenshot is taken. Skipped with a message where Chromium is absent.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { indexBuild, indexSearch, openRun } from '../../src/cli/index-commands.js';
 import { writeWebDemo } from '../../src/export/index.js';
 import { makeTinyRun } from '../helpers/tiny-run.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { serveFolder } from '../helpers/static-server.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const missing = chromiumMissing();
 
 test('export --web: the page in Chromium finds the same neighbours as the CLI', { skip: missing, timeout: 240_000 }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'ccp-web-'));
+  const tmp = tempDir('web');
   try {
     const tiny = await makeTinyRun(join(tmp, 'run'));
     const web = join(tmp, 'web');

@@ -3,17 +3,17 @@
 // weights is refused, and calibration turns results into a matched label or "unknown".
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { rmSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { indexBuild, indexAdd, indexRemove, indexSearch, indexInfo, calibrateCommand } from '../../src/cli/index-commands.js';
 import { searchCommand, embedCommand } from '../../src/cli/commands.js';
 import { makeTinyRun, classImage } from '../helpers/tiny-run.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const tmp = mkdtempSync(join(tmpdir(), 'ccp-index-cli-'));
+const tmp = tempDir('index-cli');
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('build, search by image and vector, add, remove, model check, calibrate and match', { timeout: 300_000 }, async () => {

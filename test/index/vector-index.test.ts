@@ -2,13 +2,13 @@
 // crash consistency (uncommitted bytes ignored), the writer lock and the model check.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, appendFileSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, readFileSync, appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VectorIndex, nearestRows, type ModelIdentity } from '../../src/index/index.js';
 import { seededRandom } from '../helpers/tensors.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'ccp-index-'));
+const tmp = tempDir('index');
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const model: ModelIdentity = { hash: 'a'.repeat(64), name: 'small_cnn', dim: 16, normalization: 'lipschitz', run: '/runs/a' };

@@ -2,19 +2,19 @@
 // non-strict loading, ignored names, 'module.' prefixes and [1, C] BN tensors of Caffe ports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tidy, zeros, equal, type Tensor } from '../../src/engine/index.js';
 import { loadSafetensors, saveSafetensors } from '../../src/engine/serialization/index.js';
 import { ResNet50, ResNet50Backbone, BNInception, SmallCnn, loadPretrained } from '../../src/models/index.js';
 import { fixture } from './fixtures.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const R50 = fixture('ref_resnet50_w8.safetensors');
 const quiet = { log: (): void => {} };
 
 function withTmp(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'ccp-models-'));
+  const dir = tempDir('models');
   try {
     fn(dir);
   } finally {

@@ -3,9 +3,8 @@
 // a request in flight and leaving the index saved.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { rmSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -14,9 +13,10 @@ import { indexBuild, openRun } from '../../src/cli/index-commands.js';
 import { startServer, type RunningServer } from '../../src/serve/index.js';
 import { VectorIndex } from '../../src/index/index.js';
 import { makeTinyRun, classImage, type TinyRun } from '../helpers/tiny-run.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const tmp = mkdtempSync(join(tmpdir(), 'ccp-serve-'));
+const tmp = tempDir('serve');
 let tiny: TinyRun;
 let server: RunningServer;
 let indexDir: string;

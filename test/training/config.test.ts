@@ -1,11 +1,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig, parseLossName } from '../../src/training/config.js';
 import { presets } from '../../src/training/presets.js';
 import { resolveConfig, parseOverride, readConfigFile } from '../../src/cli/config-loader.js';
+import { tempDir } from '../helpers/tmp.js';
 
 test('every preset is a valid config', () => {
   for (const [name, p] of Object.entries(presets)) {
@@ -45,7 +45,7 @@ test('loss names: wrappers and base losses are checked', () => {
 });
 
 test('config precedence: preset < file < flags; --set parses YAML scalars', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ccp-cfg-'));
+  const dir = tempDir('cfg');
   const file = join(dir, 'run.yaml');
   writeFileSync(file, 'optimizer:\n  lr: 0.005\ntraining:\n  stepsPerEpoch: 7\n');
   const cfg = resolveConfig({ preset: 'mnist', file, overrides: [parseOverride('training.stepsPerEpoch=9'), parseOverride('evaluation.recallAt=[1, 5]')] });
@@ -56,7 +56,7 @@ test('config precedence: preset < file < flags; --set parses YAML scalars', () =
 });
 
 test('config file errors name the file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ccp-cfg-'));
+  const dir = tempDir('cfg');
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'a: [1, 2\n');
   assert.throws(() => readConfigFile(bad), (e: Error) => e.message.includes(bad));

@@ -2,17 +2,16 @@
 // after an interruption to exactly the same result as a straight run.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, statSync, truncateSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig, type RunConfigInput } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
 import { prepareData } from '../../src/training/data-setup.js';
 import { evaluateCommand } from '../../src/cli/commands.js';
 import { loadSafetensors } from '../../src/engine/serialization/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'ccp-e2e-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('e2e');
 
 function config(over: Partial<RunConfigInput> = {}) {
   return parseRunConfig({

@@ -2,17 +2,17 @@
 // memory does not grow (the trainer lets Node-API finalizers run every step).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { parseRunConfig } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
+import { tempDir } from '../helpers/tmp.js';
 
 test('CCP training over 800 steps: constant live tensors, flat resident memory', { timeout: 600_000 }, async () => {
   const cfg = parseRunConfig({
     name: 'memory',
     seed: 1,
-    outputDir: mkdtempSync(join(tmpdir(), 'ccp-mem-')),
+    outputDir: tempDir('mem'),
     dataset: { name: 'mnist', validation: 'samples', validationShare: 0.2, maxPerClass: 200 },
     model: { name: 'small_cnn', embeddingDim: 32, options: { channels: [16, 32] } },
     loss: { name: 'ccp/contrastive' },

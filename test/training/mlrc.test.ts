@@ -1,20 +1,21 @@
-// The MLRC protocol on real data (Omniglot zips, a few classes): four fold models, each validating on a
+// The MLRC protocol on Omniglot-format zips (generated, 16 training classes): four fold models, each validating on a
 // different quarter of the training classes, then 128D (mean) and 512D (concatenated) test metrics.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig } from '../../src/training/config.js';
 import { trainMlrc } from '../../src/training/mlrc.js';
+import { tempDir } from '../helpers/tmp.js';
+import { omniglotFixture } from '../helpers/omniglot.js';
 
 test('MLRC: 4 fold models x 2 repeats, 128D and 512D ensembles with mean/std', { timeout: 600_000 }, async () => {
-  const out = mkdtempSync(join(tmpdir(), 'ccp-mlrc-'));
+  const out = tempDir('mlrc');
   const cfg = parseRunConfig({
     name: 'mlrc',
     seed: 5,
     outputDir: out,
-    dataset: { name: 'omniglot', imageSize: 28, channels: 1, validation: 'classes', maxClasses: 16, maxPerClass: 10 },
+    dataset: { name: 'omniglot', root: await omniglotFixture(), imageSize: 28, channels: 1, validation: 'classes', maxClasses: 16, maxPerClass: 10 },
     model: { name: 'small_cnn', embeddingDim: 8, options: { channels: [8, 16] } },
     loss: { name: 'ccp/contrastive' },
     ccp: { proxiesPerClass: 2, poolSize: 3 },
@@ -57,5 +58,4 @@ test('MLRC: 4 fold models x 2 repeats, 128D and 512D ensembles with mean/std', {
   const again = await trainMlrc(cfg, { repeats: 2, quiet: true, resume: true });
   assert.deepEqual(again.ensemble.concatenated.mapAtR, r.ensemble.concatenated.mapAtR);
   assert.deepEqual(again.ensemble.separated.mapAtR, r.ensemble.separated.mapAtR);
-  rmSync(out, { recursive: true, force: true });
 });
