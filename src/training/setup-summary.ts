@@ -54,7 +54,7 @@ async function storedChannels(ds: ImageDataset, probe = 4): Promise<number | nul
   return most;
 }
 
-export async function setupSummary(cfg: RunConfig, data: RunData, o: { threads: number; ccpPools: boolean; inputShape: readonly number[] }): Promise<SetupSummary> {
+export async function setupSummary(cfg: RunConfig, data: RunData, o: { threads: number; ccpPools: boolean; inputShape: readonly number[]; precision?: string; memoryFormat?: string }): Promise<SetupSummary> {
   const lines: string[] = [];
   const test = data.test.gallery ? `test ${sized(data.test.query)} queries, gallery ${sized(data.test.gallery)}` : `test ${sized(data.test.query)} (self-retrieval)`;
   const capped = cfg.training.maxValidationSamples;
@@ -69,7 +69,7 @@ export async function setupSummary(cfg: RunConfig, data: RunData, o: { threads: 
   const t = cfg.training;
   lines.push(
     `loss ${cfg.loss.name}${cfg.loss.preset ? ` (preset ${cfg.loss.preset})` : ''} | ${cfg.optimizer.name} lr ${cfg.optimizer.lr} | batches of ${t.classesPerBatch} classes x ${t.samplesPerClass} images, ` +
-      `${t.stepsPerEpoch} steps per epoch, at most ${t.maxEpochs} epochs${t.timeBudgetSeconds !== undefined ? ` or ${t.timeBudgetSeconds} s` : ''} | precision float32 | threads ${o.threads}`,
+      `${t.stepsPerEpoch} steps per epoch, at most ${t.maxEpochs} epochs${t.timeBudgetSeconds !== undefined ? ` or ${t.timeBudgetSeconds} s` : ''} | precision ${o.precision ?? 'fp32'}${o.memoryFormat === 'channels_last' ? ', channels_last' : ''} | threads ${o.threads}`,
   );
   const warnings = batchWarnings(cfg, data.train, o.ccpPools);
   if (cfg.dataset.channels === 1) {

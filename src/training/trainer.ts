@@ -184,7 +184,7 @@ async function trainIn(config: RunConfig, runDir: string, options: TrainOptions)
   const schedule: EpochSchedule | null = buildSchedule(cfg, setup.optimizer);
   const controller = isCcpLoss(loss) ? loss.controller : null;
   const xbm = loss as { training?: boolean };
-  const setupInfo = await setupSummary(cfg, data, { threads: getNumThreads(), ccpPools: controller !== null, inputShape });
+  const setupInfo = await setupSummary(cfg, data, { threads: getNumThreads(), ccpPools: controller !== null, inputShape, precision: model.precision, memoryFormat: model.memoryFormat });
   for (const w of setupInfo.warnings) process.stderr.write(`warning: ${w}\n`);
   if (!options.quiet) process.stderr.write(setupInfo.lines.map((l) => `setup: ${l}\n`).join(''));
 

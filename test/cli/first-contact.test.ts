@@ -110,7 +110,7 @@ test('a CSV of my own images: val rows validate, relative config paths, setup su
   assert.match(setup, /train 20 images \/ 4 classes \| validation 8 images \/ 2 classes \| test 12 images \/ 3 classes \(self-retrieval\)/);
   assert.match(setup, /validation: the manifest's 'val' rows/);
   assert.match(setup, /model mlp \(D = 4\), pretrained: none .*input 16x16, 1 channel/);
-  assert.match(setup, /precision float32 \| threads 1/);
+  assert.match(setup, /precision fp32(, channels_last)? \| threads 1/);
   // The batch warnings and the colour one.
   assert.match(t.err, /warning: 4 of 4 training classes have fewer images than training\.samplesPerClass \(8; smallest has 5\)/);
   assert.match(t.err, /warning: the training split has 4 classes, fewer than training\.classesPerBatch \(6\)/);
