@@ -26,9 +26,6 @@ export function batchWarnings(cfg: RunConfig, train: ImageDataset, ccpPools: boo
         `their batches repeat images`,
     );
   }
-  if (train.numClasses < t.classesPerBatch) {
-    out.push(`the training split has ${train.numClasses} classes, fewer than training.classesPerBatch (${t.classesPerBatch}): a batch cannot hold ${t.classesPerBatch} different classes`);
-  }
   if (ccpPools) {
     const b = cfg.ccp.poolSize;
     const fewer = counts.filter((n) => n < b).length;

@@ -58,12 +58,12 @@ test('--print-config checks the loss name and its preset', () => {
   assert.equal(JSON.parse(ok.out).loss.name, 'triplet');
 });
 
-/** A user's CSV dataset: colour PNGs, 'train' classes a-d (5 each), 'val' classes e-f (4 each), 'test' classes 7-9. */
+/** A user's CSV dataset: colour PNGs, 'train' classes a (9) and b-d (5 each), 'val' classes e-f (4 each), 'test' classes 7-9. */
 async function csvDataset(dir: string): Promise<string> {
   mkdirSync(join(dir, 'images'), { recursive: true });
   const rows = ['path,label,split'];
   const classes: [string, string, number][] = [
-    ['a', 'train', 5], ['b', 'train', 5], ['c', 'train', 5], ['d', 'train', 5],
+    ['a', 'train', 9], ['b', 'train', 5], ['c', 'train', 5], ['d', 'train', 5],
     ['e', 'val', 4], ['f', 'val', 4],
     ['7', 'test', 4], ['8', 'test', 4], ['9', 'test', 4],
   ];
@@ -97,7 +97,7 @@ test('a CSV of my own images: val rows validate, relative config paths, setup su
       'dataset: { name: csv, csv: ../mydata/manifest.csv, imageSize: 16, channels: 1 }',
       'model: { name: mlp, embeddingDim: 4, options: { hidden: [16] } }',
       'ccp: { proxiesPerClass: 2, poolSize: 7 }',
-      'training: { classesPerBatch: 6, samplesPerClass: 8, stepsPerEpoch: 2, maxEpochs: 1, evalBatchSize: 8 }',
+      'training: { classesPerBatch: 4, samplesPerClass: 8, stepsPerEpoch: 2, maxEpochs: 1, evalBatchSize: 8 }',
       '',
     ].join('\n'),
   );
@@ -107,14 +107,17 @@ test('a CSV of my own images: val rows validate, relative config paths, setup su
   assert.equal(t.code, 0, t.err);
   // The setup summary, before the first epoch line.
   const setup = t.err.slice(0, t.err.indexOf('epoch 1 '));
-  assert.match(setup, /train 20 images \/ 4 classes \| validation 8 images \/ 2 classes \| test 12 images \/ 3 classes \(self-retrieval\)/);
+  assert.match(setup, /train 24 images \/ 4 classes \| validation 8 images \/ 2 classes \| test 12 images \/ 3 classes \(self-retrieval\)/);
   assert.match(setup, /validation: the manifest's 'val' rows/);
   assert.match(setup, /model mlp \(D = 4\), pretrained: none .*input 16x16, 1 channel/);
   assert.match(setup, /precision fp32(, channels_last)? \| threads 1/);
   // The batch warnings and the colour one.
-  assert.match(t.err, /warning: 4 of 4 training classes have fewer images than training\.samplesPerClass \(8; smallest has 5\)/);
-  assert.match(t.err, /warning: the training split has 4 classes, fewer than training\.classesPerBatch \(6\)/);
-  assert.match(t.err, /warning: 4 of 4 training classes have fewer images than CCP's pool size ccp\.poolSize \(b = 7\)/);
+  assert.match(t.err, /warning: 3 of 4 training classes have fewer images than training\.samplesPerClass \(8; smallest has 5\)/);
+  assert.match(t.err, /warning: 3 of 4 training classes have fewer images than CCP's pool size ccp\.poolSize \(b = 7\)/);
+  // More classes per batch than the data holds is refused (issue 10's bounds), naming the key.
+  const tooMany = run(['train', '--config', join(exp, 'run.yaml'), '--out', join(tmp, 'runs'), '--name', 'too-many', '--threads', '1', '--set', 'training.classesPerBatch=6'], { cwd: elsewhere });
+  assert.equal(tooMany.code, 1);
+  assert.match(tooMany.err, /training\.classesPerBatch is 6, but the training split \(csv\/train\) has only 4 classes/);
   assert.match(t.err, /warning: the training images have 3 channels but dataset\.channels is 1: colour is read as grey/);
   const runDir = join(tmp, 'runs', 'mine');
   const saved = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
