@@ -45,8 +45,6 @@ export const KNOWN_VIOLATIONS: ReadonlyMap<string, string> = new Map([
   // themselves build on losses. A registry above both (or miners owning MinedLoss registration) removes it.
   ['src/losses/registry.ts -> src/miners/registry.ts', 'issue 11: registries above losses and miners'],
   ['src/losses/registry.ts -> src/miners/mined_loss.ts', 'issue 11: registries above losses and miners'],
-  // The CCP regulariser's fused kernel is called on the binding directly instead of through the engine.
-  ['src/ccp/regularizer.ts -> src/native/binding.ts', 'issue 11: ccp/regularizer.ts calls the engine'],
 ]);
 
 /** The rank of a layer folder, or undefined for a folder the table does not know. */
