@@ -2,21 +2,13 @@
 // docs/ARCHITECTURE.md). Reads the TypeScript sources, so it needs no build of the checked files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import ts from 'typescript';
+import { repoRoot as findRepoRoot } from '../helpers/repo-root.js';
 import { KNOWN_VIOLATIONS, LAYERS, PRIVATE_LAYERS, layerRank } from './layer-order.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('layers.test: no package.json above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
+const repoRoot = () => findRepoRoot(import.meta.url);
 
 function sourceFiles(root: string, dir = 'src'): string[] {
   const out: string[] = [];

@@ -2,19 +2,13 @@
 // so the compiler's checks of native calls cover every export and no declared function is missing at run time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/repo-root.js';
 import { native } from '../../src/native/binding.js';
 
 function bindingSource(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('native-binding.test: no package.json above the test');
-    dir = up;
-  }
-  return readFileSync(join(dir, 'src', 'native', 'binding.ts'), 'utf8');
+  return readFileSync(join(repoRoot(import.meta.url), 'src', 'native', 'binding.ts'), 'utf8');
 }
 
 /** Member names of `export interface NativeBinding { ... }`, read from the source. */
