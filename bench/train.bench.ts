@@ -4,7 +4,7 @@
 //     every step as the trainer does it: forward, loss, backward + item, weight decay 1e-4 added to the gradients,
 //     proximal gradient, clipGradNorm(10), clipGradValue(10), Adam step, zeroGrad;
 //  2. CCP overhead: plain C2 (no proxies, no regulariser) vs C2-CCP, on each side;
-//  3. one proxy re-initialisation (ProxySet.reinitialize = greedy K-center over the pool + copy into P; the
+//  3. one proxy re-initialisation (CcpProxySet.reinitialize = greedy K-center over the pool + copy into P; the
 //     pool's embedding excluded) for 1,000 and 10,000 classes (K 4, b 7 -> b' 7, D 128);
 //  4. peak RSS (VmHWM) of each process;
 //  5. the CCP overhead with the paper's backbone: BN-Inception (BN frozen, as the paper) on 3x227x227 inputs, batch
@@ -33,7 +33,7 @@ import { tensor, int64, rand, randn, tidy, keep, noGrad, manualSeed, getNumThrea
 import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../src/engine/optim/index.js';
 import { parseRunConfig, type RunConfigInput } from '../src/training/config.js';
 import { buildModel, buildLoss, buildOptimizer, type OptimizerSetup } from '../src/training/build.js';
-import { isCcpLoss, ProxySet, type CcpController } from '../src/ccp/index.js';
+import { isCcpLoss, CcpProxySet, type CcpController } from '../src/ccp/index.js';
 import type { MetricLoss } from '../src/losses/index.js';
 import type { EmbeddingNet } from '../src/models/index.js';
 import { PythonWorker, median, quantile, formatTable, nowMs, tick, alternate, statusKB, minorFaults, writeResults } from './common/index.js';
@@ -255,7 +255,7 @@ async function release(): Promise<number> {
 // ---------------------------------------------------------------- K-center (ours)
 function timeKCenterOurs(C: number, iters: number, warmup: number): number[] {
   manualSeed(2);
-  const set = new ProxySet(C, 4, DIM);
+  const set = new CcpProxySet(C, 4, DIM);
   const pool = keep(randn([C, 7, DIM]));
   tidy(() => set.setBest(randn([C * 4, DIM])));
   const times: number[] = [];

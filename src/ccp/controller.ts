@@ -7,7 +7,7 @@
 //               → weight decay → clipping → optimiser step
 //   every epoch: v = validation MAP@R; await controller.onEpochEnd(v, ctx)
 import { Tensor, tidy, noGrad, keep } from '../engine/index.js';
-import { ProxySet } from './proxies.js';
+import { CcpProxySet } from './proxies.js';
 import { ProximalRegularizer } from './regularizer.js';
 import { lambdaAt, type CcpOptions } from './options.js';
 import { poolSize } from './kcenter.js';
@@ -97,7 +97,7 @@ function shapeKey(t: Tensor): string {
 
 export class CcpController {
   readonly options: Readonly<CcpOptions>;
-  readonly proxies: ProxySet;
+  readonly proxies: CcpProxySet;
   readonly regularizer = new ProximalRegularizer();
 
   private tValue = 0;
@@ -111,7 +111,7 @@ export class CcpController {
   private parameterNames: string[] = [];
   private readonly events: CcpProjectionEvent[] = [];
 
-  constructor(proxies: ProxySet, options: CcpOptions) {
+  constructor(proxies: CcpProxySet, options: CcpOptions) {
     if (options.K !== proxies.perClass) throw new Error(`CcpController: options.K=${options.K} but the proxy set has ${proxies.perClass} proxies per class`);
     this.proxies = proxies;
     this.options = Object.freeze({ ...options });

@@ -3,7 +3,7 @@
 // with K learnable proxies per class; the proximal term is applied on gradients by the controller's regulariser.
 import { Tensor, tidy, type DType } from '../engine/index.js';
 import type { MetricLoss, ReferenceSet } from '../losses/types.js';
-import { ProxySet } from './proxies.js';
+import { CcpProxySet } from './proxies.js';
 import { CcpController } from './controller.js';
 import { resolveCcpOptions, type CcpOptions, type CcpOptionsInput } from './options.js';
 
@@ -20,7 +20,7 @@ export class CcpLoss implements MetricLoss {
   readonly name: string;
   readonly base: MetricLoss;
   readonly options: Readonly<CcpOptions>;
-  readonly proxySet: ProxySet;
+  readonly proxySet: CcpProxySet;
   /** No learning-rate multiplier for the proxies (spec §2.8: proxy_lrm unused). */
   readonly parameterLrMultiplier = 1;
   /** The proxies are the reference set; a `ref` passed to forward is ignored. */
@@ -36,7 +36,7 @@ export class CcpLoss implements MetricLoss {
     this.options = Object.freeze(resolveCcpOptions(rest));
     this.base = base;
     this.name = `ccp/${base.name}`;
-    this.proxySet = new ProxySet(numClasses, this.options.K, dim, { dtype, device });
+    this.proxySet = new CcpProxySet(numClasses, this.options.K, dim, { dtype, device });
   }
 
   /** P [K·C, D]. */

@@ -1,6 +1,8 @@
 // Proxy layout (spec §2.1): K proxies per class in one learnable matrix P [K·C, D]; row r belongs to class
 // r mod C and is proxy number floor(r / C) of that class. P_best is a non-trainable snapshot (initially zeros).
-import { Tensor, tidy, noGrad, keep, randn, zeros, int64, type DType } from '../engine/index.js';
+import { Tensor, tidy, noGrad, keep, zeros, int64, type DType } from '../engine/index.js';
+import { heNormal } from '../engine/nn/index.js';
+import { ProxySet } from '../losses/proxies.js';
 import { classMajorToRows, rowsToClassMajor, selectProxies } from './kcenter.js';
 
 /** Proxy labels [0..C−1] repeated K times (int64, length K·C). */
@@ -25,28 +27,6 @@ export function proxyRow(cls: number, index: number, numClasses: number): number
   return index * numClasses + cls;
 }
 
-/**
- * He-normal initialiser as Keras' `he_normal`: a normal truncated at two standard deviations, with
- * stddev sqrt(2 / fan_in) / 0.8796 (the truncation correction); for a 2-D shape fan_in = shape[0].
- */
-export function heNormal(shape: number[], options: { dtype?: DType; device?: string } = {}): Tensor {
-  if (shape.length < 1 || shape.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`heNormal: invalid shape [${shape.join(', ')}]`);
-  const fanIn = shape.length === 2 ? shape[0]! : shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const std = Math.sqrt(2 / fanIn) / 0.87962566103423978;
-  return tidy(() =>
-    noGrad(() => {
-      let z = randn(shape, options);
-      // Redraw values beyond ±2 a few times, then clamp the (vanishingly rare) leftovers.
-      for (let i = 0; i < 8; i++) {
-        const out = z.abs().gt(2);
-        if (!out.any().item()) break;
-        z = randn(shape, options).where(out, z);
-      }
-      return z.clamp(-2, 2).mul(std);
-    }),
-  );
-}
-
 function checkCounts(where: string, numClasses: number, perClass: number): void {
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${where}: numClasses must be an integer >= 1, got ${numClasses}`);
   if (!Number.isInteger(perClass) || perClass < 1) throw new Error(`${where}: perClass (K) must be an integer >= 1, got ${perClass}`);
@@ -58,33 +38,49 @@ export interface ProxySetOptions {
 }
 
 /**
- * The learnable proxies P [K·C, D] (kept, requiresGrad, He-normal), their labels, and the best snapshot
- * P_best (kept, zeros at first). Re-initialisation writes into P in place, so optimiser state keyed on the
- * P tensor (Adam moments) survives projections.
+ * CCP's initial proxies [rows, dim]: Keras' `he_normal`, a normal truncated at two standard deviations with
+ * stddev sqrt(2 / rows) / 0.8796. Keras' fan_in of a 2-D weight is its first axis, which is torch's (and the
+ * engine's) fan_out, hence mode 'fanOut'.
  */
-export class ProxySet {
-  readonly numClasses: number;
-  readonly perClass: number;
-  readonly dim: number;
-  /** P [K·C, D], learnable. */
-  readonly proxies: Tensor;
+export function initialProxies(rows: number, dim: number, options: ProxySetOptions = {}): Tensor {
+  if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(dim) || dim < 1) throw new Error(`initialProxies: invalid shape [${rows}, ${dim}]`);
+  return heNormal(zeros([rows, dim], options), { mode: 'fanOut', truncated: true });
+}
+
+/**
+ * CCP's proxies: the losses' ProxySet (P [K·C, D], kept, requiresGrad, row r of class r mod C) with CCP's
+ * He-normal start, plus the best snapshot P_best (kept, zeros at first) and re-initialisation by k-center.
+ * Re-initialisation writes into P in place, so optimiser state keyed on the P tensor (Adam moments) survives
+ * projections.
+ */
+export class CcpProxySet extends ProxySet {
   /** P_best [K·C, D], no grad. */
   readonly best: Tensor;
-  /** [K·C] int64: row r has label r mod C. */
-  readonly labels: Tensor;
 
   constructor(numClasses: number, perClass: number, dim: number, options: ProxySetOptions = {}) {
     checkCounts('ProxySet', numClasses, perClass);
     if (!Number.isInteger(dim) || dim < 1) throw new Error(`ProxySet: dim must be an integer >= 1, got ${dim}`);
-    this.numClasses = numClasses;
-    this.perClass = perClass;
-    this.dim = dim;
-    const rows = numClasses * perClass;
-    this.proxies = keep(heNormal([rows, dim], options)).requireGrad(true);
-    this.best = keep(zeros([rows, dim], { dtype: options.dtype, device: options.device }));
-    this.labels = keep(proxyLabels(numClasses, perClass, options.device));
+    const start = initialProxies(numClasses * perClass, dim, options);
+    try {
+      super('ProxySet', { numClasses, embeddingDim: dim, proxiesPerClass: perClass, initialProxies: start });
+    } finally {
+      start.dispose();
+    }
+    this.best = keep(zeros([this.rows, dim], { dtype: options.dtype, device: options.device }));
   }
 
+  /** P [K·C, D], learnable (the base class's `weights`). */
+  get proxies(): Tensor {
+    return this.weights;
+  }
+  /** K. */
+  get perClass(): number {
+    return this.proxiesPerClass;
+  }
+  /** D. */
+  get dim(): number {
+    return this.embeddingDim;
+  }
   get rows(): number {
     return this.numClasses * this.perClass;
   }
@@ -100,7 +96,7 @@ export class ProxySet {
   }
 
   /** Writes new proxies [K·C, D] (P layout) or [C, K, D] (class-major) into P in place. */
-  assign(values: Tensor): void {
+  override assign(values: Tensor): void {
     const v = values.rank === 3 ? null : values;
     noGrad(() =>
       tidy(() => {
@@ -136,10 +132,9 @@ export class ProxySet {
     });
   }
 
-  dispose(): void {
-    this.proxies.dispose();
+  override dispose(): void {
+    super.dispose();
     this.best.dispose();
-    this.labels.dispose();
   }
 
   private checkShape(where: string, t: Tensor): void {

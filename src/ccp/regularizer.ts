@@ -1,7 +1,7 @@
 // The proximal regulariser of CCP (spec §2.2, §8 item 2): the penalty (λ_t/2)‖θ − θ_anchor‖² applied as the
 // gradient λ_t·(θ − θ_anchor), on the network weights θ only (never the proxies). λ_0 = 0 in the first problem.
-import { native } from '../native/binding.js';
 import { Tensor, tidy, noGrad, keep } from '../engine/index.js';
+import { addProximalGrad } from '../engine/optim/index.js';
 
 function sameShape(a: Tensor, b: Tensor): boolean {
   const sa = a.shape;
@@ -68,11 +68,7 @@ export class ProximalRegularizer {
         throw new Error(`ProximalRegularizer.applyToGradients: parameter ${i} has shape [${params[i]!.shape.join(', ')}], its anchor [${anchors[i]!.shape.join(', ')}]`);
       }
     }
-    native.addProximalGrad(
-      params.map((p) => p.native),
-      anchors.map((a) => a.native),
-      this.lambdaValue,
-    );
+    addProximalGrad([...params], anchors, this.lambdaValue);
   }
 
   /** The penalty value (λ_t/2)‖θ − θ_anchor‖² (for logging; 0 while inactive). */

@@ -7,4 +7,5 @@ export * from './autograd.js';
 export * from './runtime.js';
 export * from './allocator.js';
 export * from './precision.js';
+export * from './normalization.js';
 export { tidy, keep, dispose, pipe, liveTensors, releaseFinalizedWrappers } from './scope.js';

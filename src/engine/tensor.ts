@@ -265,7 +265,7 @@ export class Tensor implements Disposable {
   // ---- indexing ----
   indexSelect(dim: number, index: Tensor): Tensor { return Tensor.wrap(native.indexSelect(this.native, dim, index.native)); }
   gather(dim: number, index: Tensor): Tensor { return Tensor.wrap(native.gather(this.native, dim, index.native)); }
-  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return Tensor.wrap(native.scatter(this.native, dim, index.native, raw(src))); }
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return Tensor.wrap(native.scatter(this.native, dim, index.native, typeof src === 'number' ? src : src.native)); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return Tensor.wrap(native.scatterAdd(this.native, dim, index.native, src.native)); }
   indexAdd(dim: number, index: Tensor, src: Tensor): Tensor { return Tensor.wrap(native.indexAdd(this.native, dim, index.native, src.native)); }
   indexCopy(dim: number, index: Tensor, src: Tensor): Tensor { return Tensor.wrap(native.indexCopy(this.native, dim, index.native, src.native)); }

@@ -84,25 +84,17 @@ export function rPrecision(rr: RankedRelevance, perClass?: ArrayLike<number>): n
 export function averagePrecisionAtR(relevant: ArrayLike<number>, R: number): number {
   if (!Number.isInteger(R) || R < 1) throw new Error(`averagePrecisionAtR: R must be a positive integer, got ${R}`);
   if (relevant.length < R) throw new Error(`averagePrecisionAtR: needs ${R} ranks, got ${relevant.length}`);
-  let hits = 0;
-  let sum = 0;
-  for (let i = 0; i < R; i++) {
-    if (relevant[i]) {
-      hits++;
-      sum += hits / (i + 1);
-    }
-  }
-  return sum / R;
+  return sumPrecisions(relevant, 0, R) / R;
 }
 
-/** MAP@R (Musgrave et al. 2020). */
+/** MAP@R (Musgrave et al. 2020): the mean over queries of averagePrecisionAtR on each query's first R_q ranks. */
 export function mapAtR(rr: RankedRelevance, perClass?: ArrayLike<number>): number {
   needRanks(rr, 'mapAtR');
   return meanOverEvaluated(rr, (row, rq) => sumPrecisions(rr.relevant, row, rq) / rq, perClass);
 }
 
 /** sum_{i < n} P(i + 1) rel(i) over one query's ranks starting at `row`. */
-function sumPrecisions(relevant: Uint8Array, row: number, n: number): number {
+function sumPrecisions(relevant: ArrayLike<number>, row: number, n: number): number {
   let hits = 0;
   let sum = 0;
   for (let i = 0; i < n; i++) {

@@ -1,10 +1,12 @@
-// Learnable class proxies owned by a loss (ProxyAnchor, ProxyNCA++, SoftTriple, NormalizedSoftmax, ArcFace).
+// Learnable class proxies owned by a loss (ProxyAnchor, ProxyNCA++, SoftTriple, NormalizedSoftmax, ArcFace), and
+// the base of CCP's proxies (ccp/proxies.ts adds P_best and k-center re-initialisation): one layout, one class.
 //
 // Layout (the code's `makeProxy`): weights [C*K, D]; proxy i belongs to class i mod C, so proxies
 // k*C .. k*C + C - 1 are the k-th proxy of classes 0 .. C-1. Initialisation: the code uses Keras he_normal
 // on the [C*K, D] weight, i.e. std = sqrt(2 / (C*K)) (Keras' fan_in of a 2-D weight is its first axis); we
 // draw a plain (untruncated) normal with that std.
-import { Tensor, arange, keep, noGrad, randn, type DType } from '../engine/index.js';
+import { Tensor, arange, keep, noGrad, zeros, type DType } from '../engine/index.js';
+import { heNormal } from '../engine/nn/index.js';
 import { checkInteger } from './checks.js';
 
 export interface ProxyOptions {
@@ -45,7 +47,8 @@ export class ProxySet {
           }
           return o.initialProxies.detach().clone();
         }
-        return randn([n, this.embeddingDim], { dtype: o.dtype ?? 'float32', device: o.device }).mul(Math.sqrt(2 / n));
+        // Keras' fan_in of the [C*K, D] weight is C*K, torch's fan_out: std = sqrt(2 / (C*K)).
+        return heNormal(zeros([n, this.embeddingDim], { dtype: o.dtype ?? 'float32', device: o.device }), { mode: 'fanOut' });
       }),
     );
     this.weights.requiresGrad = true;
@@ -60,5 +63,10 @@ export class ProxySet {
       throw new Error(`${loss}: proxies must have shape [${w.join(', ')}], got [${s.join(', ')}]`);
     }
     noGrad(() => this.weights.copy_(values));
+  }
+
+  dispose(): void {
+    this.weights.dispose();
+    this.labels.dispose();
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, keep, tidy, zeros, full, randn, manualSeed, noGrad, tensor, int64, allclose } from '../../src/engine/index.js';
-import { CcpController, ProxySet, resolveCcpOptions, greedyKCenter, rowsToClassMajor, ccp, proxyCoverDiagnostics, type CcpContext, type CcpOptionsInput, type CcpProjectionEvent } from '../../src/ccp/index.js';
+import { CcpController, CcpProxySet, resolveCcpOptions, greedyKCenter, rowsToClassMajor, ccp, proxyCoverDiagnostics, type CcpContext, type CcpOptionsInput, type CcpProjectionEvent } from '../../src/ccp/index.js';
 import { PairDouble } from './doubles.js';
 
 const C = 2;
@@ -10,7 +10,7 @@ const D = 3;
 
 /** A controller with two "network" weights, a pool sampler that records calls and keeps copies of the pools. */
 function setup(opts: CcpOptionsInput = {}) {
-  const proxies = new ProxySet(C, K, D);
+  const proxies = new CcpProxySet(C, K, D);
   const weight = keep(zeros([2, 2])).requireGrad(true);
   const bias = keep(zeros([3])).requireGrad(true);
   const parameters: [string, Tensor][] = [['head.weight', weight], ['head.bias', bias]];
@@ -303,7 +303,7 @@ test('state save/load roundtrip: same tensors, same scalars, same future decisio
     assert.deepEqual(a.controller.history.map((h) => h.epoch), [5, 9]);
     for (const t of tensors.values()) t.dispose();
     // Mismatched layouts are refused.
-    const c = new CcpController(new ProxySet(3, K, D), resolveCcpOptions({ K }));
+    const c = new CcpController(new CcpProxySet(3, K, D), resolveCcpOptions({ K }));
     assert.throws(() => c.loadStateDict(a.controller.stateDict(), a.parameters), /C=2/);
     c.dispose();
   } finally {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, tidy, manualSeed, zeros } from '../../src/engine/index.js';
-import { ProxySet, proxyLabels, proxyClass, proxyIndexInClass, proxyRow, heNormal, greedyKCenter } from '../../src/ccp/index.js';
+import { CcpProxySet, proxyLabels, proxyClass, proxyIndexInClass, proxyRow, initialProxies, greedyKCenter } from '../../src/ccp/index.js';
 
 test('proxy labels are [0..C−1] repeated K times; row r is proxy floor(r/C) of class r mod C', () => {
   tidy(() => assert.deepEqual(proxyLabels(3, 2).toArray(), [0, 1, 2, 0, 1, 2]));
@@ -11,9 +11,9 @@ test('proxy labels are [0..C−1] repeated K times; row r is proxy floor(r/C) of
   assert.equal(proxyRow(1, 2, 3), 7);
 });
 
-test('ProxySet: P learnable and He-normal, P_best zeros, labels laid out', () => {
+test('CcpProxySet: P learnable and He-normal, P_best zeros, labels laid out', () => {
   manualSeed(1);
-  const ps = new ProxySet(50, 4, 32);
+  const ps = new CcpProxySet(50, 4, 32);
   try {
     assert.deepEqual(ps.proxies.shape, [200, 32]);
     assert.equal(ps.proxies.requiresGrad, true);
@@ -31,10 +31,10 @@ test('ProxySet: P learnable and He-normal, P_best zeros, labels laid out', () =>
   }
 });
 
-test('heNormal: standard deviation and truncation on a large draw', () => {
+test('initialProxies (He-normal): standard deviation and truncation on a large draw', () => {
   manualSeed(2);
   tidy(() => {
-    const w = heNormal([100, 400], { dtype: 'float64' });
+    const w = initialProxies(100, 400, { dtype: 'float64' });
     const target = Math.sqrt(2 / 100);
     assert.ok(Math.abs(w.std().item() / target - 1) < 0.02, `std ratio ${w.std().item() / target}`);
     assert.ok(w.abs().max().item() <= (2 * target) / 0.87962566103423978 + 1e-12);
@@ -42,7 +42,7 @@ test('heNormal: standard deviation and truncation on a large draw', () => {
 });
 
 test('assign / classMajor: class-major values land in rows r·C + c', () => {
-  const ps = new ProxySet(3, 2, 1);
+  const ps = new CcpProxySet(3, 2, 1);
   try {
     tidy(() => {
       // value 10·c + r for proxy r of class c
@@ -58,7 +58,7 @@ test('assign / classMajor: class-major values land in rows r·C + c', () => {
 
 test('reinitialize writes KCENTER(pool, P_best) into the same P tensor; snapshotBest copies', () => {
   manualSeed(5);
-  const ps = new ProxySet(2, 2, 2);
+  const ps = new CcpProxySet(2, 2, 2);
   try {
     const handle = ps.proxies;
     tidy(() => {
