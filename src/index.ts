@@ -14,3 +14,4 @@ export * as index from './index/index.js';
 export * as calibrate from './calibrate/index.js';
 export * as serve from './serve/index.js';
 export * as exporter from './export/index.js';
+export * as distributed from './distributed/index.js';

@@ -1,0 +1,6 @@
+// Data-parallel training on torch.distributed (c10d): rendezvous, process groups, collectives.
+export { ProcessGroup, DEFAULT_TIMEOUT_MS, type Backend, type ReduceOp, type ProcessGroupOptions, type FromEnvOptions } from './process-group.js';
+export { Store, type RendezvousOptions } from './rendezvous.js';
+export { allGatherWithGrad } from './all-gather-grad.js';
+export { readLaunchEnv, isDistributedLaunch, type LaunchEnv } from './launch-env.js';
+export { DistributedError } from './errors.js';
