@@ -4,3 +4,4 @@ export { Store, type RendezvousOptions } from './rendezvous.js';
 export { allGatherWithGrad } from './all-gather-grad.js';
 export { readLaunchEnv, isDistributedLaunch, type LaunchEnv } from './launch-env.js';
 export { DistributedError } from './errors.js';
+export { launchLocal, freeLoopbackPort, type LaunchOptions, type LaunchResult, type RankExit } from './launcher.js';

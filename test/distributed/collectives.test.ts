@@ -37,17 +37,6 @@ function parse(r: WorkerResult, rank: number) {
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'ccp-dml-dist-'));
   return fn(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
@@ -100,7 +89,7 @@ test('2 ranks, FileStore: allReduce sum/avg/max, broadcast, allGather of uneven 
   }));
 
 test('3 ranks, TCPStore on a free port (torchrun variables): the same collectives', { timeout: 120_000 }, async () => {
-  const port = await freePort();
+  const port = await distributed.freeLoopbackPort();
   const results = await runGroup(3, () => ({ MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) }));
   checkCollectives(results.map(parse), 3);
 });
