@@ -105,6 +105,15 @@ test('a peer that dies: the survivor gets an error (no hang, no abort) and the g
     assert.match(o.after, /unusable after an earlier failure/);
   }));
 
+test('a peer that stalls before a collective: the waiting rank gets a timeout error naming the collective and the timeout', { timeout: 120_000 }, () =>
+  withTempDir(async (dir) => {
+    const results = await runGroup(2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store'), CCP_DML_TEST_SCENARIO: 'late-peer', CCP_DML_TEST_TIMEOUT_MS: '2000' }));
+    assert.equal(results[0]!.code, 3, `rank 0 ends through its own error path: ${results[0]!.stderr}`);
+    const o = JSON.parse(results[0]!.stdout.trim().split('\n').pop()!);
+    assert.match(o.error, /allReduce on rank 0 of 2 timed out: .*\(timeout 2000 ms\); a rank did not reach this collective in time/);
+    assert.ok(o.waitedMs >= 1500 && o.waitedMs < 15000, `waited ${o.waitedMs} ms for a 2000 ms timeout`);
+  }));
+
 test('a peer that never joins: joining fails after the timeout with a message naming it', { timeout: 60_000 }, () =>
   withTempDir(async (dir) => {
     const started = Date.now();

@@ -40,6 +40,22 @@ if (scenario === 'collectives') {
   });
   console.log(JSON.stringify({ rank, worldSize, ...out }));
   group.destroy();
+} else if (scenario === 'late-peer') {
+  // rank 1 is alive but does not reach the collective in time: rank 0's allReduce must end in a timeout error.
+  group.barrier();
+  if (rank === 1) {
+    const until = Date.now() + 2 * timeoutMs;
+    while (Date.now() < until) { /* busy: alive, connected, not calling allReduce */ }
+    process.exit(0);
+  }
+  const started = Date.now();
+  try {
+    group.allReduce(tensor([1, 2, 3]), 'sum');
+    console.log(JSON.stringify({ rank, error: null }));
+  } catch (err) {
+    console.log(JSON.stringify({ rank, error: (err as Error).message, waitedMs: Date.now() - started }));
+  }
+  process.exit(3);
 } else if (scenario === 'dead-peer') {
   // rank 1 leaves without a word; rank 0's next collective must fail with an error, not hang or abort.
   group.barrier();
