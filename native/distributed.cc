@@ -42,6 +42,16 @@ struct GroupHandle {
   std::string backend;
 };
 
+// An all-reduce started and not yet waited for: the Gloo work, the tensor it writes and what to do after.
+struct WorkHandle {
+  c10::intrusive_ptr<c10d::Work> work;
+  torch::Tensor target;  // the caller's tensor
+  torch::Tensor buffer;  // what Gloo reduces: target itself, or its contiguous copy
+  int64_t divisor;       // world size for 'avg', else 1
+  std::chrono::milliseconds timeout;
+};
+
+const napi_type_tag kWorkTag = {0x51d0c8a2e7f34b19ULL, 0x8c26f1b0d94e7a53ULL};
 const napi_type_tag kStoreTag = {0x7a1c55e0b8d04f21ULL, 0x9e3f0c2d4b6a1187ULL};
 const napi_type_tag kGroupTag = {0x3b8e2f6a91c04d7eULL, 0xa4d51e7c20b96f38ULL};
 
@@ -177,6 +187,27 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
       Wait(g.group->allreduce(ts, c10d::AllreduceOptions{reduceOp, timeout}), timeout);
       if (op == "avg") ts[0].div_(g.group->getSize());
       if (!ts[0].is_same(t)) t.copy_(ts[0]);
+      return info.Env().Undefined(););
+
+  // distAllReduceStart(group, tensor, op, timeoutMs) -> work: queues the all-reduce on Gloo's threads and
+  // returns at once, so the JS thread goes on (e.g. with backward) while it runs; distWorkWait finishes it.
+  // The tensor must not be read or written until then.
+  DEF("distAllReduceStart", auto& g = ArgGroup(info, 0); auto t = ArgTensor(info, 1, "tensor").detach();
+      std::string op = ArgString(info, 2, "op"); auto reduceOp = ParseReduceOp(op); auto timeout = ArgTimeout(info, 3);
+      auto* w = new WorkHandle{c10::intrusive_ptr<c10d::Work>(), t, Contiguous(t), op == "avg" ? g.group->getSize() : 1, timeout};
+      std::vector<torch::Tensor> ts{w->buffer};
+      try { w->work = g.group->allreduce(ts, c10d::AllreduceOptions{reduceOp, timeout}); } catch (...) { delete w; throw; }
+      return MakeHandle(info.Env(), w, kWorkTag););
+
+  // distWorkWait(work): blocks until the started collective finished (or its timeout passed), then applies
+  // the avg division and the copy back into a strided target. A second wait does nothing.
+  DEF("distWorkWait", auto* w = ArgHandle<WorkHandle>(info, 0, kWorkTag, "work");
+      if (!w->work) return info.Env().Undefined();
+      auto work = std::move(w->work); w->work.reset();
+      Wait(work, w->timeout);
+      if (w->divisor != 1) w->buffer.div_(w->divisor);
+      if (!w->buffer.is_same(w->target)) w->target.copy_(w->buffer);
+      w->buffer = torch::Tensor(); w->target = torch::Tensor();
       return info.Env().Undefined(););
 
   // distBroadcast(group, tensor, root, timeoutMs): in place, every rank ends with root's values.

@@ -33,6 +33,12 @@ export interface FromEnvOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** An all-reduce started by ProcessGroup.allReduceStart. */
+export interface PendingAllReduce {
+  /** Blocks until the all-reduce finished (or its timeout passed) and returns the reduced tensor. */
+  wait(): Tensor;
+}
+
 /** The longest tensor rank allGather handles with different first dimensions per rank. */
 const MAX_GATHER_DIMS = 8;
 
@@ -98,11 +104,29 @@ export class ProcessGroup {
 
   /** Reduces `t` over all ranks in place ('avg' = sum / worldSize) and returns it. */
   allReduce(t: Tensor, op: ReduceOp = 'sum'): Tensor {
-    if (op === 'avg' && !t.dtype.startsWith('float') && t.dtype !== 'bfloat16') {
-      throw new DistributedError(`allReduce: op 'avg' needs a floating-point tensor, got ${t.dtype}`, 'allReduce', this.rank);
-    }
+    this.checkAvg(t, op);
     this.collective('allReduce', () => native.distAllReduce(this.live('allReduce'), t.native, op, this.timeoutMs));
     return t;
+  }
+
+  /**
+   * Starts an in-place all-reduce of `t` on Gloo's threads and returns at once, so this thread can go on (the
+   * next gradient bucket's backward) while it runs. `wait()` finishes it and returns `t`; until then `t` must
+   * be neither read nor written. Collectives are matched by the order they start, the same on every rank.
+   */
+  allReduceStart(t: Tensor, op: ReduceOp = 'sum'): PendingAllReduce {
+    this.checkAvg(t, op);
+    const work = this.collective('allReduce', () => native.distAllReduceStart(this.live('allReduce'), t.native, op, this.timeoutMs) as object);
+    let done = false;
+    return {
+      wait: () => {
+        if (!done) {
+          done = true;
+          this.collective('allReduce', () => native.distWorkWait(work));
+        }
+        return t;
+      },
+    };
   }
 
   /** Copies rank `root`'s values into `t` on every rank (in place) and returns it. */
@@ -176,6 +200,12 @@ export class ProcessGroup {
         return v.slice(2, 2 + v[0]!);
       });
     });
+  }
+
+  private checkAvg(t: Tensor, op: ReduceOp): void {
+    if (op === 'avg' && !t.dtype.startsWith('float') && t.dtype !== 'bfloat16') {
+      throw new DistributedError(`allReduce: op 'avg' needs a floating-point tensor, got ${t.dtype}`, 'allReduce', this.rank);
+    }
   }
 
   private live(op: string): object {

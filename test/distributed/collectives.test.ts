@@ -64,6 +64,8 @@ function checkCollectives(results: ReturnType<typeof parse>[], worldSize: number
     assert.deepEqual(o.avg, [sum / worldSize, (10 * sum) / worldSize]);
     assert.deepEqual(o.max, [worldSize - 1, 0]);
     assert.deepEqual(o.strided, [sum - worldSize, 100, sum - worldSize, 100], 'only the strided column is reduced, in place');
+    assert.deepEqual(o.started, { avg: [sum / worldSize, (2 * sum) / worldSize], strided: [sum - worldSize, 100, sum - worldSize, 100], busy: [12] },
+      'allReduceStart: two in flight, waited out of order (and twice), avg and strided handled at wait');
     assert.deepEqual(o.bcast, [(worldSize - 1) * 7 + 1, (worldSize - 1) * 7 + 2], 'broadcast from the last rank');
     assert.equal(o.gathered.length, worldSize);
     for (const [r, g] of o.gathered.entries()) {
@@ -82,7 +84,7 @@ function checkCollectives(results: ReturnType<typeof parse>[], worldSize: number
   }
 }
 
-test('2 ranks, FileStore: allReduce sum/avg/max, broadcast, allGather of uneven batches, barrier, all-gather gradients', { timeout: 120_000 }, () =>
+test('2 ranks, FileStore: allReduce sum/avg/max, started all-reduces, broadcast, allGather of uneven batches, barrier, all-gather gradients', { timeout: 120_000 }, () =>
   withTempDir(async (dir) => {
     const results = await runGroup(2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store') }));
     checkCollectives(results.map(parse), 2);

@@ -22,6 +22,16 @@ if (scenario === 'collectives') {
     // a strided view: reduced through a contiguous copy, written back in place
     const base = tensor([[rank, 100], [rank, 100]], undefined, { dtype: 'float32' });
     group.allReduce(base.slice(1, 0, 1), 'sum');
+    // started all-reduces overlap with work on this thread; waited out of order, on a strided view too
+    const a = tensor([rank + 1, 2 * (rank + 1)], undefined, { dtype: 'float64' });
+    const b = tensor([[rank, 100], [rank, 100]], undefined, { dtype: 'float32' });
+    const pendingA = group.allReduceStart(a, 'avg');
+    const pendingB = group.allReduceStart(b.slice(1, 0, 1), 'sum');
+    const busy = tensor([1, 2, 3]).mul(2).sum();
+    pendingB.wait();
+    pendingA.wait();
+    pendingA.wait();
+    const started = { avg: values(a), strided: values(b), busy: values(busy) };
     const bcast = group.broadcast(tensor([rank * 7 + 1, rank * 7 + 2], undefined, { dtype: 'float32' }), worldSize - 1);
     // rank r holds r+1 rows: a last, smaller batch
     const mine = tensor(Array.from({ length: (rank + 1) * 2 }, (_, i) => 100 * rank + i), [rank + 1, 2], { dtype: 'float32' });
@@ -34,7 +44,7 @@ if (scenario === 'collectives') {
     const global = allGatherWithGrad(group, x);
     rankLoss(global, rank).backward();
     return {
-      sum: values(sum), avg: values(avg), max: values(max), strided: values(base), bcast: values(bcast), gathered,
+      sum: values(sum), avg: values(avg), started, max: values(max), strided: values(base), bcast: values(bcast), gathered,
       catShape: cat.shape, globalShape: global.shape, globalValues: values(global.detach()), grad: values(x.grad!),
     };
   });
