@@ -10,7 +10,8 @@
         "native/autograd.cc",
         "native/optim.cc",
         "native/allocator.cc",
-        "native/precision.cc"
+        "native/precision.cc",
+        "native/distributed.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -19,9 +20,10 @@
       "libraries": [
         "-L<!(node scripts/torch-paths.cjs lib)",
         "-Wl,-rpath,<!(node scripts/torch-paths.cjs lib)",
-        "-ltorch", "-ltorch_cpu", "-lc10", "-ldl"
+        "-ltorch", "-ltorch_cpu", "-lc10", "-ldl",
+        "<!@(node scripts/torch-paths.cjs cuda-libs)"
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node scripts/torch-paths.cjs cuda-defines)"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++14", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],

@@ -26,6 +26,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitOptim(env, exports);
   InitAllocator(env, exports);
   InitPrecision(env, exports);
+  InitDistributed(env, exports);
   DEF("manualSeed", torch::manual_seed(static_cast<uint64_t>(ArgNumber(info, 0, "seed"))); return info.Env().Undefined(););
   DEF("setNumThreads", int64_t n = ArgInt(info, 0, "threads"); if (n < 1) throw ArgError("threads must be >= 1, got " + std::to_string(n));
       torch::set_num_threads(static_cast<int>(n)); return info.Env().Undefined(););

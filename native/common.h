@@ -102,6 +102,7 @@ void InitAutograd(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
 void InitAllocator(Napi::Env env, Napi::Object exports);
 void InitPrecision(Napi::Env env, Napi::Object exports);
+void InitDistributed(Napi::Env env, Napi::Object exports);
 // Installs the retaining jemalloc CPU allocator when available (allocator.cc); call before any tensor exists.
 void InstallCpuAllocator();
 

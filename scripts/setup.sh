@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # libtcmalloc-minimal4: the CPU tensor allocator that keeps freed memory (native/allocator.cc); without it the
 # addon falls back to libtorch's default allocator (slower: page faults on every large tensor).
-want=(libtorch-dev libopenblas0 libtcmalloc-minimal4 g++ make python3)
+want=(libtorch-dev libgloo-dev libopenblas0 libtcmalloc-minimal4 g++ make python3)
 # --dev: Python PyTorch for fixtures, tests and the side-by-side benchmarks (scipy, sklearn, tqdm: what
 # pytorch-metric-learning needs for scripts/fixtures/pml_reference.py; libjemalloc2: the tuned PyTorch
 # column); chromium for the browser-demo test

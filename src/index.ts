@@ -16,3 +16,4 @@ export * as calibrate from './calibrate/index.js';
 export * as serve from './serve/index.js';
 export * as exporter from './export/index.js';
 export * as report from './report/index.js';
+export * as distributed from './distributed/index.js';
