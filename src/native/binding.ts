@@ -35,6 +35,9 @@ export type Reduction = 'mean' | 'sum' | 'none';
  * null or undefined for "not given"; dtype and device are strings (engine/dtype.ts). Add an entry here with
  * every new DEF.
  */
+/** An opaque c10d object owned by the addon (a store, a process group or a pending collective). */
+export type DistHandle = object;
+
 export interface NativeBinding {
   readonly torchVersion: string;
   abs(x: NativeTensor): NativeTensor;
@@ -79,6 +82,22 @@ export interface NativeBinding {
   diag(x: NativeTensor, diagonal?: number | null): NativeTensor;
   diagonal(x: NativeTensor, offset?: number | null, dim1?: number | null, dim2?: number | null): NativeTensor;
   div(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
+  // c10d (native/distributed.cc): stores, process groups and work items are opaque handles; timeouts in ms.
+  distAllGather(group: DistHandle, tensor: NativeTensor, timeoutMs?: number | null): NativeTensor[];
+  distAllReduce(group: DistHandle, tensor: NativeTensor, op: string, timeoutMs?: number | null): void;
+  distAllReduceStart(group: DistHandle, tensor: NativeTensor, op: string, timeoutMs?: number | null): DistHandle;
+  distBackends(): string[];
+  distBarrier(group: DistHandle, timeoutMs?: number | null): void;
+  distBroadcast(group: DistHandle, tensor: NativeTensor, root: number, timeoutMs?: number | null): void;
+  distDestroy(group: DistHandle): void;
+  distFileStore(path: string, worldSize: number, timeoutMs?: number | null): DistHandle;
+  distProcessGroup(store: DistHandle, backend: string, rank: number, worldSize: number, timeoutMs?: number | null): DistHandle;
+  distStoreAdd(store: DistHandle, key: string, amount: number): number;
+  distStoreGet(store: DistHandle, key: string): string;
+  distStoreSet(store: DistHandle, key: string, value: string): void;
+  distTcpStore(host: string, port: number, worldSize: number, isServer?: boolean | null, timeoutMs?: number | null): DistHandle;
+  distTcpStorePort(store: DistHandle): number;
+  distWorkWait(work: DistHandle, timeoutMs?: number | null): void;
   dropout(x: NativeTensor, p: number, training?: boolean | null): NativeTensor;
   eq(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
   equal(a: NativeTensor, b: NativeTensor): boolean;
