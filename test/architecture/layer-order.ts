@@ -7,6 +7,7 @@
 export const LAYERS: readonly (readonly string[])[] = [
   ['native'], //                                   the N-API addon, typed
   ['engine'], //                                   tensors, autograd, nn, optim, serialization
+  ['distributed'], //                              c10d process groups, collectives, the local launcher
   ['data', 'evaluation', 'models', 'losses'], //   datasets; metrics; networks; losses (all on the engine)
   ['miners'], //                                   pair/triplet mining over the losses' distances
   ['ccp'], //                                      the CCP regulariser, proxies and controller
@@ -22,7 +23,7 @@ export const LAYERS: readonly (readonly string[])[] = [
  * Layers only some layers may import, even though they are lower: the raw addon is the engine's business, so
  * every native call goes through (and is checked, scoped and freed by) the engine.
  */
-export const PRIVATE_LAYERS: ReadonlyMap<string, readonly string[]> = new Map([['native', ['engine']]]);
+export const PRIVATE_LAYERS: ReadonlyMap<string, readonly string[]> = new Map([['native', ['engine', 'distributed']]]);
 
 /**
  * Imports that break the order today, each with why it is tolerated and what removes it. The test fails when
