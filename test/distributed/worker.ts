@@ -8,6 +8,9 @@ const scenario = process.env.CCP_DML_TEST_SCENARIO ?? 'collectives';
 const timeoutMs = Number(process.env.CCP_DML_TEST_TIMEOUT_MS ?? 20000);
 const storeFile = process.env.CCP_DML_TEST_STORE_FILE;
 
+// Without the launcher's variables this file was picked up by the test runner's file pattern: not a rank.
+if (process.env.RANK === undefined && process.env.MASTER_ADDR === undefined) process.exit(0);
+
 const group = storeFile
   ? ProcessGroup.create({ rank: Number(process.env.RANK), worldSize: Number(process.env.WORLD_SIZE), timeoutMs, rendezvous: { kind: 'file', path: storeFile } })
   : ProcessGroup.fromEnv({ timeoutMs });
