@@ -70,14 +70,14 @@ class Ours {
     });
     const model = buildModel(cfg, [C, H, c.input[3]]);
     const loss = buildLoss(cfg, CLASSES);
-    this.parts = { model, loss, setup: buildOptimizer(cfg, model, loss) };
+    this.parts = { model, loss, setup: buildOptimizer(cfg, model, loss), clip: cfg.optimizer };
     this.x = keep(randn(c.input));
     this.y = keep(int64(Array.from({ length: B }, (_, i) => Math.floor(i / Math.max(1, B / 8)) % CLASSES)));
   }
 
   /** One timed unit: a training step, or one inference batch. */
   run(): void {
-    const { model, loss, setup } = this.parts;
+    const { model, loss, setup, clip } = this.parts;
     if (this.c.kind === 'embed') {
       model.eval();
       tidy(() => noGrad(() => model.forward(this.x).toFloat32Array()));
@@ -90,8 +90,8 @@ class Ours {
       return out.item();
     });
     if (setup.gradientWeightDecay > 0) addWeightDecayGrad(setup.decayParams, setup.gradientWeightDecay);
-    clipGradNorm(setup.allParams, 10);
-    clipGradValue(setup.allParams, 10);
+    if (clip.clipNorm !== null) clipGradNorm(setup.allParams, clip.clipNorm);
+    if (clip.clipValue !== null) clipGradValue(setup.allParams, clip.clipValue);
     setup.optimizer.step();
     setup.optimizer.zeroGrad();
   }

@@ -30,14 +30,14 @@ export function isAutocastEnabled(device: AutocastDevice = 'cpu'): boolean {
   return native.isAutocastEnabled(device) as boolean;
 }
 
-let bf16Flags: { native: boolean; flags: string[] } | undefined;
+let nativeBf16: boolean | undefined;
 
 /**
  * Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX-BF16). Without it oneDNN emulates bf16 and
  * autocast is slower than float32. Read once from /proc/cpuinfo (Linux); false where it cannot be read.
  */
 export function cpuHasNativeBf16(): boolean {
-  if (!bf16Flags) {
+  if (nativeBf16 === undefined) {
     let flags: string[] = [];
     try {
       const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '';
@@ -45,10 +45,9 @@ export function cpuHasNativeBf16(): boolean {
     } catch {
       // not Linux: no way to tell, stay with float32
     }
-    const found = flags.filter((f) => f === 'avx512_bf16' || f === 'amx_bf16');
-    bf16Flags = { native: found.length > 0, flags: found };
+    nativeBf16 = flags.includes('avx512_bf16') || flags.includes('amx_bf16');
   }
-  return bf16Flags.native;
+  return nativeBf16;
 }
 
 /** The precision a request runs in here: 'auto' -> bf16 with native bf16 support, else fp32. */

@@ -1,9 +1,10 @@
 // Embedding whole datasets (validation, test, candidate pools) with a model in inference mode. Images of the
 // next batch load while the current one runs through the network.
 import { tensor, tidy, noGrad, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
-import { evaluateRetrieval, type RetrievalResult, type RetrievalMetricName, type NormalizationMode } from '../evaluation/index.js';
+import { evaluateRetrieval, type RetrievalResult, type RetrievalMetricName } from '../evaluation/index.js';
 import type { Module } from '../engine/nn/index.js';
 import type { ImageLoader } from '../data/index.js';
+import type { RunConfig } from './config.js';
 
 export interface Embeddings {
   /** Row-major [N, D]. */
@@ -81,7 +82,7 @@ export function asEmbeddingInput(e: Embeddings): { data: Float32Array; shape: [n
 export function evaluateEmbeddings(
   query: Embeddings,
   gallery: Embeddings | undefined,
-  o: { recallAt: readonly number[]; normalization: NormalizationMode; nmi: boolean; seed: number; extraMetrics?: readonly ('mapAtK' | 'mrr' | 'ami')[]; atK?: number; avgOfAvgs?: boolean },
+  o: Pick<RunConfig['evaluation'], 'recallAt' | 'normalization' | 'nmi'> & Partial<Pick<RunConfig['evaluation'], 'extraMetrics' | 'atK' | 'avgOfAvgs'>> & { seed: number },
 ): RetrievalResult {
   const metrics: RetrievalMetricName[] = ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', ...(o.nmi ? (['nmi'] as const) : []), ...(o.extraMetrics ?? [])];
   return evaluateRetrieval({
