@@ -8,6 +8,8 @@
 // gradient is the same; only the value differs. `negativeTerm: 's'` reproduces that value.
 // Any `distance` (margins flip as in PML: relu(margin(s, 1 - eps)), relu(margin(m, s))); a miner's pairs
 // (`mined`) replace the masks.
+// `reduction: 'active'` divides each of the two sums by its number of active terms instead (as C2 does): with
+// CCP's K·C proxies as columns the negative sum grows with the number of proxies, which the default form keeps.
 import type { Tensor } from '../engine/index.js';
 import type { MetricLoss, MinedTuples, ReferenceSet } from './types.js';
 import { checkNormalization, type EmbeddingNormalization } from './normalization.js';
@@ -26,7 +28,14 @@ export interface OriginalContrastiveOptions {
   embeddingNormalization?: EmbeddingNormalization;
   /** Default 'dot' (after the loss's normalisation: the spec's "cos"). */
   distance?: DistanceSpec;
+  /**
+   * 'anchors' (default, the reference code): (positive sum + negative sum) / n_rows. 'active': each sum divided by
+   * its number of active terms (+1e-16), so the proxy term's scale no longer grows with the number of proxies.
+   */
+  reduction?: OriginalContrastiveReduction;
 }
+
+export type OriginalContrastiveReduction = 'anchors' | 'active';
 
 export class OriginalContrastiveLoss implements MetricLoss {
   readonly name = 'original_contrastive';
@@ -37,6 +46,7 @@ export class OriginalContrastiveLoss implements MetricLoss {
   readonly eps: number;
   readonly negativeTerm: 's-m' | 's';
   readonly embeddingNormalization: EmbeddingNormalization;
+  readonly reduction: OriginalContrastiveReduction;
 
   constructor(options: OriginalContrastiveOptions = {}) {
     this.distance = resolveDistance(options.distance, 'dot', this.name);
@@ -46,6 +56,9 @@ export class OriginalContrastiveLoss implements MetricLoss {
     if (nt !== 's-m' && nt !== 's') throw new Error(`${this.name}: negativeTerm must be 's-m' or 's', got '${String(nt)}'`);
     this.negativeTerm = nt;
     this.embeddingNormalization = checkNormalization(options.embeddingNormalization, 'lipschitz', this.name);
+    const r = options.reduction ?? 'anchors';
+    if (r !== 'anchors' && r !== 'active') throw new Error(`${this.name}: reduction must be 'anchors' or 'active', got '${String(r)}'`);
+    this.reduction = r;
   }
 
   static preset(name: PresetName, overrides: OriginalContrastiveOptions = {}): OriginalContrastiveLoss {
@@ -58,11 +71,14 @@ export class OriginalContrastiveLoss implements MetricLoss {
     const nRows = s.size(0);
     const posTerms = dist.margin(s, 1 - this.eps).where(pos, 0);
     const negRaw = dist.margin(this.margin, s).where(neg, 0);
-    const posSum = posTerms.where(posTerms.detach().gt(0), 0).sum();
+    const posActive = posTerms.detach().gt(0);
+    const posSum = posTerms.where(posActive, 0).sum();
     const negActive = negRaw.detach().gt(0);
     // Active negatives are those with s > m in both variants; 's' adds s instead of s - m for them.
     const negSum = (this.negativeTerm === 's' ? s : negRaw).where(negActive, 0).sum();
-    return posSum.add(negSum).div(nRows);
+    if (this.reduction === 'anchors') return posSum.add(negSum).div(nRows);
+    const count = (active: Tensor) => active.sum().to(s.dtype).add(1e-16);
+    return posSum.div(count(posActive)).add(negSum.div(count(negActive)));
   }
 
   parameters(): Tensor[] {

@@ -26,7 +26,7 @@ export const MODEL_OPTION_KEYS: { [K in ModelName]: readonly string[] } = {
 
 export const LOSS_OPTION_KEYS: { [K in LossName]: readonly string[] } = {
   contrastive: allKeys<LossOptionsByName['contrastive'], LossOwned>()('posMargin', 'negMargin', 'embeddingNormalization', 'reduction', 'distance'),
-  original_contrastive: allKeys<LossOptionsByName['original_contrastive'], LossOwned>()('margin', 'eps', 'negativeTerm', 'embeddingNormalization', 'distance'),
+  original_contrastive: allKeys<LossOptionsByName['original_contrastive'], LossOwned>()('margin', 'eps', 'negativeTerm', 'embeddingNormalization', 'reduction', 'distance'),
   triplet: allKeys<LossOptionsByName['triplet'], LossOwned>()('margin', 'embeddingNormalization', 'reduction', 'path', 'denseLimit', 'distance'),
   multi_similarity: allKeys<LossOptionsByName['multi_similarity'], LossOwned>()('alpha', 'beta', 'lambda', 'embeddingNormalization', 'distance'),
   proxy_anchor: allKeys<LossOptionsByName['proxy_anchor'], LossOwned>()('proxiesPerClass', 'alpha', 'delta', 'embeddingNormalization', 'proxyLrMultiplier', 'distance', 'negativeDivisor'),

@@ -13,6 +13,7 @@ const ry = () => int64([0, 1, 2, 0, 2]);
 const pairCases: [string, Record<string, unknown>][] = [
   ['contrastive', { posMargin: 0.3, negMargin: 1.1 }],
   ['original_contrastive', { margin: 0.1 }],
+  ['original_contrastive', { margin: 0.1, reduction: 'active' }],
   ['triplet', { margin: 0.3 }],
   ['triplet', { margin: 0.3, path: 'chunked', denseLimit: 10 }],
   ['multi_similarity', { alpha: 2, beta: 10, lambda: 0.5 }],

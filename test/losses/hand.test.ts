@@ -75,6 +75,12 @@ describe('hand-checked losses', () => {
       // 1/n_rows with a reference set: rows = 1 sample
       const ref = { embeddings: f64([[0.8, 0.6], [1, 0]]), labels: int64([0, 1]) };
       assertClose(new OriginalContrastiveLoss().forward(f64([[0.6, 0.8]]), int64([0]), ref), 1 - 0.96 - 1e-5 + 0.1, 'C1 ref', 1e-12);
+      // reduction 'active': each sum over its own active terms (2 positive pairs, 4 active negatives)
+      assertClose(new OriginalContrastiveLoss({ reduction: 'active' }).forward(x, y()), pos / 2 + neg / 4, 'C1 active mean', 1e-12);
+      // with more (here: inactive) columns the 'anchors' form keeps its sum; the active mean ignores inactive terms
+      const wide = { embeddings: f64([[0.8, 0.6], [1, 0], [0, 1], [-1, 0]]), labels: int64([0, 1, 1, 1]) };
+      assertClose(new OriginalContrastiveLoss({ reduction: 'active' }).forward(f64([[0.6, 0.8]]), int64([0]), wide), 1 - 0.96 - 1e-5 + (0.1 + 0.3) / 2, 'C1 active, ref', 1e-12);
+      assert.throws(() => new OriginalContrastiveLoss({ reduction: 'mean' as never }), /reduction must be 'anchors' or 'active', got 'mean'/);
     });
   });
 
