@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor, int64, tidy, keep, noGrad, type Tensor } from '../../src/engine/index.js';
-import { Adam, addWeightDecayGrad, clipGradNorm, clipGradValue } from '../../src/engine/optim/index.js';
+import { Adam } from '../../src/engine/optim/index.js';
 import { ContrastiveLoss } from '../../src/losses/index.js';
 import { ccp } from '../../src/ccp/index.js';
+import { buildGradientPipeline } from '../../src/training/gradient-pipeline.js';
 import { repoRoot } from '../helpers/repo-root.js';
 
 interface Fixture {
@@ -45,6 +46,13 @@ test('CCP step cross-check: ccp(C2) + controller + gradient pipeline equal an in
   });
   const P = loss.proxies;
   const optimizer = new Adam([W, P], { lr: p.lr, betas: p.betas, eps: p.eps });
+  // The trainer's own pipeline: weight decay on W and P, the proximal term on W, clip by norm, clip by value, Adam.
+  const pipeline = buildGradientPipeline(
+    { clipNorm: p.clipNorm, clipValue: p.clipValue },
+    { optimizer, decayParams: [W, P], allParams: [W, P], networkParams: [['W', W]], gradientWeightDecay: p.weightDecay },
+    loss,
+  );
+  assert.deepEqual(pipeline.stages.map((st) => st.name), ['weight-decay', 'ccp-regularizer', 'clip-norm', 'clip-value']);
   const kcenters: number[][] = [];
   let poolsUsed = 0;
   const rows = (indices: number[]) => X.indexSelect(0, int64(indices));
@@ -71,13 +79,7 @@ test('CCP step cross-check: ccp(C2) + controller + gradient pipeline equal an in
         out.backward();
         return out.item();
       }));
-      // The trainer's order: weight decay, proximal gradient, clip by norm, clip by value, step.
-      addWeightDecayGrad([W, P], p.weightDecay);
-      controller.applyRegularizer([W]);
-      clipGradNorm([W, P], p.clipNorm);
-      clipGradValue([W, P], p.clipValue);
-      optimizer.step();
-      optimizer.zeroGrad();
+      pipeline.apply();
     }
     const result = await controller.onEpochEnd(value, { ...ctx, epoch: e + 1 });
     if (result.projected) {
