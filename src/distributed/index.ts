@@ -7,3 +7,5 @@ export { DistributedError } from './errors.js';
 export { launchLocal, freeLoopbackPort, type LaunchOptions, type LaunchResult, type RankExit } from './launcher.js';
 export { GradientReducer, planBuckets, DEFAULT_BUCKET_BYTES, type Bucket, type GradientReducerOptions } from './gradient-reducer.js';
 export { ranksDifferingFromRank0 } from './rank-agreement.js';
+export { checkSameRun, canonicalJson, configDifferences, type RunIdentity } from './run-check.js';
+export { codeVersion } from './code-version.js';
