@@ -10,6 +10,7 @@ import { tidy, keep } from '../engine/scope.js';
 import { DistributedError, nativeMessage } from './errors.js';
 import { readLaunchEnv } from './launch-env.js';
 import { Store, type RendezvousOptions } from './rendezvous.js';
+import { registerPeer, diagnosePeers } from './peer-diagnosis.js';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
@@ -38,6 +39,9 @@ export interface PendingAllReduce {
   /** Blocks until the all-reduce finished (or its timeout passed) and returns the reduced tensor. */
   wait(): Tensor;
 }
+
+/** How long a failing rank waits for the others to answer its roll call (see peer-diagnosis.ts). */
+const PEER_WINDOW_MS = 5000;
 
 /** The longest tensor rank allGather handles with different first dimensions per rank. */
 const MAX_GATHER_DIMS = 8;
@@ -78,6 +82,8 @@ export class ProcessGroup {
     }
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new DistributedError(`timeoutMs must be an integer >= 1, got ${timeoutMs}`, 'create');
     const store = Store.open(o.rendezvous, o.rank, o.worldSize, timeoutMs);
+    // Before the group: once it exists, every rank's entry does (a failure diagnosis reads them all).
+    registerPeer(store, o.rank);
     let handle: object;
     try {
       handle = native.distProcessGroup(store.handle, backend, o.rank, o.worldSize, timeoutMs) as object;
@@ -222,9 +228,10 @@ export class ProcessGroup {
       const text = nativeMessage(err);
       if (err instanceof TypeError) throw new DistributedError(`${op} on rank ${this.rank}: ${text}`, op, this.rank, { cause: err });
       const timedOut = /timed? ?out|timeout/i.test(text);
+      const peers = diagnosePeers(this.store, this.rank, this.worldSize, Math.min(this.timeoutMs, PEER_WINDOW_MS));
       this.failure = `${op} on rank ${this.rank} of ${this.worldSize} ${timedOut ? 'timed out' : 'failed'}: ${text} (timeout ${this.timeoutMs} ms)`;
       throw new DistributedError(
-        this.failure + (timedOut ? '; a rank did not reach this collective in time (stopped, slower, or running different code)' : ''),
+        this.failure + (timedOut ? '; a rank did not reach this collective in time (stopped, slower, or running different code)' : '') + `; ${peers}`,
         op, this.rank, { cause: err });
     }
   }
