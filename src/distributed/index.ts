@@ -9,3 +9,4 @@ export { GradientReducer, planBuckets, DEFAULT_BUCKET_BYTES, type Bucket, type G
 export { ranksDifferingFromRank0 } from './rank-agreement.js';
 export { checkSameRun, canonicalJson, configDifferences, type RunIdentity } from './run-check.js';
 export { codeVersion } from './code-version.js';
+export { broadcastNumbers } from './broadcast-values.js';

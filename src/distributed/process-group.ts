@@ -111,6 +111,7 @@ export class ProcessGroup {
   /** Reduces `t` over all ranks in place ('avg' = sum / worldSize) and returns it. */
   allReduce(t: Tensor, op: ReduceOp = 'sum'): Tensor {
     this.checkAvg(t, op);
+    if (t.numel === 0) return t; // nothing to reduce (and Gloo crashes on empty tensors); the same on every rank
     this.collective('allReduce', () => native.distAllReduce(this.live('allReduce'), t.native, op, this.timeoutMs));
     return t;
   }
@@ -137,6 +138,7 @@ export class ProcessGroup {
 
   /** Copies rank `root`'s values into `t` on every rank (in place) and returns it. */
   broadcast(t: Tensor, root = 0): Tensor {
+    if (t.numel === 0) return t;
     this.collective('broadcast', () => native.distBroadcast(this.live('broadcast'), t.native, root, this.timeoutMs));
     return t;
   }
@@ -157,6 +159,8 @@ export class ProcessGroup {
     }
     const sizes = shapes.map((s) => s[0] ?? 1);
     const max = Math.max(...sizes);
+    // Gloo divides by the element count (SIGFPE on empty tensors): every rank empty needs no transfer.
+    if (t.rank > 0 && max === 0) return shapes.map(() => t.detach().clone());
     if (t.rank === 0 || sizes.every((n) => n === max)) return this.gatherSameShape(t);
     // Gloo gathers equal shapes: pad to the longest, gather, cut each rank's rows back out.
     return tidy(() => {
