@@ -7,7 +7,7 @@ import type { LoaderState, SamplerState } from '../data/index.js';
 import type { SchedulerState } from '../engine/optim/index.js';
 import type { CcpStateScalars } from '../ccp/index.js';
 import type { EarlyStoppingState } from './early-stopping.js';
-import type { EpochRecord } from './trainer.js';
+import type { EpochRecord } from './run-types.js';
 
 export interface TrainerState {
   version: 1;

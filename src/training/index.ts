@@ -10,3 +10,5 @@ export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 export { MetricsLog } from './metrics-log.js';
 export { train, type TrainOptions, type TrainResult, type EpochRecord } from './trainer.js';
 export { trainMlrc, MLRC_FOLDS, type MlrcResult } from './mlrc.js';
+export * from './hooks/index.js';
+export type { ValidationMetrics, StopReason, TestEmbeddings } from './run-types.js';

@@ -27,6 +27,8 @@ import { writeRunReport, PROXIES_FILE } from '../report/index.js';
 import { withProgress } from './task-progress.js';
 import { resolveConfigPaths } from './config-paths.js';
 import { setupSummary } from './setup-summary.js';
+import type { EpochRecord, TrainResult } from './run-types.js';
+import type { TrainCallback } from './hooks/callback.js';
 
 export interface TrainOptions {
   /** Run folder; default `<outputDir>/<name>`. */
@@ -43,50 +45,11 @@ export interface TrainOptions {
   data?: RunData;
   /** Write the HTML run report (report.html) at the end; default true. A failing report only warns. */
   report?: boolean;
+  /** Your callbacks, run in order after the trainer's own (see training/hooks/callback.ts). */
+  callbacks?: readonly TrainCallback[];
 }
 
-export interface EpochRecord {
-  epoch: number;
-  step: number;
-  loss: number;
-  validation: { mapAtR: number; precisionAt1: number; rPrecision: number };
-  lr: number;
-  seconds: number;
-  /** Resident memory of the process at the epoch end (MB). */
-  rssMB: number;
-  /** Engine tensors alive (created and not disposed) at the epoch end: a leak shows as growth here. */
-  liveTensors: number;
-  ccp?: { t: number; lambda: number; projected: boolean };
-  bestEpoch: number;
-}
-
-export interface TestEmbeddings {
-  query: Embeddings;
-  gallery?: Embeddings;
-}
-
-export interface TrainResult {
-  runDir: string;
-  /** Epochs trained in total (including before a resume). */
-  epochs: number;
-  steps: number;
-  bestEpoch: number;
-  bestValidationMapAtR: number;
-  /** Why training ended. */
-  stopReason: 'early-stopping' | 'max-epochs' | 'time-budget' | 'interrupted';
-  /** Test-split retrieval metrics of the best weights (absent when interrupted). */
-  test?: RetrievalResult;
-  testEmbeddings?: TestEmbeddings;
-  history: EpochRecord[];
-  ccpProjections: CcpProjectionEvent[];
-  wallSeconds: number;
-  /** How the network ran: compute precision and memory layout (model.precision / model.memoryFormat resolved). */
-  execution: { precision: Precision; memoryFormat: 'contiguous' | 'channels_last'; threads: number };
-  /** What the run noticed but did not stop for (stale files cleaned, skipped images, collapse). */
-  warnings: string[];
-  /** The HTML run report, when written. */
-  reportPath?: string;
-}
+export type { EpochRecord, TestEmbeddings, TrainResult, ValidationMetrics, StopReason } from './run-types.js';
 
 /** Config keys that may change between a run and its resume. */
 const RESUMABLE_KEYS = new Set(['training.maxEpochs', 'training.timeBudgetSeconds', 'training.earlyStopPatience', 'training.logEverySteps', 'threads', 'outputDir']);
