@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { knn } from '../src/evaluation/index.js';
 import { manualSeed, setNumThreads } from '../src/engine/index.js';
 import { VectorIndex, RunEmbedder, type ModelIdentity } from '../src/index/index.js';
-import { loadRun } from '../src/cli/run-files.js';
+import { loadRun } from '../src/training/run-files.js';
 import { parseRunConfig } from '../src/training/config.js';
 import { buildModel } from '../src/training/build.js';
 import { loadOmniglot, outputShape } from '../src/data/index.js';

@@ -14,7 +14,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randn, int64, tidy, noGrad, keep, manualSeed, getNumThreads, torchVersion, allocatorInfo, cpuHasNativeBf16, type Tensor } from '../src/engine/index.js';
-import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../src/engine/optim/index.js';
+import { buildGradientPipeline } from '../src/training/gradient-pipeline.js';
 import { parseRunConfig } from '../src/training/config.js';
 import { buildModel, buildLoss, buildOptimizer } from '../src/training/build.js';
 import { PythonWorker, median, formatTable, nowMs, minorFaults, statusKB, writeResults } from './common/index.js';
@@ -70,14 +70,15 @@ class Ours {
     });
     const model = buildModel(cfg, [C, H, c.input[3]]);
     const loss = buildLoss(cfg, CLASSES);
-    this.parts = { model, loss, setup: buildOptimizer(cfg, model, loss), clip: cfg.optimizer };
+    const setup = buildOptimizer(cfg, model, loss);
+    this.parts = { model, loss, pipeline: buildGradientPipeline(cfg.optimizer, setup, loss) };
     this.x = keep(randn(c.input));
     this.y = keep(int64(Array.from({ length: B }, (_, i) => Math.floor(i / Math.max(1, B / 8)) % CLASSES)));
   }
 
   /** One timed unit: a training step, or one inference batch. */
   run(): void {
-    const { model, loss, setup, clip } = this.parts;
+    const { model, loss, pipeline } = this.parts;
     if (this.c.kind === 'embed') {
       model.eval();
       tidy(() => noGrad(() => model.forward(this.x).toFloat32Array()));
@@ -89,11 +90,7 @@ class Ours {
       out.backward();
       return out.item();
     });
-    if (setup.gradientWeightDecay > 0) addWeightDecayGrad(setup.decayParams, setup.gradientWeightDecay);
-    if (clip.clipNorm !== null) clipGradNorm(setup.allParams, clip.clipNorm);
-    if (clip.clipValue !== null) clipGradValue(setup.allParams, clip.clipValue);
-    setup.optimizer.step();
-    setup.optimizer.zeroGrad();
+    pipeline.apply();
   }
 
   times(iters: number, warmup: number): { times: number[]; faults: number[] } {

@@ -30,9 +30,9 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tensor, int64, rand, randn, tidy, keep, noGrad, manualSeed, getNumThreads, torchVersion, releaseFinalizedWrappers, type Tensor } from '../src/engine/index.js';
-import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../src/engine/optim/index.js';
 import { parseRunConfig, type RunConfigInput } from '../src/training/config.js';
 import { buildModel, buildLoss, buildOptimizer, type OptimizerSetup } from '../src/training/build.js';
+import { buildGradientPipeline, type GradientPipeline } from '../src/training/gradient-pipeline.js';
 import { isCcpLoss, CcpProxySet, type CcpController } from '../src/ccp/index.js';
 import type { MetricLoss } from '../src/losses/index.js';
 import type { EmbeddingNet } from '../src/models/index.js';
@@ -120,8 +120,9 @@ class OurCase {
   readonly model: EmbeddingNet;
   readonly loss: MetricLoss;
   readonly setup: OptimizerSetup;
+  /** The trainer's gradient pipeline (weight decay, proximal term, clipping) and optimiser step. */
+  readonly pipeline: GradientPipeline;
   readonly controller: CcpController | null;
-  readonly theta: Tensor[];
   readonly proxyLrMultiplier: number;
   private stepIndex = 0;
 
@@ -135,8 +136,8 @@ class OurCase {
     this.model.train();
     this.loss = buildLoss(cfg, def.classes);
     this.setup = buildOptimizer(cfg, this.model, this.loss);
+    this.pipeline = buildGradientPipeline(cfg.optimizer, this.setup, this.loss);
     this.proxyLrMultiplier = cfg.optimizer.proxyLrMultiplier ?? this.loss.parameterLrMultiplier ?? 1;
-    this.theta = this.setup.networkParams.map(([, p]) => p);
     this.controller = isCcpLoss(this.loss) ? this.loss.controller : null;
   }
 
@@ -159,7 +160,6 @@ class OurCase {
   /** One training step, as src/training/trainer.ts does it; returns the loss, the total and per-phase times (ms). */
   step(): { value: number; total: number; phases: number[]; faults: number } {
     const [x, y] = this.batches[this.stepIndex++ % this.batches.length]!;
-    const o = OPTIM;
     const f0 = minorFaults();
     const t0 = nowMs();
     let t1 = 0;
@@ -173,13 +173,9 @@ class OurCase {
       return out.item();
     });
     const t3 = nowMs();
-    if (this.setup.gradientWeightDecay > 0) addWeightDecayGrad(this.setup.decayParams, this.setup.gradientWeightDecay);
-    this.controller?.applyRegularizer(this.theta);
-    clipGradNorm(this.setup.allParams, o.clipNorm);
-    clipGradValue(this.setup.allParams, o.clipValue);
+    this.pipeline.transform();
     const t4 = nowMs();
-    this.setup.optimizer.step();
-    this.setup.optimizer.zeroGrad();
+    this.pipeline.step();
     const t5 = nowMs();
     return { value, total: t5 - t0, phases: [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4], faults: minorFaults() - f0 };
   }

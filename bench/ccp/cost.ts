@@ -1,9 +1,10 @@
-// Relative cost of one training step per method (model forward/backward, loss, weight decay, clipping, Adam step
-// on random inputs of the study's shapes), to extrapolate a measured run's speed to methods it did not run
+// Relative cost of one training step per method (model forward/backward, loss, then the trainer's gradient
+// pipeline: weight decay, CCP's proximal term, clipping, Adam step; on random inputs of the study's shapes), to
+// extrapolate a measured run's speed to methods it did not run
 // (SoftTriple's 10 centres per class, for example, cost several times a C2 step).
 import { randn, int64, tidy, manualSeed, setNumThreads } from '../../src/engine/index.js';
-import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../../src/engine/optim/index.js';
 import { buildLoss, buildModel, buildOptimizer } from '../../src/training/build.js';
+import { buildGradientPipeline } from '../../src/training/gradient-pipeline.js';
 import type { StudyMethod } from './methods.js';
 import { runConfig, type StudySettings } from './study.js';
 
@@ -20,6 +21,7 @@ export function measureStepCosts(s: StudySettings, methods: readonly StudyMethod
     const model = buildModel(cfg, [1, s.imageSize, s.imageSize]);
     const loss = buildLoss(cfg, numClasses);
     const setup = buildOptimizer(cfg, model, loss);
+    const pipeline = buildGradientPipeline(cfg.optimizer, setup, loss);
     const B = cfg.training.classesPerBatch * cfg.training.samplesPerClass;
     const labels = Array.from({ length: B }, (_, i) => (i % cfg.training.classesPerBatch) * Math.floor(numClasses / cfg.training.classesPerBatch));
     const times: number[] = [];
@@ -28,11 +30,7 @@ export function measureStepCosts(s: StudySettings, methods: readonly StudyMethod
       tidy(() => {
         loss.forward(model.forward(randn([B, 1, s.imageSize, s.imageSize])), int64(labels)).backward();
       });
-      addWeightDecayGrad(setup.decayParams, setup.gradientWeightDecay);
-      clipGradNorm(setup.allParams, 10);
-      clipGradValue(setup.allParams, 10);
-      setup.optimizer.step();
-      setup.optimizer.zeroGrad();
+      pipeline.apply();
       if (k >= 2) times.push((performance.now() - t0) / 1000);
     }
     out[m.id] = Math.min(...times);

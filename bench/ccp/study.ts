@@ -195,7 +195,7 @@ async function runOne(
   }
   rmSync(runDir, { recursive: true, force: true });
   const t0 = Date.now();
-  const r = await train(cfg, { runDir, quiet: true, data, report: false, keepTestEmbeddings: purpose === 'test' });
+  const r = await train(cfg, { runDir, quiet: true, data, keepTestEmbeddings: purpose === 'test' });
   const wallSeconds = (Date.now() - t0) / 1000;
   // The report is written after the clock stops, and only for the reported (test) runs.
   const report = r.testEmbeddings ? await writeRunReport(runDir, { data, test: r.testEmbeddings }) : undefined;

@@ -11,7 +11,7 @@ import { knn, normalizeEmbeddings, type RetrievalResult } from '../evaluation/in
 import { prepareData, transformFor } from '../training/data-setup.js';
 import { embedItems, evaluateEmbeddings, type Embeddings } from '../training/embed.js';
 import { withProgress } from '../training/task-progress.js';
-import { loadRun } from './run-files.js';
+import { loadRun } from '../training/run-files.js';
 import { writeRunReport, writeMlrcReport, isMlrcRoot } from '../report/index.js';
 
 /** Embeds a dataset with a progress display ('embedding <what>' on stderr) unless quiet. */

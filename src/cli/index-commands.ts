@@ -7,7 +7,7 @@ import { loadCsvManifest, type ImageDataset } from '../data/index.js';
 import { prepareData } from '../training/data-setup.js';
 import { VectorIndex, RunEmbedder, modelIdentity, folderImages, fileImages, itemsOf, type ModelIdentity, type Neighbour, type Quantization, type IndexItem, type IndexInfo } from '../index/index.js';
 import { calibrateRun, loadCalibration, saveCalibration, thresholdPlotSvg, match, type Calibration, type Match, type ThresholdGoal } from '../calibrate/index.js';
-import { loadRun } from './run-files.js';
+import { loadRun } from '../training/run-files.js';
 
 export interface IndexRun {
   dir: string;

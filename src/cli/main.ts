@@ -107,13 +107,16 @@ program
     }
     if (o.protocol === 'mlrc') {
       const { trainMlrc } = await import('../training/mlrc.js');
-      const r = await trainMlrc(config, { repeats: o.repeats as number, resume: Boolean(o.resume), quiet: Boolean(o.quiet), report: o.report as boolean });
+      const { runReportCallback, mlrcReportCallback } = await import('../report/index.js');
+      const reports = o.report ? { callbacks: [runReportCallback()], protocolCallbacks: [mlrcReportCallback()] } : {};
+      const r = await trainMlrc(config, { repeats: o.repeats as number, resume: Boolean(o.resume), quiet: Boolean(o.quiet), ...reports });
       process.stdout.write(r.report + '\n');
       if (r.reportPath) process.stdout.write(`report: ${r.reportPath}\n`);
       return;
     }
     const { train } = await import('../training/trainer.js');
-    const r = await train(config, { resume: Boolean(o.resume), quiet: Boolean(o.quiet), report: o.report as boolean });
+    const { runReportCallback } = await import('../report/index.js');
+    const r = await train(config, { resume: Boolean(o.resume), quiet: Boolean(o.quiet), callbacks: o.report ? [runReportCallback()] : [] });
     process.stdout.write(`\nrun folder: ${r.runDir}  (${r.epochs} epochs, ${r.steps} steps, ${r.wallSeconds.toFixed(0)} s, stopped by ${r.stopReason})\n`);
     process.stdout.write(`best validation MAP@R ${r.bestValidationMapAtR.toFixed(4)} at epoch ${r.bestEpoch}; CCP projections: ${r.ccpProjections.length}\n`);
     if (r.test) process.stdout.write(`test retrieval (${r.test.numEvaluated} queries):\n${formatMetrics(r.test)}\n`);

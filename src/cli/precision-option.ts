@@ -21,7 +21,7 @@ export function addPrecisionOption(commands: readonly Command[]): void {
       const p = action.opts().precision as PrecisionRequest | undefined;
       if (p === undefined) return;
       // Loaded here, not at the top: --help and --version must not load the native addon.
-      const { overrideRunPrecision } = await import('./run-files.js');
+      const { overrideRunPrecision } = await import('../training/run-files.js');
       overrideRunPrecision(p);
     });
   }

@@ -9,8 +9,7 @@ import { readRunRecords, currentVersions } from './run-data.js';
 import { renderSvg, VEGA_LITE_SCHEMA } from './figures/render.js';
 import { reportPageHtml, figureHtml, tableHtml, escapeHtml, type ReportSection } from './html.js';
 import { REPORT_FILE, FIGURES_DIR } from './write-report.js';
-
-export const MLRC_RESULTS_FILE = 'mlrc-results.json';
+import { MLRC_RESULTS_FILE } from '../training/run-files.js';
 
 interface MlrcResultsFile {
   runs: { fold: number; repeat: number; runDir: string }[];

@@ -6,7 +6,7 @@ import { writeFileAtomic, loadSafetensors } from '../engine/serialization/index.
 import { ImageLoader, type ImageDataset } from '../data/index.js';
 import { prepareData, type RunData } from '../training/data-setup.js';
 import { embedItems, type Embeddings } from '../training/embed.js';
-import { loadRun } from '../cli/run-files.js';
+import { loadRun, PROXIES_FILE } from '../training/run-files.js';
 import { metricRows } from '../cli/format.js';
 import { readRunRecords, type RunRecords } from './run-data.js';
 import { analyzeRetrieval, type RetrievalAnalysis } from './retrieval-analysis.js';
@@ -22,8 +22,6 @@ import { reportPageHtml, figureHtml, tableHtml, escapeHtml, type ReportFigure, t
 
 export const REPORT_FILE = 'report.html';
 export const FIGURES_DIR = 'figures';
-/** The best weights' CCP proxies, saved by the trainer for the embedding map. */
-export const PROXIES_FILE = 'proxies.safetensors';
 
 export interface TestEmbeddingsInput {
   query: Embeddings;

@@ -22,6 +22,8 @@ export interface TrainerState {
   history: EpochRecord[];
   elapsedSeconds: number;
   hasBest: boolean;
+  /** User callbacks' state by callback name (absent when none saved any). */
+  callbacks?: Record<string, unknown>;
 }
 
 /** What the run being resumed needs from the checkpoint. */
@@ -96,6 +98,7 @@ export function validateTrainerState(path: string, state: unknown, tensors: Map<
     if (!isObject(state.ccp)) missing('ccp', 'the CCP controller state');
   }
   if (needs.schedule && epoch > 0 && !isObject(state.schedule)) missing('schedule', 'the learning-rate schedule state');
+  if (state.callbacks !== undefined && !isObject(state.callbacks)) bad('callbacks', 'is not an object of callback states by name');
   const names = [...tensors.keys()];
   if (!names.some((n) => n.startsWith('model.'))) missing('model.*', 'the model weights');
   if (state.hasBest && !names.some((n) => n.startsWith('best.'))) missing('best.*', 'the best weights, which hasBest says are stored');

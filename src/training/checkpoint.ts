@@ -1,9 +1,17 @@
 // Run checkpoints: every tensor a run needs to continue (model, optimiser moments, proxies, CCP snapshots, the
 // best weights so far) in one safetensors file, with the trainer's scalar state as JSON metadata. One file
-// written atomically, so a run killed at any moment resumes from a consistent epoch boundary.
+// written atomically, so a run killed at any moment resumes from a consistent epoch boundary. The run's
+// callbacks contribute their own parts (checkpointState) and get them back on resume (restoreState).
 import { existsSync } from 'node:fs';
 import type { Tensor } from '../engine/index.js';
+import type { Optimizer } from '../engine/optim/index.js';
 import { saveSafetensors, loadSafetensors, readSafetensorsMetadata, type SafetensorsFile } from '../engine/serialization/index.js';
+import type { BatchLoader } from '../data/index.js';
+import type { EmbeddingNet } from '../models/index.js';
+import type { StatefulLoss } from './build.js';
+import type { CallbackList } from './hooks/callback-list.js';
+import type { EpochRecord } from './run-types.js';
+import { validateTrainerState, type ResumeNeeds, type TrainerState } from './checkpoint-validation.js';
 
 export const CHECKPOINT_FORMAT = 'ccp-dml-checkpoint/1';
 
@@ -65,5 +73,72 @@ export function checkpointConfig(path: string): unknown {
     return JSON.parse(meta.config);
   } catch (e) {
     throw new Error(`checkpoint ${path}: entry 'config' is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** What a run checkpoint holds besides its callbacks' parts: the training state proper. */
+export interface RunCheckpointCore {
+  epoch: number;
+  step: number;
+  history: EpochRecord[];
+  elapsedSeconds: number;
+  model: EmbeddingNet;
+  optimizer: Optimizer;
+  loader: BatchLoader;
+  /** A loss whose tensors (XBM memory, proxies) are saved as loss.*; null for CCP, whose controller saves them. */
+  lossState: StatefulLoss | null;
+}
+
+/** Prefix of a user callback's tensors in the checkpoint. */
+const callbackPrefix = (name: string) => `callbacks.${name}.`;
+
+/**
+ * Assembles and writes a run checkpoint: model.*, optim.*, loss.*, then the trainer's own callbacks' tensors
+ * and state entries at the top level (the checkpoint format: 'pool', 'early', 'schedule', 'ccp', 'hasBest',
+ * best.*), then the user callbacks' parts under 'callbacks' / callbacks.<name>.*.
+ */
+export function saveRunCheckpoint(path: string, core: RunCheckpointCore, parts: ReturnType<CallbackList['checkpointParts']>, config: unknown): void {
+  const optimState = core.optimizer.stateDict();
+  const tensors = new Map<string, Tensor>([
+    ...prefixed('model.', core.model.stateDict()),
+    ...prefixed('optim.', optimState.tensors),
+    ...prefixed('loss.', core.lossState ? Object.entries(core.lossState.stateDict()) : []),
+  ]);
+  for (const p of parts.builtin) for (const [n, t] of p.tensors ?? []) tensors.set(n, t);
+  for (const [name, p] of parts.user) for (const [n, t] of p.tensors ?? []) tensors.set(`${callbackPrefix(name)}${n}`, t);
+  // Object.assign onto the listed keys keeps their order (the file's metadata reads the same as before callbacks).
+  const state: TrainerState = { version: 1, epoch: core.epoch, step: core.step, loader: core.loader.getState(), pool: null, early: null as never, schedule: null, ccp: null, optimizer: optimState.scalars, history: core.history, elapsedSeconds: core.elapsedSeconds, hasBest: false };
+  for (const p of parts.builtin) Object.assign(state, p.state ?? {});
+  const user = [...parts.user].filter(([, p]) => p.state !== undefined);
+  if (user.length) state.callbacks = Object.fromEntries(user.map(([name, p]) => [name, p.state]));
+  saveCheckpoint(path, { tensors, state, config });
+}
+
+/**
+ * Restores a run from its checkpoint into `core`'s model, optimiser, loss and loader and into every callback;
+ * returns where the run stands and the names of callbacks whose saved state no callback of this run takes.
+ * Errors name the checkpoint.
+ */
+export function restoreRunCheckpoint(path: string, core: Omit<RunCheckpointCore, 'epoch' | 'step' | 'history' | 'elapsedSeconds'>, callbacks: CallbackList, needs: ResumeNeeds): { epoch: number; step: number; history: EpochRecord[]; elapsedSeconds: number; orphans: string[] } {
+  const { file, state: raw } = loadCheckpoint<unknown>(path);
+  try {
+    const state = validateTrainerState(path, raw, file, needs);
+    core.model.loadStateDict(section(file, 'model.'));
+    core.optimizer.loadStateDict({ tensors: section(file, 'optim.'), scalars: state.optimizer as never });
+    core.lossState?.loadStateDict(Object.fromEntries(section(file, 'loss.')));
+    for (const c of callbacks.set.builtin) c.restoreState?.({ state, tensors: file });
+    const saved = state.callbacks ?? {};
+    for (const c of callbacks.set.user) {
+      const tensors = section(file, callbackPrefix(c.name));
+      if (c.restoreState && (saved[c.name] !== undefined || tensors.size)) c.restoreState({ state: saved[c.name], tensors });
+    }
+    core.loader.setState(state.loader);
+    const orphans = Object.keys(saved).filter((n) => !callbacks.set.user.some((c) => c.name === n));
+    return { epoch: state.epoch, step: state.step, history: state.history, elapsedSeconds: state.elapsedSeconds, orphans };
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(msg.includes(path) ? msg : `cannot resume from checkpoint ${path}: ${msg}`, { cause: e });
+  } finally {
+    file.dispose();
   }
 }

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../engine/serialization/index.js';
 import { ImageLoader } from '../data/index.js';
 import { evaluateEnsembleRepeats, type EnsembleRepeatsResult, type ModelEmbeddings, type Stat } from '../evaluation/index.js';
-import { loadRun } from '../cli/run-files.js';
+import { loadRun, MLRC_RESULTS_FILE } from './run-files.js';
 import type { RunConfig } from './config.js';
 import { prepareData } from './data-setup.js';
 import { embedItems, asEmbeddingInput, type Embeddings } from './embed.js';
 import { train, type TrainResult } from './trainer.js';
-import { writeMlrcReport, MLRC_RESULTS_FILE } from '../report/index.js';
+import type { TrainCallback } from './hooks/index.js';
 
 export const MLRC_FOLDS = 4;
 
@@ -21,8 +21,24 @@ export interface MlrcResult {
   runs: { fold: number; repeat: number; runDir: string; epochs: number; steps: number; testMapAtR: number | null }[];
   ensemble: EnsembleRepeatsResult;
   report: string;
-  /** The protocol's HTML summary (links to each fold model's report). */
+  /** The protocol's HTML summary (links to each fold model's report), when a report callback wrote one. */
   reportPath?: string;
+}
+
+/** Called once the protocol's results are written (the CLI's summary report, report.mlrcReportCallback). */
+export interface MlrcCallback {
+  readonly name: string;
+  onProtocolEnd?(ctx: { result: MlrcResult; dims: number }): void | Promise<void>;
+}
+
+export interface MlrcOptions {
+  repeats?: number;
+  resume?: boolean;
+  quiet?: boolean;
+  /** Callbacks of every fold model's train() (the same objects for each: keep them free of per-run state). */
+  callbacks?: readonly TrainCallback[];
+  /** Callbacks of the protocol as a whole. */
+  protocolCallbacks?: readonly MlrcCallback[];
 }
 
 function pct(s: Stat | undefined): string {
@@ -30,7 +46,7 @@ function pct(s: Stat | undefined): string {
 }
 
 /** Trains (or, with resume, finishes) every fold model of every repeat and evaluates the ensembles. */
-export async function trainMlrc(config: RunConfig, options: { repeats?: number; resume?: boolean; quiet?: boolean; report?: boolean } = {}): Promise<MlrcResult> {
+export async function trainMlrc(config: RunConfig, options: MlrcOptions = {}): Promise<MlrcResult> {
   const repeats = options.repeats ?? 1;
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got ${repeats}`);
   const root = join(config.outputDir, config.name);
@@ -54,7 +70,7 @@ export async function trainMlrc(config: RunConfig, options: { repeats?: number; 
         runs.push({ fold: k + 1, repeat: r, runDir, epochs: -1, steps: -1, testMapAtR: null });
       } else {
         if (!options.quiet) process.stderr.write(`\nMLRC repeat ${r + 1}/${repeats}, fold model ${k + 1}/${MLRC_FOLDS}\n`);
-        const res: TrainResult = await train(cfg, { runDir, resume: options.resume, quiet: options.quiet, keepTestEmbeddings: true, report: options.report });
+        const res: TrainResult = await train(cfg, { runDir, resume: options.resume, quiet: options.quiet, keepTestEmbeddings: true, callbacks: options.callbacks });
         test = res.testEmbeddings!;
         runs.push({ fold: k + 1, repeat: r, runDir, epochs: res.epochs, steps: res.steps, testMapAtR: res.test?.mapAtR ?? null });
       }
@@ -78,13 +94,7 @@ export async function trainMlrc(config: RunConfig, options: { repeats?: number; 
     `| ${dims}D (separated) | ${pct(ensemble.separated.precisionAt1)} | ${pct(ensemble.separated.rPrecision)} | ${pct(ensemble.separated.mapAtR)} |`,
   ].join('\n');
   writeFileAtomic(join(root, MLRC_RESULTS_FILE), JSON.stringify({ runs, ensemble }, null, 2) + '\n');
-  let reportPath: string | undefined;
-  if (options.report ?? true) {
-    try {
-      reportPath = await writeMlrcReport(root, { dims });
-    } catch (e) {
-      process.stderr.write(`warning: the MLRC report of ${root} could not be written: ${(e as Error).message}\n`);
-    }
-  }
-  return { runDir: root, runs, ensemble, report, reportPath };
+  const result: MlrcResult = { runDir: root, runs, ensemble, report };
+  for (const c of options.protocolCallbacks ?? []) await c.onProtocolEnd?.({ result, dims });
+  return result;
 }

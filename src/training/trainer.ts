@@ -1,34 +1,40 @@
-// The training loop of one model: epochs of N steps, validation MAP@R each epoch, the CCP projection
-// controller, global early stopping with best-weight restore, a checkpoint per epoch (atomic, resumable to the
-// same result), a progress bar, a JSONL metrics log, and the final test evaluation.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+// The training loop of one model: epochs of N steps, each step forward, loss, backward, the gradient pipeline
+// and the optimiser step; validation MAP@R each epoch; a checkpoint per epoch (atomic, resumable to the same
+// result); the final test evaluation of the best weights. Everything else a run does (CCP's projections, XBM,
+// early stopping, the LR schedule, the metrics log, progress, the user's own callbacks) is a callback
+// (training/hooks/), called at the points named in hooks/callback.ts.
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tensor, int64, tidy, noGrad, keep, manualSeed, setNumThreads, getNumThreads, liveTensors, releaseFinalizedWrappers, type Tensor, type Precision } from '../engine/index.js';
-import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../engine/optim/index.js';
-import { saveModule, saveSafetensors, writeFileAtomic, removeStaleTempFiles } from '../engine/serialization/index.js';
-import { BatchLoader, ImageLoader, MPerClassSampler, OnePerClassSampler, Rng, deriveSeed, type ImageDataset } from '../data/index.js';
-import { evaluateRetrieval, type RetrievalResult } from '../evaluation/index.js';
-import { isCcpLoss, type CcpContext, type CcpProjectionEvent } from '../ccp/index.js';
+import { tensor, int64, tidy, manualSeed, setNumThreads, getNumThreads, liveTensors, releaseFinalizedWrappers } from '../engine/index.js';
+import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
+import { BatchLoader, ImageLoader, MPerClassSampler, deriveSeed, type ImageDataset } from '../data/index.js';
+import { isCcpLoss } from '../ccp/index.js';
 import type { MetricLoss } from '../losses/index.js';
 import type { EmbeddingNet } from '../models/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { prepareData, type RunData } from './data-setup.js';
-import { buildModel, buildLoss, buildOptimizer, isStatefulLoss, type OptimizerSetup } from './build.js';
-import { buildSchedule, type EpochSchedule } from './schedule.js';
-import { embedItems, asEmbeddingInput, evaluateEmbeddings, type Embeddings } from './embed.js';
-import { EarlyStopping } from './early-stopping.js';
-import { saveCheckpoint, loadCheckpoint, checkpointConfig, prefixed, section } from './checkpoint.js';
-import { validateTrainerState, type TrainerState } from './checkpoint-validation.js';
+import { buildModel, buildLoss, buildOptimizer, isStatefulLoss, type OptimizerSetup, type StatefulLoss } from './build.js';
+import { buildSchedule } from './schedule.js';
+import { embedItems, evaluateEmbeddings } from './embed.js';
+import { saveRunCheckpoint, restoreRunCheckpoint } from './checkpoint.js';
 import { MetricsLog } from './metrics-log.js';
 import { checkTrainingBounds } from './bounds.js';
-import { checkEmbeddings, checkLoss, checkGradNorm, checkValidationEmbeddings, embeddingsCollapsed, chancePrecisionAt1, chanceWarning } from './divergence.js';
-import { TrainingProgress } from './progress.js';
-import { writeRunReport, PROXIES_FILE } from '../report/index.js';
+import { checkEmbeddings, checkLoss, checkGradNorm, chanceWarning, type StepWhere } from './divergence.js';
 import { withProgress } from './task-progress.js';
-import { resolveConfigPaths } from './config-paths.js';
 import { setupSummary } from './setup-summary.js';
-import type { EpochRecord, TrainResult } from './run-types.js';
-import type { TrainCallback } from './hooks/callback.js';
+import { buildGradientPipeline, type GradientPipeline } from './gradient-pipeline.js';
+import { EpochValidator } from './validate-epoch.js';
+import { openRunFolder, type RunFolder } from './run-folder.js';
+import { MODEL_FILE } from './run-files.js';
+import type { EpochRecord, StopReason, TestEmbeddings, TrainResult } from './run-types.js';
+import type { TrainCallback, TrainContext } from './hooks/callback.js';
+import { CallbackList } from './hooks/callback-list.js';
+import { builtinCallbacks } from './hooks/builtin.js';
+import type { EarlyStoppingHook } from './hooks/early-stopping.js';
+import { EARLY_STOPPING } from './hooks/early-stopping.js';
+import type { CcpHook } from './hooks/ccp.js';
+
+export type { EpochRecord, TestEmbeddings, TrainResult, ValidationMetrics, StopReason } from './run-types.js';
 
 export interface TrainOptions {
   /** Run folder; default `<outputDir>/<name>`. */
@@ -43,40 +49,34 @@ export interface TrainOptions {
   keepTestEmbeddings?: boolean;
   /** Prepared data (several runs over the same data share it). */
   data?: RunData;
-  /** Write the HTML run report (report.html) at the end; default true. A failing report only warns. */
-  report?: boolean;
-  /** Your callbacks, run in order after the trainer's own (see training/hooks/callback.ts). */
+  /**
+   * Your callbacks, run in order after the trainer's own (training/hooks/callback.ts). The HTML run report is
+   * one: report.runReportCallback() (the CLI adds it unless --no-report).
+   */
   callbacks?: readonly TrainCallback[];
 }
 
-export type { EpochRecord, TestEmbeddings, TrainResult, ValidationMetrics, StopReason } from './run-types.js';
-
-/** Config keys that may change between a run and its resume. */
-const RESUMABLE_KEYS = new Set(['training.maxEpochs', 'training.timeBudgetSeconds', 'training.earlyStopPatience', 'training.logEverySteps', 'threads', 'outputDir']);
-
-function flatten(obj: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
-  if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
-    for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else out.set(prefix, JSON.stringify(obj));
-  return out;
-}
-
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
-function checkSameConfig(saved: RunConfig, now: RunConfig, path: string): void {
-  const a = flatten(saved);
-  const b = flatten(now);
-  const keys = new Set([...a.keys(), ...b.keys()]);
-  const diff = [...keys].filter((k) => !RESUMABLE_KEYS.has(k) && a.get(k) !== b.get(k));
-  if (diff.length) {
-    throw new Error(`cannot resume ${path}: the config differs from the run's in ${diff.map((k) => `${k} (${a.get(k) ?? 'unset'} -> ${b.get(k) ?? 'unset'})`).join(', ')}`);
-  }
+/** Everything a run works with, built once at its start. */
+interface Run {
+  cfg: RunConfig;
+  folder: RunFolder;
+  options: TrainOptions;
+  data: RunData;
+  model: EmbeddingNet;
+  loss: MetricLoss;
+  setup: OptimizerSetup;
+  pipeline: GradientPipeline;
+  loader: BatchLoader;
+  validator: EpochValidator;
+  evalImages: (ds: ImageDataset) => ImageLoader;
+  callbacks: CallbackList;
+  early: EarlyStoppingHook;
+  ccp: CcpHook | null;
+  lossState: StatefulLoss | null;
+  execution: TrainResult['execution'];
+  log: MetricsLog | null;
+  resumed: boolean;
+  state: { epoch: number; step: number; history: EpochRecord[]; elapsedBefore: number; started: number };
 }
 
 /**
@@ -96,328 +96,248 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 }
 
 async function trainIn(config: RunConfig, runDir: string, options: TrainOptions): Promise<TrainResult> {
-  // Paths are stored absolute in config.json, so eval/embed find the data from any folder.
-  const cfg = resolveConfigPaths(config, process.cwd());
-  const ckptPath = join(runDir, 'checkpoint.safetensors');
-  const configPath = join(runDir, 'config.json');
-  const hasCheckpoint = existsSync(ckptPath);
-  if (hasCheckpoint && !options.resume) {
-    throw new Error(`run folder ${runDir} already holds a checkpoint: pass --resume to continue it, or choose another --name / --out`);
+  const folder = openRunFolder(config, runDir, options);
+  if (folder.cfg.threads) setNumThreads(folder.cfg.threads);
+  manualSeed(folder.cfg.seed);
+  const run = await buildRun(folder, options);
+  try {
+    if (run.resumed) restore(run);
+    await beginTraining(run);
+    const stopReason = await trainEpochs(run);
+    return await finishRun(run, stopReason);
+  } finally {
+    run.callbacks.close();
   }
-  const warnings: string[] = [];
-  // Warnings go to stderr, to metrics.jsonl (once it is open) and into the result.
-  let logWarning: ((message: string) => void) | null = null;
-  const warn = (message: string) => {
-    warnings.push(message);
-    logWarning?.(message);
-    if (!options.quiet) process.stderr.write(`warning: ${message}\n`);
-  };
-  if (options.resume) {
-    // The checkpoint records the config it was trained with; config.json is only a copy a user may delete.
-    const saved = hasCheckpoint ? checkpointConfig(ckptPath) : null;
-    if (saved !== null) checkSameConfig(resolveConfigPaths(parseRunConfig(saved, `the config stored in ${ckptPath}`), process.cwd()), cfg, runDir);
-    else if (existsSync(configPath)) checkSameConfig(resolveConfigPaths(parseRunConfig(readJson(configPath), configPath), process.cwd()), cfg, runDir);
-    else if (hasCheckpoint) {
-      throw new Error(`cannot resume ${runDir}: config.json is missing and the checkpoint ${ckptPath} does not record the config it was trained with, so the resumed run could silently differ from it; restore config.json`);
-    }
-  }
-  mkdirSync(runDir, { recursive: true });
-  for (const f of removeStaleTempFiles(runDir)) warn(`removed ${f}, left by a write that was killed`);
-  writeFileAtomic(configPath, JSON.stringify(cfg, null, 2) + '\n');
-  if (cfg.threads) setNumThreads(cfg.threads);
-  manualSeed(cfg.seed);
+}
 
+/** Data, loaders, model, loss, optimiser, gradient pipeline and callbacks of a run. */
+async function buildRun(folder: RunFolder, options: TrainOptions): Promise<Run> {
+  const { cfg, warn } = folder;
   const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed, { quiet: options.quiet, progress: !options.quiet }));
   for (const s of data.report?.skipped ?? []) warn(`skipped a bad image of the ${s.split} split: ${s.reason}`);
   for (const n of data.report?.notes ?? []) warn(n);
   const t = cfg.training;
   const augment = cfg.dataset.augment;
-  const trainMode = augment ? 'train' : 'test';
-  const trainCache = cfg.dataset.cacheInMemory ? (augment ? 'decoded' : 'output') : 'none';
-  const evalCache = cfg.dataset.cacheInMemory ? 'output' : 'none';
-  const policy = { onBadItem: cfg.dataset.onBadItem };
-  const evalImages = (ds: ImageDataset) => new ImageLoader(ds, { mode: 'test', transform: data.transform, cache: evalCache, ...policy });
-
-  const trainImages = new ImageLoader(data.train, { mode: trainMode, transform: data.transform, seed: deriveSeed(cfg.seed, 1), cache: trainCache, ...policy });
-  const inputShape = trainImages.shape;
+  const trainImages = { mode: augment ? 'train' : 'test', transform: data.transform, cache: cfg.dataset.cacheInMemory ? (augment ? 'decoded' : 'output') : 'none', onBadItem: cfg.dataset.onBadItem } as const;
+  const evalImages = (ds: ImageDataset) => new ImageLoader(ds, { mode: 'test', transform: data.transform, cache: cfg.dataset.cacheInMemory ? 'output' : 'none', onBadItem: cfg.dataset.onBadItem });
+  const inputShape = new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 1) }).shape;
   checkTrainingBounds(t, data.train, inputShape);
-  const model: EmbeddingNet = buildModel(cfg, inputShape);
-  const loss: MetricLoss = buildLoss(cfg, data.train.numClasses);
-  const setup: OptimizerSetup = buildOptimizer(cfg, model, loss);
-  const schedule: EpochSchedule | null = buildSchedule(cfg, setup.optimizer);
-  const controller = isCcpLoss(loss) ? loss.controller : null;
-  const xbm = loss as { training?: boolean };
-  const setupInfo = await setupSummary(cfg, data, { threads: getNumThreads(), ccpPools: controller !== null, inputShape, precision: model.precision, memoryFormat: model.memoryFormat });
-  for (const w of setupInfo.warnings) process.stderr.write(`warning: ${w}\n`);
-  if (!options.quiet) process.stderr.write(setupInfo.lines.map((l) => `setup: ${l}\n`).join(''));
-
-  // CCP candidate pools: one-per-class spans of the training split, embedded in inference mode. They use the
-  // training preprocessing (the reference code's behaviour, spec 2.4).
-  const poolSampler = controller ? new OnePerClassSampler(data.train, { seed: deriveSeed(cfg.seed, 2) }) : null;
-  const poolImages = controller ? new ImageLoader(data.train, { mode: trainMode, transform: data.transform, seed: deriveSeed(cfg.seed, 3), cache: trainCache, ...policy }) : null;
-  let poolBatches = 0;
-  const ctx: CcpContext = {
-    parameters: setup.networkParams,
-    samplePool: async (bPrime: number): Promise<Tensor> => {
-      const C = data.train.numClasses;
-      const spans = Array.from({ length: bPrime }, () => poolSampler!.span());
-      const emb = await embedItems(model, poolImages!, { indices: spans.flat(), batchSize: t.evalBatchSize, batchIndexOffset: poolBatches });
-      poolBatches += Math.ceil((C * bPrime) / t.evalBatchSize);
-      if (emb.skipped) throw new Error(`CCP candidate pool: ${emb.skipped.length} training image(s) could not be decoded (${emb.skipped.map((i) => data.train.where(i)).join(', ')}); fix or remove them`);
-      // spans.flat() is span-major [b', C, D]; the controller wants [C, b', D].
-      return tidy(() => tensor(emb.data, [bPrime, C, emb.dim]).transpose(0, 1).contiguous());
-    },
-  };
-
-  // A fixed (seeded) validation subset keeps epochs cheap on large validation folds.
-  const valIndices = (() => {
-    const n = data.validation.size;
-    const cap = t.maxValidationSamples;
-    if (cap === null || n <= cap) return undefined;
-    const idx = Array.from({ length: n }, (_, i) => i);
-    new Rng(deriveSeed(cfg.seed, 4)).shuffle(idx);
-    return idx.slice(0, cap).sort((a, b) => a - b);
-  })();
-  const valImages = evalImages(data.validation);
-  let collapseReported = false;
-  let chanceP1 = 0;
-  const validate = async () => {
-    const e = await embedItems(model, valImages, { indices: valIndices, batchSize: t.evalBatchSize });
-    checkValidationEmbeddings(e.data, epoch, setup.optimizer.lrs[0]!);
-    if (!collapseReported && embeddingsCollapsed(e.data, e.dim)) {
-      collapseReported = true;
-      warn(`epoch ${epoch}: the ${e.labels.length} validation embeddings are all equal (the model collapsed to one point); retrieval is at chance. Lower optimizer.lr or change the loss margins`);
-    }
-    chanceP1 = chancePrecisionAt1(e.labels);
-    const r = evaluateRetrieval({ queries: asEmbeddingInput(e), queryLabels: e.labels, metrics: ['precisionAt1', 'rPrecision', 'mapAtR'], normalize: cfg.evaluation.normalization });
-    return { mapAtR: r.mapAtR ?? 0, precisionAt1: r.precisionAt1 ?? 0, rPrecision: r.rPrecision ?? 0 };
-  };
-
-  const sampler = new MPerClassSampler(data.train, { m: t.samplesPerClass, classesPerBatch: t.classesPerBatch, seed: deriveSeed(cfg.seed, 5) });
-  const loader = new BatchLoader(data.train, sampler, { mode: trainMode, transform: data.transform, seed: deriveSeed(cfg.seed, 6), prefetch: t.prefetchBatches, cache: trainCache, ...policy });
-
-  const early = new EarlyStopping(t.earlyStopPatience, t.minDelta);
-  let epoch = 0;
-  let step = 0;
-  let history: EpochRecord[] = [];
-  let elapsedBefore = 0;
-  // Best weights so far (model and loss tensors), as clones.
-  let best: Map<string, Tensor> | null = null;
-  const lossState = () => (isStatefulLoss(loss) && !controller ? Object.entries(loss.stateDict()) : []);
-  const snapshot = (): Map<string, Tensor> =>
-    noGrad(() => {
-      const m = new Map<string, Tensor>();
-      for (const [n, v] of prefixed('model.', model.stateDict())) m.set(n, keep(v.clone()));
-      loss.parameters().forEach((p, i) => m.set(`lossparam.${i}`, keep(p.clone())));
-      return m;
-    });
-  const restore = (snap: Map<string, Tensor>) =>
-    noGrad(() => {
-      model.loadStateDict(section(snap, 'model.'));
-      loss.parameters().forEach((p, i) => {
-        const s = snap.get(`lossparam.${i}`);
-        if (s) p.copy_(s);
-      });
-    });
-
-  if (options.resume && existsSync(ckptPath)) {
-    const { file, state: raw } = loadCheckpoint<unknown>(ckptPath);
-    try {
-      const state = validateTrainerState(ckptPath, raw, file, { stepsPerEpoch: t.stepsPerEpoch, ccp: controller !== null, schedule: schedule !== null });
-      model.loadStateDict(section(file, 'model.'));
-      setup.optimizer.loadStateDict({ tensors: section(file, 'optim.'), scalars: state.optimizer as never });
-      if (isStatefulLoss(loss) && !controller) loss.loadStateDict(Object.fromEntries(section(file, 'loss.')));
-      if (controller && state.ccp) controller.loadStateDict({ tensors: section(file, ''), scalars: state.ccp }, setup.networkParams);
-      if (schedule && state.schedule) schedule.loadStateDict(state.schedule);
-      loader.setState(state.loader);
-      if (poolSampler && state.pool) {
-        poolSampler.setState(state.pool.sampler);
-        poolBatches = state.pool.batches;
-      }
-      early.load(state.early);
-      if (state.hasBest) {
-        const b = section(file, 'best.');
-        best = new Map([...b].map(([n, v]) => [n, keep(v.clone())]));
-      }
-      epoch = state.epoch;
-      step = state.step;
-      history = state.history;
-      elapsedBefore = state.elapsedSeconds;
-    } catch (e) {
-      const msg = (e as Error).message;
-      throw new Error(msg.includes(ckptPath) ? msg : `cannot resume from checkpoint ${ckptPath}: ${msg}`, { cause: e });
-    } finally {
-      file.dispose();
-    }
-  } else if (controller) {
-    await controller.onTrainBegin({ ...ctx, epoch: 0 });
-  }
-
-  const log = new MetricsLog(join(runDir, 'metrics.jsonl'));
+  const model = buildModel(cfg, inputShape);
+  const loss = buildLoss(cfg, data.train.numClasses);
+  const setup = buildOptimizer(cfg, model, loss);
+  const schedule = buildSchedule(cfg, setup.optimizer);
   const execution = { precision: model.precision, memoryFormat: model.memoryFormat, threads: getNumThreads() };
-  const fixed = log.reconcile(history);
-  log.write({ kind: 'execution', epoch, ...execution });
-  logWarning = (message) => log.write({ kind: 'warning', epoch, message });
-  for (const w of warnings) logWarning(w);
-  if (fixed.dropped || fixed.restored) warn(`${log.path}: dropped ${fixed.dropped} line(s) the checkpoint does not hold and restored ${fixed.restored} (the run was killed mid-epoch)`);
-  const progress = new TrainingProgress(t.stepsPerEpoch, t.maxEpochs, !options.quiet);
-  const started = Date.now();
-  const elapsed = () => elapsedBefore + (Date.now() - started) / 1000;
-  const grads = setup.allParams;
-  const theta = setup.networkParams.map(([, p]) => p);
-  let stopReason: TrainResult['stopReason'] = 'max-epochs';
-  let epochsThisCall = 0;
-
-  const saveState = () => {
-    const optimState = setup.optimizer.stateDict();
-    const ccpState = controller ? controller.stateDict() : null;
-    const tensors = new Map<string, Tensor>([
-      ...prefixed('model.', model.stateDict()),
-      ...prefixed('optim.', optimState.tensors),
-      ...prefixed('loss.', lossState()),
-      ...(ccpState ? ccpState.tensors : new Map<string, Tensor>()),
-      ...(best ? prefixed('best.', best) : []),
-    ]);
-    const state: TrainerState = {
-      version: 1,
-      epoch,
-      step,
-      loader: loader.getState(),
-      pool: poolSampler ? { sampler: poolSampler.getState(), batches: poolBatches } : null,
-      early: early.state(),
-      schedule: schedule ? schedule.stateDict() : null,
-      ccp: ccpState ? ccpState.scalars : null,
-      optimizer: optimState.scalars,
-      history,
-      elapsedSeconds: elapsed(),
-      hasBest: best !== null,
-    };
-    saveCheckpoint(ckptPath, { tensors, state, config: cfg });
-  };
-
-  try {
-    while (epoch < t.maxEpochs && !early.shouldStop) {
-      epoch++;
-      // Torch's generator is re-seeded per epoch so that a resumed run draws what a straight run draws.
-      manualSeed(deriveSeed(cfg.seed, 7, epoch));
-      model.train();
-      if (xbm.training !== undefined) xbm.training = true;
-      progress.startEpoch(epoch, history.length ? history[history.length - 1]!.validation.mapAtR : null);
-      let lossSum = 0;
-      let windowSum = 0;
-      for (let s = 1; s <= t.stepsPerEpoch; s++) {
-        const batch = await loader.next();
-        await releaseFinalizedWrappers();
-        if (!batch) throw new Error('training sampler ran out of batches');
-        const at = { epoch, step: s, globalStep: step, lr: setup.optimizer.lrs[0]! };
-        const value = tidy(() => {
-          const emb = model.forward(tensor(batch.images, [...batch.shape]));
-          checkEmbeddings(emb, at);
-          const out = loss.forward(emb, int64(batch.labels));
-          const v = out.item();
-          checkLoss(v, at);
-          out.backward();
-          return v;
-        });
-        if (setup.gradientWeightDecay > 0) addWeightDecayGrad(setup.decayParams, setup.gradientWeightDecay);
-        controller?.applyRegularizer(theta);
-        if (cfg.optimizer.clipNorm !== null) checkGradNorm(clipGradNorm(grads, cfg.optimizer.clipNorm), at);
-        if (cfg.optimizer.clipValue !== null) clipGradValue(grads, cfg.optimizer.clipValue);
-        setup.optimizer.step();
-        setup.optimizer.zeroGrad();
-        step++;
-        lossSum += value;
-        windowSum += value;
-        if (t.logEverySteps !== null && s % t.logEverySteps === 0) {
-          log.write({ kind: 'step', epoch, step, loss: windowSum / t.logEverySteps, lr: setup.optimizer.lrs[0]! });
-          windowSum = 0;
-        }
-        progress.update({ epoch, step: s, loss: lossSum / s, metric: history.length ? history[history.length - 1]!.validation.mapAtR : null });
-      }
-      if (xbm.training !== undefined) xbm.training = false;
-      const val = await validate();
-      const ccpResult = controller ? await controller.onEpochEnd(val.mapAtR, { ...ctx, epoch }) : null;
-      if (early.update(epoch, val.mapAtR)) {
-        for (const v of best?.values() ?? []) v.dispose();
-        best = snapshot();
-        saveModule(join(runDir, 'model.safetensors'), model, { config: JSON.stringify(cfg), epoch: String(epoch) });
-      }
-      schedule?.step(val.mapAtR);
-      const record: EpochRecord = {
-        epoch,
-        step,
-        loss: lossSum / t.stepsPerEpoch,
-        validation: val,
-        lr: setup.optimizer.lrs[0]!,
-        seconds: elapsed(),
-        rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
-        liveTensors: liveTensors(),
-        bestEpoch: early.bestEpoch,
-        ...(ccpResult ? { ccp: { t: ccpResult.t, lambda: ccpResult.lambda, projected: ccpResult.projected } } : {}),
-      };
-      history.push(record);
-      log.write({ kind: 'epoch', ...record });
-      if (ccpResult?.projected) log.write({ kind: 'projection', ...controller!.history[controller!.history.length - 1]! });
-      progress.endEpoch(epoch, record.loss, { 'val MAP@R': val.mapAtR, 'val P@1': val.precisionAt1 }, ccpResult?.projected ? `CCP projection t=${ccpResult.t}` : '');
-      saveState();
-      epochsThisCall++;
-      if (early.shouldStop) stopReason = 'early-stopping';
-      else if (t.timeBudgetSeconds !== undefined && elapsed() >= t.timeBudgetSeconds) {
-        stopReason = 'time-budget';
-        break;
-      }
-      if (options.stopAfterEpochs !== undefined && epochsThisCall >= options.stopAfterEpochs && epoch < t.maxEpochs && !early.shouldStop) {
-        stopReason = 'interrupted';
-        break;
-      }
-    }
-  } finally {
-    progress.stop();
-    loader.close();
-  }
-
-  const atChance = stopReason === 'interrupted' ? null : chanceWarning(history.find((h) => h.epoch === early.bestEpoch), chanceP1);
-  if (atChance) warn(atChance);
-  const result: TrainResult = {
-    runDir,
-    epochs: epoch,
-    steps: step,
-    bestEpoch: early.bestEpoch,
-    bestValidationMapAtR: early.best,
-    stopReason,
-    history,
-    ccpProjections: controller ? [...controller.history] : [],
-    wallSeconds: elapsed(),
+  const info = await setupSummary(cfg, data, { threads: getNumThreads(), ccpPools: isCcpLoss(loss), inputShape, precision: model.precision, memoryFormat: model.memoryFormat });
+  for (const w of info.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (!options.quiet) process.stderr.write(info.lines.map((l) => `setup: ${l}\n`).join(''));
+  const poolImages = () => new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 3) });
+  const builtin = builtinCallbacks({ cfg, model, loss, data, setup, schedule, poolImages, execution, quiet: Boolean(options.quiet) });
+  const sampler = new MPerClassSampler(data.train, { m: t.samplesPerClass, classesPerBatch: t.classesPerBatch, seed: deriveSeed(cfg.seed, 5) });
+  return {
+    cfg,
+    folder,
+    options,
+    data,
+    model,
+    loss,
+    setup,
+    pipeline: buildGradientPipeline(cfg.optimizer, setup, loss),
+    loader: new BatchLoader(data.train, sampler, { ...trainImages, seed: deriveSeed(cfg.seed, 6), prefetch: t.prefetchBatches }),
+    validator: new EpochValidator(model, evalImages(data.validation), cfg, warn),
+    evalImages,
+    callbacks: new CallbackList({ builtin: builtin.list, user: options.callbacks ?? [] }),
+    early: builtin.early,
+    ccp: builtin.ccp,
+    lossState: isStatefulLoss(loss) && !isCcpLoss(loss) ? loss : null,
     execution,
-    warnings,
+    log: null,
+    resumed: folder.resuming,
+    state: { epoch: 0, step: 0, history: [], elapsedBefore: 0, started: Date.now() },
   };
-  if (stopReason === 'interrupted') return result;
+}
 
-  // Best weights (θ and proxies together), then the test split.
-  if (best) restore(best);
-  saveModule(join(runDir, 'model.safetensors'), model, { config: JSON.stringify(cfg), epoch: String(early.bestEpoch) });
-  // The best weights' proxies (CCP), for the report's embedding map.
-  if (controller) tidy(() => saveSafetensors(join(runDir, PROXIES_FILE), { proxies: controller.proxies.proxies.detach(), labels: controller.proxies.labels }));
-  const testImages = { query: evalImages(data.test.query), gallery: data.test.gallery ? evalImages(data.test.gallery) : undefined };
-  const embedTest = (images: ImageLoader, what: string) =>
-    withProgress(`embedding ${what}`, images.dataset.size, 'images', !options.quiet, (update) => embedItems(model, images, { batchSize: t.evalBatchSize, onProgress: update }));
-  const q = await embedTest(testImages.query, data.test.gallery ? 'test queries' : 'test split');
-  const g = testImages.gallery ? await embedTest(testImages.gallery, 'test gallery') : undefined;
-  result.test = evaluateEmbeddings(q, g, { ...cfg.evaluation, seed: cfg.seed });
-  if (options.keepTestEmbeddings) result.testEmbeddings = { query: q, gallery: g };
-  for (const [split, images] of [['training', loader.images], ['validation', valImages], ['test', testImages.query], ['test gallery', testImages.gallery]] as const) {
-    for (const i of images?.bad ?? []) warn(`skipped an image of the ${split} split that could not be decoded: ${images!.dataset.where(i)}`);
-  }
-  const summary = { ...result, history: undefined, testEmbeddings: undefined };
-  writeFileAtomic(join(runDir, 'final-metrics.json'), JSON.stringify(summary, null, 2) + '\n');
-  log.write({ kind: 'test', epoch: early.bestEpoch, test: result.test });
-  for (const v of best?.values() ?? []) v.dispose();
-  if (options.report ?? true) {
-    try {
-      result.reportPath = await writeRunReport(runDir, { data, test: { query: q, gallery: g }, verbose: !options.quiet });
-    } catch (e) {
-      process.stderr.write(`warning: the run report of ${runDir} could not be written: ${(e as Error).message}\n`);
+function restore(run: Run): void {
+  const { model, setup, loader, lossState, callbacks, cfg } = run;
+  const needs = { stepsPerEpoch: cfg.training.stepsPerEpoch, ccp: run.ccp !== null, schedule: cfg.schedule.name !== 'constant' };
+  const r = restoreRunCheckpoint(run.folder.checkpointPath, { model, optimizer: setup.optimizer, loader, lossState }, callbacks, needs);
+  Object.assign(run.state, { epoch: r.epoch, step: r.step, history: r.history, elapsedBefore: r.elapsedSeconds });
+  for (const name of r.orphans) run.folder.warn(`the checkpoint holds the state of a callback named '${name}' that this run does not have; it is ignored`);
+}
+
+const elapsed = (run: Run) => run.state.elapsedBefore + (Date.now() - run.state.started) / 1000;
+
+/** The context every callback event gets (a fresh object: epoch and step are the values of the moment). */
+function context(run: Run): TrainContext {
+  const s = run.state;
+  return {
+    config: run.cfg,
+    runDir: run.folder.runDir,
+    model: run.model,
+    loss: run.loss,
+    optimizer: run.setup.optimizer,
+    data: run.data,
+    quiet: Boolean(run.options.quiet),
+    resumed: run.resumed,
+    epoch: s.epoch,
+    step: s.step,
+    history: s.history,
+    log: (record) => run.log!.write(record),
+    warn: run.folder.warn,
+  };
+}
+
+/** Opens the metrics log (made to agree with the checkpoint), runs onTrainBegin, then routes warnings to the log. */
+async function beginTraining(run: Run): Promise<void> {
+  const log = new MetricsLog(join(run.folder.runDir, 'metrics.jsonl'));
+  run.log = log;
+  const fixed = log.reconcile(run.state.history);
+  await run.callbacks.trainBegin(context(run));
+  run.state.started = Date.now();
+  run.folder.attachLog((message) => log.write({ kind: 'warning', epoch: run.state.epoch, message }));
+  if (fixed.dropped || fixed.restored) run.folder.warn(`${log.path}: dropped ${fixed.dropped} line(s) the checkpoint does not hold and restored ${fixed.restored} (the run was killed mid-epoch)`);
+}
+
+/** Epochs until max epochs, a stop request, the time budget or (tests) stopAfterEpochs; returns why it ended. */
+async function trainEpochs(run: Run): Promise<StopReason> {
+  const t = run.cfg.training;
+  let epochsThisCall = 0;
+  try {
+    while (run.state.epoch < t.maxEpochs && !run.early.early.shouldStop) {
+      const meanLoss = await trainEpoch(run);
+      await endEpoch(run, meanLoss);
+      epochsThisCall++;
+      const stop = stopAfterEpoch(run, epochsThisCall);
+      if (stop) return stop;
     }
+    return 'max-epochs';
+  } finally {
+    run.loader.close();
   }
+}
+
+function stopAfterEpoch(run: Run, epochsThisCall: number): StopReason | null {
+  const t = run.cfg.training;
+  const request = run.callbacks.stopRequest;
+  if (request) return request.by === EARLY_STOPPING ? 'early-stopping' : 'callback';
+  if (t.timeBudgetSeconds !== undefined && elapsed(run) >= t.timeBudgetSeconds) return 'time-budget';
+  const stopAfter = run.options.stopAfterEpochs;
+  if (stopAfter !== undefined && epochsThisCall >= stopAfter && run.state.epoch < t.maxEpochs) return 'interrupted';
+  return null;
+}
+
+/** One epoch's steps; returns their mean loss. */
+async function trainEpoch(run: Run): Promise<number> {
+  const s = run.state;
+  s.epoch++;
+  // Torch's generator is re-seeded per epoch so that a resumed run draws what a straight run draws.
+  manualSeed(deriveSeed(run.cfg.seed, 7, s.epoch));
+  run.model.train();
+  await run.callbacks.epochBegin(context(run));
+  const steps = run.cfg.training.stepsPerEpoch;
+  let lossSum = 0;
+  for (let k = 1; k <= steps; k++) {
+    const value = await trainStep(run, k);
+    lossSum += value;
+    run.callbacks.stepEnd(() => ({ ...context(run), stepInEpoch: k, lr: run.setup.optimizer.lrs[0]!, value, epochLoss: lossSum / k }));
+  }
+  return lossSum / steps;
+}
+
+/** One optimiser step: forward, loss, backward, afterBackward, the gradient pipeline, beforeOptimizerStep, step. */
+async function trainStep(run: Run, stepInEpoch: number): Promise<number> {
+  const batch = await run.loader.next();
+  await releaseFinalizedWrappers();
+  if (!batch) throw new Error('training sampler ran out of batches');
+  const { model, loss, pipeline, callbacks } = run;
+  const lr = run.setup.optimizer.lrs[0]!;
+  const at: StepWhere = { epoch: run.state.epoch, step: stepInEpoch, globalStep: run.state.step, lr };
+  const value = tidy(() => {
+    const emb = model.forward(tensor(batch.images, [...batch.shape]));
+    checkEmbeddings(emb, at);
+    const out = loss.forward(emb, int64(batch.labels));
+    const v = out.item();
+    checkLoss(v, at);
+    out.backward();
+    return v;
+  });
+  const stepContext = () => ({ ...context(run), stepInEpoch, lr });
+  callbacks.afterBackward(stepContext);
+  pipeline.transform((norm) => checkGradNorm(norm, at));
+  callbacks.beforeOptimizerStep(stepContext);
+  pipeline.step();
+  run.state.step++;
+  return value;
+}
+
+/** Validation, onValidation, the epoch record, onEpochEnd, the checkpoint. */
+async function endEpoch(run: Run, meanLoss: number): Promise<void> {
+  const s = run.state;
+  const optimizer = run.setup.optimizer;
+  const validation = await run.validator.run(s.epoch, optimizer.lrs[0]!);
+  const extra = await run.callbacks.validation(context(run), validation);
+  const record: EpochRecord = {
+    epoch: s.epoch,
+    step: s.step,
+    loss: meanLoss,
+    validation,
+    lr: optimizer.lrs[0]!,
+    seconds: elapsed(run),
+    rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    liveTensors: liveTensors(),
+    bestEpoch: run.early.early.bestEpoch,
+    ...extra,
+  };
+  s.history.push(record);
+  await run.callbacks.epochEnd(context(run), record);
+  const core = { epoch: s.epoch, step: s.step, history: s.history, elapsedSeconds: elapsed(run), model: run.model, optimizer, loader: run.loader, lossState: run.lossState };
+  saveRunCheckpoint(run.folder.checkpointPath, core, run.callbacks.checkpointParts(), run.cfg);
+}
+
+/** The result; unless interrupted, the best weights' test evaluation, final-metrics.json and onTrainEnd. */
+async function finishRun(run: Run, stopReason: StopReason): Promise<TrainResult> {
+  const { state: s, early, folder } = run;
+  const atChance = stopReason === 'interrupted' ? null : chanceWarning(s.history.find((h) => h.epoch === early.early.bestEpoch), run.validator.chanceP1);
+  if (atChance) folder.warn(atChance);
+  const request = run.callbacks.stopRequest;
+  const result: TrainResult = {
+    runDir: folder.runDir,
+    epochs: s.epoch,
+    steps: s.step,
+    bestEpoch: early.early.bestEpoch,
+    bestValidationMapAtR: early.early.best,
+    stopReason,
+    ...(stopReason === 'callback' && request ? { stoppedBy: request.message ? `${request.by}: ${request.message}` : request.by } : {}),
+    history: s.history,
+    ccpProjections: run.ccp ? [...run.ccp.controller.history] : [],
+    wallSeconds: elapsed(run),
+    execution: run.execution,
+    warnings: folder.warnings,
+  };
+  if (stopReason === 'interrupted') {
+    await run.callbacks.trainEnd(context(run), result, undefined);
+    return result;
+  }
+  early.restoreBest();
+  saveModule(join(folder.runDir, MODEL_FILE), run.model, { config: JSON.stringify(run.cfg), epoch: String(early.early.bestEpoch) });
+  const test = await testEvaluation(run, result);
+  writeFileAtomic(join(folder.runDir, 'final-metrics.json'), JSON.stringify({ ...result, history: undefined, testEmbeddings: undefined }, null, 2) + '\n');
+  await run.callbacks.trainEnd(context(run), result, test);
   return result;
+}
+
+/** Embeds the test split with the (restored best) model and evaluates it into `result`. */
+async function testEvaluation(run: Run, result: TrainResult): Promise<TestEmbeddings> {
+  const { data, cfg, options, model } = run;
+  const queryImages = run.evalImages(data.test.query);
+  const galleryImages = data.test.gallery ? run.evalImages(data.test.gallery) : undefined;
+  const embed = (images: ImageLoader, what: string) =>
+    withProgress(`embedding ${what}`, images.dataset.size, 'images', !options.quiet, (update) => embedItems(model, images, { batchSize: cfg.training.evalBatchSize, onProgress: update }));
+  const query = await embed(queryImages, data.test.gallery ? 'test queries' : 'test split');
+  const gallery = galleryImages ? await embed(galleryImages, 'test gallery') : undefined;
+  result.test = evaluateEmbeddings(query, gallery, { ...cfg.evaluation, seed: cfg.seed });
+  if (options.keepTestEmbeddings) result.testEmbeddings = { query, gallery };
+  for (const [split, images] of [['training', run.loader.images], ['validation', run.validator.images], ['test', queryImages], ['test gallery', galleryImages]] as const) {
+    for (const i of images?.bad ?? []) run.folder.warn(`skipped an image of the ${split} split that could not be decoded: ${images!.dataset.where(i)}`);
+  }
+  return { query, gallery };
 }

@@ -31,17 +31,8 @@ export const PRIVATE_LAYERS: ReadonlyMap<string, readonly string[]> = new Map([[
  * Keys are 'importing file -> imported file', both relative to the repository root.
  */
 export const KNOWN_VIOLATIONS: ReadonlyMap<string, string> = new Map([
-  // Run-folder reading lives in the CLI although training and report need it; issue 11 moves
-  // cli/run-files.ts to training/ (not done yet: run-files.ts was being edited on another branch).
-  ['src/training/mlrc.ts -> src/cli/run-files.ts', 'issue 11: move cli/run-files.ts to training/'],
-  ['src/report/write-report.ts -> src/cli/run-files.ts', 'issue 11: move cli/run-files.ts to training/'],
   // The metric table formatting used by both the CLI and the report; belongs beside the metrics table.
   ['src/report/write-report.ts -> src/cli/format.ts', 'issue 11: one metrics table (evaluation/) that both use'],
-  // The MLRC protocol runner writes its report itself; the runner belongs above both (report/ or cli/).
-  ['src/training/mlrc.ts -> src/report/index.ts', 'move the MLRC runner above training and report'],
-  // train() writes report.html at its end; with trainer hooks (issue 11) the report becomes a train-end
-  // callback that the CLI adds, and training stops knowing about report/.
-  ['src/training/trainer.ts -> src/report/index.ts', 'issue 11: trainer hooks (report as a train-end callback)'],
   // createLoss('triplet', { miner }) wraps a pair loss in a miner: the loss registry composes miners, which
   // themselves build on losses. A registry above both (or miners owning MinedLoss registration) removes it.
   ['src/losses/registry.ts -> src/miners/registry.ts', 'issue 11: registries above losses and miners'],

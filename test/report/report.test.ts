@@ -11,7 +11,7 @@ import { proxyCoverDiagnostics } from '../../src/ccp/index.js';
 import { parseRunConfig } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
 import { prepareData } from '../../src/training/data-setup.js';
-import { analyzeRetrieval, buildRunReport, readRunRecords, stratifiedSample, FIGURES_DIR } from '../../src/report/index.js';
+import { analyzeRetrieval, buildRunReport, readRunRecords, stratifiedSample, runReportCallback, FIGURES_DIR } from '../../src/report/index.js';
 import { reportCommand } from '../../src/cli/commands.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
 
@@ -70,7 +70,7 @@ test('a tiny CCP run writes a complete report; Chromium renders it without error
     training: { classesPerBatch: 5, samplesPerClass: 4, stepsPerEpoch: 10, maxEpochs: 4, earlyStopPatience: 10, minDelta: 0.5, evalBatchSize: 128, logEverySteps: 5 },
   });
   const data = await prepareData(cfg.dataset, cfg.seed);
-  const r = await train(cfg, { quiet: true, data });
+  const r = await train(cfg, { quiet: true, data, callbacks: [runReportCallback()] });
   const runDir = join(tmp, 'tiny-report');
   assert.equal(r.reportPath, join(runDir, 'report.html'));
   assert.ok(r.ccpProjections.length >= 2, `projections: ${r.ccpProjections.length}`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseRunConfig } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
 import { prepareData } from '../../src/training/data-setup.js';
-import { loadRun, overrideRunPrecision } from '../../src/cli/run-files.js';
+import { loadRun, overrideRunPrecision } from '../../src/training/run-files.js';
 
 test('precision and memory format: recorded, kept across interrupt + resume, overridden on load', { timeout: 300_000 }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'ccp-exec-run-'));

@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig } from '../../src/training/config.js';
 import { trainMlrc } from '../../src/training/mlrc.js';
+import { runReportCallback, mlrcReportCallback } from '../../src/report/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { omniglotFixture } from '../helpers/omniglot.js';
 
@@ -22,7 +23,8 @@ test('MLRC: 4 fold models x 2 repeats, 128D and 512D ensembles with mean/std', {
     optimizer: { lr: 2e-3 },
     training: { classesPerBatch: 4, samplesPerClass: 2, stepsPerEpoch: 4, maxEpochs: 2, earlyStopPatience: 5, evalBatchSize: 64 },
   });
-  const r = await trainMlrc(cfg, { repeats: 2, quiet: true });
+  const reports = { callbacks: [runReportCallback()], protocolCallbacks: [mlrcReportCallback()] };
+  const r = await trainMlrc(cfg, { repeats: 2, quiet: true, ...reports });
   assert.equal(r.runs.length, 8);
   assert.deepEqual(
     r.runs.map((x) => [x.repeat, x.fold]),
@@ -55,7 +57,7 @@ test('MLRC: 4 fold models x 2 repeats, 128D and 512D ensembles with mean/std', {
   assert.equal(summary.match(/href="repeat-\d\/fold-\d\/report.html"/g)?.length, 8);
 
   // Resume: every fold finished, so nothing trains again and the ensemble is recomputed from the saved weights.
-  const again = await trainMlrc(cfg, { repeats: 2, quiet: true, resume: true });
+  const again = await trainMlrc(cfg, { repeats: 2, quiet: true, resume: true, ...reports });
   assert.deepEqual(again.ensemble.concatenated.mapAtR, r.ensemble.concatenated.mapAtR);
   assert.deepEqual(again.ensemble.separated.mapAtR, r.ensemble.separated.mapAtR);
 });

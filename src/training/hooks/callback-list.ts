@@ -9,9 +9,10 @@ export interface StopRequest {
   message?: string;
 }
 
-/** Callbacks of the trainer itself: their checkpoint parts sit at the checkpoint's top level (its format). */
 export interface CallbackSet {
+  /** The trainer's own: their checkpoint parts sit at the checkpoint's top level (its format). */
   builtin: readonly TrainCallback[];
+  /** The user's: their checkpoint parts go under 'callbacks' / callbacks.<name>.*. */
   user: readonly TrainCallback[];
 }
 

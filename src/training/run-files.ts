@@ -1,14 +1,22 @@
-// Reading a finished run folder back: its resolved config and its best model weights.
+// A run folder's files, and reading a finished run back: its resolved config and its best model weights.
+// Training writes the folder; the report, the CLI and the MLRC runner read it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModule } from '../engine/serialization/index.js';
 import { resolvePrecision, type PrecisionRequest } from '../engine/index.js';
-import { buildModel } from '../training/build.js';
-import { parseRunConfig, type RunConfig } from '../training/config.js';
-import { resolveConfigPaths, withDataRoot } from '../training/config-paths.js';
-import { transformFor } from '../training/data-setup.js';
+import { buildModel } from './build.js';
+import { parseRunConfig, type RunConfig } from './config.js';
+import { resolveConfigPaths, withDataRoot } from './config-paths.js';
+import { transformFor } from './data-setup.js';
 import { outputShape } from '../data/index.js';
 import type { EmbeddingNet } from '../models/index.js';
+
+/** The best weights so far (rewritten on each new best, and at the end). */
+export const MODEL_FILE = 'model.safetensors';
+/** The best weights' CCP proxies and their labels (CCP runs), for the report's embedding map. */
+export const PROXIES_FILE = 'proxies.safetensors';
+/** The MLRC protocol folder's results: every fold model's run and the ensembles. */
+export const MLRC_RESULTS_FILE = 'mlrc-results.json';
 
 export interface LoadedRun {
   config: RunConfig;
@@ -38,7 +46,7 @@ export function loadRun(runDir: string, weights?: string, opts: { dataRoot?: str
   }
   let config = resolveConfigPaths(parseRunConfig(raw, configPath), resolve(runDir));
   if (opts.dataRoot) config = withDataRoot(config, opts.dataRoot);
-  const modelPath = weights ?? join(runDir, 'model.safetensors');
+  const modelPath = weights ?? join(runDir, MODEL_FILE);
   if (!existsSync(modelPath)) throw new Error(`no model weights at ${modelPath} (the run has not finished an epoch yet?)`);
   const shape = outputShape(transformFor(config.dataset));
   // The pretrained backbone file is not needed: the run's weights hold every tensor.
