@@ -8,6 +8,9 @@ import type { ImageLoader } from '../data/index.js';
 import type { ProcessGroup } from '../distributed/index.js';
 import { embedItems, type Embeddings } from './embed.js';
 
+/** embedItems' signature: the trainer's embedding of whole splits, single-process or sharded. */
+export type EmbedFn = (model: Module, images: ImageLoader, options?: EmbedOptions) => Promise<Embeddings>;
+
 export interface EmbedOptions {
   indices?: readonly number[];
   batchSize?: number;

@@ -9,16 +9,17 @@ import { noGrad, tidy, type Tensor } from '../../engine/index.js';
 import type { Module } from '../../engine/nn/index.js';
 import { allGatherWithGrad, broadcastNumbers, type ProcessGroup } from '../../distributed/index.js';
 import { RankSliceSampler, rankSlice, type BatchSampler, type ImageLoader } from '../../data/index.js';
-import { embedItemsSharded, shardBatches, type EmbedOptions } from '../sharded-embed.js';
+import { embedItemsSharded, shardBatches, type EmbedFn, type EmbedOptions } from '../sharded-embed.js';
 import type { Embeddings } from '../embed.js';
 import { syncCallback, type SyncOptions } from './sync-callback.js';
+import type { ValidationSharding } from '../validate-epoch.js';
 
 export interface DistributedOptions extends SyncOptions {
   /** The group this rank belongs to (ProcessGroup.fromEnv() under a launcher). */
   group: ProcessGroup;
 }
 
-export class DataParallel {
+export class DataParallel implements ValidationSharding {
   readonly group: ProcessGroup;
   readonly callback: ReturnType<typeof syncCallback>;
 
@@ -56,10 +57,9 @@ export class DataParallel {
     return { embeddings: allGatherWithGrad(this.group, embeddings), labels: this.group.allGatherCat(labels) };
   }
 
-  /** embedItems sharded over the ranks; every rank gets every row, in order. */
-  embed(model: Module, images: ImageLoader, options: EmbedOptions = {}): Promise<Embeddings> {
-    return embedItemsSharded(this.group, model, images, options);
-  }
+  /** embedItems sharded over the ranks; every rank gets every row, in order. (A bound function: passed around.) */
+  readonly embed: EmbedFn = (model: Module, images: ImageLoader, options: EmbedOptions = {}): Promise<Embeddings> =>
+    embedItemsSharded(this.group, model, images, options);
 
   /**
    * forward(start, end) of rows [start, end) of `rows`, sharded in contiguous runs of `chunk` rows, gathered
