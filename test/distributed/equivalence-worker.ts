@@ -9,7 +9,7 @@ import { GradientReducer } from '../../src/distributed/index.js';
 import { MPerClassSampler, OnePerClassSampler } from '../../src/data/index.js';
 import { isCcpLoss } from '../../src/ccp/index.js';
 import { DataParallel } from '../../src/training/distributed/data-parallel.js';
-import { isLaunchedRank, joinTestGroup } from './test-group.js';
+import { isLaunchedRank, joinTestGroup } from './rank-group.js';
 import { features, mlpParams, mlpForward, equivalenceLoss, LABELS, IN, CLASSES } from './equivalence-case.js';
 
 if (!isLaunchedRank()) process.exit(0);

@@ -2,7 +2,7 @@
 // on some ranks), reduced in small buckets; prints the gradients it ends with. 'mismatch': rank 1 has one
 // parameter more, which the reducer must refuse on every rank.
 import { distributed, tensor, type Tensor } from '../../src/index.js';
-import { isLaunchedRank, joinTestGroup } from './test-group.js';
+import { isLaunchedRank, joinTestGroup } from './rank-group.js';
 import { reducerParams, reducerGrad } from './reducer-case.js';
 
 if (!isLaunchedRank()) process.exit(0);

@@ -1,7 +1,7 @@
 // A rank of run-check.test.ts: runs the start-up check with the config and code version the test gave this
 // rank (CCP_DML_TEST_CONFIG_<rank>, CCP_DML_TEST_VERSION_<rank>); exits 0 when it passed, 2 with the message.
 import { distributed } from '../../src/index.js';
-import { isLaunchedRank, joinTestGroup } from './test-group.js';
+import { isLaunchedRank, joinTestGroup } from './rank-group.js';
 
 if (!isLaunchedRank()) process.exit(0);
 const group = joinTestGroup();

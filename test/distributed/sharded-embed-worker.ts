@@ -3,7 +3,7 @@
 import { ImageLoader } from '../../src/data/index.js';
 import { embedItems, evaluateEmbeddings, type Embeddings } from '../../src/training/embed.js';
 import { embedItemsSharded } from '../../src/training/sharded-embed.js';
-import { isLaunchedRank, joinTestGroup } from './test-group.js';
+import { isLaunchedRank, joinTestGroup } from './rank-group.js';
 import { memoryDataset, seededSmallCnn, MEMORY_TRANSFORM } from './memory-data.js';
 
 if (!isLaunchedRank()) process.exit(0);

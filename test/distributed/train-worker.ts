@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadSafetensors } from '../../src/engine/serialization/index.js';
 import { train } from '../../src/training/trainer.js';
 import { parseRunConfig } from '../../src/training/config.js';
-import { joinTestGroup } from './test-group.js';
+import { joinTestGroup } from './rank-group.js';
 import { memoryDataset, MEMORY_TRANSFORM, IMAGE_SIZE } from './memory-data.js';
 
 const runDir = process.env.CCP_DML_TEST_RUN_DIR;

@@ -1,7 +1,7 @@
 // train(config, { distributed }) on 2 processes against a single process (float32 MLP without BatchNorm,
 // ccp/contrastive): the same epoch losses, validation metrics, CCP decisions, test metrics and weights up to
 // float32 rounding; rank 0 alone writes the run folder. Then a 2-rank run stopped after one epoch and resumed
-// (by 2 ranks) ends where the straight run ends.
+// (by 2 ranks) ends where the straight run ends; a single-process checkpoint resumes on 2 ranks (world size may change).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -51,4 +51,17 @@ test('2 ranks stopped after epoch 1 and resumed by 2 ranks end where the straigh
     assert.ok(existsSync(join(dir, 'resumed', 'checkpoint.safetensors')));
     const second = await run('resumed', { CCP_DML_TEST_RESUME: '1' });
     sameRun(lastJson(second[0]!, 0), lastJson(straight[0]!, 0), 'resumed rank 0');
+  }));
+
+test('a single-process run stopped after epoch 1 and resumed by 2 ranks ends where the straight single run ends, with a warning', { timeout: 240_000 }, () =>
+  withTempDir(async (dir) => {
+    const [straight, first] = await Promise.all([
+      runWorker(WORKER, { CCP_DML_TEST_RUN_DIR: join(dir, 'straight') }),
+      runWorker(WORKER, { CCP_DML_TEST_RUN_DIR: join(dir, 'resumed'), CCP_DML_TEST_STOP_AFTER: '1' }),
+    ]);
+    assert.equal(lastJson(first, 0).stopReason, 'interrupted');
+    const second = await runRanks(WORKER, 2, () => ({ CCP_DML_TEST_RUN_DIR: join(dir, 'resumed'), CCP_DML_TEST_STORE_FILE: join(dir, 'store'), CCP_DML_TEST_RESUME: '1' }));
+    const r0 = lastJson(second[0]!, 0);
+    sameRun(r0, lastJson(straight, 0), 'resumed on 2 ranks');
+    assert.ok(r0.warnings.some((w: string) => /resumed a checkpoint written by 1 process\(es\) with 2/.test(w)), JSON.stringify(r0.warnings));
   }));

@@ -25,8 +25,10 @@ export function syncCallback(group: ProcessGroup, options: SyncOptions = {}): Tr
       reducer = new GradientReducer(group, params, { bucketBytes: options.bucketBytes });
       buffers = ctx.model.namedBuffers().map(([, b]) => b).filter((b) => b.dtype.startsWith('float'));
       broadcastAll([...ctx.model.stateDict().values(), ...ctx.loss.parameters()]);
-      if (this.restoredWorldSize !== null && this.restoredWorldSize !== group.worldSize) {
-        ctx.warn(`resumed a checkpoint written by ${this.restoredWorldSize} process(es) with ${group.worldSize}: the global batch is the same, ` +
+      // A checkpoint without this part was written by a single process.
+      const before = this.restoredWorldSize ?? 1;
+      if (ctx.resumed && before !== group.worldSize) {
+        ctx.warn(`resumed a checkpoint written by ${before} process(es) with ${group.worldSize}: the global batch is the same, ` +
           'per-rank BatchNorm statistics (if any) now come from smaller or larger slices');
       }
     },
