@@ -98,6 +98,8 @@ program
   .option('--repeats <n>', 'MLRC repeats', num('--repeats'), 1)
   .option('--print-config', 'print the resolved config (checked, registry names included) and exit')
   .option('--no-report', 'do not write the HTML run report (report.html) at the end')
+  .option('--nproc <n>', 'data-parallel: start N local processes (threads split between them); multi-machine: set MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK instead', num('--nproc'))
+  .option('--dist-timeout <s>', 'data-parallel: seconds a collective may wait for the other ranks (default 1800)', num('--dist-timeout'))
   .action(async (o: Obj) => {
     const { resolveConfig, parseOverride } = await import('./config-loader.js');
     const config = resolveConfig({ preset: o.preset as string | undefined, file: o.config as string | undefined, overrides: flagOverrides(o, parseOverride) });
@@ -114,9 +116,19 @@ program
       if (r.reportPath) process.stdout.write(`report: ${r.reportPath}\n`);
       return;
     }
+    const { launchTrainRanks, joinGroupIfLaunched } = await import('./distributed-train.js');
+    if (o.nproc !== undefined && o.nproc !== 1 && !process.env.WORLD_SIZE) {
+      if (!Number.isInteger(o.nproc) || (o.nproc as number) < 1) throw new Error(`--nproc must be an integer >= 1, got ${o.nproc}`);
+      return launchTrainRanks(o.nproc as number, config.threads ?? undefined);
+    }
+    const group = joinGroupIfLaunched(o.distTimeout as number | undefined);
+    if (group && process.env.CCP_DML_THREADS) config.threads = Number(process.env.CCP_DML_THREADS);
     const { train } = await import('../training/trainer.js');
     const { runReportCallback } = await import('../report/index.js');
-    const r = await train(config, { resume: Boolean(o.resume), quiet: Boolean(o.quiet), callbacks: o.report ? [runReportCallback()] : [] });
+    const main = (group?.rank ?? 0) === 0;
+    const r = await train(config, { resume: Boolean(o.resume), quiet: Boolean(o.quiet), callbacks: o.report && main ? [runReportCallback()] : [], ...(group ? { distributed: { group } } : {}) })
+      .then((res) => { group?.destroy(); return res; });
+    if (!main) return;
     process.stdout.write(`\nrun folder: ${r.runDir}  (${r.epochs} epochs, ${r.steps} steps, ${r.wallSeconds.toFixed(0)} s, stopped by ${r.stopReason})\n`);
     process.stdout.write(`best validation MAP@R ${r.bestValidationMapAtR.toFixed(4)} at epoch ${r.bestEpoch}; CCP projections: ${r.ccpProjections.length}\n`);
     if (r.test) process.stdout.write(`test retrieval (${r.test.numEvaluated} queries):\n${formatMetrics(r.test)}\n`);

@@ -7,6 +7,7 @@ export * from './dataset.js';
 export { openZip, closeAllZips, ZipArchive } from './zip.js';
 export * from './splits.js';
 export * from './samplers.js';
+export * from './rank-slice-sampler.js';
 export * from './transforms.js';
 export * from './loader.js';
 export * from './sources/mnist.js';

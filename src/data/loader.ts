@@ -120,10 +120,11 @@ export class ImageLoader {
   }
 
   /**
-   * Loads a batch of dataset indices. Item k's augmentation is seeded by (seed, batchIndex, k). Under
-   * onBadItem 'skip' failing items are dropped (and remembered); under 'fail' the first failure throws.
+   * Loads a batch of dataset indices. Item k's augmentation is seeded by (seed, batchIndex, firstPosition + k)
+   * (a rank's slice of a global batch passes its offset, so each item gets what a single process gives it).
+   * Under onBadItem 'skip' failing items are dropped (and remembered); under 'fail' the first failure throws.
    */
-  async loadBatch(indices: readonly number[], batchIndex = 0): Promise<Batch> {
+  async loadBatch(indices: readonly number[], batchIndex = 0, firstPosition = 0): Promise<Batch> {
     const n = this.itemSize;
     const buf = new Float32Array(indices.length * n);
     const ok = new Array<boolean>(indices.length).fill(true);
@@ -135,7 +136,7 @@ export class ImageLoader {
           ok[k] = false;
           return;
         }
-        await this.loadInto(idx, buf, k * n, [batchIndex, k]);
+        await this.loadInto(idx, buf, k * n, [batchIndex, firstPosition + k]);
       }),
     );
     for (let k = 0; k < results.length; k++) {
@@ -182,6 +183,8 @@ export interface BatchLoaderOptions extends ImageLoaderOptions {
   prefetch?: number;
   /** Stop after this many batches (for the infinite samplers); default: until the sampler returns null. */
   maxBatches?: number;
+  /** Position of this loader's first item in the global batch (a rank's slice, see RankSliceSampler); default 0. */
+  positionOffset?: number;
 }
 
 interface Pending {
@@ -230,7 +233,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
       return false;
     }
     const batchIndex = this.nextToSchedule++;
-    const promise = this.images.loadBatch(indices, batchIndex);
+    const promise = this.images.loadBatch(indices, batchIndex, this.opts.positionOffset ?? 0);
     promise.catch(() => {}); // surfaced when consumed, not as an unhandled rejection
     this.queue.push({ batchIndex, stateAfter: this.sampler.getState(), promise });
     return true;

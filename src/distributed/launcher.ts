@@ -1,10 +1,13 @@
 // Starts N local ranks of one program, as torchrun --standalone does: each child gets the torchrun variables
 // (MASTER_ADDR=127.0.0.1, a free MASTER_PORT, WORLD_SIZE, RANK, LOCAL_RANK) and an equal share of the CPU
 // threads. The first rank that fails stops the others (they would otherwise wait for it until their collective
-// timeout), and the launcher's exit code is that rank's.
+// timeout) after a grace period in which they may end by themselves with their own diagnosis (which rank died),
+// and the launcher's exit code is that rank's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
+
+const DEFAULT_GRACE_MS = 10_000;
 
 export interface LaunchOptions {
   nproc: number;
@@ -16,6 +19,8 @@ export interface LaunchOptions {
   /** Default: a free port on loopback. */
   masterPort?: number;
   env?: NodeJS.ProcessEnv;
+  /** After the first failure, how long the other ranks may take to exit by themselves before SIGTERM; default 10 s. */
+  graceMs?: number;
   /** Receives each line a rank prints, for prefixing or logging; default: passed through unchanged. */
   onLine?: (rank: number, stream: 'stdout' | 'stderr', line: string) => void;
 }
@@ -64,6 +69,7 @@ export async function launchLocal(o: LaunchOptions): Promise<LaunchResult> {
   const threads = o.threads ?? availableParallelism();
   const perRank = Math.max(1, Math.floor(threads / o.nproc));
   const port = o.masterPort ?? (await freeLoopbackPort());
+  const graceMs = o.graceMs ?? DEFAULT_GRACE_MS;
   const onLine = o.onLine ?? ((_rank, stream, line) => (stream === 'stdout' ? process.stdout : process.stderr).write(line + '\n'));
   const children: ChildProcess[] = [];
   const exits: RankExit[] = [];
@@ -84,9 +90,11 @@ export async function launchLocal(o: LaunchOptions): Promise<LaunchResult> {
         exits.push(exit);
         if ((code !== 0 || signal) && !firstFailure && !exit.stoppedByLauncher) {
           firstFailure = exit;
-          children.forEach((c, r) => {
+          const stopRest = () => children.forEach((c, r) => {
             if (c.exitCode === null && c.signalCode === null) { stopped.add(r); c.kill('SIGTERM'); }
           });
+          if (graceMs > 0) setTimeout(stopRest, graceMs).unref();
+          else stopRest();
         }
         if (exits.length === o.nproc) resolve();
       });

@@ -10,6 +10,7 @@ import { tidy, keep } from '../engine/scope.js';
 import { DistributedError, nativeMessage } from './errors.js';
 import { readLaunchEnv } from './launch-env.js';
 import { Store, type RendezvousOptions } from './rendezvous.js';
+import { registerPeer, diagnosePeers } from './peer-diagnosis.js';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
@@ -38,6 +39,9 @@ export interface PendingAllReduce {
   /** Blocks until the all-reduce finished (or its timeout passed) and returns the reduced tensor. */
   wait(): Tensor;
 }
+
+/** How long a failing rank waits for the others to answer its roll call (see peer-diagnosis.ts). */
+const PEER_WINDOW_MS = 5000;
 
 /** The longest tensor rank allGather handles with different first dimensions per rank. */
 const MAX_GATHER_DIMS = 8;
@@ -78,6 +82,8 @@ export class ProcessGroup {
     }
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new DistributedError(`timeoutMs must be an integer >= 1, got ${timeoutMs}`, 'create');
     const store = Store.open(o.rendezvous, o.rank, o.worldSize, timeoutMs);
+    // Before the group: once it exists, every rank's entry does (a failure diagnosis reads them all).
+    registerPeer(store, o.rank);
     let handle: object;
     try {
       handle = native.distProcessGroup(store.handle, backend, o.rank, o.worldSize, timeoutMs) as object;
@@ -105,6 +111,7 @@ export class ProcessGroup {
   /** Reduces `t` over all ranks in place ('avg' = sum / worldSize) and returns it. */
   allReduce(t: Tensor, op: ReduceOp = 'sum'): Tensor {
     this.checkAvg(t, op);
+    if (t.numel === 0) return t; // nothing to reduce (and Gloo crashes on empty tensors); the same on every rank
     this.collective('allReduce', () => native.distAllReduce(this.live('allReduce'), t.native, op, this.timeoutMs));
     return t;
   }
@@ -131,6 +138,7 @@ export class ProcessGroup {
 
   /** Copies rank `root`'s values into `t` on every rank (in place) and returns it. */
   broadcast(t: Tensor, root = 0): Tensor {
+    if (t.numel === 0) return t;
     this.collective('broadcast', () => native.distBroadcast(this.live('broadcast'), t.native, root, this.timeoutMs));
     return t;
   }
@@ -151,6 +159,8 @@ export class ProcessGroup {
     }
     const sizes = shapes.map((s) => s[0] ?? 1);
     const max = Math.max(...sizes);
+    // Gloo divides by the element count (SIGFPE on empty tensors): every rank empty needs no transfer.
+    if (t.rank > 0 && max === 0) return shapes.map(() => t.detach().clone());
     if (t.rank === 0 || sizes.every((n) => n === max)) return this.gatherSameShape(t);
     // Gloo gathers equal shapes: pad to the longest, gather, cut each rank's rows back out.
     return tidy(() => {
@@ -222,9 +232,10 @@ export class ProcessGroup {
       const text = nativeMessage(err);
       if (err instanceof TypeError) throw new DistributedError(`${op} on rank ${this.rank}: ${text}`, op, this.rank, { cause: err });
       const timedOut = /timed? ?out|timeout/i.test(text);
+      const peers = diagnosePeers(this.store, this.rank, this.worldSize, Math.min(this.timeoutMs, PEER_WINDOW_MS));
       this.failure = `${op} on rank ${this.rank} of ${this.worldSize} ${timedOut ? 'timed out' : 'failed'}: ${text} (timeout ${this.timeoutMs} ms)`;
       throw new DistributedError(
-        this.failure + (timedOut ? '; a rank did not reach this collective in time (stopped, slower, or running different code)' : ''),
+        this.failure + (timedOut ? '; a rank did not reach this collective in time (stopped, slower, or running different code)' : '') + `; ${peers}`,
         op, this.rank, { cause: err });
     }
   }

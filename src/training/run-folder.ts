@@ -59,7 +59,8 @@ function checkResumable(cfg: RunConfig, runDir: string, ckptPath: string, config
   }
 }
 
-export function openRunFolder(config: RunConfig, runDir: string, options: { resume?: boolean; quiet?: boolean }): RunFolder {
+/** `writes: false` (the ranks other than 0 of a distributed run): checks only, the folder is rank 0's to write. */
+export function openRunFolder(config: RunConfig, runDir: string, options: { resume?: boolean; quiet?: boolean; writes?: boolean }): RunFolder {
   const cfg = resolveConfigPaths(config, process.cwd());
   const checkpointPath = join(runDir, 'checkpoint.safetensors');
   const configPath = join(runDir, 'config.json');
@@ -79,8 +80,10 @@ export function openRunFolder(config: RunConfig, runDir: string, options: { resu
     for (const w of warnings) write(w);
   };
   if (options.resume) checkResumable(cfg, runDir, checkpointPath, configPath);
-  mkdirSync(runDir, { recursive: true });
-  for (const f of removeStaleTempFiles(runDir)) warn(`removed ${f}, left by a write that was killed`);
-  writeFileAtomic(configPath, JSON.stringify(cfg, null, 2) + '\n');
+  if (options.writes ?? true) {
+    mkdirSync(runDir, { recursive: true });
+    for (const f of removeStaleTempFiles(runDir)) warn(`removed ${f}, left by a write that was killed`);
+    writeFileAtomic(configPath, JSON.stringify(cfg, null, 2) + '\n');
+  }
   return { cfg, runDir, checkpointPath, resuming: Boolean(options.resume) && hasCheckpoint, warnings, warn, attachLog };
 }

@@ -3,7 +3,8 @@
 // result); the final test evaluation of the best weights. Everything else a run does (CCP's projections, XBM,
 // early stopping, the LR schedule, the metrics log, progress, the user's own callbacks) is a callback
 // (training/hooks/), called at the points named in hooks/callback.ts.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor, int64, tidy, manualSeed, setNumThreads, getNumThreads, liveTensors, releaseFinalizedWrappers } from '../engine/index.js';
 import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
@@ -16,6 +17,7 @@ import { prepareData, type RunData } from './data-setup.js';
 import { buildModel, buildLoss, buildOptimizer, isStatefulLoss, type OptimizerSetup, type StatefulLoss } from './build.js';
 import { buildSchedule } from './schedule.js';
 import { embedItems, evaluateEmbeddings } from './embed.js';
+import type { EmbedFn } from './sharded-embed.js';
 import { saveRunCheckpoint, restoreRunCheckpoint } from './checkpoint.js';
 import { MetricsLog } from './metrics-log.js';
 import { checkTrainingBounds } from './bounds.js';
@@ -33,6 +35,8 @@ import { builtinCallbacks } from './hooks/builtin.js';
 import type { EarlyStoppingHook } from './hooks/early-stopping.js';
 import { EARLY_STOPPING } from './hooks/early-stopping.js';
 import type { CcpHook } from './hooks/ccp.js';
+import { DataParallel, type DistributedOptions } from './distributed/data-parallel.js';
+import { checkSameRun } from '../distributed/index.js';
 
 export type { EpochRecord, TestEmbeddings, TrainResult, ValidationMetrics, StopReason } from './run-types.js';
 
@@ -54,6 +58,12 @@ export interface TrainOptions {
    * one: report.runReportCallback() (the CLI adds it unless --no-report).
    */
   callbacks?: readonly TrainCallback[];
+  /**
+   * Data-parallel training: this process is one rank of `distributed.group` (ProcessGroup.fromEnv() under
+   * torchrun-style variables). Every rank calls train() with the same config; N ranks with B/N rows each train
+   * what one process trains with B. Rank 0 writes the run folder; the other ranks only read it (resume).
+   */
+  distributed?: DistributedOptions;
 }
 
 /** Everything a run works with, built once at its start. */
@@ -76,6 +86,10 @@ interface Run {
   execution: TrainResult['execution'];
   log: MetricsLog | null;
   resumed: boolean;
+  /** Data parallelism (null: a single process). */
+  dp: DataParallel | null;
+  /** Where this rank writes: the run folder on rank 0, a scratch folder (removed at the end) on the others. */
+  outDir: string;
   state: { epoch: number; step: number; history: EpochRecord[]; elapsedBefore: number; started: number };
 }
 
@@ -87,19 +101,26 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const cfg = parseRunConfig(config);
   const runDir = options.runDir ?? join(cfg.outputDir, cfg.name);
   const madeHere = !existsSync(runDir);
+  const main = (options.distributed?.group.rank ?? 0) === 0;
   try {
     return await trainIn(cfg, runDir, options);
   } catch (e) {
-    if (madeHere && !existsSync(join(runDir, 'checkpoint.safetensors'))) rmSync(runDir, { recursive: true, force: true });
+    if (main && madeHere && !existsSync(join(runDir, 'checkpoint.safetensors'))) rmSync(runDir, { recursive: true, force: true });
     throw e;
   }
 }
 
-async function trainIn(config: RunConfig, runDir: string, options: TrainOptions): Promise<TrainResult> {
-  const folder = openRunFolder(config, runDir, options);
+async function trainIn(config: RunConfig, runDir: string, given: TrainOptions): Promise<TrainResult> {
+  const dp = given.distributed ? new DataParallel(given.distributed) : null;
+  const main = dp?.isMain ?? true;
+  // Only rank 0 talks to the user; the others' failures still reach the launcher as errors.
+  const options = main ? given : { ...given, quiet: true };
+  // Same config (threads may differ per rank) and code on every rank, before anything is written.
+  if (dp) checkSameRun(dp.group, { config: { ...config, threads: null } });
+  const folder = openRunFolder(config, runDir, { ...options, writes: main });
   if (folder.cfg.threads) setNumThreads(folder.cfg.threads);
   manualSeed(folder.cfg.seed);
-  const run = await buildRun(folder, options);
+  const run = await buildRun(folder, options, dp);
   try {
     if (run.resumed) restore(run);
     await beginTraining(run);
@@ -107,11 +128,12 @@ async function trainIn(config: RunConfig, runDir: string, options: TrainOptions)
     return await finishRun(run, stopReason);
   } finally {
     run.callbacks.close();
+    if (run.outDir !== folder.runDir) rmSync(run.outDir, { recursive: true, force: true });
   }
 }
 
 /** Data, loaders, model, loss, optimiser, gradient pipeline and callbacks of a run. */
-async function buildRun(folder: RunFolder, options: TrainOptions): Promise<Run> {
+async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParallel | null): Promise<Run> {
   const { cfg, warn } = folder;
   const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed, { quiet: options.quiet, progress: !options.quiet }));
   for (const s of data.report?.skipped ?? []) warn(`skipped a bad image of the ${s.split} split: ${s.reason}`);
@@ -131,8 +153,12 @@ async function buildRun(folder: RunFolder, options: TrainOptions): Promise<Run> 
   for (const w of info.warnings) process.stderr.write(`warning: ${w}\n`);
   if (!options.quiet) process.stderr.write(info.lines.map((l) => `setup: ${l}\n`).join(''));
   const poolImages = () => new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 3) });
-  const builtin = builtinCallbacks({ cfg, model, loss, data, setup, schedule, poolImages, execution, quiet: Boolean(options.quiet) });
-  const sampler = new MPerClassSampler(data.train, { m: t.samplesPerClass, classesPerBatch: t.classesPerBatch, seed: deriveSeed(cfg.seed, 5) });
+  const embed: EmbedFn | undefined = dp?.embed;
+  const builtin = builtinCallbacks({ cfg, model, loss, data, setup, schedule, poolImages, execution, quiet: Boolean(options.quiet), embed });
+  // Every rank draws the same global batches (same seed); a rank loads its slice of each.
+  const global = new MPerClassSampler(data.train, { m: t.samplesPerClass, classesPerBatch: t.classesPerBatch, seed: deriveSeed(cfg.seed, 5) });
+  const sampler = dp ? dp.sliceSampler(global) : global;
+  const positionOffset = dp ? dp.positionOffset(t.samplesPerClass * t.classesPerBatch) : 0;
   return {
     cfg,
     folder,
@@ -142,16 +168,18 @@ async function buildRun(folder: RunFolder, options: TrainOptions): Promise<Run> 
     loss,
     setup,
     pipeline: buildGradientPipeline(cfg.optimizer, setup, loss),
-    loader: new BatchLoader(data.train, sampler, { ...trainImages, seed: deriveSeed(cfg.seed, 6), prefetch: t.prefetchBatches }),
-    validator: new EpochValidator(model, evalImages(data.validation), cfg, warn),
+    loader: new BatchLoader(data.train, sampler, { ...trainImages, seed: deriveSeed(cfg.seed, 6), prefetch: t.prefetchBatches, positionOffset }),
+    validator: new EpochValidator(model, evalImages(data.validation), cfg, warn, dp ?? undefined),
     evalImages,
-    callbacks: new CallbackList({ builtin: builtin.list, user: options.callbacks ?? [] }),
+    callbacks: new CallbackList({ builtin: dp ? [...builtin.list, dp.callback] : builtin.list, user: options.callbacks ?? [] }),
     early: builtin.early,
     ccp: builtin.ccp,
     lossState: isStatefulLoss(loss) && !isCcpLoss(loss) ? loss : null,
     execution,
     log: null,
     resumed: folder.resuming,
+    dp,
+    outDir: dp && !dp.isMain ? mkdtempSync(join(tmpdir(), `ccp-dml-rank${dp.rank}-`)) : folder.runDir,
     state: { epoch: 0, step: 0, history: [], elapsedBefore: 0, started: Date.now() },
   };
 }
@@ -171,7 +199,7 @@ function context(run: Run): TrainContext {
   const s = run.state;
   return {
     config: run.cfg,
-    runDir: run.folder.runDir,
+    runDir: run.outDir,
     model: run.model,
     loss: run.loss,
     optimizer: run.setup.optimizer,
@@ -188,7 +216,7 @@ function context(run: Run): TrainContext {
 
 /** Opens the metrics log (made to agree with the checkpoint), runs onTrainBegin, then routes warnings to the log. */
 async function beginTraining(run: Run): Promise<void> {
-  const log = new MetricsLog(join(run.folder.runDir, 'metrics.jsonl'));
+  const log = new MetricsLog(join(run.outDir, 'metrics.jsonl'));
   run.log = log;
   const fixed = log.reconcile(run.state.history);
   await run.callbacks.trainBegin(context(run));
@@ -254,7 +282,9 @@ async function trainStep(run: Run, stepInEpoch: number): Promise<number> {
   const value = tidy(() => {
     const emb = model.forward(tensor(batch.images, [...batch.shape]));
     checkEmbeddings(emb, at);
-    const out = loss.forward(emb, int64(batch.labels));
+    // Distributed: the loss sees the global batch (this rank's rows keep their gradient path).
+    const g = run.dp ? run.dp.gatherBatch(emb, int64(batch.labels)) : { embeddings: emb, labels: int64(batch.labels) };
+    const out = loss.forward(g.embeddings, g.labels);
     const v = out.item();
     checkLoss(v, at);
     out.backward();
@@ -290,7 +320,8 @@ async function endEpoch(run: Run, meanLoss: number): Promise<void> {
   s.history.push(record);
   await run.callbacks.epochEnd(context(run), record);
   const core = { epoch: s.epoch, step: s.step, history: s.history, elapsedSeconds: elapsed(run), model: run.model, optimizer, loader: run.loader, lossState: run.lossState };
-  saveRunCheckpoint(run.folder.checkpointPath, core, run.callbacks.checkpointParts(), run.cfg);
+  const parts = run.callbacks.checkpointParts();
+  if (run.outDir === run.folder.runDir) saveRunCheckpoint(run.folder.checkpointPath, core, parts, run.cfg);
 }
 
 /** The result; unless interrupted, the best weights' test evaluation, final-metrics.json and onTrainEnd. */
@@ -318,9 +349,9 @@ async function finishRun(run: Run, stopReason: StopReason): Promise<TrainResult>
     return result;
   }
   early.restoreBest();
-  saveModule(join(folder.runDir, MODEL_FILE), run.model, { config: JSON.stringify(run.cfg), epoch: String(early.early.bestEpoch) });
+  saveModule(join(run.outDir, MODEL_FILE), run.model, { config: JSON.stringify(run.cfg), epoch: String(early.early.bestEpoch) });
   const test = await testEvaluation(run, result);
-  writeFileAtomic(join(folder.runDir, 'final-metrics.json'), JSON.stringify({ ...result, history: undefined, testEmbeddings: undefined }, null, 2) + '\n');
+  writeFileAtomic(join(run.outDir, 'final-metrics.json'), JSON.stringify({ ...result, history: undefined, testEmbeddings: undefined }, null, 2) + '\n');
   await run.callbacks.trainEnd(context(run), result, test);
   return result;
 }
@@ -331,7 +362,7 @@ async function testEvaluation(run: Run, result: TrainResult): Promise<TestEmbedd
   const queryImages = run.evalImages(data.test.query);
   const galleryImages = data.test.gallery ? run.evalImages(data.test.gallery) : undefined;
   const embed = (images: ImageLoader, what: string) =>
-    withProgress(`embedding ${what}`, images.dataset.size, 'images', !options.quiet, (update) => embedItems(model, images, { batchSize: cfg.training.evalBatchSize, onProgress: update }));
+    withProgress(`embedding ${what}`, images.dataset.size, 'images', !options.quiet, (update) => (run.dp?.embed ?? embedItems)(model, images, { batchSize: cfg.training.evalBatchSize, onProgress: update }));
   const query = await embed(queryImages, data.test.gallery ? 'test queries' : 'test split');
   const gallery = galleryImages ? await embed(galleryImages, 'test gallery') : undefined;
   result.test = evaluateEmbeddings(query, gallery, { ...cfg.evaluation, seed: cfg.seed });

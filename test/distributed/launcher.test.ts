@@ -21,7 +21,7 @@ test('launchLocal: 2 ranks meet through the torchrun variables, threads are spli
 });
 
 test('launchLocal: a failing rank gives its exit code and the waiting ranks are stopped', { timeout: 120_000 }, async () => {
-  const r = await distributed.launchLocal({ nproc: 3, threads: 3, script: PROBE, args: ['fail'], onLine: () => undefined });
+  const r = await distributed.launchLocal({ nproc: 3, threads: 3, script: PROBE, args: ['fail'], graceMs: 1000, onLine: () => undefined });
   assert.equal(r.exitCode, 7);
   assert.equal(r.firstFailure?.rank, 1);
   assert.deepEqual(r.ranks.map((x) => x.stoppedByLauncher), [true, false, true]);

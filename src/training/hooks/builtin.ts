@@ -12,6 +12,7 @@ import type { OptimizerSetup } from '../build.js';
 import type { EpochSchedule } from '../schedule.js';
 import type { TrainResult } from '../run-types.js';
 import type { TrainCallback } from './callback.js';
+import type { EmbedFn } from '../sharded-embed.js';
 import { CcpHook } from './ccp.js';
 import { EarlyStoppingHook } from './early-stopping.js';
 import { metricsLogHook } from './metrics-log.js';
@@ -30,6 +31,8 @@ export interface BuiltinParts {
   poolImages: () => ImageLoader;
   execution: TrainResult['execution'];
   quiet: boolean;
+  /** Embedding of CCP's candidate pools (default embedItems; sharded in a distributed run). */
+  embed?: EmbedFn;
 }
 
 export interface BuiltinCallbacks {
@@ -42,7 +45,7 @@ export interface BuiltinCallbacks {
 export function builtinCallbacks(p: BuiltinParts): BuiltinCallbacks {
   const t = p.cfg.training;
   const ccp = isCcpLoss(p.loss)
-    ? new CcpHook({ controller: p.loss.controller, model: p.model, data: p.data, parameters: p.setup.networkParams, poolImages: p.poolImages(), seed: p.cfg.seed, evalBatchSize: t.evalBatchSize })
+    ? new CcpHook({ controller: p.loss.controller, model: p.model, data: p.data, parameters: p.setup.networkParams, poolImages: p.poolImages(), seed: p.cfg.seed, evalBatchSize: t.evalBatchSize, embed: p.embed })
     : null;
   const early = new EarlyStoppingHook(t.earlyStopPatience, t.minDelta, p.model, p.loss);
   const list: TrainCallback[] = [

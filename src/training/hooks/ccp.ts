@@ -13,6 +13,7 @@ import type { CcpContext, CcpController, CcpStateScalars } from '../../ccp/index
 import type { EmbeddingNet } from '../../models/index.js';
 import type { RunData } from '../data-setup.js';
 import { embedItems } from '../embed.js';
+import type { EmbedFn } from '../sharded-embed.js';
 import { section } from '../checkpoint.js';
 import { PROXIES_FILE } from '../run-files.js';
 import type { CheckpointPart, EpochEndContext, RestoredPart, TrainCallback, TrainContext, TrainEndContext, ValidationContext } from './callback.js';
@@ -28,6 +29,8 @@ export interface CcpHookParts {
   poolImages: ImageLoader;
   seed: number;
   evalBatchSize: number;
+  /** How pools are embedded (default embedItems; sharded over the ranks of a distributed run). */
+  embed?: EmbedFn;
 }
 
 export class CcpHook implements TrainCallback {
@@ -85,7 +88,7 @@ export class CcpHook implements TrainCallback {
     const { data, model, poolImages, evalBatchSize } = this.parts;
     const C = data.train.numClasses;
     const spans = Array.from({ length: bPrime }, () => this.sampler.span());
-    const emb = await embedItems(model, poolImages, { indices: spans.flat(), batchSize: evalBatchSize, batchIndexOffset: this.poolBatches });
+    const emb = await (this.parts.embed ?? embedItems)(model, poolImages, { indices: spans.flat(), batchSize: evalBatchSize, batchIndexOffset: this.poolBatches });
     this.poolBatches += Math.ceil((C * bPrime) / evalBatchSize);
     if (emb.skipped) throw new Error(`CCP candidate pool: ${emb.skipped.length} training image(s) could not be decoded (${emb.skipped.map((i) => data.train.where(i)).join(', ')}); fix or remove them`);
     // spans.flat() is span-major [b', C, D]; the controller wants [C, b', D].

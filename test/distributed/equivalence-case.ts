@@ -1,0 +1,38 @@
+// The data-parallel equivalence case: float64 features of 6 classes, a 2-layer tanh MLP without BatchNorm
+// (same seeded weights on every rank), and the losses under test, all float64.
+import { tensor, type Tensor } from '../../src/index.js';
+import { createLoss, type MetricLoss } from '../../src/losses/index.js';
+import { ccp } from '../../src/ccp/index.js';
+import { seededRandom } from '../../src/engine/testing/index.js';
+
+export const CLASSES = 6;
+export const PER_CLASS = 8;
+export const IN = 5;
+export const HIDDEN = 8;
+export const DIM = 4;
+export const LABELS = Array.from({ length: CLASSES * PER_CLASS }, (_, i) => i % CLASSES);
+export const EQUIVALENCE_LOSSES = ['contrastive', 'multi_similarity', 'triplet', 'ccp/contrastive', 'ccp/multi_similarity', 'xbm/multi_similarity', 'proxy_anchor'] as const;
+
+/** Row i: its class's centre plus noise. */
+export function features(): Float64Array {
+  const rnd = seededRandom(5);
+  const centres = Array.from({ length: CLASSES * IN }, () => 2 * rnd() - 1);
+  return Float64Array.from({ length: LABELS.length * IN }, (_, k) => centres[LABELS[Math.floor(k / IN)]! * IN + (k % IN)]! + 0.3 * (rnd() - 0.5));
+}
+
+export function mlpParams(): Tensor[] {
+  const rnd = seededRandom(9);
+  const init = (shape: number[], scale: number) => tensor(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * (2 * rnd() - 1)), shape, { dtype: 'float64' }).requireGrad();
+  return [init([HIDDEN, IN], 0.6), init([HIDDEN], 0.1), init([DIM, HIDDEN], 0.5), init([DIM], 0.1)];
+}
+
+export function mlpForward(p: Tensor[], x: Tensor): Tensor {
+  return x.matmul(p[0]!.t()).add(p[1]!).tanh().matmul(p[2]!.t()).add(p[3]!);
+}
+
+export function equivalenceLoss(name: string): MetricLoss {
+  if (name.startsWith('ccp/')) return ccp(createLoss(name.slice(4)), { numClasses: CLASSES, dim: DIM, dtype: 'float64', K: 2, b: 2, patience: 1, lambda: 0.05 });
+  if (name.startsWith('xbm/')) return createLoss(name, { xbm: { memoryBatches: 2, startStep: 2 } });
+  if (name === 'proxy_anchor') return createLoss(name, { numClasses: CLASSES, embeddingDim: DIM, dtype: 'float64' });
+  return createLoss(name);
+}

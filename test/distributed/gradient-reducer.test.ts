@@ -1,0 +1,47 @@
+// The bucketed gradient all-reduce across 2 real processes: every rank ends with the hand average of the
+// ranks' gradients, in buckets split by size and dtype; absent gradients count as zeros unless absent on every
+// rank; ranks with different parameters are refused on every rank.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { distributed, tensor } from '../../src/index.js';
+import { runRanks, lastJson, withTempDir } from './spawn-ranks.js';
+import { REDUCER_SHAPES, reducerGrad } from './reducer-case.js';
+
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'reducer-worker.js');
+
+function handAverage(i: number, worldSize: number): number[] | null {
+  const gs = Array.from({ length: worldSize }, (_, r) => reducerGrad(i, r));
+  if (gs.every((g) => g === null)) return null;
+  const n = gs.find((g) => g)!.length;
+  return Array.from({ length: n }, (_, k) => gs.reduce((a, g) => a + (g ? g[k]! : 0), 0) / worldSize);
+}
+
+test('planBuckets: reverse parameter order, split by dtype and by the byte cap, a large parameter alone', () => {
+  const ps = [tensor([1, 2, 3, 4]), tensor([1, 2], [2], { dtype: 'float64' }), tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), tensor([1])];
+  const plan = distributed.planBuckets(ps, 20);
+  assert.deepEqual(plan.map((b) => [b.dtype, b.params, b.bytes]), [
+    ['float32', [3], 4], ['float32', [2], 40], ['float32', [0], 16], ['float64', [1], 16],
+  ]);
+});
+
+test('2 ranks: GradientReducer averages gradients bucket by bucket, to the hand average', { timeout: 120_000 }, () =>
+  withTempDir(async (dir) => {
+    const results = (await runRanks(WORKER, 2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store') }))).map(lastJson);
+    for (const [rank, o] of results.entries()) {
+      assert.ok(o.buckets.length >= 3, `small cap: several buckets (${JSON.stringify(o.buckets)})`);
+      assert.deepEqual(o.buckets.flatMap((b: { params: number[] }) => b.params).sort(), [0, 1, 2, 3, 4]);
+      for (const [i, g] of o.grads.entries()) {
+        assert.deepEqual(g, handAverage(i, 2), `rank ${rank} parameter ${i} (${REDUCER_SHAPES[i]!.dtype})`);
+      }
+      assert.equal(o.grads[4], null, 'no gradient on any rank stays none');
+      assert.deepEqual(o.grads[2], reducerGrad(2, 0)!.map((v) => v / 2), 'absent on rank 1 counts as zeros there');
+    }
+  }));
+
+test('2 ranks: different parameter lists are refused on every rank, naming the differing rank', { timeout: 120_000 }, () =>
+  withTempDir(async (dir) => {
+    const results = (await runRanks(WORKER, 2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store'), CCP_DML_TEST_SCENARIO: 'mismatch' }))).map(lastJson);
+    for (const o of results) assert.match(o.error, /the parameters of rank\(s\) 1 differ from rank 0's/);
+  }));
