@@ -57,18 +57,11 @@ export function buildLoss(cfg: RunConfig, numClasses: number): MetricLoss {
   }
   const baseLoss = createLoss(base, options);
   if (wrapper === 'ccp') {
-    const c = cfg.ccp;
+    const { preset: _applied, ...options } = cfg.ccp; // the config section holds the resolved values
     return ccp(baseLoss, {
       numClasses,
       dim,
-      K: c.proxiesPerClass,
-      b: c.poolSize,
-      lambda: c.lambda,
-      decay: c.decay,
-      patience: c.patience,
-      wBatch: c.batchWeight,
-      wProxy: c.proxyWeight,
-      laggedMetric: c.laggedMetric,
+      ...options,
       minDelta: cfg.training.minDelta,
     }) satisfies CcpLoss;
   }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { LOSS_NAMES, PAIR_LOSS_NAMES, type LossName } from '../losses/registry.js';
 import { MINER_NAMES } from '../miners/registry.js';
 import { getPreset, lossPresets } from '../losses/presets.js';
+import { CcpOptionsInputSchema, mergeCcpOptions } from '../ccp/options.js';
 
 const datasetNames = ['mnist', 'omniglot', 'folder', 'csv', 'cub', 'cars', 'sop', 'inshop'] as const;
 const modelNames = ['mlp', 'small_cnn', 'small_resnet', 'resnet50', 'bninception'] as const;
@@ -71,19 +72,17 @@ export const LossConfig = z
   })
   .strict();
 
-export const CcpConfig = z
-  .object({
-    proxiesPerClass: z.number().int().positive().default(8),
-    poolSize: z.number().int().positive().default(12),
-    lambda: z.number().nonnegative().default(2e-4),
-    decay: z.number().positive().default(1.0),
-    patience: z.number().int().positive().default(3),
-    batchWeight: z.number().nonnegative().default(0.1),
-    proxyWeight: z.number().nonnegative().default(1.0),
-    /** Reproduce the reference code's one-epoch-lagged metric (spec 2.5). */
-    laggedMetric: z.boolean().default(false),
-  })
-  .strict();
+/**
+ * The `ccp` section is the library's CCP options (`ccp/options.ts`: names, defaults, rules) less `minDelta`, which
+ * is the run's `training.minDelta`. `preset: small|large` applies the paper's per-dataset K and b first; explicit
+ * keys override it. The parsed section holds every resolved value (and the preset's name).
+ */
+export const CcpConfig = CcpOptionsInputSchema.omit({ minDelta: true })
+  .strict()
+  .transform(({ preset, ...explicit }) => {
+    const { minDelta: _runOwned, ...resolved } = mergeCcpOptions({ preset, ...explicit });
+    return { ...(preset !== undefined ? { preset } : {}), ...resolved };
+  });
 
 export const XbmConfig = z
   .object({

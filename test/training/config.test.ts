@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig, parseLossName } from '../../src/training/config.js';
 import { presets } from '../../src/training/presets.js';
+import { CCP_DEFAULTS } from '../../src/ccp/options.js';
 import { resolveConfig, parseOverride, readConfigFile } from '../../src/cli/config-loader.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -25,6 +26,29 @@ test('paper presets carry the spec settings', () => {
   assert.deepEqual([cub.dataset.imageSize, cub.dataset.resizeTo, cub.dataset.normalization], [227, 256, 'caffe']);
   const sop = parseRunConfig(presets.sop);
   assert.deepEqual([sop.ccp.proxiesPerClass, sop.ccp.poolSize, sop.training.stepsPerEpoch], [4, 7, 250]);
+});
+
+test('the ccp section is the library’s CCP options: same names, defaults and presets; explicit keys beat the preset', () => {
+  const base = { dataset: { name: 'mnist' } } as const;
+  const { minDelta, ...libraryDefaults } = CCP_DEFAULTS;
+  assert.equal(minDelta, 1e-5);
+  assert.deepEqual(parseRunConfig(base).ccp, libraryDefaults);
+  const large = parseRunConfig({ ...base, ccp: { preset: 'large', lambda: 1e-3 } }).ccp;
+  assert.deepEqual(large, { ...libraryDefaults, preset: 'large', proxiesPerClass: 4, poolSize: 7, lambda: 1e-3 });
+  assert.equal(parseRunConfig({ ...base, ccp: { preset: 'small', proxiesPerClass: 5 } }).ccp.proxiesPerClass, 5);
+  // A parsed config parses to itself (config.json of a run is re-read on resume).
+  assert.deepEqual(parseRunConfig(parseRunConfig({ ...base, ccp: { preset: 'large' } })).ccp, { ...libraryDefaults, preset: 'large', proxiesPerClass: 4, poolSize: 7 });
+  const viaFlag = resolveConfig({ preset: 'mnist', overrides: [parseOverride('ccp.preset=large')] }).ccp;
+  assert.deepEqual([viaFlag.proxiesPerClass, viaFlag.poolSize, viaFlag.patience], [4, 7, 1]); // mnist's explicit keys win
+  assert.throws(() => parseRunConfig({ ...base, ccp: { preset: 'huge' } }), /ccp\.preset/);
+  assert.throws(() => parseRunConfig({ ...base, ccp: { proxiesPerClass: 0 } }), /ccp\.proxiesPerClass/);
+  assert.throws(() => parseRunConfig({ ...base, ccp: { minDelta: 0 } }), /ccp: unknown key\(s\) 'minDelta'/);
+  assert.throws(() => parseRunConfig({ ...base, ccp: { K: 4 } }), /ccp: unknown key\(s\) 'K'/);
+});
+
+test('the main job keeps K = 4, b = 7 and patience 1 explicitly', () => {
+  const cfg = parseRunConfig(presets.mnist);
+  assert.deepEqual([cfg.ccp.proxiesPerClass, cfg.ccp.poolSize, cfg.ccp.patience, cfg.ccp.preset], [4, 7, 1, undefined]);
 });
 
 test('unknown keys and bad values are rejected with the key named', () => {
