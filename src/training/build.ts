@@ -2,7 +2,8 @@
 import { resolvePrecision, type Tensor } from '../engine/index.js';
 import { Adam, AdamW, SGD, type Optimizer, type ParamGroupInput } from '../engine/optim/index.js';
 import { createModel, loadPretrained, batchNormParameterNames, type EmbeddingNet } from '../models/index.js';
-import { createLoss, type MetricLoss } from '../losses/index.js';
+import type { MetricLoss } from '../losses/index.js';
+import { createLoss } from '../miners/index.js';
 import { ccp, type CcpLoss } from '../ccp/index.js';
 import { parseLossName, pairLossNames, type RunConfig } from './config.js';
 import { checkModelOptions, checkLossOptions } from './option-keys.js';
