@@ -3,11 +3,12 @@
 import { z } from 'zod';
 import { LOSS_NAMES, PAIR_LOSS_NAMES, type LossName } from '../losses/registry.js';
 import { MINER_NAMES } from '../miners/registry.js';
+import { MODEL_NAMES } from '../models/registry.js';
+import { POOLINGS } from '../models/head.js';
 import { getPreset, lossPresets } from '../losses/presets.js';
 import { CcpOptionsInputSchema, mergeCcpOptions } from '../ccp/options.js';
 
 const datasetNames = ['mnist', 'omniglot', 'folder', 'csv', 'cub', 'cars', 'sop', 'inshop'] as const;
-const modelNames = ['mlp', 'small_cnn', 'small_resnet', 'resnet50', 'bninception'] as const;
 /** Base loss names (the losses registry's) and those CCP and XBM can wrap (pair-based ones). */
 export const baseLossNames = LOSS_NAMES;
 export const pairLossNames: readonly LossName[] = PAIR_LOSS_NAMES;
@@ -41,11 +42,11 @@ export const DatasetConfig = z
 
 export const ModelConfig = z
   .object({
-    name: z.enum(modelNames).default('small_cnn'),
+    name: z.enum(MODEL_NAMES).default('small_cnn'),
     embeddingDim: z.number().int().positive().default(128),
     pretrained: z.string().optional(),
     freezeBatchNorm: z.boolean().default(false),
-    pooling: z.enum(['avg', 'max', 'avg+max']).default('avg'),
+    pooling: z.enum(POOLINGS).default('avg'),
     /** Extra model-specific options (hidden sizes, widths). */
     options: z.record(z.string(), z.unknown()).default({}),
     /**

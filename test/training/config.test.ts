@@ -94,3 +94,17 @@ test('config file errors name the file', () => {
   assert.throws(() => parseOverride('noequals'), /key=value/);
   assert.throws(() => resolveConfig({ preset: 'nope' }), /unknown preset 'nope'/);
 });
+
+test('pretrained weights fed other images than their metadata states are warned about', async () => {
+  const { pretrainedWarnings } = await import('../../src/training/setup-summary.js');
+  const cub = parseRunConfig({ ...presets.cub, model: { ...presets.cub.model, pretrained: 'bni.safetensors' } });
+  assert.deepEqual(pretrainedWarnings(cub), []); // the paper preset matches BN-Inception's Caffe weights
+  const wrong = parseRunConfig({ ...presets.cub, dataset: { ...presets.cub.dataset, imageSize: 128, normalization: 'imagenet' }, model: { ...presets.cub.model, pretrained: 'bni.safetensors' } });
+  const w = pretrainedWarnings(wrong);
+  assert.equal(w.length, 2);
+  assert.match(w[0]!, /expect 227x227 images with 3 channels; dataset.imageSize is 128/);
+  assert.match(w[1]!, /other preprocessing than dataset.normalization 'imagenet' \(mean \[0.485, 0.456, 0.406\], scale 255, BGR\)/);
+  assert.deepEqual(pretrainedWarnings(parseRunConfig({ ...presets.cub, dataset: { ...presets.cub.dataset, normalization: 'imagenet' } })), []); // no pretrained file
+  const rn = parseRunConfig({ ...presets.cub, dataset: { ...presets.cub.dataset, imageSize: 224, normalization: 'imagenet' }, model: { name: 'resnet50', pretrained: 'r.safetensors' } });
+  assert.deepEqual(pretrainedWarnings(rn), []);
+});
