@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { LOSS_NAMES, PAIR_LOSS_NAMES, type LossName } from '../losses/registry.js';
 import { MINER_NAMES } from '../miners/registry.js';
 import { MODEL_NAMES } from '../models/registry.js';
+import { OPT_IN_METRICS } from '../evaluation/metric-table.js';
 import { POOLINGS } from '../models/head.js';
 import { getPreset, lossPresets } from '../losses/presets.js';
 import { CcpOptionsInputSchema, mergeCcpOptions } from '../ccp/options.js';
@@ -145,8 +146,8 @@ export const EvaluationConfig = z
     recallAt: z.array(z.number().int().positive()).default([1, 2, 4, 8]),
     nmi: z.boolean().default(false),
     normalization: z.enum(['lipschitz', 'l2', 'none']).default('lipschitz'),
-    /** Metrics beyond P@1, Recall@K, R-Precision and MAP@R (and NMI above): MAP@K, MRR, AMI. */
-    extraMetrics: z.array(z.enum(['mapAtK', 'mrr', 'ami'])).default([]),
+    /** Metrics beyond the default ones (P@1, Recall@K, R-Precision, MAP@R): the metrics table's opt-in rows (MAP@K, MRR, NMI, AMI). */
+    extraMetrics: z.array(z.enum(OPT_IN_METRICS)).default([]),
     /** K of MAP@K and MRR. */
     atK: z.number().int().positive().default(10),
     /** Average the kNN metrics per class first, then over classes (PML's avg_of_avgs). */
