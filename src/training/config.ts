@@ -5,6 +5,8 @@ import { LOSS_NAMES, PAIR_LOSS_NAMES, type LossName } from '../losses/registry.j
 import { MINER_NAMES } from '../miners/registry.js';
 import { MODEL_NAMES } from '../models/registry.js';
 import { OPT_IN_METRICS } from '../evaluation/metric-table.js';
+import { EMBEDDING_NORMALIZATIONS } from '../engine/normalization.js';
+import { IMAGE_NORMALIZATIONS } from '../data/transforms.js';
 import { POOLINGS } from '../models/head.js';
 import { getPreset, lossPresets } from '../losses/presets.js';
 import { CcpOptionsInputSchema, mergeCcpOptions } from '../ccp/options.js';
@@ -25,7 +27,7 @@ export const DatasetConfig = z
     /** Shorter side before the centre crop at test time (spec 4.2: 256 for 227 crops). */
     resizeTo: z.number().int().min(8).max(1024).optional(),
     channels: z.union([z.literal(1), z.literal(3)]).default(1),
-    normalization: z.enum(['unit', 'caffe', 'imagenet']).default('unit'),
+    normalization: z.enum(IMAGE_NORMALIZATIONS).default('unit'),
     augment: z.boolean().default(false),
     /** 'classes': validate on held-out training classes (MLRC folds); 'samples': on held-out images of the training classes. */
     validation: z.enum(['classes', 'samples']).default('classes'),
@@ -145,7 +147,7 @@ export const EvaluationConfig = z
   .object({
     recallAt: z.array(z.number().int().positive()).default([1, 2, 4, 8]),
     nmi: z.boolean().default(false),
-    normalization: z.enum(['lipschitz', 'l2', 'none']).default('lipschitz'),
+    normalization: z.enum(EMBEDDING_NORMALIZATIONS).default('lipschitz'),
     /** Metrics beyond the default ones (P@1, Recall@K, R-Precision, MAP@R): the metrics table's opt-in rows (MAP@K, MRR, NMI, AMI). */
     extraMetrics: z.array(z.enum(OPT_IN_METRICS)).default([]),
     /** K of MAP@K and MRR. */
