@@ -25,11 +25,11 @@
 //      Omniglot's background classes), BENCH_K (8 proxies per class in training), BENCH_DIM (128),
 //      BENCH_KCENTER_CLASSES (1000,10000), BENCH_CASES (c2ccp,c2,pa,bni-c2,bni-c2ccp-cub,bni-c2ccp-sop),
 //      BENCH_LARGE (1), BENCH_LARGE_STEPS (3 timed BN-Inception steps per round and case), CCP_DML_THREADS.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tensor, int64, rand, randn, tidy, keep, noGrad, manualSeed, getNumThreads, torchVersion, releaseFinalizedWrappers, type Tensor } from '../src/engine/index.js';
+import { int64, rand, randn, tidy, keep, noGrad, manualSeed, getNumThreads, torchVersion, releaseFinalizedWrappers, type Tensor } from '../src/engine/index.js';
 import { addWeightDecayGrad, clipGradNorm, clipGradValue } from '../src/engine/optim/index.js';
 import { parseRunConfig, type RunConfigInput } from '../src/training/config.js';
 import { buildModel, buildLoss, buildOptimizer, type OptimizerSetup } from '../src/training/build.js';
