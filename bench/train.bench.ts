@@ -25,11 +25,11 @@
 //      Omniglot's background classes), BENCH_K (8 proxies per class in training), BENCH_DIM (128),
 //      BENCH_KCENTER_CLASSES (1000,10000), BENCH_CASES (c2ccp,c2,pa,bni-c2,bni-c2ccp-cub,bni-c2ccp-sop),
 //      BENCH_LARGE (1), BENCH_LARGE_STEPS (3 timed BN-Inception steps per round and case), CCP_DML_THREADS.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tensor, int64, rand, randn, tidy, keep, noGrad, manualSeed, getNumThreads, torchVersion, releaseFinalizedWrappers, type Tensor } from '../src/engine/index.js';
+import { int64, rand, randn, tidy, keep, noGrad, manualSeed, getNumThreads, torchVersion, releaseFinalizedWrappers, type Tensor } from '../src/engine/index.js';
 import { parseRunConfig, type RunConfigInput } from '../src/training/config.js';
 import { buildModel, buildLoss, buildOptimizer, type OptimizerSetup } from '../src/training/build.js';
 import { buildGradientPipeline, type GradientPipeline } from '../src/training/gradient-pipeline.js';
@@ -206,8 +206,8 @@ class OurCase {
       negMargin: 0.5,
       alpha: 32,
       delta: 0.1,
-      wBatch: ccpOpts?.wBatch ?? 0.1,
-      wProxy: ccpOpts?.wProxy ?? 1.0,
+      wBatch: ccpOpts?.batchWeight ?? 0.1,
+      wProxy: ccpOpts?.proxyWeight ?? 1.0,
       lambda: this.controller?.lambda ?? 0,
       weightDecay: this.setup.gradientWeightDecay,
       clipNorm: OPTIM.clipNorm,

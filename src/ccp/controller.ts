@@ -112,7 +112,9 @@ export class CcpController {
   private readonly events: CcpProjectionEvent[] = [];
 
   constructor(proxies: CcpProxySet, options: CcpOptions) {
-    if (options.K !== proxies.perClass) throw new Error(`CcpController: options.K=${options.K} but the proxy set has ${proxies.perClass} proxies per class`);
+    if (options.proxiesPerClass !== proxies.proxiesPerClass) {
+      throw new Error(`CcpController: options.proxiesPerClass=${options.proxiesPerClass} but the proxy set has ${proxies.proxiesPerClass} proxies per class`);
+    }
     this.proxies = proxies;
     this.options = Object.freeze({ ...options });
   }
@@ -135,7 +137,7 @@ export class CcpController {
   }
   /** Candidate pool size b′ per class. */
   get poolSize(): number {
-    return poolSize(this.options.b, this.options.K);
+    return poolSize(this.options.poolSize, this.options.proxiesPerClass);
   }
   /** Projection events so far (t = 1, 2, ...). */
   get history(): readonly CcpProjectionEvent[] {
@@ -165,7 +167,7 @@ export class CcpController {
     this.snapshotTheta(params);
     const pool = await ctx.samplePool(this.poolSize);
     try {
-      this.proxies.reinitialize(pool, this.options.b);
+      this.proxies.reinitialize(pool, this.options.poolSize);
     } finally {
       pool.dispose();
     }
@@ -217,7 +219,7 @@ export class CcpController {
     const scalars: CcpStateScalars = {
       version: 1,
       numClasses: this.proxies.numClasses,
-      K: this.proxies.perClass,
+      K: this.proxies.proxiesPerClass,
       dim: this.proxies.dim,
       t: this.tValue,
       lambda: this.regularizer.lambda,
@@ -242,8 +244,8 @@ export class CcpController {
     const s = state.scalars;
     if (s.version !== 1) throw new Error(`CcpController.loadStateDict: unsupported state version ${String(s.version)}`);
     const p = this.proxies;
-    if (s.numClasses !== p.numClasses || s.K !== p.perClass || s.dim !== p.dim) {
-      throw new Error(`CcpController.loadStateDict: state is for C=${s.numClasses}, K=${s.K}, D=${s.dim}; this controller has C=${p.numClasses}, K=${p.perClass}, D=${p.dim}`);
+    if (s.numClasses !== p.numClasses || s.K !== p.proxiesPerClass || s.dim !== p.dim) {
+      throw new Error(`CcpController.loadStateDict: state is for C=${s.numClasses}, K=${s.K}, D=${s.dim}; this controller has C=${p.numClasses}, K=${p.proxiesPerClass}, D=${p.dim}`);
     }
     const get = (name: string): Tensor => {
       const t = state.tensors.get(`${CCP_STATE_PREFIX}${name}`);
@@ -310,7 +312,7 @@ export class CcpController {
     const pool = await ctx.samplePool(this.poolSize);
     try {
       const t = this.tValue + 1;
-      this.proxies.reinitialize(pool, this.options.b); // validates the pool before anything changes
+      this.proxies.reinitialize(pool, this.options.poolSize); // validates the pool before anything changes
       const cover = tidy(() => proxyCoverDiagnostics(pool, this.proxies.classMajor()));
       if (this.options.lambda > 0) {
         if (!this.thetaBestTensors) this.snapshotTheta(params);

@@ -1,5 +1,5 @@
 // `ccp(baseLoss)`: the paper's <loss>-CCP (spec §2.2, §3.9). The per-step objective is
-//   wBatch·L_base(X, X) + wProxy·L_base(X vs P)
+//   batchWeight·L_base(X, X) + proxyWeight·L_base(X vs P)
 // with K learnable proxies per class; the proximal term is applied on gradients by the controller's regulariser.
 import { Tensor, tidy, type DType } from '../engine/index.js';
 import type { MetricLoss, ReferenceSet } from '../losses/types.js';
@@ -36,7 +36,7 @@ export class CcpLoss implements MetricLoss {
     this.options = Object.freeze(resolveCcpOptions(rest));
     this.base = base;
     this.name = `ccp/${base.name}`;
-    this.proxySet = new CcpProxySet(numClasses, this.options.K, dim, { dtype, device });
+    this.proxySet = new CcpProxySet(numClasses, this.options.proxiesPerClass, dim, { dtype, device });
   }
 
   /** P [K·C, D]. */
@@ -50,19 +50,19 @@ export class CcpLoss implements MetricLoss {
   }
 
   /**
-   * wBatch·base(X, y) + wProxy·base(X, y, {P, proxy labels}). A term whose weight is 0 is not computed.
+   * batchWeight·base(X, y) + proxyWeight·base(X, y, {P, proxy labels}). A term whose weight is 0 is not computed.
    * `ref` is ignored: the proxies are the reference set.
    */
   forward(embeddings: Tensor, labels: Tensor, _ref?: ReferenceSet): Tensor {
-    const { wBatch, wProxy } = this.options;
+    const { batchWeight, proxyWeight } = this.options;
     if (embeddings.rank !== 2 || embeddings.size(1) !== this.proxySet.dim) {
       throw new Error(`${this.name}: embeddings must be [B, ${this.proxySet.dim}], got [${embeddings.shape.join(', ')}]`);
     }
     return tidy(() => {
       let total: Tensor | null = null;
-      if (wBatch !== 0) total = this.base.forward(embeddings, labels).mul(wBatch);
-      if (wProxy !== 0 || total === null) {
-        const proxyTerm = this.base.forward(embeddings, labels, { embeddings: this.proxySet.proxies, labels: this.proxySet.labels }).mul(wProxy);
+      if (batchWeight !== 0) total = this.base.forward(embeddings, labels).mul(batchWeight);
+      if (proxyWeight !== 0 || total === null) {
+        const proxyTerm = this.base.forward(embeddings, labels, { embeddings: this.proxySet.proxies, labels: this.proxySet.labels }).mul(proxyWeight);
         total = total ? total.add(proxyTerm) : proxyTerm;
       }
       return total;

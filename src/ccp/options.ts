@@ -1,83 +1,95 @@
-// CCP hyperparameters (spec §2.8) with the code defaults, and the per-dataset presets (spec §4.5).
+// CCP hyperparameters (spec §2.8): their one name, one default and one validation rule each, and the
+// per-dataset presets (spec §4.5). The run config's `ccp` section is derived from this schema
+// (training/config.ts), so the library and the config file share names, defaults and errors.
+import { z } from 'zod';
 
-export interface CcpOptions {
-  /** Proxies per class K (code default 7; 'small' 8, 'large' 4). */
-  K: number;
-  /** Representative pool size b; the candidate pool has b′ = b if b >= K else b·K per class (code default 12). */
-  b: number;
+/** Every option's rule and meaning; `CcpOptions` is its type. */
+const fields = {
+  /** Proxies per class K (default 8, the paper's setting for CUB/Cars; 'large' 4). */
+  proxiesPerClass: z.number().int().min(1),
+  /** Representative pool size b; the candidate pool has b′ = b if b >= K else b·K per class (12; 'large' 7). */
+  poolSize: z.number().int().min(1),
   /** λ of the proximal regulariser (λ/2)‖θ − θ_anchor‖² (2e-4). λ_0 = 0; λ_t = λ·decay^t for t >= 1. */
-  lambda: number;
+  lambda: z.number().finite().min(0),
   /** Per-projection decay of λ (1.0). */
-  decay: number;
+  decay: z.number().finite().min(0),
   /** Epochs without improvement of the monitored metric that end one projection problem (3). */
-  patience: number;
+  patience: z.number().int().min(1),
   /** Minimum epochs inside one problem before it may end (1). */
-  minIterations: number;
-  /** Weight of the in-batch term L_base(X, X) (0.1, the code's `loss_weight`). */
-  wBatch: number;
-  /** Weight of the sample–proxy term L_base(X, P) (1.0, the code's `ccp_weight`). */
-  wProxy: number;
+  minIterations: z.number().int().min(1),
+  /** Weight of the in-batch term L_base(X, X) (0.1, the reference code's `loss_weight`). */
+  batchWeight: z.number().finite().min(0),
+  /** Weight of the sample–proxy term L_base(X, P) (1.0, the reference code's `ccp_weight`). */
+  proxyWeight: z.number().finite().min(0),
   /** Required gain of the monitored metric over the problem's best (1e-5). */
-  minDelta: number;
+  minDelta: z.number().finite().min(0),
   /**
    * false (default): each epoch's decision uses that epoch's validation metric.
    * true: reproduce the reference repo, whose callback sees the previous epoch's metric (0 at epoch 1), so the
    * improvement test lags one epoch and the snapshot is taken one epoch after the truly best one (spec §2.5).
    */
-  laggedMetric: boolean;
-}
+  laggedMetric: z.boolean(),
+};
 
-export type CcpPreset = 'default' | 'small' | 'large';
+export const CcpOptionsSchema = z.object(fields).strict();
+export type CcpOptions = z.infer<typeof CcpOptionsSchema>;
 
-/** The reference code's `ccp` node defaults. */
-export const CCP_DEFAULTS: Readonly<CcpOptions> = Object.freeze({
-  K: 7,
-  b: 12,
-  lambda: 2e-4,
-  decay: 1.0,
-  patience: 3,
-  minIterations: 1,
-  wBatch: 0.1,
-  wProxy: 1.0,
-  minDelta: 1e-5,
-  laggedMetric: false,
-});
+export const CCP_PRESET_NAMES = ['default', 'small', 'large'] as const;
+export type CcpPreset = (typeof CCP_PRESET_NAMES)[number];
+
+/**
+ * The defaults. K = 8 is the paper's setting for CUB/Cars (spec §2.8, §4.5); the reference code's unused `ccp`
+ * node default was 7. Every other value is the reference code's.
+ */
+export const CCP_DEFAULTS: Readonly<CcpOptions> = Object.freeze(
+  CcpOptionsSchema.parse({
+    proxiesPerClass: 8,
+    poolSize: 12,
+    lambda: 2e-4,
+    decay: 1.0,
+    patience: 3,
+    minIterations: 1,
+    batchWeight: 0.1,
+    proxyWeight: 1.0,
+    minDelta: 1e-5,
+    laggedMetric: false,
+  }),
+);
 
 /** `dml_small` (CUB-200-2011, Cars196): K 8, b 12; `dml_large` (SOP, In-shop): K 4, b 7. */
 export const CCP_PRESETS: Readonly<Record<CcpPreset, Readonly<Partial<CcpOptions>>>> = Object.freeze({
   default: {},
-  small: { K: 8, b: 12 },
-  large: { K: 4, b: 7 },
+  small: { proxiesPerClass: 8, poolSize: 12 },
+  large: { proxiesPerClass: 4, poolSize: 7 },
 });
 
-export type CcpOptionsInput = Partial<CcpOptions> & { preset?: CcpPreset };
+/** What a user passes: any subset of the options, optionally on top of a preset. */
+export const CcpOptionsInputSchema = CcpOptionsSchema.partial().extend({ preset: z.enum(CCP_PRESET_NAMES).optional() });
+export type CcpOptionsInput = { [K in keyof CcpOptions]?: CcpOptions[K] | undefined } & { preset?: CcpPreset | undefined };
 
-/** Defaults ← preset ← explicit options, validated. */
-export function resolveCcpOptions(input: CcpOptionsInput = {}): CcpOptions {
+/** Defaults ← preset ← explicit options (undefined ones ignored). Does not validate. */
+export function mergeCcpOptions(input: CcpOptionsInput): CcpOptions {
   const { preset = 'default', ...explicit } = input;
-  const presetValues = CCP_PRESETS[preset];
-  if (!presetValues) throw new Error(`ccp: unknown preset '${String(preset)}' (expected ${Object.keys(CCP_PRESETS).join(', ')})`);
   const defined = Object.fromEntries(Object.entries(explicit).filter(([, v]) => v !== undefined)) as Partial<CcpOptions>;
-  const o: CcpOptions = { ...CCP_DEFAULTS, ...presetValues, ...defined };
-  const int = (name: keyof CcpOptions, min: number) => {
-    const v = o[name] as number;
-    if (!Number.isInteger(v) || v < min) throw new Error(`ccp: option ${name} must be an integer >= ${min}, got ${String(v)}`);
-  };
-  const num = (name: keyof CcpOptions, min: number) => {
-    const v = o[name] as number;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new Error(`ccp: option ${name} must be a finite number >= ${min}, got ${String(v)}`);
-  };
-  int('K', 1);
-  int('b', 1);
-  int('patience', 1);
-  int('minIterations', 1);
-  num('lambda', 0);
-  num('decay', 0);
-  num('wBatch', 0);
-  num('wProxy', 0);
-  num('minDelta', 0);
-  if (typeof o.laggedMetric !== 'boolean') throw new Error(`ccp: option laggedMetric must be a boolean, got ${String(o.laggedMetric)}`);
-  return o;
+  return { ...CCP_DEFAULTS, ...CCP_PRESETS[preset], ...defined };
+}
+
+/** Defaults ← preset ← explicit options, validated; an error names the option and the value. */
+export function resolveCcpOptions(input: CcpOptionsInput = {}): CcpOptions {
+  const r = CcpOptionsInputSchema.strict().safeParse(input);
+  if (!r.success) throw new Error(`ccp: ${describeIssues(r.error, input as Record<string, unknown>)}`);
+  return mergeCcpOptions(r.data);
+}
+
+function describeIssues(error: z.ZodError, input: Record<string, unknown>): string {
+  return error.issues
+    .map((i) => {
+      if (i.code === 'unrecognized_keys') return `unknown option(s) ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+      const key = String(i.path[0] ?? '');
+      if (key === 'preset') return `unknown preset '${String(input.preset)}' (expected ${CCP_PRESET_NAMES.join(', ')})`;
+      return `option ${key}: ${i.message}, got ${String(input[key])}`;
+    })
+    .join('; ');
 }
 
 /** λ_t: 0 in the first problem (t = 0), λ·decay^t afterwards (spec §2.2). */

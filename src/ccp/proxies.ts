@@ -6,9 +6,9 @@ import { ProxySet } from '../losses/proxies.js';
 import { classMajorToRows, rowsToClassMajor, selectProxies } from './kcenter.js';
 
 /** Proxy labels [0..C−1] repeated K times (int64, length K·C). */
-export function proxyLabels(numClasses: number, perClass: number, device?: string): Tensor {
-  checkCounts('proxyLabels', numClasses, perClass);
-  const labels = int64(Array.from({ length: numClasses * perClass }, (_, r) => r % numClasses));
+export function proxyLabels(numClasses: number, proxiesPerClass: number, device?: string): Tensor {
+  checkCounts('proxyLabels', numClasses, proxiesPerClass);
+  const labels = int64(Array.from({ length: numClasses * proxiesPerClass }, (_, r) => r % numClasses));
   return device && device !== 'cpu' ? tidy(() => labels.toDevice(device)) : labels;
 }
 
@@ -27,9 +27,9 @@ export function proxyRow(cls: number, index: number, numClasses: number): number
   return index * numClasses + cls;
 }
 
-function checkCounts(where: string, numClasses: number, perClass: number): void {
+function checkCounts(where: string, numClasses: number, proxiesPerClass: number): void {
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${where}: numClasses must be an integer >= 1, got ${numClasses}`);
-  if (!Number.isInteger(perClass) || perClass < 1) throw new Error(`${where}: perClass (K) must be an integer >= 1, got ${perClass}`);
+  if (!Number.isInteger(proxiesPerClass) || proxiesPerClass < 1) throw new Error(`${where}: proxiesPerClass (K) must be an integer >= 1, got ${proxiesPerClass}`);
 }
 
 export interface ProxySetOptions {
@@ -57,12 +57,12 @@ export class CcpProxySet extends ProxySet {
   /** P_best [K·C, D], no grad. */
   readonly best: Tensor;
 
-  constructor(numClasses: number, perClass: number, dim: number, options: ProxySetOptions = {}) {
-    checkCounts('ProxySet', numClasses, perClass);
+  constructor(numClasses: number, proxiesPerClass: number, dim: number, options: ProxySetOptions = {}) {
+    checkCounts('ProxySet', numClasses, proxiesPerClass);
     if (!Number.isInteger(dim) || dim < 1) throw new Error(`ProxySet: dim must be an integer >= 1, got ${dim}`);
-    const start = initialProxies(numClasses * perClass, dim, options);
+    const start = initialProxies(numClasses * proxiesPerClass, dim, options);
     try {
-      super('ProxySet', { numClasses, embeddingDim: dim, proxiesPerClass: perClass, initialProxies: start });
+      super('ProxySet', { numClasses, embeddingDim: dim, proxiesPerClass, initialProxies: start });
     } finally {
       start.dispose();
     }
@@ -73,16 +73,12 @@ export class CcpProxySet extends ProxySet {
   get proxies(): Tensor {
     return this.weights;
   }
-  /** K. */
-  get perClass(): number {
-    return this.proxiesPerClass;
-  }
   /** D. */
   get dim(): number {
     return this.embeddingDim;
   }
   get rows(): number {
-    return this.numClasses * this.perClass;
+    return this.numClasses * this.proxiesPerClass;
   }
 
   /** P as [C, K, D] (a new tensor). */
@@ -127,7 +123,7 @@ export class CcpProxySet extends ProxySet {
       throw new Error(`ProxySet.reinitialize: pool must be [${this.numClasses}, b', ${this.dim}], got [${pool.shape.join(', ')}]`);
     }
     tidy(() => {
-      const fresh = selectProxies(pool, this.bestClassMajor(), this.perClass, b);
+      const fresh = selectProxies(pool, this.bestClassMajor(), this.proxiesPerClass, b);
       this.assign(fresh);
     });
   }

@@ -1,7 +1,7 @@
 // Limits on what an image input may be, checked before its bytes are read or decoded: a path that is not
 // a regular file (/dev/zero, a FIFO, a folder) would hang or exhaust the reader, and a file of gigabytes or an
 // image of billions of pixels (a decompression bomb) would exhaust memory.
-import { open, constants } from 'node:fs/promises';
+import { open, constants, type FileHandle } from 'node:fs/promises';
 import { describeFileType } from '../engine/serialization/index.js';
 import { DataError } from './errors.js';
 
@@ -31,7 +31,7 @@ export function checkImagePixels(where: string, width: number, height: number): 
  * (opened non-blocking, so a FIFO without a writer does not hang the open). Errors are DataErrors naming it.
  */
 export async function readImageFile(path: string): Promise<Buffer> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {

@@ -147,7 +147,7 @@ export class ImageLoader {
       this.bad.add(indices[k]!);
       (this.opts.warn ?? defaultWarn)(`skipped: ${(r.reason as DataError).message}`);
     }
-    const keep = indices.flatMap((idx, k) => (ok[k] ? [k] : []));
+    const keep = indices.flatMap((_, k) => (ok[k] ? [k] : []));
     const skipped = indices.filter((_, k) => !ok[k]);
     let images = buf;
     if (keep.length !== indices.length) {

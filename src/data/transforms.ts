@@ -23,8 +23,10 @@ export type NormalizationSpec = {
   /** Reverse channel order to BGR (3 channels only). */
   bgr?: boolean;
 };
+/** The named modes (the config's `dataset.normalization`). */
+export const IMAGE_NORMALIZATIONS = ['caffe', 'imagenet', 'unit'] as const;
 /** 'caffe' (spec 4.2, BGR, 255*(x-mean)), 'imagenet' ((x-mean)/std, RGB), 'unit' (x/255), or explicit. */
-export type Normalization = 'caffe' | 'imagenet' | 'unit' | NormalizationSpec;
+export type Normalization = (typeof IMAGE_NORMALIZATIONS)[number] | NormalizationSpec;
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;

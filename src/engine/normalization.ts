@@ -11,9 +11,10 @@ import { keep } from './scope.js';
 import { normalize } from './functional.js';
 
 /** How a loss normalises embeddings and reference vectors (proxies, memory items) before comparing them. */
-export type EmbeddingNormalization = 'lipschitz' | 'l2' | 'none';
 
-export const EMBEDDING_NORMALIZATIONS: readonly EmbeddingNormalization[] = ['lipschitz', 'l2', 'none'];
+
+export const EMBEDDING_NORMALIZATIONS = ['lipschitz', 'l2', 'none'] as const;
+export type EmbeddingNormalization = (typeof EMBEDDING_NORMALIZATIONS)[number];
 
 export interface LipschitzNormalizeOptions {
   /**

@@ -12,31 +12,14 @@ import { toEmbeddingTensor, toLabelArray, type ComputeDType, type EmbeddingInput
 import { normalizeEmbeddings, type NormalizationMode } from './normalize.js';
 import { knn } from './knn.js';
 import { rankedRelevance, relevantCounts } from './relevance.js';
-import { evaluatedQueries, mapAtK, mapAtR, meanReciprocalRank, precisionAt1, recallAtK, rPrecision } from './metrics.js';
+import { evaluatedQueries } from './metrics.js';
+import { DEFAULT_METRICS, metricRow, metricsOfKind, type KnnMetricInput, type RetrievalMetricName, type RetrievalMetrics } from './metric-table.js';
 import { kmeans, type KMeansOptions } from './kmeans.js';
-import { adjustedMutualInformation, normalizedMutualInformation } from './nmi.js';
 
-export type RetrievalMetricName = 'precisionAt1' | 'recallAtK' | 'rPrecision' | 'mapAtR' | 'mapAtK' | 'mrr' | 'nmi' | 'ami';
-
-export const DEFAULT_METRICS: readonly RetrievalMetricName[] = ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR'];
+export { DEFAULT_METRICS, type RetrievalMetricName, type RetrievalMetrics } from './metric-table.js';
 export const DEFAULT_RECALL_KS: readonly number[] = [1, 2, 4, 8];
 /** Default K of MAP@K and MRR. */
 export const DEFAULT_AT_K = 10;
-
-/** Metric values (fractions in [0, 1], not percentages). Absent when not requested. */
-export interface RetrievalMetrics {
-  precisionAt1?: number;
-  /** Recall@K keyed by K. */
-  recallAtK?: Record<number, number>;
-  rPrecision?: number;
-  mapAtR?: number;
-  /** MAP@K with K = atK (PML's mean_average_precision). */
-  mapAtK?: number;
-  /** Mean reciprocal rank within the top atK. */
-  mrr?: number;
-  nmi?: number;
-  ami?: number;
-}
 
 export interface RetrievalResult extends RetrievalMetrics {
   mode: 'self' | 'query-gallery';
@@ -74,11 +57,9 @@ export interface EvaluateRetrievalOptions {
   kmeans?: KMeansOptions;
 }
 
-const KNOWN: ReadonlySet<string> = new Set(['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', 'mapAtK', 'mrr', 'nmi', 'ami']);
-
 export function evaluateRetrieval(options: EvaluateRetrievalOptions): RetrievalResult {
   const metrics = options.metrics ?? DEFAULT_METRICS;
-  for (const m of metrics) if (!KNOWN.has(m)) throw new Error(`evaluateRetrieval: unknown metric '${m}' (known: ${[...KNOWN].join(', ')})`);
+  for (const m of metrics) metricRow(m, 'evaluateRetrieval');
   const want = new Set(metrics);
   const ks = [...(options.recallAtK ?? DEFAULT_RECALL_KS)];
   for (const K of ks) if (!Number.isInteger(K) || K < 1) throw new Error(`evaluateRetrieval: recallAtK values must be positive integers, got ${K}`);
@@ -117,50 +98,37 @@ export function evaluateRetrieval(options: EvaluateRetrievalOptions): RetrievalR
         timings: { knnMs: 0, metricsMs: 0, nmiMs: 0 },
       };
 
-      const needKnn = ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', 'mapAtK', 'mrr'].some((m) => want.has(m as RetrievalMetricName));
-      const perClass = options.avgOfAvgs ? qLabels : undefined;
+      const knnRows = metricsOfKind('knn').filter(([n]) => want.has(n));
+      const recall = want.has('recallAtK') ? metricsOfKind('perK')[0]![1] : null;
+      const needKnn = knnRows.length > 0 || recall !== null;
       const available = selfMode ? N - 1 : N;
       if (needKnn && available >= 1) {
-        let k = 1;
-        if (want.has('rPrecision') || want.has('mapAtR')) k = Math.max(k, maxR);
-        if (want.has('recallAtK')) for (const K of ks) k = Math.max(k, K);
-        if (want.has('mapAtK') || want.has('mrr')) k = Math.max(k, atK);
+        let k = Math.max(1, ...knnRows.map(([, row]) => row.depth({ maxR, atK })), ...(recall ? ks : []));
         k = Math.min(k, available);
         const t0 = performance.now();
         const nn = knn(q, selfMode ? null : r, { k, excludeSelf: selfMode, memoryBudgetBytes: options.memoryBudgetBytes, dtype });
         const t1 = performance.now();
-        const rr = rankedRelevance(nn.indices, k, qLabels, rLabels, selfMode);
-        if (want.has('precisionAt1')) result.precisionAt1 = precisionAt1(rr, perClass);
-        if (want.has('recallAtK')) {
-          result.recallAtK = {};
-          // K beyond the candidate count retrieves everything: recall at the largest available rank.
-          for (const K of ks) result.recallAtK[K] = recallAtK(rr, Math.min(K, k), perClass);
-        }
-        if (want.has('rPrecision')) result.rPrecision = rPrecision(rr, perClass);
-        if (want.has('mapAtR')) result.mapAtR = mapAtR(rr, perClass);
-        if (want.has('mapAtK')) result.mapAtK = mapAtK(rr, Math.min(atK, k), perClass);
-        if (want.has('mrr')) result.mrr = meanReciprocalRank(rr, Math.min(atK, k), perClass);
+        const input: KnnMetricInput = { rr: rankedRelevance(nn.indices, k, qLabels, rLabels, selfMode), k, atK, perClass: options.avgOfAvgs ? qLabels : undefined };
+        for (const [name, row] of knnRows) result[name] = row.compute(input);
+        // K beyond the candidate count retrieves everything: recall at the largest available rank.
+        if (recall) result.recallAtK = Object.fromEntries(ks.map((K) => [K, recall.compute(input, K)]));
         result.k = k;
-        result.numEvaluated = evaluatedQueries(rr);
+        result.numEvaluated = evaluatedQueries(input.rr);
         result.numExcluded = Q - result.numEvaluated;
         result.timings.knnMs = t1 - t0;
         result.timings.metricsMs = performance.now() - t1;
       } else if (needKnn) {
         // A single reference in self-retrieval: nothing can be retrieved, every query is excluded.
-        if (want.has('precisionAt1')) result.precisionAt1 = NaN;
-        if (want.has('recallAtK')) result.recallAtK = Object.fromEntries(ks.map((K) => [K, NaN]));
-        if (want.has('rPrecision')) result.rPrecision = NaN;
-        if (want.has('mapAtR')) result.mapAtR = NaN;
-        if (want.has('mapAtK')) result.mapAtK = NaN;
-        if (want.has('mrr')) result.mrr = NaN;
+        for (const [name] of knnRows) result[name] = NaN;
+        if (recall) result.recallAtK = Object.fromEntries(ks.map((K) => [K, NaN]));
       }
 
-      if (want.has('nmi') || want.has('ami')) {
+      const clusterRows = metricsOfKind('clustering').filter(([n]) => want.has(n));
+      if (clusterRows.length > 0) {
         const t0 = performance.now();
         const numClasses = new Set(qLabels).size;
         const km = kmeans(q, numClasses, { dtype, memoryBudgetBytes: options.memoryBudgetBytes, ...options.kmeans });
-        if (want.has('nmi')) result.nmi = normalizedMutualInformation(qLabels, km.labels);
-        if (want.has('ami')) result.ami = adjustedMutualInformation(qLabels, km.labels);
+        for (const [name, row] of clusterRows) result[name] = row.compute(qLabels, km.labels);
         result.timings.nmiMs = performance.now() - t0;
       }
       return result;

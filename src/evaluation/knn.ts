@@ -19,7 +19,7 @@
 //
 // Self-retrieval: the query's own INDEX is excluded (its score is set to +Infinity before topk), so a
 // duplicate embedding at another index is still a valid neighbour, and the query itself never is.
-import { linear, noGrad, tidy, type Tensor } from '../engine/index.js';
+import { linear, noGrad, tidy } from '../engine/index.js';
 import { toEmbeddingTensor, type ComputeDType, type EmbeddingInput } from './inputs.js';
 
 export const DEFAULT_MEMORY_BUDGET_BYTES = 512 * 1024 * 1024;

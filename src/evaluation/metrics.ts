@@ -29,7 +29,10 @@ function meanOverEvaluated(rr: RankedRelevance, perQuery: (row: number, rq: numb
       if (rq <= 0) continue;
       const c = perClass[q]!;
       let e = byClass.get(c);
-      if (!e) byClass.set(c, (e = { sum: 0, n: 0 }));
+      if (!e) {
+        e = { sum: 0, n: 0 };
+        byClass.set(c, e);
+      }
       e.sum += perQuery(q * rr.k, rq);
       e.n++;
     }

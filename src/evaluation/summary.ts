@@ -1,17 +1,22 @@
 // Mean / std / best / worst of metric results over repeats (spec 5.4), and flat metric records.
-import type { RetrievalMetrics } from './evaluate.js';
+import { METRICS, METRIC_NAMES, metricRow, type MetricRow, type RetrievalMetrics, type ScalarMetricName } from './metric-table.js';
+
+/** The table row behind a flattenMetrics key ('recallAt4' is Recall@K's). */
+function flatKeyRow(key: string): MetricRow {
+  return /^recallAt\d+$/.test(key) ? METRICS.recallAtK : metricRow(key, 'summarizeRepeats');
+}
 
 /** Flat view of metrics: precisionAt1, recallAt<K>, rPrecision, mapAtR, mapAtK, mrr, nmi, ami (only those present). */
 export function flattenMetrics(m: RetrievalMetrics): Record<string, number> {
   const out: Record<string, number> = {};
-  if (m.precisionAt1 !== undefined) out.precisionAt1 = m.precisionAt1;
-  if (m.recallAtK) for (const [K, v] of Object.entries(m.recallAtK)) out[`recallAt${K}`] = v;
-  if (m.rPrecision !== undefined) out.rPrecision = m.rPrecision;
-  if (m.mapAtR !== undefined) out.mapAtR = m.mapAtR;
-  if (m.mapAtK !== undefined) out.mapAtK = m.mapAtK;
-  if (m.mrr !== undefined) out.mrr = m.mrr;
-  if (m.nmi !== undefined) out.nmi = m.nmi;
-  if (m.ami !== undefined) out.ami = m.ami;
+  for (const name of METRIC_NAMES) {
+    if (METRICS[name].kind === 'perK') {
+      for (const [K, v] of Object.entries(m.recallAtK ?? {})) out[`${name.replace(/K$/, '')}${K}`] = v;
+    } else {
+      const v = m[name as ScalarMetricName];
+      if (v !== undefined) out[name] = v;
+    }
+  }
   return out;
 }
 
@@ -28,20 +33,16 @@ export function meanMetrics(results: readonly RetrievalMetrics[]): RetrievalMetr
     return s / results.length;
   };
   const out: RetrievalMetrics = {};
-  const p1 = mean((m) => m.precisionAt1);
-  if (p1 !== undefined) out.precisionAt1 = p1;
-  if (results.every((r) => r.recallAtK)) {
-    const keys = Object.keys(results[0]!.recallAtK!).filter((K) => results.every((r) => r.recallAtK![Number(K)] !== undefined));
-    out.recallAtK = {};
-    for (const K of keys) out.recallAtK[Number(K)] = mean((m) => m.recallAtK![Number(K)])!;
-  }
-  const rp = mean((m) => m.rPrecision);
-  if (rp !== undefined) out.rPrecision = rp;
-  const map = mean((m) => m.mapAtR);
-  if (map !== undefined) out.mapAtR = map;
-  for (const key of ['mapAtK', 'mrr', 'nmi', 'ami'] as const) {
-    const v = mean((m) => m[key]);
-    if (v !== undefined) out[key] = v;
+  for (const name of METRIC_NAMES) {
+    if (METRICS[name].kind === 'perK') {
+      if (!results.every((r) => r.recallAtK)) continue;
+      const keys = Object.keys(results[0]!.recallAtK!).filter((K) => results.every((r) => r.recallAtK![Number(K)] !== undefined));
+      out.recallAtK = {};
+      for (const K of keys) out.recallAtK[Number(K)] = mean((m) => m.recallAtK![Number(K)])!;
+    } else {
+      const v = mean((m) => m[name as ScalarMetricName]);
+      if (v !== undefined) out[name as ScalarMetricName] = v;
+    }
   }
   return out;
 }
@@ -50,20 +51,21 @@ export interface Stat {
   mean: number;
   /** Standard deviation with divisor n - ddof (ddof = 0 by default, like numpy). */
   std: number;
-  /** Highest value (every metric here is higher-is-better). */
+  /** Best value: the highest, or the lowest for a metric whose table row says lower is better. */
   best: number;
   worst: number;
   n: number;
 }
 
-/** Mean, std, best and worst of a list of numbers. */
-export function describe(values: readonly number[], ddof = 0): Stat {
+/** Mean, std, best and worst of a list of numbers (best = highest unless `higherIsBetter` is false). */
+export function describe(values: readonly number[], ddof = 0, higherIsBetter = true): Stat {
   const n = values.length;
   if (n === 0) throw new Error('describe: no values');
   if (!(ddof >= 0) || ddof >= n) throw new Error(`describe: ddof must be in [0, ${n - 1}], got ${ddof}`);
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const ss = values.reduce((a, b) => a + (b - mean) * (b - mean), 0);
-  return { mean, std: Math.sqrt(ss / (n - ddof)), best: Math.max(...values), worst: Math.min(...values), n };
+  const [hi, lo] = [Math.max(...values), Math.min(...values)];
+  return { mean, std: Math.sqrt(ss / (n - ddof)), best: higherIsBetter ? hi : lo, worst: higherIsBetter ? lo : hi, n };
 }
 
 /** Per-metric statistics over repeats, keyed like flattenMetrics. */
@@ -72,6 +74,6 @@ export function summarizeRepeats(results: readonly RetrievalMetrics[], ddof = 0)
   const flat = results.map(flattenMetrics);
   const keys = Object.keys(flat[0]!).filter((key) => flat.every((f) => key in f));
   const out: Record<string, Stat> = {};
-  for (const key of keys) out[key] = describe(flat.map((f) => f[key]!), ddof);
+  for (const key of keys) out[key] = describe(flat.map((f) => f[key]!), ddof, flatKeyRow(key).higherIsBetter);
   return out;
 }

@@ -1,25 +1,18 @@
 // What gets indexed: images of a folder (class = sub-folder), of a CSV manifest, or of a run's dataset
 // split, as a dataset plus each item's id, path and label.
 import { statSync, existsSync } from 'node:fs';
-import { extname, join, relative, dirname, basename, resolve } from 'node:path';
-import { ImageDataset, IMAGE_EXTENSIONS, describeSource, readEntries, type RawItem } from '../data/index.js';
+import { relative, dirname, basename, resolve } from 'node:path';
+import { ImageDataset, IMAGE_EXTENSIONS, describeSource, listImageFiles, type RawItem } from '../data/index.js';
+import type { IndexItem } from './vector-index.js';
 
 const imageExts: ReadonlySet<string> = new Set(IMAGE_EXTENSIONS);
-import type { IndexItem } from './vector-index.js';
 
 /** Every image under dir (recursively); the class is the sub-folder path ('.' for files at the top). */
 export function folderImages(dir: string): ImageDataset {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`image folder not found: ${dir}`);
-  const raw: RawItem[] = [];
-  const walk = (d: string) => {
-    // Names that are not UTF-8 are errors naming the folder and the bytes (they cannot be opened by a string path).
-    for (const e of readEntries(d, imageExts, { onBadItem: 'fail' })) {
-      const p = join(d, e.name);
-      if (e.isDirectory) walk(p);
-      else if (IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) raw.push({ source: { kind: 'file', path: p }, className: relative(dir, dirname(p)) || '.' });
-    }
-  };
-  walk(dir);
+  // Names that are not UTF-8 are errors naming the folder and the bytes (they cannot be opened by a string path).
+  const files = listImageFiles(dir, imageExts, true, { onBadItem: 'fail' });
+  const raw = files.map((p): RawItem => ({ source: { kind: 'file', path: p }, className: relative(dir, dirname(p)) || '.' }));
   if (!raw.length) throw new Error(`no images (${IMAGE_EXTENSIONS.join(' ')}) under ${dir}`);
   return ImageDataset.build(basename(dir), raw);
 }

@@ -209,7 +209,10 @@ export class VectorIndex {
       this.keyById.set(item.id, rec.key);
       if (item.label !== null) {
         let s = this.keysByLabel.get(item.label);
-        if (!s) this.keysByLabel.set(item.label, (s = new Set()));
+        if (!s) {
+          s = new Set();
+          this.keysByLabel.set(item.label, s);
+        }
         s.add(rec.key);
       }
       if (toGraph) this.ann.add(BigInt(rec.key), this.row(rec.key));

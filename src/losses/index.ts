@@ -1,5 +1,5 @@
 // DML losses: shared machinery (N(v), distances, masks, reducers), the losses of spec §3, XBM, presets,
-// and the registry.
+// and the list of loss names with their constructors (createLoss, which adds wrappers and miners, is in miners/).
 export type { MetricLoss, MinedTuples, ReferenceSet } from './types.js';
 export * from './normalization.js';
 export * from './distances.js';

@@ -1,5 +1,6 @@
-// The loss registry: CLI names (spec §7) -> constructors, with presets and the `xbm/` wrapper prefix.
-// `ccp/<loss>` is built by src/ccp (it wraps these pair losses with a ReferenceSet of proxies).
+// The losses by name: the one list of loss names (spec §7, configs and the CLI) and their constructors with
+// presets. `createLoss` (src/miners/loss-registry.ts) composes these with the `xbm/` wrapper and miners; it sits
+// in the miners layer because it builds MinedLoss. `ccp/<loss>` is built by src/ccp.
 import type { MetricLoss } from './types.js';
 import { ContrastiveLoss, type ContrastiveOptions } from './contrastive.js';
 import { OriginalContrastiveLoss, type OriginalContrastiveOptions } from './original_contrastive.js';
@@ -14,9 +15,6 @@ import { CosFaceLoss, type CosFaceOptions } from './cosface.js';
 import { NTXentLoss, type NTXentOptions } from './ntxent.js';
 import { SupConLoss, type SupConOptions } from './supcon.js';
 import { CircleLoss, type CircleOptions } from './circle.js';
-import { createMiner, type MinerSpec } from '../miners/registry.js';
-import { MinedLoss } from '../miners/mined_loss.js';
-import { XBM, type XBMOptions } from './xbm.js';
 import { getPreset, lossPresets, type PresetName } from './presets.js';
 
 export const LOSS_NAMES = [
@@ -57,10 +55,6 @@ export interface LossOptionsByName {
   circle: CircleOptions;
 }
 
-/** Options for createLoss: the loss's own options, an optional preset (overridden by the options), and
- *  for `xbm/<loss>` the XBM options (their preset defaults to the same preset name). */
-export type CreateLossOptions = Record<string, unknown> & { preset?: PresetName; xbm?: XBMOptions; miner?: MinerSpec };
-
 function construct(name: LossName, o: Record<string, unknown>): MetricLoss {
   switch (name) {
     case 'contrastive':
@@ -94,45 +88,17 @@ function construct(name: LossName, o: Record<string, unknown>): MetricLoss {
   }
 }
 
-/**
- * Builds a loss by CLI name, e.g. createLoss('contrastive', { preset: 'cub' }),
- * createLoss('proxy_anchor', { numClasses: 100, embeddingDim: 128 }),
- * createLoss('xbm/contrastive', { preset: 'cub' }) (XBM memory of 3 batches),
- * createLoss('triplet', { miner: 'batch_hard' }) (a pair loss fed by a miner; see src/miners).
- */
-export function createLoss(name: string, options: CreateLossOptions = {}): MetricLoss {
-  const { miner, ...others } = options;
-  if (miner !== undefined) {
-    const loss = createLoss(name.startsWith('xbm/') ? name.slice(4) : name, { ...others, xbm: undefined });
-    const mined = new MinedLoss(loss, createMiner(miner));
-    if (!name.startsWith('xbm/')) return mined;
-    return wrapXbm(name, mined, others);
-  }
-  const { preset, xbm, ...rest } = others;
-  if (name.startsWith('xbm/')) {
-    const baseName = name.slice(4);
-    const base = createLoss(baseName, { ...rest, ...(preset ? { preset } : {}) });
-    return wrapXbm(name, base, others);
-  }
-  if (name.startsWith('ccp/')) {
-    throw new Error(`createLoss('${name}'): CCP losses are built by the ccp module (src/ccp), which wraps the pair loss '${name.slice(4)}'`);
-  }
-  if (!(LOSS_NAMES as readonly string[]).includes(name)) {
-    throw new Error(`createLoss: unknown loss '${name}'; known: ${LOSS_NAMES.join(', ')} (and xbm/<pair loss>)`);
-  }
-  const n = name as LossName;
-  const table = (lossPresets as Record<string, Record<string, object> | undefined>)[n];
-  if (preset && !table) throw new Error(`${n}: no presets (its defaults are PML's)`);
-  const presetValues = preset ? (getPreset(table!, n, preset) as Record<string, unknown>) : {};
-  return construct(n, { ...presetValues, ...rest });
+/** True for a name of the list (a base loss, no wrapper prefix). */
+export function isLossName(name: string): name is LossName {
+  return (LOSS_NAMES as readonly string[]).includes(name);
 }
 
-function wrapXbm(name: string, base: MetricLoss, options: CreateLossOptions): MetricLoss {
-  const { preset, xbm } = options;
-  const xo = xbm ?? {};
-  if (preset && xo.memoryBatches === undefined && xo.memorySize === undefined) return XBM.preset(preset, base, xo);
-  if (xo.memoryBatches === undefined && xo.memorySize === undefined) {
-    throw new Error(`createLoss('${name}'): give options.xbm.memoryBatches or memorySize, or a preset`);
-  }
-  return new XBM(base, xo);
+/** A base loss by name, its preset's values overridden by `options`, e.g. constructLoss('contrastive', { preset: 'cub' }). */
+export function constructLoss(name: string, options: Record<string, unknown> & { preset?: PresetName } = {}): MetricLoss {
+  if (!isLossName(name)) throw new Error(`createLoss: unknown loss '${name}'; known: ${LOSS_NAMES.join(', ')} (and xbm/<pair loss>)`);
+  const { preset, ...rest } = options;
+  const table = (lossPresets as Record<string, Record<string, object> | undefined>)[name];
+  if (preset && !table) throw new Error(`${name}: no presets (its defaults are PML's)`);
+  const presetValues = preset ? (getPreset(table!, name, preset) as Record<string, unknown>) : {};
+  return construct(name, { ...presetValues, ...rest });
 }

@@ -5,3 +5,4 @@ export * from './triplet_margin.js';
 export * from './multi_similarity.js';
 export * from './mined_loss.js';
 export * from './registry.js';
+export * from './loss-registry.js';

@@ -6,6 +6,7 @@
 //   'easy':     t > margin
 // Returns triplets in (a, p, n) lexicographic order, as PML. Builds the [rows, cols, cols] triplet tensor.
 // Default distance: Euclidean on L2-normalised embeddings (PML's), margin 0.2, type 'semihard'.
+import type { Tensor } from '../engine/index.js';
 import type { MinedTuples } from '../losses/types.js';
 import type { PairMatrix } from '../losses/pairs.js';
 import { checkFinite } from '../losses/checks.js';
@@ -41,7 +42,7 @@ export class TripletMarginMiner extends BaseMiner {
     const an = matrix.unsqueeze(1); // [rows, 1, N]
     const t = this.distance.isSimilarity ? ap.sub(an) : an.sub(ap); // [rows, P, N]
     const valid = pos.unsqueeze(2).logicalAnd(neg.unsqueeze(1));
-    let cond;
+    let cond: Tensor;
     switch (this.typeOfTriplets) {
       case 'easy':
         cond = t.gt(this.margin);

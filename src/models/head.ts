@@ -5,9 +5,8 @@ import { pipe } from '../engine/scope.js';
 import { Module, Linear, glorotUniform } from '../engine/nn/index.js';
 
 /** Global pooling before the embedding layer: average, max, or their sum (spec 4.1 'avg+max'). */
-export type Pooling = 'avg' | 'max' | 'avg+max';
-
-export const POOLINGS: readonly Pooling[] = ['avg', 'max', 'avg+max'];
+export const POOLINGS = ['avg', 'max', 'avg+max'] as const;
+export type Pooling = (typeof POOLINGS)[number];
 
 export function checkPooling(p: string, where: string): Pooling {
   if (!(POOLINGS as readonly string[]).includes(p)) throw new Error(`${where}: pooling must be one of ${POOLINGS.map((x) => `'${x}'`).join(', ')}, got '${p}'`);

@@ -7,4 +7,4 @@ export { SmallResNet, SmallResNetBackbone, BasicBlock, type SmallResNetOptions }
 export { ResNet50, ResNet50Backbone, Bottleneck, type ResNet50Options, type ResNet50BackboneOptions } from './resnet50.js';
 export { BNInception, BNInceptionBackbone, BN_INCEPTION_MODULES, type BNInceptionOptions, type BNInceptionBackboneOptions } from './bninception.js';
 export { loadPretrained, type LoadPretrainedOptions, type LoadPretrainedReport, type NameMapping, type BuiltinMapping } from './pretrained.js';
-export { createModel, MODEL_NAMES, type ModelName, type ModelOptionsByName } from './registry.js';
+export { createModel, modelInfo, MODEL_NAMES, type ModelInfo, type ModelName, type ModelOptionsByName } from './registry.js';

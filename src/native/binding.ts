@@ -146,12 +146,12 @@ export interface NativeBinding {
   maskedFill(x: NativeTensor, mask: NativeTensor, value: number): NativeTensor;
   maskedSelect(x: NativeTensor, mask: NativeTensor): NativeTensor;
   matmul(a: NativeTensor, b: NativeTensor): NativeTensor;
-  maxDim(x: NativeTensor, dim: number, keepdim?: boolean | null): NativeTensor[];
+  maxDim(x: NativeTensor, dim: number, keepdim?: boolean | null): [values: NativeTensor, indices: NativeTensor];
   maxPool2d(x: NativeTensor, kernel: number | [number, number], stride?: number | [number, number] | null, padding?: number | [number, number] | null, dilation?: number | [number, number] | null, ceilMode?: boolean | null): NativeTensor;
   maximum(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
   mean(x: NativeTensor, dims?: number | number[] | null, keepdim?: boolean | null): NativeTensor;
   memoryFormat(x: NativeTensor): string;
-  minDim(x: NativeTensor, dim: number, keepdim?: boolean | null): NativeTensor[];
+  minDim(x: NativeTensor, dim: number, keepdim?: boolean | null): [values: NativeTensor, indices: NativeTensor];
   minimum(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
   mseLoss(input: NativeTensor, target: NativeTensor, reduction?: Reduction): NativeTensor;
   mul(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
@@ -196,7 +196,7 @@ export interface NativeBinding {
   slice(x: NativeTensor, dim: number, start?: number | null, end?: number | null, step?: number | null): NativeTensor;
   softmax(x: NativeTensor, dim: number): NativeTensor;
   softplus(x: NativeTensor, beta?: number | null, threshold?: number | null): NativeTensor;
-  sort(x: NativeTensor, dim?: number | null, descending?: boolean | null, stable?: boolean | null): NativeTensor[];
+  sort(x: NativeTensor, dim?: number | null, descending?: boolean | null, stable?: boolean | null): [values: NativeTensor, indices: NativeTensor];
   split(x: NativeTensor, size: number, dim?: number | null): NativeTensor[];
   sqrt(x: NativeTensor): NativeTensor;
   square(x: NativeTensor): NativeTensor;
@@ -207,11 +207,11 @@ export interface NativeBinding {
   tanh(x: NativeTensor): NativeTensor;
   to(x: NativeTensor, dtype?: string | null, device?: string | null): NativeTensor;
   toChannelsLast(x: NativeTensor): NativeTensor;
-  topk(x: NativeTensor, k: number, dim?: number | null, largest?: boolean | null, sorted?: boolean | null): NativeTensor[];
+  topk(x: NativeTensor, k: number, dim?: number | null, largest?: boolean | null, sorted?: boolean | null): [values: NativeTensor, indices: NativeTensor];
   transpose(x: NativeTensor, dim0: number, dim1: number): NativeTensor;
   tril(x: NativeTensor, diagonal?: number | null): NativeTensor;
   triu(x: NativeTensor, diagonal?: number | null): NativeTensor;
-  unique(x: NativeTensor): NativeTensor[];
+  unique(x: NativeTensor): [values: NativeTensor, inverse: NativeTensor, counts: NativeTensor];
   unsqueeze(x: NativeTensor, dim: number): NativeTensor;
   variance(x: NativeTensor, dims?: number | number[] | null, unbiased?: boolean | null, keepdim?: boolean | null): NativeTensor;
   where(condition: NativeTensor, a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../engine/serialization/index.js';
-import type { EnsembleRepeatsResult, Stat } from '../evaluation/index.js';
+import { formatMetric, type EnsembleRepeatsResult, type Stat } from '../evaluation/index.js';
 import { readRunRecords, currentVersions } from './run-data.js';
 import { renderSvg, VEGA_LITE_SCHEMA } from './figures/render.js';
 import { reportPageHtml, figureHtml, tableHtml, escapeHtml, type ReportSection } from './html.js';
@@ -20,12 +20,8 @@ export function isMlrcRoot(dir: string): boolean {
   return existsSync(join(dir, MLRC_RESULTS_FILE));
 }
 
-function pct(v: number | undefined): string {
-  return v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2);
-}
-
 function stat(s: Stat | undefined): string {
-  return s ? `${pct(s.mean)} ± ${pct(s.std)}` : '-';
+  return s ? `${formatMetric(s.mean)} ± ${formatMetric(s.std)}` : '-';
 }
 
 function foldCurvesSpec(values: { epoch: number; model: string; mapAtR: number }[]): TopLevelSpec {
@@ -57,7 +53,7 @@ export async function writeMlrcReport(root: string, o: { dims?: number } = {}): 
   const foldRows = folds.map((f) => {
     const fin = f.records?.final;
     const link = existsSync(join(f.runDir, REPORT_FILE)) ? relative(root, join(f.runDir, REPORT_FILE)) : null;
-    return { cells: [`repeat ${f.repeat}, fold ${f.fold}`, fin ? `${fin.epochs} / ${fin.steps}` : '-', fin?.bestEpoch ?? '-', pct(fin?.test?.precisionAt1), pct(fin?.test?.rPrecision), pct(fin?.test?.mapAtR), f.records?.projections.length ?? '-'], link };
+    return { cells: [`repeat ${f.repeat}, fold ${f.fold}`, fin ? `${fin.epochs} / ${fin.steps}` : '-', fin?.bestEpoch ?? '-', formatMetric(fin?.test?.precisionAt1), formatMetric(fin?.test?.rPrecision), formatMetric(fin?.test?.mapAtR), f.records?.projections.length ?? '-'], link };
   });
   const foldTable = tableHtml(['fold model', 'epochs / steps', 'best epoch', 'test P@1', 'R-Precision', 'MAP@R', 'CCP projections'], foldRows.map((r) => r.cells), 'fold-table');
   const links = foldRows.filter((r) => r.link).map((r) => `<li><a href="${escapeHtml(r.link!)}">${escapeHtml(String(r.cells[0]))}</a></li>`);

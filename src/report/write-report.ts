@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, loadSafetensors } from '../engine/serialization/index.js';
 import { ImageLoader, type ImageDataset } from '../data/index.js';
+import { formatMetric, metricRows } from '../evaluation/index.js';
 import { prepareData, type RunData } from '../training/data-setup.js';
 import { embedItems, type Embeddings } from '../training/embed.js';
 import { loadRun, PROXIES_FILE } from '../training/run-files.js';
-import { metricRows } from '../cli/format.js';
 import { readRunRecords, type RunRecords } from './run-data.js';
 import { analyzeRetrieval, type RetrievalAnalysis } from './retrieval-analysis.js';
 import { embeddingMap, type ProxyRows } from './embedding-map.js';
@@ -37,10 +37,6 @@ export interface RunReportOptions {
   maxMapPoints?: number;
   /** Progress lines on stderr. */
   verbose?: boolean;
-}
-
-function pct(v: number | undefined): string {
-  return v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2);
 }
 
 function duration(s: number): string {
@@ -85,7 +81,7 @@ function summarySection(r: RunRecords): ReportSection {
     ['batches', `${c.training.classesPerBatch} classes × ${c.training.samplesPerClass} samples, ${c.training.stepsPerEpoch} steps per epoch`],
     ['epochs / steps', f ? `${f.epochs} / ${f.steps}` : `${e.length} epochs logged (unfinished run)`],
     ['stopped by', f?.stopReason ?? 'not finished'],
-    ['best epoch', f ? `${f.bestEpoch} (validation MAP@R ${pct(f.bestValidationMapAtR)})` : '-'],
+    ['best epoch', f ? `${f.bestEpoch} (validation MAP@R ${formatMetric(f.bestValidationMapAtR)})` : '-'],
     ['CCP projections', String(r.projections.length)],
     ['wall time', f ? `${duration(f.wallSeconds)}${e.length ? `, ${(e[e.length - 1]!.seconds / e.length).toFixed(1)} s per epoch` : ''}` : '-'],
     ['peak memory', e.length ? `${Math.max(...e.map((x) => x.rssMB))} MB resident` : '-'],
@@ -107,7 +103,7 @@ function summarySection(r: RunRecords): ReportSection {
 function testSection(r: RunRecords): ReportSection {
   const t = r.test;
   if (!t) return { id: 'test-metrics', title: 'Test metrics', html: '<p>No test evaluation yet (the run was interrupted).</p>' };
-  const rows = metricRows(t).map(([k, v]) => [k, pct(v)]);
+  const rows = metricRows(t).map(([k, v]) => [k, formatMetric(v)]);
   const note = `${t.numEvaluated} of ${t.numQueries} queries evaluated (${t.mode === 'self' ? 'self-retrieval' : `against a gallery of ${t.numReferences}`}), best-epoch weights, in %.`;
   return { id: 'test-metrics', title: 'Test metrics', html: `${tableHtml(['metric', 'value'], rows, 'test-table')}<p class="muted">${escapeHtml(note)}</p>` };
 }

@@ -13,7 +13,6 @@ export interface StartOptions {
   port: number;
   host?: string;
   limits?: Partial<ServeLimits>;
-  log?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -25,7 +24,6 @@ export interface RunningServer {
 
 export async function startServer(o: StartOptions): Promise<RunningServer> {
   const index = VectorIndex.open(o.index, { model: o.run.identity });
-  const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const app = buildServer({ embedder: o.run.embedder, index, calibration: loadCalibration(o.run.dir, o.run.identity), limits: o.limits });
   let stopping: Promise<void> | null = null;
   const stop = () =>

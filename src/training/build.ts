@@ -1,8 +1,9 @@
 // Builds the model, the loss (with its ccp/ or xbm/ wrapper) and the optimiser a run config describes.
 import { resolvePrecision, type Tensor } from '../engine/index.js';
 import { Adam, AdamW, SGD, type Optimizer, type ParamGroupInput } from '../engine/optim/index.js';
-import { createModel, loadPretrained, batchNormParameterNames, type EmbeddingNet } from '../models/index.js';
-import { createLoss, type MetricLoss } from '../losses/index.js';
+import { createModel, modelInfo, loadPretrained, batchNormParameterNames, type EmbeddingNet } from '../models/index.js';
+import type { MetricLoss } from '../losses/index.js';
+import { createLoss } from '../miners/index.js';
 import { ccp, type CcpLoss } from '../ccp/index.js';
 import { parseLossName, pairLossNames, type RunConfig } from './config.js';
 import { checkModelOptions, checkLossOptions } from './option-keys.js';
@@ -26,8 +27,7 @@ export function buildModel(cfg: RunConfig, inputShape: [number, number, number])
       ? createModel('mlp', { inputDim: inputShape[0] * inputShape[1] * inputShape[2], embeddingDim: m.embeddingDim, freezeBatchNorm: m.freezeBatchNorm, ...m.options })
       : createModel(m.name, { inChannels: inputShape[0], ...common });
   if (m.pretrained) {
-    const mapping = m.name === 'resnet50' ? 'torchvision' : m.name === 'bninception' ? 'bninception-caffe' : 'identity';
-    loadPretrained(model, m.pretrained, { mapping, log: (line) => process.stderr.write(`pretrained: ${line}\n`) });
+    loadPretrained(model, m.pretrained, { mapping: modelInfo(m.name).pretrainedMapping, log: (line) => process.stderr.write(`pretrained: ${line}\n`) });
   }
   return configureExecution(model, m);
 }
@@ -57,18 +57,11 @@ export function buildLoss(cfg: RunConfig, numClasses: number): MetricLoss {
   }
   const baseLoss = createLoss(base, options);
   if (wrapper === 'ccp') {
-    const c = cfg.ccp;
+    const { preset: _applied, ...options } = cfg.ccp; // the config section holds the resolved values
     return ccp(baseLoss, {
       numClasses,
       dim,
-      K: c.proxiesPerClass,
-      b: c.poolSize,
-      lambda: c.lambda,
-      decay: c.decay,
-      patience: c.patience,
-      wBatch: c.batchWeight,
-      wProxy: c.proxyWeight,
-      laggedMetric: c.laggedMetric,
+      ...options,
       minDelta: cfg.training.minDelta,
     }) satisfies CcpLoss;
   }

@@ -3,10 +3,15 @@
 import { z } from 'zod';
 import { LOSS_NAMES, PAIR_LOSS_NAMES, type LossName } from '../losses/registry.js';
 import { MINER_NAMES } from '../miners/registry.js';
+import { MODEL_NAMES } from '../models/registry.js';
+import { OPT_IN_METRICS } from '../evaluation/metric-table.js';
+import { EMBEDDING_NORMALIZATIONS } from '../engine/normalization.js';
+import { IMAGE_NORMALIZATIONS } from '../data/transforms.js';
+import { POOLINGS } from '../models/head.js';
 import { getPreset, lossPresets } from '../losses/presets.js';
+import { CcpOptionsInputSchema, mergeCcpOptions } from '../ccp/options.js';
 
 const datasetNames = ['mnist', 'omniglot', 'folder', 'csv', 'cub', 'cars', 'sop', 'inshop'] as const;
-const modelNames = ['mlp', 'small_cnn', 'small_resnet', 'resnet50', 'bninception'] as const;
 /** Base loss names (the losses registry's) and those CCP and XBM can wrap (pair-based ones). */
 export const baseLossNames = LOSS_NAMES;
 export const pairLossNames: readonly LossName[] = PAIR_LOSS_NAMES;
@@ -22,7 +27,7 @@ export const DatasetConfig = z
     /** Shorter side before the centre crop at test time (spec 4.2: 256 for 227 crops). */
     resizeTo: z.number().int().min(8).max(1024).optional(),
     channels: z.union([z.literal(1), z.literal(3)]).default(1),
-    normalization: z.enum(['unit', 'caffe', 'imagenet']).default('unit'),
+    normalization: z.enum(IMAGE_NORMALIZATIONS).default('unit'),
     augment: z.boolean().default(false),
     /** 'classes': validate on held-out training classes (MLRC folds); 'samples': on held-out images of the training classes. */
     validation: z.enum(['classes', 'samples']).default('classes'),
@@ -40,11 +45,11 @@ export const DatasetConfig = z
 
 export const ModelConfig = z
   .object({
-    name: z.enum(modelNames).default('small_cnn'),
+    name: z.enum(MODEL_NAMES).default('small_cnn'),
     embeddingDim: z.number().int().positive().default(128),
     pretrained: z.string().optional(),
     freezeBatchNorm: z.boolean().default(false),
-    pooling: z.enum(['avg', 'max', 'avg+max']).default('avg'),
+    pooling: z.enum(POOLINGS).default('avg'),
     /** Extra model-specific options (hidden sizes, widths). */
     options: z.record(z.string(), z.unknown()).default({}),
     /**
@@ -71,19 +76,17 @@ export const LossConfig = z
   })
   .strict();
 
-export const CcpConfig = z
-  .object({
-    proxiesPerClass: z.number().int().positive().default(8),
-    poolSize: z.number().int().positive().default(12),
-    lambda: z.number().nonnegative().default(2e-4),
-    decay: z.number().positive().default(1.0),
-    patience: z.number().int().positive().default(3),
-    batchWeight: z.number().nonnegative().default(0.1),
-    proxyWeight: z.number().nonnegative().default(1.0),
-    /** Reproduce the reference code's one-epoch-lagged metric (spec 2.5). */
-    laggedMetric: z.boolean().default(false),
-  })
-  .strict();
+/**
+ * The `ccp` section is the library's CCP options (`ccp/options.ts`: names, defaults, rules) less `minDelta`, which
+ * is the run's `training.minDelta`. `preset: small|large` applies the paper's per-dataset K and b first; explicit
+ * keys override it. The parsed section holds every resolved value (and the preset's name).
+ */
+export const CcpConfig = CcpOptionsInputSchema.omit({ minDelta: true })
+  .strict()
+  .transform(({ preset, ...explicit }) => {
+    const { minDelta: _runOwned, ...resolved } = mergeCcpOptions({ preset, ...explicit });
+    return { ...(preset !== undefined ? { preset } : {}), ...resolved };
+  });
 
 export const XbmConfig = z
   .object({
@@ -144,9 +147,9 @@ export const EvaluationConfig = z
   .object({
     recallAt: z.array(z.number().int().positive()).default([1, 2, 4, 8]),
     nmi: z.boolean().default(false),
-    normalization: z.enum(['lipschitz', 'l2', 'none']).default('lipschitz'),
-    /** Metrics beyond P@1, Recall@K, R-Precision and MAP@R (and NMI above): MAP@K, MRR, AMI. */
-    extraMetrics: z.array(z.enum(['mapAtK', 'mrr', 'ami'])).default([]),
+    normalization: z.enum(EMBEDDING_NORMALIZATIONS).default('lipschitz'),
+    /** Metrics beyond the default ones (P@1, Recall@K, R-Precision, MAP@R): the metrics table's opt-in rows (MAP@K, MRR, NMI, AMI). */
+    extraMetrics: z.array(z.enum(OPT_IN_METRICS)).default([]),
     /** K of MAP@K and MRR. */
     atK: z.number().int().positive().default(10),
     /** Average the kNN metrics per class first, then over classes (PML's avg_of_avgs). */

@@ -1,7 +1,7 @@
 // Embedding whole datasets (validation, test, candidate pools) with a model in inference mode. Images of the
 // next batch load while the current one runs through the network.
 import { tensor, tidy, noGrad, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
-import { evaluateRetrieval, type RetrievalResult, type RetrievalMetricName } from '../evaluation/index.js';
+import { evaluateRetrieval, DEFAULT_METRICS, type RetrievalResult, type RetrievalMetricName } from '../evaluation/index.js';
 import type { Module } from '../engine/nn/index.js';
 import type { ImageLoader } from '../data/index.js';
 import type { RunConfig } from './config.js';
@@ -84,7 +84,7 @@ export function evaluateEmbeddings(
   gallery: Embeddings | undefined,
   o: Pick<RunConfig['evaluation'], 'recallAt' | 'normalization' | 'nmi'> & Partial<Pick<RunConfig['evaluation'], 'extraMetrics' | 'atK' | 'avgOfAvgs'>> & { seed: number },
 ): RetrievalResult {
-  const metrics: RetrievalMetricName[] = ['precisionAt1', 'recallAtK', 'rPrecision', 'mapAtR', ...(o.nmi ? (['nmi'] as const) : []), ...(o.extraMetrics ?? [])];
+  const metrics: RetrievalMetricName[] = [...new Set<RetrievalMetricName>([...DEFAULT_METRICS, ...(o.nmi ? (['nmi'] as const) : []), ...(o.extraMetrics ?? [])])];
   return evaluateRetrieval({
     queries: asEmbeddingInput(query),
     queryLabels: query.labels,

@@ -16,7 +16,8 @@ export const presets = {
     loss: { name: 'ccp/contrastive', preset: 'code' },
     // Patience 1: MNIST's validation MAP@R stalls for single epochs only, so with a longer patience whether any
     // projection happens in 16 epochs depends on float rounding (thread count, CPU). A step budget, not a time
-    // budget, for the same reason: a loaded machine must run the same 16 epochs as an idle one.
+    // budget, for the same reason: a loaded machine must run the same 16 epochs as an idle one. K and b are
+    // explicit (not a preset) so the README's main job stays what it was measured with.
     ccp: { proxiesPerClass: 4, poolSize: 7, patience: 1 },
     optimizer: { name: 'adam', lr: 1e-3 },
     // 800 steps: about half a minute on 2 idle cores, a few minutes on one busy one.
@@ -27,7 +28,7 @@ export const presets = {
     dataset: { name: 'omniglot', imageSize: 32, channels: 1, normalization: 'unit', validation: 'classes' },
     model: { name: 'small_cnn', embeddingDim: 64 },
     loss: { name: 'ccp/contrastive', preset: 'code' },
-    ccp: { proxiesPerClass: 4, poolSize: 7 },
+    ccp: { preset: 'large' }, // K 4, b 7: many classes with few images each
     optimizer: { name: 'adam', lr: 1e-3 },
     training: { classesPerBatch: 8, samplesPerClass: 4, stepsPerEpoch: 100, maxEpochs: 60, earlyStopPatience: 10 },
   },
@@ -36,7 +37,7 @@ export const presets = {
     dataset: { name: 'cub', ...paperImages },
     model: paperModel,
     loss: { name: 'ccp/contrastive', preset: 'cub' },
-    ccp: { proxiesPerClass: 8, poolSize: 12 },
+    ccp: { preset: 'small' },
     optimizer: paperOptimizer,
     training: { ...paperTraining, stepsPerEpoch: 25 },
   },
@@ -45,7 +46,7 @@ export const presets = {
     dataset: { name: 'cars', ...paperImages },
     model: paperModel,
     loss: { name: 'ccp/contrastive', preset: 'cars' },
-    ccp: { proxiesPerClass: 8, poolSize: 12 },
+    ccp: { preset: 'small' },
     optimizer: paperOptimizer,
     training: { ...paperTraining, stepsPerEpoch: 25 },
   },
@@ -54,7 +55,7 @@ export const presets = {
     dataset: { name: 'sop', ...paperImages },
     model: paperModel,
     loss: { name: 'ccp/contrastive', preset: 'sop' },
-    ccp: { proxiesPerClass: 4, poolSize: 7 },
+    ccp: { preset: 'large' },
     optimizer: paperOptimizer,
     training: { ...paperTraining, stepsPerEpoch: 250 },
   },
@@ -63,7 +64,7 @@ export const presets = {
     dataset: { name: 'inshop', ...paperImages },
     model: paperModel,
     loss: { name: 'ccp/contrastive', preset: 'inshop' },
-    ccp: { proxiesPerClass: 4, poolSize: 7 },
+    ccp: { preset: 'large' },
     optimizer: paperOptimizer,
     training: { ...paperTraining, stepsPerEpoch: 250 },
   },

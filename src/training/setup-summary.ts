@@ -2,7 +2,8 @@
 // came from, the model and its pretrained weights, image size and channels, precision, threads; and warnings
 // when the data cannot fill what the config asks for (batches, CCP pools) or colour images will be read as grey.
 import sharp from 'sharp';
-import type { ImageDataset } from '../data/index.js';
+import { resolveNormalization, type ImageDataset } from '../data/index.js';
+import { modelInfo, type ModelInfo } from '../models/index.js';
 import type { RunConfig } from './config.js';
 import type { RunData } from './data-setup.js';
 
@@ -34,6 +35,35 @@ export function batchWarnings(cfg: RunConfig, train: ImageDataset, ccpPools: boo
     }
   }
   return out;
+}
+
+/**
+ * Warnings when pretrained weights are fed other images than they were trained on: another input size or
+ * preprocessing than the model's metadata (models/registry.ts) states. Pure: the config alone.
+ */
+export function pretrainedWarnings(cfg: RunConfig): string[] {
+  const m = cfg.model;
+  const info = modelInfo(m.name);
+  if (!m.pretrained) return [];
+  const out: string[] = [];
+  const d = cfg.dataset;
+  if (info.inputSize && (info.inputSize[1] !== d.imageSize || info.inputSize[0] !== d.channels)) {
+    const [c, h] = info.inputSize;
+    out.push(`${m.name}'s pretrained weights expect ${h}x${h} images with ${c} channels; dataset.imageSize is ${d.imageSize}, dataset.channels ${d.channels}`);
+  }
+  if (info.normalization && d.channels === 3) {
+    const expected = resolveNormalization({ ...info.normalization, mean: [...info.normalization.mean], std: info.normalization.std && [...info.normalization.std] }, 3);
+    const actual = resolveNormalization(d.normalization, 3);
+    const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6 * Math.max(1, Math.abs(v)));
+    if (expected.bgr !== actual.bgr || !close(expected.mul, actual.mul) || !close(expected.sub, actual.sub)) {
+      out.push(`${m.name}'s pretrained weights expect other preprocessing than dataset.normalization '${d.normalization}' (${describeNormalization(info.normalization)})`);
+    }
+  }
+  return out;
+}
+
+function describeNormalization(n: NonNullable<ModelInfo['normalization']>): string {
+  return `mean [${n.mean.join(', ')}]${n.std ? `, std [${n.std.join(', ')}]` : ''}${n.scale ? `, scale ${n.scale}` : ''}${n.bgr ? ', BGR' : ', RGB'}`;
 }
 
 /** Channels of the first few images, when they are files or zip entries (null when none could be read). */
@@ -68,7 +98,7 @@ export async function setupSummary(cfg: RunConfig, data: RunData, o: { threads: 
     `loss ${cfg.loss.name}${cfg.loss.preset ? ` (preset ${cfg.loss.preset})` : ''} | ${cfg.optimizer.name} lr ${cfg.optimizer.lr} | batches of ${t.classesPerBatch} classes x ${t.samplesPerClass} images, ` +
       `${t.stepsPerEpoch} steps per epoch, at most ${t.maxEpochs} epochs${t.timeBudgetSeconds !== undefined ? ` or ${t.timeBudgetSeconds} s` : ''} | precision ${o.precision ?? 'fp32'}${o.memoryFormat === 'channels_last' ? ', channels_last' : ''} | threads ${o.threads}`,
   );
-  const warnings = batchWarnings(cfg, data.train, o.ccpPools);
+  const warnings = [...batchWarnings(cfg, data.train, o.ccpPools), ...pretrainedWarnings(cfg)];
   if (cfg.dataset.channels === 1) {
     const stored = await storedChannels(data.train);
     if (stored !== null && stored >= 3) warnings.push(`the training images have ${stored} channels but dataset.channels is 1: colour is read as grey (set dataset.channels: 3 to keep it)`);

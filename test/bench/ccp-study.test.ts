@@ -1,7 +1,7 @@
 // The accuracy study (bench/ccp) end to end on a tiny budget, so the script cannot silently rot: LR search on the
 // validation classes, a test run per method, the Markdown table, the JSON fields and the SVG plot; and the MNIST
 // Fig. 1 driver on a few images.
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -25,7 +25,7 @@ function setup(opts: CcpOptionsInput = {}) {
       return pool;
     },
   };
-  const controller = new CcpController(proxies, resolveCcpOptions({ K, b: 4, ...opts }));
+  const controller = new CcpController(proxies, resolveCcpOptions({ proxiesPerClass: K, poolSize: 4, ...opts }));
   /** Simulates one epoch of training: every weight becomes `epoch`, every proxy 10·epoch. */
   const train = (epoch: number) =>
     noGrad(() => {
@@ -57,7 +57,7 @@ const SCRIPT = [0.1, 0.2, 0.2, 0.2, 0.2, 0.3, 0.25, 0.25, 0.25, 0.25];
 
 test('onTrainBegin: KCENTER from a fresh pool of b′ with zero seeds, λ = 0, t = 0', async () => {
   manualSeed(11);
-  const s = setup({ b: 1 + 2 }); // b = 3 >= K = 2 → b′ = 3
+  const s = setup({ poolSize: 1 + 2 }); // b = 3 >= K = 2 → b′ = 3
   try {
     await s.controller.onTrainBegin(s.ctx);
     assert.deepEqual(s.requested, [3]);
@@ -70,7 +70,7 @@ test('onTrainBegin: KCENTER from a fresh pool of b′ with zero seeds, λ = 0, t
   } finally {
     s.dispose();
   }
-  const t = setup({ b: 1 }); // b = 1 < K → b′ = b·K = 2, random branch
+  const t = setup({ poolSize: 1 }); // b = 1 < K → b′ = b·K = 2, random branch
   try {
     await t.controller.onTrainBegin(t.ctx);
     assert.deepEqual(t.requested, [2]);
@@ -303,7 +303,7 @@ test('state save/load roundtrip: same tensors, same scalars, same future decisio
     assert.deepEqual(a.controller.history.map((h) => h.epoch), [5, 9]);
     for (const t of tensors.values()) t.dispose();
     // Mismatched layouts are refused.
-    const c = new CcpController(new CcpProxySet(3, K, D), resolveCcpOptions({ K }));
+    const c = new CcpController(new CcpProxySet(3, K, D), resolveCcpOptions({ proxiesPerClass: K }));
     assert.throws(() => c.loadStateDict(a.controller.stateDict(), a.parameters), /C=2/);
     c.dispose();
   } finally {
@@ -313,7 +313,7 @@ test('state save/load roundtrip: same tensors, same scalars, same future decisio
 });
 
 test('CcpLoss.controller drives the loss’s own proxies', async () => {
-  const loss = ccp(new PairDouble(), { numClasses: C, dim: D, K, b: 4 });
+  const loss = ccp(new PairDouble(), { numClasses: C, dim: D, proxiesPerClass: K, poolSize: 4 });
   try {
     assert.equal(loss.controller.proxies.proxies, loss.parameters()[0]);
     assert.equal(loss.controller, loss.controller);

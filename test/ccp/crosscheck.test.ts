@@ -41,8 +41,8 @@ test('CCP step cross-check: ccp(C2) + controller + gradient pipeline equal an in
   const X = tensor(p.X, undefined, { dtype: 'float64' });
   const W = tensor(p.W0, undefined, { dtype: 'float64', requiresGrad: true });
   const loss = ccp(new ContrastiveLoss({ posMargin: p.posMargin, negMargin: p.negMargin }), {
-    numClasses: p.C, dim: p.D, dtype: 'float64', K: p.K, b: p.b, lambda: p.lambda, patience: p.patience,
-    minDelta: p.minDelta, wBatch: p.wBatch, wProxy: p.wProxy,
+    numClasses: p.C, dim: p.D, dtype: 'float64', proxiesPerClass: p.K, poolSize: p.b, lambda: p.lambda, patience: p.patience,
+    minDelta: p.minDelta, batchWeight: p.wBatch, proxyWeight: p.wProxy,
   });
   const P = loss.proxies;
   const optimizer = new Adam([W, P], { lr: p.lr, betas: p.betas, eps: p.eps });

@@ -42,7 +42,7 @@ const PL = [0, 1, 2, 0, 1, 2];
 
 for (const [mPos, mNeg] of [[0, 0.5], [0.1, 1.0]] as const) {
   test(`ccp(contrastive m+=${mPos}, m−=${mNeg}) = 0.1·C2(X, X) + C2(X, P)`, () => {
-    const loss = ccp(new ContrastiveLoss({ posMargin: mPos, negMargin: mNeg }), { numClasses: 3, dim: 3, K: 2 });
+    const loss = ccp(new ContrastiveLoss({ posMargin: mPos, negMargin: mNeg }), { numClasses: 3, dim: 3, proxiesPerClass: 2 });
     try {
       assert.equal(loss.name, 'ccp/contrastive');
       loss.proxySet.assign(tensor(P, undefined, { dtype: 'float32' }));

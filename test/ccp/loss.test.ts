@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, int64, tidy, noGrad, keep, allclose, type Tensor } from '../../src/engine/index.js';
 import type { MetricLoss } from '../../src/losses/types.js';
-import { ccp, isCcpLoss, resolveCcpOptions, CCP_DEFAULTS, lambdaAt } from '../../src/ccp/index.js';
+import { ccp, isCcpLoss, resolveCcpOptions, CCP_DEFAULTS, lambdaAt, type CcpOptionsInput } from '../../src/ccp/index.js';
 import { PairDouble, pairDoubleReference, rowsOf } from './doubles.js';
 
 const X = [[1, 2, 0], [0.5, -1, 1], [2, 0, 1], [-1, 1, 1], [0, 0, 2]];
@@ -11,7 +11,7 @@ const P = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1]]; //
 
 test('CcpLoss value = 0.1·base(X, X) + 1.0·base(X, P) with proxy labels [0..C−1] × K', () => {
   const base = new PairDouble();
-  const loss = ccp(base, { numClasses: 3, dim: 3, K: 2 });
+  const loss = ccp(base, { numClasses: 3, dim: 3, proxiesPerClass: 2 });
   try {
     assert.equal(loss.name, 'ccp/pair-double');
     assert.equal(isCcpLoss(loss), true);
@@ -26,9 +26,9 @@ test('CcpLoss value = 0.1·base(X, X) + 1.0·base(X, P) with proxy labels [0..C�
   }
 });
 
-test('weights: wBatch = 0 skips the in-batch term; custom weights are applied', () => {
+test('weights: batchWeight = 0 skips the in-batch term; custom weights are applied', () => {
   const base = new PairDouble();
-  const loss = ccp(base, { numClasses: 3, dim: 3, K: 2, wBatch: 0, wProxy: 2 });
+  const loss = ccp(base, { numClasses: 3, dim: 3, proxiesPerClass: 2, batchWeight: 0, proxyWeight: 2 });
   try {
     loss.proxySet.assign(tensor(P));
     const value = tidy(() => loss.forward(tensor(X), int64(Y)).item());
@@ -41,7 +41,7 @@ test('weights: wBatch = 0 skips the in-batch term; custom weights are applied', 
 });
 
 test('parameters() = [P]; gradients reach P and match the proxy term’s gradient', () => {
-  const loss = ccp(new PairDouble(), { numClasses: 3, dim: 3, K: 2 });
+  const loss = ccp(new PairDouble(), { numClasses: 3, dim: 3, proxiesPerClass: 2 });
   try {
     assert.deepEqual(loss.parameters(), [loss.proxies]);
     assert.equal(loss.parameterLrMultiplier, 1);
@@ -61,8 +61,8 @@ test('parameters() = [P]; gradients reach P and match the proxy term’s gradien
 });
 
 test('stateDict / loadStateDict of the loss carry P and P_best', () => {
-  const a = ccp(new PairDouble(), { numClasses: 3, dim: 3, K: 2 });
-  const b = ccp(new PairDouble(), { numClasses: 3, dim: 3, K: 2 });
+  const a = ccp(new PairDouble(), { numClasses: 3, dim: 3, proxiesPerClass: 2 });
+  const b = ccp(new PairDouble(), { numClasses: 3, dim: 3, proxiesPerClass: 2 });
   try {
     a.proxySet.assign(tensor(P));
     a.proxySet.snapshotBest();
@@ -77,19 +77,24 @@ test('stateDict / loadStateDict of the loss carry P and P_best', () => {
   }
 });
 
-test('options: code defaults, presets small / large, overrides and validation', () => {
+test('options: defaults, presets small / large, overrides and validation', () => {
   assert.deepEqual(resolveCcpOptions(), { ...CCP_DEFAULTS });
   assert.deepEqual(
-    [CCP_DEFAULTS.K, CCP_DEFAULTS.b, CCP_DEFAULTS.lambda, CCP_DEFAULTS.decay, CCP_DEFAULTS.patience, CCP_DEFAULTS.minIterations, CCP_DEFAULTS.wBatch, CCP_DEFAULTS.wProxy, CCP_DEFAULTS.minDelta, CCP_DEFAULTS.laggedMetric],
-    [7, 12, 2e-4, 1.0, 3, 1, 0.1, 1.0, 1e-5, false],
+    [CCP_DEFAULTS.proxiesPerClass, CCP_DEFAULTS.poolSize, CCP_DEFAULTS.lambda, CCP_DEFAULTS.decay, CCP_DEFAULTS.patience, CCP_DEFAULTS.minIterations, CCP_DEFAULTS.batchWeight, CCP_DEFAULTS.proxyWeight, CCP_DEFAULTS.minDelta, CCP_DEFAULTS.laggedMetric],
+    [8, 12, 2e-4, 1.0, 3, 1, 0.1, 1.0, 1e-5, false],
   );
   const small = resolveCcpOptions({ preset: 'small' });
-  assert.deepEqual([small.K, small.b], [8, 12]);
-  const large = resolveCcpOptions({ preset: 'large', lambda: 1e-3, K: undefined });
-  assert.deepEqual([large.K, large.b, large.lambda], [4, 7, 1e-3]);
-  assert.throws(() => resolveCcpOptions({ K: 0 }), /K/);
-  assert.throws(() => resolveCcpOptions({ lambda: -1 }), /lambda/);
-  assert.throws(() => resolveCcpOptions({ preset: 'huge' as 'small' }), /preset/);
+  assert.deepEqual([small.proxiesPerClass, small.poolSize], [8, 12]);
+  const large = resolveCcpOptions({ preset: 'large', lambda: 1e-3, proxiesPerClass: undefined });
+  assert.deepEqual([large.proxiesPerClass, large.poolSize, large.lambda], [4, 7, 1e-3]);
+  assert.deepEqual(resolveCcpOptions({ preset: 'large', poolSize: 9 }).poolSize, 9); // explicit beats preset
+  assert.throws(() => resolveCcpOptions({ proxiesPerClass: 0 }), /option proxiesPerClass: .*got 0/);
+  assert.throws(() => resolveCcpOptions({ proxiesPerClass: 2.5 }), /proxiesPerClass/);
+  assert.throws(() => resolveCcpOptions({ lambda: -1 }), /option lambda: .*got -1/);
+  assert.throws(() => resolveCcpOptions({ lambda: Number.NaN }), /lambda/);
+  assert.throws(() => resolveCcpOptions({ laggedMetric: 'yes' as unknown as boolean }), /laggedMetric/);
+  assert.throws(() => resolveCcpOptions({ preset: 'huge' as 'small' }), /unknown preset 'huge'/);
+  assert.throws(() => resolveCcpOptions({ K: 4 } as CcpOptionsInput), /unknown option\(s\) 'K'/);
   assert.equal(lambdaAt(0, CCP_DEFAULTS), 0);
   assert.equal(lambdaAt(1, CCP_DEFAULTS), 2e-4);
   assert.equal(lambdaAt(3, { lambda: 1, decay: 0.5 }), 0.125);

@@ -1,5 +1,5 @@
 // The command line as a user runs it: a separate node process, exit codes, printed results, files written.
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,6 +1,5 @@
 // Paths and small utilities for the data tests.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageDataset, type RawItem } from '../../src/data/index.js';

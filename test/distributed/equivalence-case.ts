@@ -1,7 +1,8 @@
 // The data-parallel equivalence case: float64 features of 6 classes, a 2-layer tanh MLP without BatchNorm
 // (same seeded weights on every rank), and the losses under test, all float64.
 import { tensor, type Tensor } from '../../src/index.js';
-import { createLoss, type MetricLoss } from '../../src/losses/index.js';
+import type { MetricLoss } from '../../src/losses/index.js';
+import { createLoss } from '../../src/miners/index.js';
 import { ccp } from '../../src/ccp/index.js';
 import { seededRandom } from '../../src/engine/testing/index.js';
 
@@ -31,7 +32,7 @@ export function mlpForward(p: Tensor[], x: Tensor): Tensor {
 }
 
 export function equivalenceLoss(name: string): MetricLoss {
-  if (name.startsWith('ccp/')) return ccp(createLoss(name.slice(4)), { numClasses: CLASSES, dim: DIM, dtype: 'float64', K: 2, b: 2, patience: 1, lambda: 0.05 });
+  if (name.startsWith('ccp/')) return ccp(createLoss(name.slice(4)), { numClasses: CLASSES, dim: DIM, dtype: 'float64', proxiesPerClass: 2, poolSize: 2, patience: 1, lambda: 0.05 });
   if (name.startsWith('xbm/')) return createLoss(name, { xbm: { memoryBatches: 2, startStep: 2 } });
   if (name === 'proxy_anchor') return createLoss(name, { numClasses: CLASSES, embeddingDim: DIM, dtype: 'float64' });
   return createLoss(name);

@@ -4,7 +4,8 @@
 import { test, describe } from 'node:test';
 import { tidy, manualSeed, randn, int64, noGrad, tensor, type Tensor } from '../../src/engine/index.js';
 import { gradcheck } from '../../src/engine/testing/index.js';
-import { createLoss, type MetricLoss } from '../../src/losses/index.js';
+import { type MetricLoss } from '../../src/losses/index.js';
+import { createLoss } from '../../src/miners/index.js';
 import { assertClose } from './helpers.js';
 
 const y = () => int64([0, 1, 0, 2, 1, 2, 0]);

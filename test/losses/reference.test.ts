@@ -5,13 +5,13 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { tidy } from '../../src/engine/index.js';
 import {
-  createLoss,
   euclideanDistance,
   lipschitzNormalize,
   TripletLoss,
   type MetricLoss,
   type ReferenceSet,
 } from '../../src/losses/index.js';
+import { createLoss } from '../../src/miners/index.js';
 import { readFixture, f64, labels as int, assertClose } from './helpers.js';
 
 interface Case {

@@ -3,7 +3,6 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { tidy, int64 } from '../../src/engine/index.js';
 import {
-  createLoss,
   lossPresets,
   LOSS_NAMES,
   PAIR_LOSS_NAMES,
@@ -23,6 +22,7 @@ import {
   CircleLoss,
   DATASET_PRESETS,
 } from '../../src/losses/index.js';
+import { createLoss } from '../../src/miners/index.js';
 import { f64 } from './helpers.js';
 
 const proxyOpts = { numClasses: 3, embeddingDim: 4 };

@@ -2,7 +2,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { tidy, int64, manualSeed, randn } from '../../src/engine/index.js';
-import { XBM, ContrastiveLoss, ProxyAnchorLoss, createLoss } from '../../src/losses/index.js';
+import { XBM, ContrastiveLoss, ProxyAnchorLoss } from '../../src/losses/index.js';
+import { createLoss } from '../../src/miners/index.js';
 import { f64, assertClose } from './helpers.js';
 
 /** Batch k: rows (k, r) for r = 0..2, labels 10k + r. */

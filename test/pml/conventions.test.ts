@@ -12,9 +12,9 @@ import {
   ProxyAnchorLoss,
   SoftTripleLoss,
   TripletLoss,
-  createLoss,
   resolveDistance,
 } from '../../src/losses/index.js';
+import { createLoss } from '../../src/miners/index.js';
 
 const f64 = (d: number[], s: number[]): Tensor => tensor(Float64Array.from(d), s, { dtype: 'float64' });
 

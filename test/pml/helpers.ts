@@ -32,7 +32,10 @@ export class Deviations {
 
   private row(group: string): { cases: number; value: number; grad: number } {
     let r = this.rows.get(group);
-    if (!r) this.rows.set(group, (r = { cases: 0, value: 0, grad: 0 }));
+    if (!r) {
+      r = { cases: 0, value: 0, grad: 0 };
+      this.rows.set(group, r);
+    }
     return r;
   }
 

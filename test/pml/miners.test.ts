@@ -4,8 +4,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { int64, tensor, tidy, type Tensor } from '../../src/engine/index.js';
-import { createLoss, type MinedTuples } from '../../src/losses/index.js';
-import { BatchHardMiner, createMiner, MinedLoss, MultiSimilarityMiner, TripletMarginMiner, withMiner, type MinerSpec } from '../../src/miners/index.js';
+import type { MinedTuples } from '../../src/losses/index.js';
+import { createLoss, BatchHardMiner, createMiner, MinedLoss, MultiSimilarityMiner, TripletMarginMiner, withMiner, type MinerSpec } from '../../src/miners/index.js';
 import { parseRunConfig } from '../../src/training/config.js';
 import { buildLoss } from '../../src/training/build.js';
 import { readPmlFixture } from './helpers.js';

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig, parseLossName } from '../../src/training/config.js';
 import { presets } from '../../src/training/presets.js';
+import { CCP_DEFAULTS } from '../../src/ccp/options.js';
 import { resolveConfig, parseOverride, readConfigFile } from '../../src/cli/config-loader.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -25,6 +26,29 @@ test('paper presets carry the spec settings', () => {
   assert.deepEqual([cub.dataset.imageSize, cub.dataset.resizeTo, cub.dataset.normalization], [227, 256, 'caffe']);
   const sop = parseRunConfig(presets.sop);
   assert.deepEqual([sop.ccp.proxiesPerClass, sop.ccp.poolSize, sop.training.stepsPerEpoch], [4, 7, 250]);
+});
+
+test('the ccp section is the library’s CCP options: same names, defaults and presets; explicit keys beat the preset', () => {
+  const base = { dataset: { name: 'mnist' } } as const;
+  const { minDelta, ...libraryDefaults } = CCP_DEFAULTS;
+  assert.equal(minDelta, 1e-5);
+  assert.deepEqual(parseRunConfig(base).ccp, libraryDefaults);
+  const large = parseRunConfig({ ...base, ccp: { preset: 'large', lambda: 1e-3 } }).ccp;
+  assert.deepEqual(large, { ...libraryDefaults, preset: 'large', proxiesPerClass: 4, poolSize: 7, lambda: 1e-3 });
+  assert.equal(parseRunConfig({ ...base, ccp: { preset: 'small', proxiesPerClass: 5 } }).ccp.proxiesPerClass, 5);
+  // A parsed config parses to itself (config.json of a run is re-read on resume).
+  assert.deepEqual(parseRunConfig(parseRunConfig({ ...base, ccp: { preset: 'large' } })).ccp, { ...libraryDefaults, preset: 'large', proxiesPerClass: 4, poolSize: 7 });
+  const viaFlag = resolveConfig({ preset: 'mnist', overrides: [parseOverride('ccp.preset=large')] }).ccp;
+  assert.deepEqual([viaFlag.proxiesPerClass, viaFlag.poolSize, viaFlag.patience], [4, 7, 1]); // mnist's explicit keys win
+  assert.throws(() => parseRunConfig({ ...base, ccp: { preset: 'huge' } }), /ccp\.preset/);
+  assert.throws(() => parseRunConfig({ ...base, ccp: { proxiesPerClass: 0 } }), /ccp\.proxiesPerClass/);
+  assert.throws(() => parseRunConfig({ ...base, ccp: { minDelta: 0 } }), /ccp: unknown key\(s\) 'minDelta'/);
+  assert.throws(() => parseRunConfig({ ...base, ccp: { K: 4 } }), /ccp: unknown key\(s\) 'K'/);
+});
+
+test('the main job keeps K = 4, b = 7 and patience 1 explicitly', () => {
+  const cfg = parseRunConfig(presets.mnist);
+  assert.deepEqual([cfg.ccp.proxiesPerClass, cfg.ccp.poolSize, cfg.ccp.patience, cfg.ccp.preset], [4, 7, 1, undefined]);
 });
 
 test('unknown keys and bad values are rejected with the key named', () => {
@@ -69,4 +93,18 @@ test('config file errors name the file', () => {
   assert.throws(() => resolveConfig({ file: typo }), (e: Error) => e.message.includes(typo) && e.message.includes("'trainig'"));
   assert.throws(() => parseOverride('noequals'), /key=value/);
   assert.throws(() => resolveConfig({ preset: 'nope' }), /unknown preset 'nope'/);
+});
+
+test('pretrained weights fed other images than their metadata states are warned about', async () => {
+  const { pretrainedWarnings } = await import('../../src/training/setup-summary.js');
+  const cub = parseRunConfig({ ...presets.cub, model: { ...presets.cub.model, pretrained: 'bni.safetensors' } });
+  assert.deepEqual(pretrainedWarnings(cub), []); // the paper preset matches BN-Inception's Caffe weights
+  const wrong = parseRunConfig({ ...presets.cub, dataset: { ...presets.cub.dataset, imageSize: 128, normalization: 'imagenet' }, model: { ...presets.cub.model, pretrained: 'bni.safetensors' } });
+  const w = pretrainedWarnings(wrong);
+  assert.equal(w.length, 2);
+  assert.match(w[0]!, /expect 227x227 images with 3 channels; dataset.imageSize is 128/);
+  assert.match(w[1]!, /other preprocessing than dataset.normalization 'imagenet' \(mean \[0.485, 0.456, 0.406\], scale 255, BGR\)/);
+  assert.deepEqual(pretrainedWarnings(parseRunConfig({ ...presets.cub, dataset: { ...presets.cub.dataset, normalization: 'imagenet' } })), []); // no pretrained file
+  const rn = parseRunConfig({ ...presets.cub, dataset: { ...presets.cub.dataset, imageSize: 224, normalization: 'imagenet' }, model: { name: 'resnet50', pretrained: 'r.safetensors' } });
+  assert.deepEqual(pretrainedWarnings(rn), []);
 });

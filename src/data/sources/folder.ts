@@ -45,12 +45,13 @@ export function readEntries(dir: string, exts: ReadonlySet<string>, opts: FileSo
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function listImages(dir: string, exts: ReadonlySet<string>, recursive: boolean, opts: FileSourceOptions): string[] {
+/** Image files (by extension) in a folder, sorted by name; with `recursive`, sub-folders' files in place. */
+export function listImageFiles(dir: string, exts: ReadonlySet<string>, recursive: boolean, opts: FileSourceOptions): string[] {
   const out: string[] = [];
   for (const e of readEntries(dir, exts, opts)) {
     const p = path.join(dir, e.name);
     if (e.isDirectory) {
-      if (recursive) out.push(...listImages(p, exts, true, opts));
+      if (recursive) out.push(...listImageFiles(p, exts, true, opts));
     } else if (exts.has(path.extname(e.name).toLowerCase())) out.push(p);
   }
   return out;
@@ -67,7 +68,7 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Im
   const raw: RawItem[] = [];
   const order: string[] = [];
   for (const c of classes) {
-    const files = listImages(path.join(abs, c), exts, opts.recursive ?? false, opts);
+    const files = listImageFiles(path.join(abs, c), exts, opts.recursive ?? false, opts);
     if (files.length === 0) {
       handleBad(opts, new DataError(path.join(abs, c), `class '${c}' has no images (extensions ${[...exts].join(' ')})`));
       continue;

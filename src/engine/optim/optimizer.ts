@@ -129,7 +129,10 @@ export abstract class Optimizer {
   /** Lazily created per-parameter state tensor (kept alive across tidy scopes). */
   protected stateTensor(p: Tensor, key: string, init: () => Tensor): Tensor {
     let s = this.tensorState.get(p);
-    if (!s) this.tensorState.set(p, (s = new Map()));
+    if (!s) {
+      s = new Map();
+      this.tensorState.set(p, s);
+    }
     let t = s.get(key);
     if (!t) {
       t = keep(noGrad(init));
@@ -140,7 +143,10 @@ export abstract class Optimizer {
 
   protected scalars(p: Tensor): Record<string, number> {
     let s = this.scalarState.get(p);
-    if (!s) this.scalarState.set(p, (s = {}));
+    if (!s) {
+      s = {};
+      this.scalarState.set(p, s);
+    }
     return s;
   }
 

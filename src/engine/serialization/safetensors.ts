@@ -13,7 +13,6 @@ import { checkRegularFile, readRegularFileSync } from './regular-file.js';
 const TO_ST: Partial<Record<DType, string>> = {
   float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
 };
-const FROM_ST: Record<string, DType> = Object.fromEntries(Object.entries(TO_ST).map(([k, v]) => [v, k as DType]));
 const ELEM_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 /** Largest header accepted (the reference implementation's limit). */
 const MAX_HEADER = 100_000_000;
