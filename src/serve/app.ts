@@ -1,7 +1,7 @@
 // The HTTP JSON API over a run's model and an index (Fastify):
 //   GET    /health           liveness and item count
 //   GET    /info             index, model, calibration and limits
-//   POST   /embed            image bytes -> {embedding}
+//   POST   /embed            image bytes -> {embedding} (an indexed image with the same pixels: its stored vector)
 //   POST   /search           {vector, k?, label?} as JSON, or image bytes with ?k=&label= -> {results, match?}
 //   POST   /items            {id, vector, label?, path?} as JSON, or image bytes with ?id=&label=&path= -> 201
 //   DELETE /items/:id        removes an item
