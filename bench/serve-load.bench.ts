@@ -53,7 +53,8 @@ function rssKB(pid: number): number {
 
 /** A corpus of malformed requests after the load: each must get a 4xx JSON error, the server staying up. */
 async function malformedCorpus(url: string, dim: number): Promise<{ what: string; status: number; code: string; upAfter: boolean }[]> {
-  const huge = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#000' } }).png({ compressionLevel: 1 }).toBuffer();
+  // Above the default --max-pixels (16 M); black compresses to a small PNG, so it is the pixel limit that answers.
+  const huge = await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#000' } }).png({ compressionLevel: 9 }).toBuffer();
   const json = 'application/json';
   const vector = Array(dim).fill(0.1);
   const corpus: [string, string, string, string | Buffer][] = [
@@ -62,7 +63,7 @@ async function malformedCorpus(url: string, dim: number): Promise<{ what: string
     ['k = 0', '/search', json, JSON.stringify({ vector, k: 0 })],
     ['k = 1e9', '/search', json, JSON.stringify({ vector, k: 1e9 })],
     ['corrupt image', '/search', 'image/png', Buffer.from('this is not a png at all')],
-    ['huge image (1200x1000)', '/search', 'image/png', huge],
+    ['huge image (5000x4000)', '/search', 'image/png', huge],
     ['unknown route', '/nope', json, '{}'],
   ];
   const out = [];
