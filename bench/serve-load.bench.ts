@@ -1,7 +1,8 @@
 // Loopback load test of `ccp-dml serve` (127.0.0.1 only, bounded in count and time): a server process over an
 // index, autocannon sending BENCH_SERVE_REQUESTS (default 10,000) search-by-vector requests and as many
 // search-by-image requests; p50/p99 latency, requests/s, errors, and the server's RSS sampled every 250 ms
-// (flat memory: the growth between the end of the warm-up and the end of each phase).
+// (flat memory: the growth between the end of the warm-up and the end of each phase), then a corpus of
+// malformed requests (status, error code, and whether /health still answers after each).
 // Run and index: BENCH_SERVE_RUN (a run folder) with BENCH_SERVE_IMAGES (an image folder to index), or,
 // when unset, a generated run (small CNN, random weights) over BENCH_SERVE_ITEMS (2,000) generated 28x28 images.
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -48,6 +49,31 @@ async function generatedRun(root: string): Promise<{ run: string; images: string
 function rssKB(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m);
   return m ? Number(m[1]) : -1;
+}
+
+/** A corpus of malformed requests after the load: each must get a 4xx JSON error, the server staying up. */
+async function malformedCorpus(url: string, dim: number): Promise<{ what: string; status: number; code: string; upAfter: boolean }[]> {
+  // Above the default --max-pixels (16 M); black compresses to a small PNG, so it is the pixel limit that answers.
+  const huge = await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#000' } }).png({ compressionLevel: 9 }).toBuffer();
+  const json = 'application/json';
+  const vector = Array(dim).fill(0.1);
+  const corpus: [string, string, string, string | Buffer][] = [
+    ['bad JSON', '/search', json, '{"vector": [1,'],
+    ['wrong vector length', '/search', json, JSON.stringify({ vector: [1, 2, 3] })],
+    ['k = 0', '/search', json, JSON.stringify({ vector, k: 0 })],
+    ['k = 1e9', '/search', json, JSON.stringify({ vector, k: 1e9 })],
+    ['corrupt image', '/search', 'image/png', Buffer.from('this is not a png at all')],
+    ['huge image (5000x4000)', '/search', 'image/png', huge],
+    ['unknown route', '/nope', json, '{}'],
+  ];
+  const out = [];
+  for (const [what, path, type, body] of corpus) {
+    const r = await fetch(url + path, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+    const j = (await r.json()) as { error?: { code: string } };
+    const upAfter = (await fetch(url + '/health')).status === 200;
+    out.push({ what, status: r.status, code: j.error?.code ?? '(none)', upAfter });
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -99,11 +125,13 @@ async function main(): Promise<void> {
       rows.push([name, r.requests.total, bad, r.latency.p50, r.latency.p99, r.requests.average, (rssEnd - rssWarm) / 1024, rssEnd / 1024]);
       results[name] = { requests: r.requests.total, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx, p50ms: r.latency.p50, p99ms: r.latency.p99, rps: r.requests.average, rssGrowthMB: (rssEnd - rssWarm) / 1024 };
     }
+    const malformed = await malformedCorpus(url, embedding.length);
     clearInterval(sampler);
     console.log(`\nserve on ${url}: ${info.size} items (${info.dim}-d), ${CONNECTIONS} connections, ${REQUESTS} requests per phase after 500 warm-up`);
     console.log(formatTable(['phase', 'requests', 'errors', 'p50 ms', 'p99 ms', 'req/s', 'RSS growth MB', 'RSS MB'], rows));
+    console.log(formatTable(['malformed request', 'status', 'error code', 'server up after'], malformed.map((m) => [m.what, m.status, m.code, m.upAfter ? 'yes' : 'NO'])));
     console.log(`server RSS over the run (MB): min ${(Math.min(...samples) / 1024).toFixed(0)}, max ${(Math.max(...samples) / 1024).toFixed(0)}`);
-    writeResults('bench/results/serve.json', { date: new Date().toISOString(), items: info.size, dim: info.dim, connections: CONNECTIONS, ...results, rssSamplesMB: samples.map((s) => Math.round(s / 1024)) });
+    writeResults('bench/results/serve.json', { date: new Date().toISOString(), items: info.size, dim: info.dim, connections: CONNECTIONS, rssWarmMB: rssWarm / 1024, ...results, malformed, rssSamplesMB: samples.map((s) => Math.round(s / 1024)) });
     child.kill('SIGTERM');
     await new Promise((r) => child!.on('exit', r));
     child = undefined;

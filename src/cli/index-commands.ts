@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import { loadNpy } from '../engine/serialization/index.js';
 import { loadCsvManifest, type ImageDataset } from '../data/index.js';
 import { prepareData } from '../training/data-setup.js';
-import { VectorIndex, RunEmbedder, modelIdentity, folderImages, fileImages, itemsOf, type ModelIdentity, type Neighbour, type Quantization, type IndexItem, type IndexInfo } from '../index/index.js';
+import { VectorIndex, RunEmbedder, modelIdentity, queryEmbeddings, folderImages, fileImages, itemsOf, type ModelIdentity, type Neighbour, type Quantization, type IndexItem, type IndexInfo } from '../index/index.js';
 import { calibrateRun, loadCalibration, saveCalibration, thresholdPlotSvg, match, type Calibration, type Match, type ThresholdGoal } from '../calibrate/index.js';
 import { loadRun } from '../training/run-files.js';
 
@@ -51,11 +51,16 @@ function fileSource(files: readonly string[], label?: string): { ds: ImageDatase
   return { ds: fileImages(files), items: files.map((f) => ({ id: f, path: resolve(f), label: label ?? null })) };
 }
 
-async function embedWithProgress(run: IndexRun, ds: ImageDataset, quiet: boolean): Promise<Float32Array> {
+/** Embeds the items in batches of `batchSize` and stores each item's pixelDigest in it (see queryEmbedding). */
+async function embedWithProgress(run: IndexRun, ds: ImageDataset, items: IndexItem[], o: { quiet?: boolean; batchSize?: number }): Promise<Float32Array> {
+  const quiet = Boolean(o.quiet);
   const bar = !quiet && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'embedding [{bar}] {value}/{total} images | ETA {eta_formatted}', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   bar?.start(ds.size, 0);
   try {
-    return await run.embedder.embedDataset(ds, { onProgress: (d) => bar?.update(d) });
+    const digests: string[] = [];
+    const vectors = await run.embedder.embedDataset(ds, { batchSize: o.batchSize, digests, onProgress: (d) => bar?.update(d) });
+    items.forEach((it, i) => (it.digest = digests[i]));
+    return vectors;
   } finally {
     bar?.stop();
   }
@@ -68,13 +73,15 @@ export interface BuildOptions extends ImageSourceOptions {
   connectivity?: number;
   expansionAdd?: number;
   expansionSearch?: number;
+  /** Images per forward pass while embedding (default DEFAULT_EMBED_BATCH). */
+  batchSize?: number;
   quiet?: boolean;
 }
 
 export async function indexBuild(o: BuildOptions): Promise<IndexInfo> {
   const run = openRun(o.run, o.dataRoot);
   const { ds, items } = await imageSource(run, o);
-  const vectors = await embedWithProgress(run, ds, Boolean(o.quiet));
+  const vectors = await embedWithProgress(run, ds, items, o);
   const index = VectorIndex.create(o.index, { dim: run.embedder.dim, model: run.identity, quantization: o.quantization, connectivity: o.connectivity, expansionAdd: o.expansionAdd, expansionSearch: o.expansionSearch });
   try {
     index.add(items, vectors);
@@ -85,12 +92,12 @@ export async function indexBuild(o: BuildOptions): Promise<IndexInfo> {
   }
 }
 
-export async function indexAdd(o: ImageSourceOptions & { run: string; index: string; files?: readonly string[]; label?: string; quiet?: boolean }): Promise<{ added: number; size: number }> {
+export async function indexAdd(o: ImageSourceOptions & { run: string; index: string; files?: readonly string[]; label?: string; batchSize?: number; quiet?: boolean }): Promise<{ added: number; size: number }> {
   const run = openRun(o.run, o.dataRoot);
   const index = VectorIndex.open(o.index, { model: run.identity });
   try {
     const src = o.files?.length ? fileSource(o.files, o.label) : await imageSource(run, o);
-    const vectors = await embedWithProgress(run, src.ds, Boolean(o.quiet));
+    const vectors = await embedWithProgress(run, src.ds, src.items, o);
     index.add(src.items, vectors);
     index.save();
     return { added: src.items.length, size: index.size };
@@ -105,6 +112,16 @@ export function indexRemove(o: { index: string; ids: readonly string[] }): { rem
     index.remove(o.ids);
     index.save();
     return { removed: new Set(o.ids).size, size: index.size };
+  } finally {
+    index.close();
+  }
+}
+
+/** Reclaims the space of removed items (rewrites the index without them and rebuilds its graph). */
+export function indexCompact(o: { index: string }): { reclaimedRows: number; size: number } {
+  const index = VectorIndex.open(o.index);
+  try {
+    return index.compact();
   } finally {
     index.close();
   }
@@ -155,7 +172,7 @@ export async function indexSearch(o: { index: string; run?: string; queries: rea
     if (o.queries.length) {
       if (!run) throw new Error('searching by image needs --run (the model that embeds the queries)');
       const ds = fileImages(o.queries);
-      const vectors = await run.embedder.embedDataset(ds);
+      const vectors = await queryEmbeddings(run.embedder, index, ds);
       o.queries.forEach((q, i) => queries.push({ name: q, vector: vectors.subarray(i * index.dim, (i + 1) * index.dim) }));
     }
     if (!queries.length) throw new Error('nothing to search: give query images (with --run) or --vector');

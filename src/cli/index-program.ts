@@ -1,6 +1,7 @@
 // Command-line definitions of index (build, add, remove, search, info) and calibrate.
 import { Command, Option } from 'commander';
 import { QUANTIZATIONS, type Quantization } from '../index/quantization.js';
+import { DEFAULT_EMBED_BATCH } from '../index/embed-batch.js';
 import type { QueryResult } from './index-commands.js';
 
 // Loaded when a command runs: --help and --version stay fast and load no native code.
@@ -56,10 +57,11 @@ export function registerIndexCommands(program: Command): void {
     .addOption(new Option('--quantization <q>', 'storage of the graph vectors (the re-rank uses float32)').choices([...QUANTIZATIONS]).default('f32'))
     .option('--connectivity <m>', 'HNSW degree', int('--connectivity', 2), 16)
     .option('--expansion-add <n>', 'HNSW candidate list while inserting', int('--expansion-add', 2), 128)
-    .option('--expansion-search <n>', 'HNSW candidate list while searching', int('--expansion-search', 2), 128)
+    .option('--expansion-search <n>', 'candidates fetched from the HNSW graph per query before the exact re-rank (its search list size)', int('--expansion-search', 2), 64)
+    .option('--batch-size <n>', 'images per forward pass while embedding', int('--batch-size'), DEFAULT_EMBED_BATCH)
     .option('-q, --quiet', 'no progress bar')
     .action(async (o: Obj) => {
-      const info = await (await commands()).indexBuild({ run: o.run as string, index: o.index as string, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, dataRoot: o.dataRoot as string | undefined, quantization: o.quantization as Quantization, connectivity: o.connectivity as number, expansionAdd: o.expansionAdd as number, expansionSearch: o.expansionSearch as number, quiet: Boolean(o.quiet) });
+      const info = await (await commands()).indexBuild({ run: o.run as string, index: o.index as string, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, dataRoot: o.dataRoot as string | undefined, quantization: o.quantization as Quantization, connectivity: o.connectivity as number, expansionAdd: o.expansionAdd as number, expansionSearch: o.expansionSearch as number, batchSize: o.batchSize as number, quiet: Boolean(o.quiet) });
       process.stdout.write(`indexed ${info.size} items (${info.dim}-d, ${info.labels} labels) in ${info.dir}\n`);
     });
 
@@ -72,9 +74,10 @@ export function registerIndexCommands(program: Command): void {
       .argument('[files...]', 'image files (id = the path as given)'),
   )
     .option('--label <name>', 'label of the image files given as arguments')
+    .option('--batch-size <n>', 'images per forward pass while embedding', int('--batch-size'), DEFAULT_EMBED_BATCH)
     .option('-q, --quiet', 'no progress bar')
     .action(async (files: string[], o: Obj) => {
-      const r = await (await commands()).indexAdd({ run: o.run as string, index: o.index as string, files, label: o.label as string | undefined, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, dataRoot: o.dataRoot as string | undefined, quiet: Boolean(o.quiet) });
+      const r = await (await commands()).indexAdd({ run: o.run as string, index: o.index as string, files, label: o.label as string | undefined, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, dataRoot: o.dataRoot as string | undefined, batchSize: o.batchSize as number, quiet: Boolean(o.quiet) });
       process.stdout.write(`added ${r.added} items; the index holds ${r.size}\n`);
     });
 
@@ -86,6 +89,15 @@ export function registerIndexCommands(program: Command): void {
     .action(async (ids: string[], o: Obj) => {
       const r = (await commands()).indexRemove({ index: o.index as string, ids });
       process.stdout.write(`removed ${r.removed} items; the index holds ${r.size}\n`);
+    });
+
+  index
+    .command('compact')
+    .description('reclaim the space of removed items: rewrite the index without them and rebuild its graph')
+    .requiredOption('-i, --index <dir>', 'index folder')
+    .action(async (o: Obj) => {
+      const r = (await commands()).indexCompact({ index: o.index as string });
+      process.stdout.write(`reclaimed ${r.reclaimedRows} rows of removed items; the index holds ${r.size}\n`);
     });
 
   index

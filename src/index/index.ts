@@ -4,3 +4,4 @@ export * from './vector-index.js';
 export * from './embedder.js';
 export * from './exact.js';
 export * from './item-sources.js';
+export * from './query-embedding.js';

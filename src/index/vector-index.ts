@@ -7,6 +7,7 @@
 //   manifest.json      format, dimensions, HNSW settings, the model the vectors come from, and how much of
 //                      the two logs below is committed; replaced atomically: it is the commit point
 //   vectors.f32        append-only float32 rows; an item's key is its row number
+//                      (vectors-<gen>.f32 and items-<gen>.jsonl after compact(), which renumbers the live items)
 //   items.jsonl        append-only log of {"op":"add","key","id","path","label"} and {"op":"remove","key"}
 //   ann-<gen>.usearch  a snapshot of the HNSW graph covering the log up to manifest.ann.itemsBytes
 // Metadata choice: the items are few bytes each and the server holds them in memory anyway; a log committed
@@ -17,9 +18,9 @@
 // past a threshold (that part is replayed into the graph on open).
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Index as HnswGraph, MetricKind, ScalarKind, type Matches } from 'usearch';
+import { Index as HnswGraph, MetricKind, ScalarKind, type BatchMatches, type Matches } from 'usearch';
 import { writeFileAtomic } from '../engine/serialization/index.js';
-import { rowDistance, nearestRows } from './exact.js';
+import { rowDistance, nearestRows, rerankCandidates, type RowHit } from './exact.js';
 import { checkSameModel, type ModelIdentity } from './model-identity.js';
 import { IndexLock } from './lock.js';
 
@@ -33,9 +34,11 @@ export interface IndexItem {
   id: string;
   path: string | null;
   label: string | null;
+  /** pixelDigest() of the image the vector was embedded from (absent for vectors added as vectors). */
+  digest?: string | null;
 }
 
-export interface Neighbour extends IndexItem {
+export interface Neighbour extends Omit<IndexItem, 'digest'> {
   /** Exact Euclidean distance between the query and the item's stored vector. */
   distance: number;
 }
@@ -45,7 +48,10 @@ export interface HnswSettings {
   connectivity: number;
   /** Candidate list size while inserting (default 128). */
   expansionAdd: number;
-  /** Candidate list size while searching (default 128); raised per query to the candidates asked for. */
+  /**
+   * Candidates fetched from the graph per query before the exact re-rank, which is also the graph search's
+   * list size (ef) (default 64; a search's `candidates` overrides it).
+   */
   expansionSearch: number;
 }
 
@@ -60,7 +66,7 @@ export interface SearchOptions {
   k: number;
   /** Only items with this label. */
   label?: string;
-  /** Approximate candidates fetched before the exact re-rank (default max(4k, 64)). */
+  /** Approximate candidates fetched before the exact re-rank (default: the index's expansionSearch; at least k). */
   candidates?: number;
 }
 
@@ -79,11 +85,13 @@ interface Manifest {
   itemsBytes: number;
   /** The graph snapshot and the log prefix it covers. */
   ann: { file: string; itemsBytes: number } | null;
+  /** The vectors and item log files (written anew by compact(); absent before the first compaction). */
+  files?: { vectors: string; items: string };
   created: string;
   updated: string;
 }
 
-type LogRecord = { op: 'add'; key: number; id: string; path: string | null; label: string | null } | { op: 'remove'; key: number };
+type LogRecord = { op: 'add'; key: number; id: string; path: string | null; label: string | null; digest?: string } | { op: 'remove'; key: number };
 
 const MANIFEST = 'manifest.json';
 const VECTORS = 'vectors.f32';
@@ -99,6 +107,7 @@ export class VectorIndex {
   private readonly itemsByKey = new Map<number, IndexItem>();
   private readonly keyById = new Map<string, number>();
   private readonly keysByLabel = new Map<string, Set<number>>();
+  private readonly keyByDigest = new Map<string, number>();
   private pendingLog: string[] = [];
   private uncoveredRecords = 0;
   private readonly lock: IndexLock | null;
@@ -115,7 +124,7 @@ export class VectorIndex {
 
   private static newGraph(m: Manifest): HnswGraph {
     const quantization = { f32: ScalarKind.F32, f16: ScalarKind.F16, i8: ScalarKind.I8 }[m.quantization];
-    return new HnswGraph({ dimensions: m.dim, metric: MetricKind.L2sq, quantization, connectivity: m.hnsw.connectivity, expansion_add: m.hnsw.expansionAdd, expansion_search: m.hnsw.expansionSearch, multi: false });
+    return new HnswGraph({ dimensions: m.dim, metric: MetricKind.L2sq, quantization, connectivity: m.hnsw.connectivity, expansion_add: m.hnsw.expansionAdd, expansion_search: 1, multi: false });
   }
 
   /** A new, empty index in `dir` (created; it must not hold an index already). */
@@ -126,7 +135,7 @@ export class VectorIndex {
     const quantization = o.quantization ?? 'f32';
     if (!QUANTIZATIONS.includes(quantization)) throw new Error(`index: quantization must be one of ${QUANTIZATIONS.join(', ')}, got '${quantization}'`);
     mkdirSync(abs, { recursive: true });
-    const hnsw: HnswSettings = { connectivity: o.connectivity ?? 16, expansionAdd: o.expansionAdd ?? 128, expansionSearch: o.expansionSearch ?? 128 };
+    const hnsw: HnswSettings = { connectivity: o.connectivity ?? 16, expansionAdd: o.expansionAdd ?? 128, expansionSearch: o.expansionSearch ?? 64 };
     for (const [k, v] of Object.entries(hnsw)) if (!Number.isInteger(v) || v < 2) throw new Error(`index: ${k} must be an integer >= 2, got ${v}`);
     const now = new Date().toISOString();
     const manifest: Manifest = { format: INDEX_FORMAT, version: INDEX_VERSION, generation: 0, dim: o.dim, metric: 'l2', quantization, hnsw, model: o.model, rows: 0, itemsBytes: 0, ann: null, created: now, updated: now };
@@ -167,14 +176,14 @@ export class VectorIndex {
     // Vectors: the committed rows only (a crash may have left an uncommitted tail).
     const bytes = m.rows * m.dim * 4;
     if (bytes) {
-      const fd = openSync(join(this.dir, VECTORS), 'r');
+      const fd = openSync(join(this.dir, this.vectorsFile), 'r');
       try {
-        if (fstatSync(fd).size < bytes) throw new Error(`${join(this.dir, VECTORS)}: shorter than the ${m.rows} committed rows (the index is damaged)`);
+        if (fstatSync(fd).size < bytes) throw new Error(`${join(this.dir, this.vectorsFile)}: shorter than the ${m.rows} committed rows (the index is damaged)`);
         const buf = new Uint8Array(this.vectors.buffer, 0, bytes);
         let off = 0;
         while (off < bytes) {
           const n = readSync(fd, buf, off, bytes - off, off);
-          if (n === 0) throw new Error(`${join(this.dir, VECTORS)}: unexpected end of file`);
+          if (n === 0) throw new Error(`${join(this.dir, this.vectorsFile)}: unexpected end of file`);
           off += n;
         }
       } finally {
@@ -186,14 +195,14 @@ export class VectorIndex {
     if (m.ann) this.ann.load(join(this.dir, m.ann.file));
     const covered = m.ann?.itemsBytes ?? 0;
     if (m.itemsBytes) {
-      const text = readFileSync(join(this.dir, ITEMS)).subarray(0, m.itemsBytes);
+      const text = readFileSync(join(this.dir, this.itemsFile)).subarray(0, m.itemsBytes);
       let start = 0;
       let line = 1;
       while (start < text.length) {
         let end = text.indexOf(10, start);
         if (end < 0) end = text.length;
         const rec = JSON.parse(text.subarray(start, end).toString('utf8')) as LogRecord;
-        if (rec.op === 'add' && !(rec.key < this.rows)) throw new Error(`${join(this.dir, ITEMS)}:${line}: key ${rec.key} has no committed vector`);
+        if (rec.op === 'add' && !(rec.key < this.rows)) throw new Error(`${join(this.dir, this.itemsFile)}:${line}: key ${rec.key} has no committed vector`);
         this.apply(rec, start >= covered);
         start = end + 1;
         line++;
@@ -204,9 +213,10 @@ export class VectorIndex {
   /** Applies a log record to the metadata (and to the graph when `toGraph`). */
   private apply(rec: LogRecord, toGraph: boolean): void {
     if (rec.op === 'add') {
-      const item = { id: rec.id, path: rec.path, label: rec.label };
+      const item: IndexItem = { id: rec.id, path: rec.path, label: rec.label, ...(rec.digest ? { digest: rec.digest } : {}) };
       this.itemsByKey.set(rec.key, item);
       this.keyById.set(item.id, rec.key);
+      if (rec.digest && !this.keyByDigest.has(rec.digest)) this.keyByDigest.set(rec.digest, rec.key);
       if (item.label !== null) {
         let s = this.keysByLabel.get(item.label);
         if (!s) {
@@ -221,10 +231,19 @@ export class VectorIndex {
       if (!item) return;
       this.itemsByKey.delete(rec.key);
       this.keyById.delete(item.id);
+      if (item.digest && this.keyByDigest.get(item.digest) === rec.key) this.keyByDigest.delete(item.digest);
       if (item.label !== null) this.keysByLabel.get(item.label)?.delete(rec.key);
       if (toGraph) this.ann.remove(BigInt(rec.key));
     }
     if (toGraph) this.uncoveredRecords++;
+  }
+
+  private get vectorsFile(): string {
+    return this.manifest.files?.vectors ?? VECTORS;
+  }
+
+  private get itemsFile(): string {
+    return this.manifest.files?.items ?? ITEMS;
   }
 
   private row(key: number): Float32Array {
@@ -257,6 +276,12 @@ export class VectorIndex {
     const key = this.keyById.get(id);
     if (key === undefined) return undefined;
     return { ...this.itemsByKey.get(key)!, vector: this.row(key).slice() };
+  }
+
+  /** The stored vector of an item embedded from exactly these pixels (see pixelDigest), if any. */
+  vectorByDigest(digest: string): Float32Array | undefined {
+    const key = this.keyByDigest.get(digest);
+    return key === undefined ? undefined : this.row(key).slice();
   }
 
   /** All live items in key order. */
@@ -298,7 +323,7 @@ export class VectorIndex {
     this.rows += n;
     const keys = new BigUint64Array(n);
     items.forEach((it, i) => {
-      const rec: LogRecord = { op: 'add', key: first + i, id: it.id, path: it.path ?? null, label: it.label ?? null };
+      const rec: LogRecord = { op: 'add', key: first + i, id: it.id, path: it.path ?? null, label: it.label ?? null, ...(it.digest ? { digest: it.digest } : {}) };
       this.pendingLog.push(JSON.stringify(rec));
       this.apply(rec, false);
       keys[i] = BigInt(first + i);
@@ -321,34 +346,70 @@ export class VectorIndex {
 
   /**
    * The k nearest items to `query` by exact Euclidean distance among the graph's candidates (or among all
-   * items of `label` when that label has few enough items to scan exactly).
+   * items of `label` when that label has few enough items to scan exactly). Runs on the calling thread.
    */
   search(query: Float32Array, o: SearchOptions): Neighbour[] {
     this.checkOpen(false);
     this.checkVector(query, 'search');
+    return this.searchChecked(query, 1, o, 1)[0]!;
+  }
+
+  /**
+   * search() for many queries at once (row-major [n, dim]): one call into the graph, which spreads the
+   * queries over `threads` threads (default: all cores), then the exact re-rank of each query's candidates.
+   */
+  searchBatch(queries: Float32Array, o: SearchOptions & { threads?: number }): Neighbour[][] {
+    this.checkOpen(false);
+    const d = this.dim;
+    if (queries.length === 0 || queries.length % d !== 0) throw new Error(`search: ${queries.length} query values are not a whole number of ${d}-d vectors`);
+    const n = queries.length / d;
+    for (let i = 0; i < n; i++) this.checkVector(queries.subarray(i * d, (i + 1) * d), `search: query ${i}`);
+    return this.searchChecked(queries, n, o, o.threads ?? 0);
+  }
+
+  private searchChecked(queries: Float32Array, n: number, o: SearchOptions, threads: number): Neighbour[][] {
     if (!Number.isInteger(o.k) || o.k < 1) throw new Error(`search: k must be a positive integer, got ${o.k}`);
-    const k = o.k;
-    const want = Math.max(o.candidates ?? 4 * k, k, 64);
-    let hits: { row: number; distance: number }[];
-    if (o.label !== undefined) {
-      const keys = this.keysByLabel.get(o.label);
-      if (!keys || keys.size === 0) return [];
-      if (keys.size <= Math.max(4096, want)) hits = nearestRows(query, this.vectors, this.dim, keys, k);
-      else {
-        // Widen the approximate search until k candidates of the label are found (or the index is exhausted).
-        let c = want;
-        let found: number[] = [];
-        for (;;) {
-          found = this.annCandidates(query, c).filter((key) => keys.has(key));
-          if (found.length >= Math.min(want, keys.size) || c >= this.size) break;
-          c *= 4;
-        }
-        hits = nearestRows(query, this.vectors, this.dim, found, k);
-      }
-    } else {
-      hits = nearestRows(query, this.vectors, this.dim, this.annCandidates(query, want), k);
+    if (o.candidates !== undefined && (!Number.isInteger(o.candidates) || o.candidates < 1)) throw new Error(`search: candidates must be a positive integer, got ${o.candidates}`);
+    const d = this.dim;
+    if (o.label !== undefined) return Array.from({ length: n }, (_, i) => this.searchLabel(queries.subarray(i * d, (i + 1) * d), o.label!, o));
+    if (this.size === 0) return Array.from({ length: n }, () => []);
+    // The graph's list size is the candidate count (the graph itself is built with expansion_search 1).
+    const want = Math.min(this.candidateCount(o), this.size);
+    const r = this.ann.search(queries, want, threads) as Matches | BatchMatches;
+    const keys = r.keys;
+    const counts = 'counts' in r ? r.counts : [BigInt(keys.length)];
+    const out: Neighbour[][] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.toNeighbours(rerankCandidates(queries, i, this.vectors, d, keys, i * want, Number(counts[i]), o.k));
+    return out;
+  }
+
+  /** Candidates fetched from the graph per query: `candidates`, else the index's expansionSearch; at least k. */
+  private candidateCount(o: SearchOptions): number {
+    return Math.max(o.candidates ?? this.manifest.hnsw.expansionSearch, o.k);
+  }
+
+  private searchLabel(query: Float32Array, label: string, o: SearchOptions): Neighbour[] {
+    const keys = this.keysByLabel.get(label);
+    if (!keys || keys.size === 0) return [];
+    const want = this.candidateCount(o);
+    if (keys.size <= Math.max(4096, want)) return this.toNeighbours(nearestRows(query, this.vectors, this.dim, keys, o.k));
+    // Widen the approximate search until enough candidates of the label are found (or the index is exhausted).
+    let c = want;
+    let found: number[] = [];
+    for (;;) {
+      found = this.annCandidates(query, c).filter((key) => keys.has(key));
+      if (found.length >= Math.min(want, keys.size) || c >= this.size) break;
+      c *= 4;
     }
-    return hits.map((h) => ({ ...this.itemsByKey.get(h.row)!, distance: h.distance }));
+    return this.toNeighbours(nearestRows(query, this.vectors, this.dim, found, o.k));
+  }
+
+  /** Item metadata for the re-ranked hits only (the candidates never touch it). */
+  private toNeighbours(hits: RowHit[]): Neighbour[] {
+    return hits.map((h) => {
+      const it = this.itemsByKey.get(h.row)!;
+      return { id: it.id, path: it.path, label: it.label, distance: h.distance };
+    });
   }
 
   private annCandidates(query: Float32Array, count: number): number[] {
@@ -380,19 +441,12 @@ export class VectorIndex {
     const snapshot = o.snapshot || (this.uncoveredRecords > 0 && (m.ann === null || this.uncoveredRecords > Math.max(10_000, 0.1 * this.size)));
     if (!this.dirty && !snapshot) return;
     const d = this.dim;
-    appendAt(join(this.dir, VECTORS), m.rows * d * 4, new Uint8Array(this.vectors.buffer, m.rows * d * 4, (this.rows - m.rows) * d * 4));
+    appendAt(join(this.dir, this.vectorsFile), m.rows * d * 4, new Uint8Array(this.vectors.buffer, m.rows * d * 4, (this.rows - m.rows) * d * 4));
     const log = Buffer.from(this.pendingLog.map((l) => l + '\n').join(''), 'utf8');
-    appendAt(join(this.dir, ITEMS), m.itemsBytes, log);
+    appendAt(join(this.dir, this.itemsFile), m.itemsBytes, log);
     const itemsBytes = m.itemsBytes + log.length;
     let ann = m.ann;
-    if (snapshot) {
-      const file = `ann-${m.generation + 1}.usearch`;
-      const tmp = join(this.dir, `.${file}.tmp`);
-      this.ann.save(tmp);
-      fsyncFile(tmp);
-      renameSync(tmp, join(this.dir, file));
-      ann = { file, itemsBytes };
-    }
+    if (snapshot) ann = this.saveGraph(this.ann, m.generation + 1, itemsBytes);
     const next: Manifest = { ...m, generation: m.generation + 1, rows: this.rows, itemsBytes, ann, updated: new Date().toISOString() };
     this.manifest = next;
     this.writeManifest();
@@ -407,10 +461,62 @@ export class VectorIndex {
     writeFileAtomic(join(this.dir, MANIFEST), JSON.stringify(this.manifest, null, 2) + '\n');
   }
 
+  /** Deletes graph snapshots, vectors and item logs the manifest no longer names. */
   private removeStaleSnapshots(): void {
+    const keep = new Set([this.manifest.ann?.file, this.vectorsFile, this.itemsFile]);
     for (const f of readdirSync(this.dir)) {
-      if (/^ann-\d+\.usearch$/.test(f) && f !== this.manifest.ann?.file) unlinkSync(join(this.dir, f));
+      if (/^(ann-\d+\.usearch|vectors(-\d+)?\.f32|items(-\d+)?\.jsonl)$/.test(f) && !keep.has(f)) unlinkSync(join(this.dir, f));
     }
+  }
+
+
+  /**
+   * Drops removed items for good: writes the live vectors and items (renumbered in key order) to new files,
+   * rebuilds the graph from them, and commits with one manifest replace; the old files stay valid until then
+   * and are deleted after. Unsaved changes are included. Returns the rows reclaimed.
+   */
+  compact(o: { threads?: number } = {}): { reclaimedRows: number; size: number } {
+    this.checkOpen(true);
+    const d = this.dim;
+    const live = [...this.itemsByKey.keys()].sort((a, b) => a - b);
+    const n = live.length;
+    const vectors = new Float32Array(Math.max(n, 1024) * d);
+    live.forEach((key, i) => vectors.set(this.row(key), i * d));
+    const records: LogRecord[] = live.map((key, i) => {
+      const it = this.itemsByKey.get(key)!;
+      return { op: 'add', key: i, id: it.id, path: it.path, label: it.label, ...(it.digest ? { digest: it.digest } : {}) };
+    });
+    const gen = this.manifest.generation + 1;
+    const files = { vectors: `vectors-${gen}.f32`, items: `items-${gen}.jsonl` };
+    writeNewFile(join(this.dir, files.vectors), new Uint8Array(vectors.buffer, 0, n * d * 4));
+    const log = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
+    writeNewFile(join(this.dir, files.items), log);
+    const graph = VectorIndex.newGraph(this.manifest);
+    if (n) graph.add(BigUint64Array.from(live, (_, i) => BigInt(i)), vectors.subarray(0, n * d), o.threads ?? 0);
+    const ann = this.saveGraph(graph, gen, log.length);
+    const reclaimedRows = this.rows - n;
+    this.manifest = { ...this.manifest, generation: gen, files, rows: n, itemsBytes: log.length, ann, updated: new Date().toISOString() };
+    this.writeManifest();
+    // Committed: the in-memory state follows.
+    this.ann = graph;
+    this.vectors = vectors;
+    this.rows = n;
+    for (const m of [this.itemsByKey, this.keyById, this.keysByLabel, this.keyByDigest]) m.clear();
+    for (const r of records) this.apply(r, false);
+    this.pendingLog = [];
+    this.uncoveredRecords = 0;
+    this.removeStaleSnapshots();
+    return { reclaimedRows, size: n };
+  }
+
+  /** Writes a graph snapshot for generation `gen` covering `itemsBytes` of the log (not yet committed). */
+  private saveGraph(graph: HnswGraph, gen: number, itemsBytes: number): { file: string; itemsBytes: number } {
+    const file = `ann-${gen}.usearch`;
+    const tmp = join(this.dir, `.${file}.tmp`);
+    graph.save(tmp);
+    fsyncFile(tmp);
+    renameSync(tmp, join(this.dir, file));
+    return { file, itemsBytes };
   }
 
   info(): IndexInfo {
@@ -451,7 +557,7 @@ export interface IndexInfo {
   quantization: Quantization;
   hnsw: HnswSettings;
   model: ModelIdentity;
-  /** Rows of removed items still in vectors.f32 (reclaimed by rebuilding). */
+  /** Rows of removed items still stored (reclaimed by compact()). */
   deletedRows: number;
   generation: number;
   created: string;
@@ -465,6 +571,18 @@ function appendAt(path: string, offset: number, data: Uint8Array): void {
   try {
     let off = 0;
     while (off < data.byteLength) off += writeSync(fd, data, off, data.byteLength - off, offset + off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes a whole file (replacing a stale uncommitted one of the same name) and fsyncs it. */
+function writeNewFile(path: string, data: Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    let off = 0;
+    while (off < data.byteLength) off += writeSync(fd, data, off, data.byteLength - off);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

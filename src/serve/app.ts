@@ -1,7 +1,7 @@
 // The HTTP JSON API over a run's model and an index (Fastify):
 //   GET    /health           liveness and item count
 //   GET    /info             index, model, calibration and limits
-//   POST   /embed            image bytes -> {embedding}
+//   POST   /embed            image bytes -> {embedding} (an indexed image with the same pixels: its stored vector)
 //   POST   /search           {vector, k?, label?} as JSON, or image bytes with ?k=&label= -> {results, match?}
 //   POST   /items            {id, vector, label?, path?} as JSON, or image bytes with ?id=&label=&path= -> 201
 //   DELETE /items/:id        removes an item
@@ -10,7 +10,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import sharp, { type Metadata } from 'sharp';
 import { z } from 'zod';
-import type { RunEmbedder, VectorIndex } from '../index/index.js';
+import { queryEmbedding, type IndexItem, type RunEmbedder, type VectorIndex } from '../index/index.js';
 import { match, type Calibration } from '../calibrate/index.js';
 import { HttpError, badRequest, fromFastify } from './errors.js';
 import { DEFAULT_LIMITS, type ServeLimits } from './limits.js';
@@ -62,7 +62,8 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
 
   const isImage = (req: FastifyRequest) => Buffer.isBuffer(req.body);
 
-  async function embedBody(req: FastifyRequest): Promise<Float32Array> {
+  /** The image body's vector (an indexed image's stored one, see queryEmbedding) and pixel digest. */
+  async function embedBody(req: FastifyRequest): Promise<{ vector: Float32Array; digest: string }> {
     const bytes = req.body as Buffer;
     if (bytes.length === 0) throw badRequest('empty_body', 'request body is empty: send the image bytes');
     let meta: Metadata;
@@ -78,7 +79,7 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
     const deadline = Date.now() + limits.requestTimeoutMs;
     return queue.run(async () => {
       try {
-        return await embedder.embedImage({ kind: 'encoded', bytes, where: 'request body' });
+        return await queryEmbedding(embedder, index, { kind: 'encoded', bytes, where: 'request body' });
       } catch (e) {
         throw badRequest('bad_image', `cannot use the image: ${(e as Error).message}`);
       }
@@ -112,28 +113,30 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
 
   app.post('/embed', async (req) => {
     if (!isImage(req)) throw new HttpError(415, 'unsupported_media_type', 'POST /embed takes image bytes (Content-Type image/* or application/octet-stream)');
-    const v = await embedBody(req);
+    const v = (await embedBody(req)).vector;
     return { dim: v.length, embedding: Array.from(v) };
   });
 
   app.post('/search', async (req) => {
     if (isImage(req)) {
       const q = parse(imageQuery.omit({ id: true, path: true }), req.query, 'query string');
-      return answer(await embedBody(req), q.k, q.label);
+      return answer((await embedBody(req)).vector, q.k, q.label);
     }
     const b = parse(searchBody, req.body, 'body');
     return answer(Float32Array.from(b.vector), b.k, b.label);
   });
 
   app.post('/items', async (req, reply) => {
-    let item: { id: string; label: string | null; path: string | null };
+    let item: IndexItem;
     let v: Float32Array;
     if (isImage(req)) {
       const q = parse(imageQuery.omit({ k: true }), req.query, 'query string');
       if (!q.id) throw badRequest('invalid_field', 'query string: id is required (?id=...)');
       item = { id: q.id, label: q.label ?? null, path: q.path ?? null };
       if (index.has(item.id)) throw new HttpError(409, 'duplicate_id', `id '${item.id}' is already in the index (DELETE /items/${encodeURIComponent(item.id)} first)`);
-      v = await embedBody(req);
+      const e = await embedBody(req);
+      v = e.vector;
+      item.digest = e.digest;
     } else {
       const b = parse(addBody, req.body, 'body');
       item = { id: b.id, label: b.label ?? null, path: b.path ?? null };

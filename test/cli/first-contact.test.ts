@@ -33,13 +33,14 @@ test('--version and --help load no native module; every command takes --threads 
   const h = run(['--help'], { env: noNative });
   assert.equal(h.code, 0, h.err);
   for (const c of ['train', 'eval', 'embed', 'search', 'index', 'calibrate', 'serve', 'export']) assert.match(h.out, new RegExp(`\\b${c}\\b`));
-  for (const c of [['train'], ['eval'], ['embed'], ['search'], ['index', 'build'], ['index', 'search'], ['index', 'info'], ['calibrate'], ['serve'], ['export']]) {
+  for (const c of [['train'], ['eval'], ['embed'], ['search'], ['index', 'build'], ['index', 'search'], ['index', 'info'], ['index', 'compact'], ['calibrate'], ['serve'], ['export']]) {
     const ch = run([...c, '--help'], { env: noNative });
     assert.equal(ch.code, 0, `${c.join(' ')}: ${ch.err}`);
     assert.match(ch.out, /--threads <n>/, c.join(' '));
     assert.match(ch.out, /-q, --quiet/, c.join(' '));
   }
   assert.match(run(['eval', '--help']).out, /--data-root <dir>/);
+  assert.match(run(['index', 'build', '--help'], { env: noNative }).out, /--batch-size <n>\s+images per forward pass while embedding \(default: 32\)/);
   // The guard works: a command that needs the addon fails under it.
   assert.notEqual(run(['index', 'info', '-i', join(tmp, 'none')], { env: noNative }).code, 0);
   const badThreads = run(['eval', '--run', tmp, '--threads', '0']);

@@ -7,7 +7,7 @@ import { rmSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { indexBuild, indexAdd, indexRemove, indexSearch, indexInfo, calibrateCommand } from '../../src/cli/index-commands.js';
+import { indexBuild, indexAdd, indexRemove, indexSearch, indexInfo, indexCompact, calibrateCommand } from '../../src/cli/index-commands.js';
 import { searchCommand, embedCommand } from '../../src/cli/commands.js';
 import { makeTinyRun, classImage } from '../helpers/tiny-run.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -53,6 +53,14 @@ test('build, search by image and vector, add, remove, model check, calibrate and
   assert.equal(found[0]!.results[0]!.distance, 0);
   indexRemove({ index, ids: [extra] });
   assert.equal(indexInfo({ index }).size, tiny.files.length);
+  assert.equal(indexInfo({ index }).deletedRows, 1);
+
+  // Compaction drops the removed row; the answers stay the same.
+  const beforeCompact = await indexSearch({ index, run: tiny.runDir, queries: [query, extra], k: 5 });
+  assert.deepEqual(indexCompact({ index }), { reclaimedRows: 1, size: tiny.files.length });
+  assert.equal(indexInfo({ index }).deletedRows, 0);
+  assert.deepEqual(await indexSearch({ index, run: tiny.runDir, queries: [query, extra], k: 5 }), beforeCompact);
+  assert.ok(beforeCompact[1]!.results.every((r) => r.id !== extra));
 
   // Another model (other weights) is refused, naming both.
   const other = await makeTinyRun(join(tmp, 'b'), { seed: 99 });

@@ -2,7 +2,7 @@
 // crash consistency (uncommitted bytes ignored), the writer lock and the model check.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, readFileSync, appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { rmSync, readFileSync, appendFileSync, existsSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VectorIndex, nearestRows, type ModelIdentity } from '../../src/index/index.js';
 import { seededRandom } from '../helpers/tensors.js';
@@ -116,4 +116,69 @@ test('a crash before the manifest is replaced leaves the previous state', () => 
   third.close();
   assert.throws(() => VectorIndex.open(join(tmp, 'none')), /is not an index: no manifest\.json/);
   assert.throws(() => VectorIndex.create(dir, { dim: 16, model }), /already holds an index/);
+});
+
+test('searchBatch answers as search does, query by query; bad batches name the problem', () => {
+  const dir = join(tmp, 'd');
+  const n = 1500;
+  const v = vectors(n, 16, 5);
+  const index = VectorIndex.create(dir, { dim: 16, model });
+  index.add(items(n), v);
+  const qs = vectors(40, 16, 6);
+  qs.set(v.subarray(7 * 16, 8 * 16), 0); // query 0 is item7
+  for (const o of [{ k: 10 }, { k: 3, candidates: 20 }, { k: 4, label: 'L2' }]) {
+    const batch = index.searchBatch(qs, { ...o, threads: 2 });
+    assert.equal(batch.length, 40);
+    batch.forEach((hits, i) => assert.deepEqual(hits, index.search(qs.subarray(i * 16, (i + 1) * 16), o), `query ${i} ${JSON.stringify(o)}`));
+  }
+  const first = index.searchBatch(qs, { k: 1 })[0]![0]!;
+  assert.deepEqual([first.id, first.distance], ['item7', 0]);
+  assert.throws(() => index.searchBatch(qs.subarray(0, 20), { k: 1 }), /20 query values are not a whole number of 16-d vectors/);
+  assert.throws(() => index.searchBatch(Float32Array.from(qs).fill(Infinity, 17, 18), { k: 1 }), /query 1: vector value 1 is Infinity/);
+  assert.throws(() => index.searchBatch(qs, { k: 1, candidates: 0 }), /candidates must be a positive integer, got 0/);
+  index.close();
+});
+
+test('compact: removed items never return, the files shrink, live results are unchanged, digests survive', () => {
+  const dir = join(tmp, 'e');
+  const n = 1200;
+  const v = vectors(n, 16, 7);
+  let index = VectorIndex.create(dir, { dim: 16, model });
+  index.add(items(n).map((it, i) => ({ ...it, digest: i === 900 ? 'pixels-of-900' : null })), v);
+  index.save({ snapshot: true });
+  const removed = Array.from({ length: 600 }, (_, i) => `item${2 * i}`); // every even item
+  index.remove(removed);
+  index.save();
+  const bytes = () => readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+  const before = bytes();
+  const qs = vectors(30, 16, 8);
+  // Exact answers over the live items (every candidate re-ranked), before compaction.
+  const exact = (ix: VectorIndex) => Array.from({ length: 30 }, (_, i) => ix.search(qs.subarray(i * 16, (i + 1) * 16), { k: 5, candidates: n }));
+  const want = exact(index);
+  assert.deepEqual(index.compact({ threads: 2 }), { reclaimedRows: 600, size: 600 });
+  assert.deepEqual(exact(index), want, 'same answers right after compaction');
+  index.close();
+
+  assert.ok(bytes() < 0.7 * before, `index files ${before} -> ${bytes()} bytes`);
+  assert.deepEqual(readdirSync(dir).filter((f) => /^(vectors|items)/.test(f)).sort(), ['items-3.jsonl', 'vectors-3.f32']);
+  index = VectorIndex.open(dir, { model });
+  assert.equal(index.size, 600);
+  assert.equal(index.info().deletedRows, 0);
+  assert.deepEqual(exact(index), want, 'same answers after reopening');
+  for (const id of removed.slice(0, 50)) {
+    const k = Number(id.slice(4));
+    assert.ok(!index.has(id));
+    assert.ok(index.search(v.subarray(k * 16, (k + 1) * 16), { k: 20 }).every((x) => Number(x.id.slice(4)) % 2 === 1), `${id} never returns`);
+  }
+  const top = index.search(v.subarray(901 * 16, 902 * 16), { k: 1 })[0]!;
+  assert.deepEqual([top.id, top.distance], ['item901', 0]);
+  assert.deepEqual(index.vectorByDigest('pixels-of-900'), undefined, 'item900 was removed with its digest');
+  // Adds after a compaction go on from the renumbered rows.
+  index.add([{ id: 'new', path: null, label: null, digest: 'pixels-new' }], v.subarray(0, 16));
+  index.save();
+  index.close();
+  index = VectorIndex.open(dir, { model, readOnly: true });
+  assert.deepEqual(index.search(v.subarray(0, 16), { k: 1 })[0]!.id, 'new');
+  assert.deepEqual(index.vectorByDigest('pixels-new'), v.slice(0, 16));
+  index.close();
 });
