@@ -159,6 +159,8 @@ export const RunConfig = z
     name: z.string().default('run'),
     seed: z.number().int().nonnegative().default(0),
     threads: z.number().int().positive().optional(),
+    /** 'cpu', 'cuda', 'cuda:N' or 'auto' (see src/training/device.ts: CUDA is refused with the reason). */
+    device: z.union([z.enum(['cpu', 'cuda', 'auto']), z.string().regex(/^cuda:\d+$/, "expected 'cpu', 'cuda', 'cuda:N' or 'auto'")]).default('auto'),
     outputDir: z.string().default('runs'),
     dataset: DatasetConfig,
     model: ModelConfig.prefault({}),
