@@ -44,6 +44,8 @@ export const ModelConfig = z
     embeddingDim: z.number().int().positive().default(128),
     pretrained: z.string().optional(),
     freezeBatchNorm: z.boolean().default(false),
+    /** Data-parallel runs: BatchNorm statistics over the global batch (all ranks), as torch's SyncBatchNorm. */
+    syncBatchNorm: z.boolean().default(false),
     pooling: z.enum(['avg', 'max', 'avg+max']).default('avg'),
     /** Extra model-specific options (hidden sizes, widths). */
     options: z.record(z.string(), z.unknown()).default({}),

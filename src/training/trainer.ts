@@ -37,7 +37,7 @@ import type { EarlyStoppingHook } from './hooks/early-stopping.js';
 import { EARLY_STOPPING } from './hooks/early-stopping.js';
 import type { CcpHook } from './hooks/ccp.js';
 import { DataParallel, type DistributedOptions } from './distributed/data-parallel.js';
-import { checkSameRun } from '../distributed/index.js';
+import { checkSameRun, syncBatchNorm } from '../distributed/index.js';
 
 export type { EpochRecord, TestEmbeddings, TrainResult, ValidationMetrics, StopReason } from './run-types.js';
 
@@ -148,6 +148,7 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
   const inputShape = new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 1) }).shape;
   checkTrainingBounds(t, data.train, inputShape);
   const model = buildModel(cfg, inputShape);
+  if (dp && cfg.model.syncBatchNorm) syncBatchNorm(model, dp.group);
   const loss = buildLoss(cfg, data.train.numClasses);
   const setup = buildOptimizer(cfg, model, loss);
   const schedule = buildSchedule(cfg, setup.optimizer);
