@@ -27,6 +27,9 @@ const STEPS = envNumber('BENCH_STEPS', 8);
 const WARMUP = envNumber('BENCH_WARMUP', 3);
 const BATCH = envNumber('BENCH_BATCH', 32);
 const BYTES = 25 * 2 ** 20;
+// Python gets the glibc malloc settings our addon applies with mallopt (as in bench:train), so that neither side
+// pays page faults the other does not.
+const PYTHON_ENV = process.env.CCP_DML_NO_MALLOPT ? {} : { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824' };
 const ITERS = 10;
 
 /** Our ranks (one thread each) running bench/ranks/<script>; rank 0's last stdout line, parsed. */
@@ -45,7 +48,7 @@ async function pytorch(nproc: number, script: string, args: string[]): Promise<R
   const port = await distributed.freeLoopbackPort();
   const path = join(repoRoot, 'bench', 'python', script);
   const outs = await Promise.all(Array.from({ length: nproc }, (_, rank) => new Promise<string>((resolve, reject) => {
-    const env = { ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: String(nproc), RANK: String(rank), OMP_NUM_THREADS: '1' };
+    const env = { ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: String(nproc), RANK: String(rank), OMP_NUM_THREADS: '1', ...PYTHON_ENV };
     const p = spawn(SYSTEM_PYTHON, [path, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -93,4 +96,4 @@ async function stepTimes(): Promise<Record<string, unknown>> {
 
 const reduce = await allReduce();
 const steps = await stepTimes();
-writeResults(RESULTS, { date: new Date().toISOString(), libtorch: torchVersion, node: process.version, rounds: ROUNDS, steps: STEPS, warmup: WARMUP, batch: BATCH, allReduce: reduce, step: steps });
+writeResults(RESULTS, { date: new Date().toISOString(), libtorch: torchVersion, node: process.version, rounds: ROUNDS, steps: STEPS, warmup: WARMUP, batch: BATCH, pythonEnv: PYTHON_ENV, allReduce: reduce, step: steps });
