@@ -7,7 +7,10 @@
 //     buffers from rank 0, gradient pipeline), PyTorch is DistributedDataParallel (bench/python/dist_step.py).
 //     Reports ours / DDP per process count and the scaling efficiency = 2-process throughput / (2 x 1-process
 //     throughput) on each side (same global batch: 1.0 would be a perfect halving of the step time).
-// env: BENCH_ROUNDS (3), BENCH_STEPS (timed steps per round, 8), BENCH_WARMUP (3), BENCH_BATCH (32).
+//  3. the same with BN-Inception (BN frozen, as the paper) on 3x96x96 inputs, global batch 16 (BENCH_LARGE=0 skips it).
+// Weights are random on each side (not the same init): the step times are compared, not the losses.
+// env: BENCH_ROUNDS (3), BENCH_STEPS (timed steps per round, 8), BENCH_WARMUP (3), BENCH_BATCH (32),
+//      BENCH_LARGE (1), BENCH_LARGE_SIZE (96), BENCH_LARGE_STEPS (4).
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +29,9 @@ const ROUNDS = envNumber('BENCH_ROUNDS', 3);
 const STEPS = envNumber('BENCH_STEPS', 8);
 const WARMUP = envNumber('BENCH_WARMUP', 3);
 const BATCH = envNumber('BENCH_BATCH', 32);
+const LARGE = process.env.BENCH_LARGE !== '0';
+const LARGE_SIZE = envNumber('BENCH_LARGE_SIZE', 96);
+const LARGE_STEPS = envNumber('BENCH_LARGE_STEPS', 4);
 const BYTES = 25 * 2 ** 20;
 // Python gets the glibc malloc settings our addon applies with mallopt (as in bench:train), so that neither side
 // pays page faults the other does not.
@@ -75,8 +81,10 @@ async function allReduce(): Promise<{ oursMs: number; torchMs: number; ratio: nu
   return { oursMs: median(t.ours) * 1000, torchMs: median(t.torch) * 1000, ratio };
 }
 
-async function stepTimes(): Promise<Record<string, unknown>> {
-  const args = ['small_cnn', String(BATCH), '32', String(WARMUP), String(STEPS)];
+interface StepCase { label: string; model: string; batch: number; size: number; warmup: number; steps: number }
+
+async function stepTimes(c: StepCase, index: number): Promise<Record<string, unknown>> {
+  const args = [c.model, String(c.batch), String(c.size), String(c.warmup), String(c.steps)];
   const t: Record<string, number[]> = { ours1: [], torch1: [], ours2: [], torch2: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const n of [1, 2]) {
@@ -86,14 +94,21 @@ async function stepTimes(): Promise<Record<string, unknown>> {
   }
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<string, number>;
   const eff = (one: number, two: number) => one / (2 * two);
-  const rows = [1, 2].map((n) => [`${n} process${n > 1 ? 'es' : ''}`, m[`ours${n}`]!, m[`torch${n}`]!, BATCH / (m[`ours${n}`]! / 1000), BATCH / (m[`torch${n}`]! / 1000), m[`ours${n}`]! / m[`torch${n}`]!]);
-  console.log(`\n2. training step, SmallCnn, global batch ${BATCH}, 1 thread per process, ${ROUNDS} x ${STEPS} timed steps, median:\n`);
+  const rows = [1, 2].map((n) => [`${n} process${n > 1 ? 'es' : ''}`, m[`ours${n}`]!, m[`torch${n}`]!, c.batch / (m[`ours${n}`]! / 1000), c.batch / (m[`torch${n}`]! / 1000), m[`ours${n}`]! / m[`torch${n}`]!]);
+  console.log(`\n${index}. training step, ${c.label}, global batch ${c.batch}, 1 thread per process, ${ROUNDS} x ${c.steps} timed steps, median:\n`);
   console.log(formatTable(['processes', 'ours ms', 'DDP ms', 'ours img/s', 'DDP img/s', 'ours/DDP'], rows));
-  const result = { ...m, ratio1: m.ours1! / m.torch1!, ratio2: m.ours2! / m.torch2!, efficiencyOurs: eff(m.ours1!, m.ours2!), efficiencyTorch: eff(m.torch1!, m.torch2!), samples: t };
+  const result = { ...c, ...m, ratio1: m.ours1! / m.torch1!, ratio2: m.ours2! / m.torch2!, efficiencyOurs: eff(m.ours1!, m.ours2!), efficiencyTorch: eff(m.torch1!, m.torch2!), samples: t };
   console.log(`\nscaling efficiency (2-process throughput / 2 x 1-process): ours ${result.efficiencyOurs.toFixed(3)}, DDP ${result.efficiencyTorch.toFixed(3)}`);
   return result;
 }
 
+const CASES: StepCase[] = [
+  { label: 'SmallCnn (1x32x32)', model: 'small_cnn', batch: BATCH, size: 32, warmup: WARMUP, steps: STEPS },
+  // The paper's backbone at a reduced input size so that a round stays short on a small machine.
+  ...(LARGE ? [{ label: `BN-Inception (BN frozen, 3x${LARGE_SIZE}x${LARGE_SIZE})`, model: 'bninception', batch: 16, size: LARGE_SIZE, warmup: 2, steps: LARGE_STEPS }] : []),
+];
+
 const reduce = await allReduce();
-const steps = await stepTimes();
+const steps = [];
+for (const [i, c] of CASES.entries()) steps.push(await stepTimes(c, i + 2));
 writeResults(RESULTS, { date: new Date().toISOString(), libtorch: torchVersion, node: process.version, rounds: ROUNDS, steps: STEPS, warmup: WARMUP, batch: BATCH, pythonEnv: PYTHON_ENV, allReduce: reduce, step: steps });
