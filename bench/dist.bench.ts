@@ -1,50 +1,114 @@
-// npm run bench:dist — data-parallel collectives, ours (c10d Gloo through the addon) vs PyTorch's
-// torch.distributed (gloo), side by side in one run: all-reduce (sum) of a 25 MB float32 buffer between 2 ranks
-// on loopback, one thread per rank, the two sides alternating 3 rounds; median seconds and MB/s (buffer bytes
-// per second), ratio ours / PyTorch. (Step time of 1 vs 2 training processes against DDP is not measured yet.)
+// npm run bench:dist — data parallelism, ours (c10d Gloo through the addon) vs PyTorch's torch.distributed (gloo),
+// side by side in one run, one thread per process, rounds alternating ours / PyTorch, medians:
+//  1. all-reduce (sum) of a 25 MB float32 buffer between 2 ranks on loopback; ms and MB/s, ratio ours / PyTorch;
+//  2. a training step of SmallCnn ([32, 64, 128], 1x32x32, D 128, plain contrastive C2 over the gathered global
+//     batch of 32 = 8 classes x 4, Adam + weight decay + clipping) with 1 and 2 processes: ours is the trainer's
+//     data-parallel path (bench/ranks/step-rank.ts: rank slice, all-gather with gradient, GradientReducer, BN
+//     buffers from rank 0, gradient pipeline), PyTorch is DistributedDataParallel (bench/python/dist_step.py).
+//     Reports ours / DDP per process count and the scaling efficiency = 2-process throughput / (2 x 1-process
+//     throughput) on each side (same global batch: 1.0 would be a perfect halving of the step time).
+//  3. the same with BN-Inception (BN frozen, as the paper) on 3x96x96 inputs, global batch 16 (BENCH_LARGE=0 skips it).
+// Weights are random on each side (not the same init): the step times are compared, not the losses.
+// env: BENCH_ROUNDS (3), BENCH_STEPS (timed steps per round, 8), BENCH_WARMUP (3), BENCH_BATCH (32),
+//      BENCH_LARGE (1), BENCH_LARGE_SIZE (96), BENCH_LARGE_STEPS (4).
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { distributed } from '../src/index.js';
-import { SYSTEM_PYTHON, formatTable, median } from './common/index.js';
+import { distributed, torchVersion } from '../src/index.js';
+import { SYSTEM_PYTHON, formatTable, median, writeResults } from './common/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = join(here, '..', '..');
+const RESULTS = join(repoRoot, 'bench', 'results', 'dist.json');
+const envNumber = (name: string, fallback: number) => {
+  const n = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be an integer >= 1, got '${process.env[name]}'`);
+  return n;
+};
+const ROUNDS = envNumber('BENCH_ROUNDS', 3);
+const STEPS = envNumber('BENCH_STEPS', 8);
+const WARMUP = envNumber('BENCH_WARMUP', 3);
+const BATCH = envNumber('BENCH_BATCH', 32);
+const LARGE = process.env.BENCH_LARGE !== '0';
+const LARGE_SIZE = envNumber('BENCH_LARGE_SIZE', 96);
+const LARGE_STEPS = envNumber('BENCH_LARGE_STEPS', 4);
 const BYTES = 25 * 2 ** 20;
+// Python gets the glibc malloc settings our addon applies with mallopt (as in bench:train), so that neither side
+// pays page faults the other does not.
+const PYTHON_ENV = process.env.CCP_DML_NO_MALLOPT ? {} : { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824' };
 const ITERS = 10;
-const ROUNDS = 3;
 
-async function ours(): Promise<number[]> {
+/** Our ranks (one thread each) running bench/ranks/<script>; rank 0's last stdout line, parsed. */
+async function ours(nproc: number, script: string, args: string[]): Promise<Record<string, number[]>> {
   let out = '';
   const r = await distributed.launchLocal({
-    nproc: 2, threads: 2, script: join(here, 'dist', 'allreduce-rank.js'), args: [String(BYTES), String(ITERS)],
+    nproc, threads: nproc, script: join(here, 'ranks', script), args,
     onLine: (rank, stream, line) => { if (rank === 0 && stream === 'stdout') out = line; else if (stream === 'stderr') process.stderr.write(`[ours ${rank}] ${line}\n`); },
   });
   if (r.exitCode !== 0) throw new Error(`our ranks failed: ${JSON.stringify(r.firstFailure)}`);
-  return JSON.parse(out).seconds;
+  return JSON.parse(out);
 }
 
-async function pytorch(): Promise<number[]> {
+/** PyTorch ranks (one thread each, env:// rendezvous) running bench/python/<script>; rank 0's last line, parsed. */
+async function pytorch(nproc: number, script: string, args: string[]): Promise<Record<string, number[]>> {
   const port = await distributed.freeLoopbackPort();
-  const script = join(here, '..', '..', 'bench', 'python', 'dist_allreduce.py');
-  const outs = await Promise.all([0, 1].map((rank) => new Promise<string>((resolve, reject) => {
-    const env = { ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: '2', RANK: String(rank), OMP_NUM_THREADS: '1' };
-    const p = spawn(SYSTEM_PYTHON, [script, String(BYTES), String(ITERS)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const path = join(repoRoot, 'bench', 'python', script);
+  const outs = await Promise.all(Array.from({ length: nproc }, (_, rank) => new Promise<string>((resolve, reject) => {
+    const env = { ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: String(nproc), RANK: String(rank), OMP_NUM_THREADS: '1', ...PYTHON_ENV };
+    const p = spawn(SYSTEM_PYTHON, [path, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
     p.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python rank ${rank} exited ${code}: ${stderr}`))));
   })));
-  return JSON.parse(outs[0]!.trim().split('\n').pop()!).seconds;
+  return JSON.parse(outs[0]!.trim().split('\n').pop()!);
 }
 
-const times = { ours: [] as number[], pytorch: [] as number[] };
-for (let round = 0; round < ROUNDS; round++) {
-  times.ours.push(...(await ours()));
-  times.pytorch.push(...(await pytorch()));
+async function allReduce(): Promise<{ oursMs: number; torchMs: number; ratio: number }> {
+  const t = { ours: [] as number[], torch: [] as number[] };
+  const args = [String(BYTES), String(ITERS)];
+  for (let round = 0; round < ROUNDS; round++) {
+    t.ours.push(...(await ours(2, 'allreduce-rank.js', args)).seconds!);
+    t.torch.push(...(await pytorch(2, 'dist_allreduce.py', args)).seconds!);
+  }
+  const mb = BYTES / 2 ** 20;
+  const row = (name: string, s: number[]) => [name, median(s) * 1000, mb / median(s)];
+  console.log(`1. all-reduce (sum) of ${mb} MB float32, 2 ranks on loopback, 1 thread each, ${ROUNDS} x ${ITERS} timed, median:\n`);
+  console.log(formatTable(['side', 'ms', 'MB/s'], [row('ours (c10d gloo via the addon)', t.ours), row('PyTorch torch.distributed gloo', t.torch)]));
+  const ratio = median(t.ours) / median(t.torch);
+  console.log(`\nratio ours / PyTorch (time): ${ratio.toFixed(3)}`);
+  return { oursMs: median(t.ours) * 1000, torchMs: median(t.torch) * 1000, ratio };
 }
-const mb = BYTES / 2 ** 20;
-const row = (name: string, s: number[]) => [name, median(s) * 1000, mb / median(s)];
-console.log(`all-reduce (sum) of ${mb} MB float32, 2 ranks on loopback, 1 thread each, ${ROUNDS} x ${ITERS} timed, median:\n`);
-console.log(formatTable(['side', 'ms', 'MB/s'], [row('ours (c10d gloo via the addon)', times.ours), row('PyTorch torch.distributed gloo', times.pytorch)]));
-console.log(`\nratio ours / PyTorch (time): ${(median(times.ours) / median(times.pytorch)).toFixed(3)}`);
+
+interface StepCase { label: string; model: string; batch: number; size: number; warmup: number; steps: number }
+
+async function stepTimes(c: StepCase, index: number): Promise<Record<string, unknown>> {
+  const args = [c.model, String(c.batch), String(c.size), String(c.warmup), String(c.steps)];
+  const t: Record<string, number[]> = { ours1: [], torch1: [], ours2: [], torch2: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const n of [1, 2]) {
+      t[`ours${n}`]!.push(...(await ours(n, 'step-rank.js', args)).ms!);
+      t[`torch${n}`]!.push(...(await pytorch(n, 'dist_step.py', args)).ms!);
+    }
+  }
+  const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<string, number>;
+  const eff = (one: number, two: number) => one / (2 * two);
+  const rows = [1, 2].map((n) => [`${n} process${n > 1 ? 'es' : ''}`, m[`ours${n}`]!, m[`torch${n}`]!, c.batch / (m[`ours${n}`]! / 1000), c.batch / (m[`torch${n}`]! / 1000), m[`ours${n}`]! / m[`torch${n}`]!]);
+  console.log(`\n${index}. training step, ${c.label}, global batch ${c.batch}, 1 thread per process, ${ROUNDS} x ${c.steps} timed steps, median:\n`);
+  console.log(formatTable(['processes', 'ours ms', 'DDP ms', 'ours img/s', 'DDP img/s', 'ours/DDP'], rows));
+  const result = { ...c, ...m, ratio1: m.ours1! / m.torch1!, ratio2: m.ours2! / m.torch2!, efficiencyOurs: eff(m.ours1!, m.ours2!), efficiencyTorch: eff(m.torch1!, m.torch2!), samples: t };
+  console.log(`\nscaling efficiency (2-process throughput / 2 x 1-process): ours ${result.efficiencyOurs.toFixed(3)}, DDP ${result.efficiencyTorch.toFixed(3)}`);
+  return result;
+}
+
+const CASES: StepCase[] = [
+  { label: 'SmallCnn (1x32x32)', model: 'small_cnn', batch: BATCH, size: 32, warmup: WARMUP, steps: STEPS },
+  // The paper's backbone at a reduced input size so that a round stays short on a small machine.
+  ...(LARGE ? [{ label: `BN-Inception (BN frozen, 3x${LARGE_SIZE}x${LARGE_SIZE})`, model: 'bninception', batch: 16, size: LARGE_SIZE, warmup: 2, steps: LARGE_STEPS }] : []),
+];
+
+const reduce = await allReduce();
+const steps = [];
+for (const [i, c] of CASES.entries()) steps.push(await stepTimes(c, i + 2));
+writeResults(RESULTS, { date: new Date().toISOString(), libtorch: torchVersion, node: process.version, rounds: ROUNDS, steps: STEPS, warmup: WARMUP, batch: BATCH, pythonEnv: PYTHON_ENV, allReduce: reduce, step: steps });

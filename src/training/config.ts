@@ -49,6 +49,8 @@ export const ModelConfig = z
     embeddingDim: z.number().int().positive().default(128),
     pretrained: z.string().optional(),
     freezeBatchNorm: z.boolean().default(false),
+    /** Data-parallel runs: BatchNorm statistics over the global batch (all ranks), as torch's SyncBatchNorm. */
+    syncBatchNorm: z.boolean().default(false),
     pooling: z.enum(POOLINGS).default('avg'),
     /** Extra model-specific options (hidden sizes, widths). */
     options: z.record(z.string(), z.unknown()).default({}),
@@ -162,6 +164,8 @@ export const RunConfig = z
     name: z.string().default('run'),
     seed: z.number().int().nonnegative().default(0),
     threads: z.number().int().positive().optional(),
+    /** 'cpu', 'cuda', 'cuda:N' or 'auto' (see src/training/device.ts: CUDA is refused with the reason). */
+    device: z.union([z.enum(['cpu', 'cuda', 'auto']), z.string().regex(/^cuda:\d+$/, "expected 'cpu', 'cuda', 'cuda:N' or 'auto'")]).default('auto'),
     outputDir: z.string().default('runs'),
     dataset: DatasetConfig,
     model: ModelConfig.prefault({}),

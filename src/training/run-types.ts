@@ -51,7 +51,7 @@ export interface TrainResult {
   ccpProjections: CcpProjectionEvent[];
   wallSeconds: number;
   /** How the network ran: compute precision and memory layout (model.precision / model.memoryFormat resolved). */
-  execution: { precision: Precision; memoryFormat: 'contiguous' | 'channels_last'; threads: number };
+  execution: { precision: Precision; memoryFormat: 'contiguous' | 'channels_last'; threads: number; device: string; deviceReason: string };
   /** What the run noticed but did not stop for (stale files cleaned, skipped images, collapse). */
   warnings: string[];
   /** The HTML run report, when a report callback wrote one (report.runReportCallback). */

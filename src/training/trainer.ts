@@ -14,6 +14,7 @@ import type { MetricLoss } from '../losses/index.js';
 import type { EmbeddingNet } from '../models/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { prepareData, type RunData } from './data-setup.js';
+import { resolveDevice, type DeviceSetting } from './device.js';
 import { buildModel, buildLoss, buildOptimizer, isStatefulLoss, type OptimizerSetup, type StatefulLoss } from './build.js';
 import { buildSchedule } from './schedule.js';
 import { embedItems, evaluateEmbeddings } from './embed.js';
@@ -36,7 +37,7 @@ import type { EarlyStoppingHook } from './hooks/early-stopping.js';
 import { EARLY_STOPPING } from './hooks/early-stopping.js';
 import type { CcpHook } from './hooks/ccp.js';
 import { DataParallel, type DistributedOptions } from './distributed/data-parallel.js';
-import { checkSameRun } from '../distributed/index.js';
+import { checkSameRun, syncBatchNorm } from '../distributed/index.js';
 
 export type { EpochRecord, TestEmbeddings, TrainResult, ValidationMetrics, StopReason } from './run-types.js';
 
@@ -135,6 +136,8 @@ async function trainIn(config: RunConfig, runDir: string, given: TrainOptions): 
 /** Data, loaders, model, loss, optimiser, gradient pipeline and callbacks of a run. */
 async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParallel | null): Promise<Run> {
   const { cfg, warn } = folder;
+  // Before the data is prepared: an unusable device is refused at once.
+  const device = resolveDevice(cfg.device as DeviceSetting);
   const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed, { quiet: options.quiet, progress: !options.quiet }));
   for (const s of data.report?.skipped ?? []) warn(`skipped a bad image of the ${s.split} split: ${s.reason}`);
   for (const n of data.report?.notes ?? []) warn(n);
@@ -145,10 +148,11 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
   const inputShape = new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 1) }).shape;
   checkTrainingBounds(t, data.train, inputShape);
   const model = buildModel(cfg, inputShape);
+  if (dp && cfg.model.syncBatchNorm) syncBatchNorm(model, dp.group);
   const loss = buildLoss(cfg, data.train.numClasses);
   const setup = buildOptimizer(cfg, model, loss);
   const schedule = buildSchedule(cfg, setup.optimizer);
-  const execution = { precision: model.precision, memoryFormat: model.memoryFormat, threads: getNumThreads() };
+  const execution = { precision: model.precision, memoryFormat: model.memoryFormat, threads: getNumThreads(), device: device.device, deviceReason: device.reason };
   const info = await setupSummary(cfg, data, { threads: getNumThreads(), ccpPools: isCcpLoss(loss), inputShape, precision: model.precision, memoryFormat: model.memoryFormat });
   for (const w of info.warnings) process.stderr.write(`warning: ${w}\n`);
   if (!options.quiet) process.stderr.write(info.lines.map((l) => `setup: ${l}\n`).join(''));

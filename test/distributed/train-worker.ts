@@ -1,4 +1,4 @@
-// A rank of train.test.ts: train() on small in-memory data (an MLP without BatchNorm, ccp/contrastive, 3
+// A rank of train.test.ts: train() on small in-memory data (an MLP, without BatchNorm unless CCP_DML_TEST_SYNC_BN, ccp/contrastive, 3
 // epochs of 3 steps), distributed when started as a rank of 2, a plain single process otherwise. Prints the
 // epoch records, the test metrics and (rank 0) the weights of model.safetensors.
 import { join } from 'node:path';
@@ -15,7 +15,10 @@ const config = parseRunConfig({
   name: 'dist',
   seed: 4,
   dataset: { name: 'folder', root: '/unused', imageSize: IMAGE_SIZE, channels: 1, normalization: 'unit' },
-  model: { name: 'mlp', embeddingDim: 4, options: { hidden: [16] } },
+  // CCP_DML_TEST_SYNC_BN=1: BatchNorm after the hidden layer, synchronised over the ranks.
+  model: process.env.CCP_DML_TEST_SYNC_BN === '1'
+    ? { name: 'mlp', embeddingDim: 4, options: { hidden: [16], batchNorm: true }, syncBatchNorm: true }
+    : { name: 'mlp', embeddingDim: 4, options: { hidden: [16] } },
   loss: { name: process.env.CCP_DML_TEST_LOSS ?? 'ccp/contrastive' },
   ccp: { proxiesPerClass: 2, poolSize: 2, patience: 1, lambda: 0.01 },
   optimizer: { name: 'sgd', lr: 0.05, clipNorm: null, clipValue: null },

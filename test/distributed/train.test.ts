@@ -43,6 +43,18 @@ test('train() on 2 ranks = train() in 1 process (losses, validation, CCP decisio
     assert.deepEqual(readdirSync(join(dir, 'two')).sort(), readdirSync(join(dir, 'one')).sort(), 'the same run files, written once');
   }));
 
+test('model.syncBatchNorm: train() on 2 ranks with a BatchNorm MLP = train() in 1 process', { timeout: 240_000 }, () =>
+  withTempDir(async (dir) => {
+    const env = { CCP_DML_TEST_SYNC_BN: '1', CCP_DML_TEST_EPOCHS: '2' };
+    const [single, ranks] = await Promise.all([
+      runWorker(WORKER, { CCP_DML_TEST_RUN_DIR: join(dir, 'one'), ...env }),
+      runRanks(WORKER, 2, () => ({ CCP_DML_TEST_RUN_DIR: join(dir, 'two'), CCP_DML_TEST_STORE_FILE: join(dir, 'store'), ...env })),
+    ]);
+    const ref: Out = lastJson(single, 0);
+    assert.ok(ref.weights!.some(([n]) => n.endsWith('running_var')), 'the model has BatchNorm');
+    sameRun(lastJson(ranks[0]!, 0) as Out, ref, 'rank 0 (SyncBatchNorm)');
+  }));
+
 test('2 ranks stopped after epoch 1 and resumed by 2 ranks end where the straight 2-rank run ends', { timeout: 240_000 }, () =>
   withTempDir(async (dir) => {
     const run = (tag: string, env: Record<string, string>) => runRanks(WORKER, 2, () => ({ CCP_DML_TEST_RUN_DIR: join(dir, tag), CCP_DML_TEST_STORE_FILE: join(dir, `store-${tag}-${env.CCP_DML_TEST_RESUME ?? '0'}`), ...env }));

@@ -7,6 +7,7 @@ import { batchNorm } from '../functional.js';
 import { noGrad } from '../autograd.js';
 import { tidy } from '../scope.js';
 import { Module } from './module.js';
+import { batchNormReduced, type BatchStatsReducer } from './batchnorm-reduced.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -26,6 +27,7 @@ export abstract class BatchNormBase extends Module {
   readonly runningVar: Tensor;
   readonly numBatchesTracked: Tensor;
   private frozenFlag = false;
+  private statsReducer: BatchStatsReducer | null = null;
 
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super();
@@ -64,6 +66,19 @@ export abstract class BatchNormBase extends Module {
     return this;
   }
 
+  /**
+   * Batch statistics combined through `reduce` from now on (SyncBatchNorm over data-parallel ranks; see
+   * batchnorm-reduced.ts); null goes back to this call's rows only.
+   */
+  reduceBatchStatsWith(reduce: BatchStatsReducer | null): this {
+    this.statsReducer = reduce;
+    return this;
+  }
+
+  get reducesBatchStats(): boolean {
+    return this.statsReducer !== null;
+  }
+
   /** Whether forward normalises with batch statistics (and updates the running ones). */
   get usesBatchStats(): boolean {
     return this.training && !this.frozenFlag;
@@ -82,6 +97,9 @@ export abstract class BatchNormBase extends Module {
       // (a JS number is a double scalar for the binding, so add an int64 one to keep the buffer int64)
       noGrad(() => tidy(() => void this.numBatchesTracked.copy_(this.numBatchesTracked.add(ones([], { dtype: 'int64' })))));
       if (this.momentum === null) momentum = 1 / this.numBatchesTracked.item();
+    }
+    if (training && this.statsReducer) {
+      return batchNormReduced(x, { weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, momentum, eps: this.eps }, this.statsReducer);
     }
     return batchNorm(x, this.runningMean, this.runningVar, { weight: this.weight, bias: this.bias, training, momentum, eps: this.eps });
   }
