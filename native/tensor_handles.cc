@@ -25,6 +25,7 @@ std::deque<Slot> g_slots;
 std::vector<uint32_t> g_free;
 
 // 64-bit pointer value: generation in the high half, slot index + 1 (never 0) in the low half.
+static_assert(sizeof(void*) == 8, "tensor handles pack a slot and a generation into a 64-bit pointer value");
 void* Encode(uint32_t idx, uint32_t gen) { return reinterpret_cast<void*>((static_cast<uintptr_t>(gen) << 32) | (static_cast<uintptr_t>(idx) + 1)); }
 
 Slot* Decode(void* p) {
