@@ -21,7 +21,10 @@ export interface ParityRow {
   byPrecision: Record<StudyPrecision, { seeds: number[]; mean: number; std: number }>;
   /** bf16 mean − float32 mean, points. */
   delta: number;
-  /** 'yes' | 'no' | 'incomplete' (fewer than 2 seeds on a side, or different seeds). */
+  /** |delta| within the float32 seed std, and within 0.5 points. */
+  withinSpread: boolean;
+  withinHalfPoint: boolean;
+  /** 'yes' (both) | 'no' | 'incomplete' (fewer than 2 seeds on a side, or different seeds). */
   parity: 'yes' | 'no' | 'incomplete';
 }
 
@@ -55,8 +58,9 @@ export function parityRows(records: Record<StudyPrecision, RunRecord[]>): Parity
     const byPrecision = { fp32: side('fp32'), bf16: side('bf16') };
     const delta = byPrecision.bf16.mean - byPrecision.fp32.mean;
     const complete = byPrecision.fp32.seeds.length >= 2 && byPrecision.fp32.seeds.join() === byPrecision.bf16.seeds.join();
-    const within = Math.abs(delta) <= byPrecision.fp32.std && Math.abs(delta) <= 0.5;
-    return { method, label, byPrecision, delta, parity: !complete ? 'incomplete' : within ? 'yes' : 'no' };
+    const withinSpread = Math.abs(delta) <= byPrecision.fp32.std;
+    const withinHalfPoint = Math.abs(delta) <= 0.5;
+    return { method, label, byPrecision, delta, withinSpread, withinHalfPoint, parity: !complete ? 'incomplete' : withinSpread && withinHalfPoint ? 'yes' : 'no' };
   });
 }
 
@@ -64,12 +68,12 @@ const num = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
 export function parityMarkdown(rows: ParityRow[]): string {
   const lines = [
-    '| Method | float32 MAP@R | bf16 MAP@R | seeds (fp32 / bf16) | bf16 − fp32 | parity |',
-    '|---|---|---|---|---|---|',
+    '| Method | float32 MAP@R | bf16 MAP@R | seeds (fp32 / bf16) | bf16 − fp32 | within fp32 spread | within 0.5 | parity |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const f = r.byPrecision.fp32;
       const b = r.byPrecision.bf16;
-      return `| ${r.label} | ${num(f.mean)} ± ${num(f.std)} | ${num(b.mean)} ± ${num(b.std)} | ${f.seeds.join(',') || '–'} / ${b.seeds.join(',') || '–'} | ${num(r.delta)} | ${r.parity} |`;
+      return `| ${r.label} | ${num(f.mean)} ± ${num(f.std)} | ${num(b.mean)} ± ${num(b.std)} | ${f.seeds.join(',') || '–'} / ${b.seeds.join(',') || '–'} | ${num(r.delta)} | ${r.withinSpread ? 'yes' : 'no'} | ${r.withinHalfPoint ? 'yes' : 'no'} | ${r.parity} |`;
     }),
   ];
   return lines.join('\n');

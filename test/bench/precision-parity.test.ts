@@ -25,6 +25,8 @@ test('parity: within the float32 spread and 0.5 points; incomplete while seeds a
   assert.ok(Math.abs(by.c2!.byPrecision.fp32.std - 2) < 1e-9);
   assert.ok(Math.abs(by.c2!.delta - (32.333333333 - 32)) < 1e-6);
   assert.equal(by.ms!.parity, 'no', '3 points off');
+  assert.deepEqual([by.ms!.withinSpread, by.ms!.withinHalfPoint], [false, false]);
+  assert.deepEqual([by.c2!.withinSpread, by.c2!.withinHalfPoint], [true, true]);
   assert.equal(by.mx!.parity, 'incomplete', 'bf16 has one seed of two');
 });
 
@@ -39,7 +41,7 @@ test('main reads test records (not LR-search ones) from runs/<precision> and wri
   put('bf16', rec('c2', 0, 0.31));
   const files = main(['--dir', tmp]);
   const md = readFileSync(files.markdown, 'utf8');
-  assert.match(md, /^\| C2 \| 30\.00 ± – \| 31\.00 ± – \| 0 \/ 0 \| 1\.00 \| incomplete \|$/m);
+  assert.match(md, /^\| C2 \| 30\.00 ± – \| 31\.00 ± – \| 0 \/ 0 \| 1\.00 \| no \| no \| incomplete \|$/m);
   const json = JSON.parse(readFileSync(files.json, 'utf8'));
   assert.equal(json.records.fp32.length, 1, 'the LR-search record is left out');
 });
