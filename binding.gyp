@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/tensor_wrap.cc",
+        "native/tensor_handles.cc",
         "native/ops.cc",
         "native/nn_ops.cc",
         "native/autograd.cc",

@@ -19,7 +19,7 @@ static void TuneAllocator() {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   TuneAllocator();
   InstallCpuAllocator();
-  exports.Set("NativeTensor", NativeTensor::Init(env));
+  NativeTensor::Init(env, exports);
   InitOps(env, exports);
   InitNnOps(env, exports);
   InitAutograd(env, exports);
@@ -33,7 +33,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   DEF("getNumThreads", return Napi::Number::New(info.Env(), torch::get_num_threads()););
   DEF("cudaIsAvailable", return Napi::Boolean::New(info.Env(), torch::cuda::is_available()););
   DEF("cudaDeviceCount", return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count())););
-  DEF("isDisposed", return Napi::Boolean::New(info.Env(), NativeTensor::Unwrap(info[0].As<Napi::Object>())->disposed()););
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
   return exports;
 }

@@ -1,7 +1,10 @@
 // Autograd entry points: backward, functional grad, grad mode, and ops whose backward is written in JS.
 #include "common.h"
 
+#include <memory>
 #include <thread>
+#include <vector>
+#include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/utils.h>
 
@@ -32,9 +35,9 @@ struct JsBackward : public torch::autograd::Node {
       Napi::Value v = arr.Get(i);
       if (v.IsNull() || v.IsUndefined()) continue;
       if (!NativeTensor::IsInstance(v)) throw std::runtime_error("custom backward gradient " + std::to_string(i) + " is not a Tensor");
-      auto* w = NativeTensor::Unwrap(v.As<Napi::Object>());
-      if (w->disposed()) throw std::runtime_error("custom backward gradient " + std::to_string(i) + " was disposed before autograd used it");
-      out[i] = w->tensor(env_);
+      torch::Tensor* t = NativeTensor::Lookup(v);
+      if (!t) throw std::runtime_error("custom backward gradient " + std::to_string(i) + " was disposed before autograd used it");
+      out[i] = *t;
     }
     return out;
   }
@@ -46,6 +49,10 @@ struct JsBackward : public torch::autograd::Node {
   size_t nInputs_;
   std::thread::id thread_;
 };
+
+// Open inference-mode guards (c10::InferenceMode), innermost last. JS opens and closes them around a synchronous
+// function (engine inferenceMode), so they nest and close in LIFO order on the JS thread.
+std::vector<std::unique_ptr<c10::InferenceMode>> g_inferenceGuards;
 
 }  // namespace
 
@@ -64,6 +71,11 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   DEF("setGradEnabled", bool prev = torch::GradMode::is_enabled(); torch::GradMode::set_enabled(ArgBool(info, 0, "enabled", true));
       return Napi::Boolean::New(info.Env(), prev););
   DEF("isGradEnabled", return Napi::Boolean::New(info.Env(), torch::GradMode::is_enabled()););
+  DEF("enterInferenceMode", g_inferenceGuards.push_back(std::make_unique<c10::InferenceMode>(true)); return info.Env().Undefined(););
+  DEF("exitInferenceMode", if (g_inferenceGuards.empty()) throw ArgError("no inference mode is open");
+      g_inferenceGuards.pop_back(); return info.Env().Undefined(););
+  DEF("isInferenceModeEnabled", return Napi::Boolean::New(info.Env(), c10::InferenceMode::is_enabled()););
+  DEF("isInferenceTensor", return Napi::Boolean::New(info.Env(), ArgTensor(info, 0, "x").is_inference()););
   // customOp(inputs, output, backwardFn): attaches `output` (computed without grad) to the graph of `inputs`.
   DEF("customOp", auto inputs = ArgTensorList(info, 0, "inputs"); auto& output = ArgTensor(info, 1, "output");
       if (info.Length() < 3 || !info[2].IsFunction()) throw ArgError("argument 'backward' must be a function");

@@ -9,38 +9,18 @@
 
 namespace ccp {
 
-// The JS class that owns one torch::Tensor.
-class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
- public:
-  static Napi::Function Init(Napi::Env env);
-  static Napi::Object Wrap(Napi::Env env, torch::Tensor t);
+// Tensor handles. A tensor reaches JS as an External whose pointer value encodes a slot of a handle table and
+// the slot's generation: no JS object with a finalizer per op result (Node-API tracks every such object in a
+// hash set and finalizes it through a queue, which cost more than a small op itself). Handles are freed
+// explicitly (dispose, tidy scopes); the ones that only a GC can free get a finalizer on request (adopt).
+struct NativeTensor {
+  static void Init(Napi::Env env, Napi::Object exports);
+  // A new handle owning t.
+  static Napi::Value Wrap(Napi::Env env, torch::Tensor t);
+  // True for a handle value (live or disposed).
   static bool IsInstance(Napi::Value v);
-  explicit NativeTensor(const Napi::CallbackInfo& info);
-  ~NativeTensor() override;
-  torch::Tensor& tensor(Napi::Env env);
-  void Release(Napi::Env env);
-  bool disposed() const { return !tensor_.defined(); }
-
- private:
-  Napi::Value Shape(const Napi::CallbackInfo& info);
-  Napi::Value DType(const Napi::CallbackInfo& info);
-  Napi::Value Device(const Napi::CallbackInfo& info);
-  Napi::Value Numel(const Napi::CallbackInfo& info);
-  Napi::Value ToTypedArray(const Napi::CallbackInfo& info);
-  Napi::Value Item(const Napi::CallbackInfo& info);
-  Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value AccountMemory(const Napi::CallbackInfo& info);
-  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
-  Napi::Value RequiresGrad(const Napi::CallbackInfo& info);
-  Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info);
-  Napi::Value Grad(const Napi::CallbackInfo& info);
-  Napi::Value SetGrad(const Napi::CallbackInfo& info);
-  Napi::Value IsLeaf(const Napi::CallbackInfo& info);
-  Napi::Value GradFnName(const Napi::CallbackInfo& info);
-  Napi::Value NBytes(const Napi::CallbackInfo& info);
-
-  torch::Tensor tensor_;
-  int64_t accounted_ = 0;
+  // The handle's tensor, or nullptr once disposed.
+  static torch::Tensor* Lookup(Napi::Value v);
 };
 
 // Thrown as a JS TypeError / Error by the wrappers below.

@@ -28,13 +28,15 @@
 //   --threads N            libtorch intra-op threads [1]: on the shared, oversubscribed 2-core machine two threads
 //                          made small ops 5-10x slower (threads wait for each other), one thread was faster
 //   --proxy-lr-mult F      LR multiplier of the proxy baselines' proxies    [the losses' own: x100, as the code]
+//   --precision fp32|bf16|auto  backbone precision (model.precision)                 [the config's default: fp32]
+//   --fixed-lrs id=lr,...  per-method LR without an LR search, e.g. c2=1e-3,ms=3e-3 (methods not named are searched)
 //   --runs DIR             run folders (per-run records make an interrupted study resumable) [results/ccp/runs/<mode>]
 //   --fresh                ignore saved per-run records
 //   --omniglot DIR         folder of the Omniglot zips (default: ../shared/data/omniglot)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { selectMethods, STUDY_METHODS } from './methods.js';
+import { selectMethods, STUDY_METHODS, type StudyMethod } from './methods.js';
 import { runStudy, type Budget, type StudySettings, type StudyResult } from './study.js';
 import { jsonReport, markdownReport, predictSeconds, summarize, timingModel, markdownTable } from './report.js';
 import { validationPlotSvg } from './plot.js';
@@ -81,6 +83,24 @@ function parseList(flag: string, v: string): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
   if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new Error(`${flag}: expected comma-separated numbers, got '${v}'`);
   return xs;
+}
+
+/** `c2=1e-3,ms=3e-3` -> { c2: 1e-3, ms: 3e-3 }; method ids are checked against the study's. */
+function parseFixedLrs(v: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of v.split(',')) {
+    const [id, lr] = part.split('=').map((x) => x.trim());
+    const n = Number(lr);
+    if (!id || !(n > 0)) throw new Error(`--fixed-lrs: expected id=lr pairs such as c2=1e-3,ms=3e-3, got '${part}'`);
+    let m: StudyMethod;
+    try {
+      m = selectMethods(id)[0]!;
+    } catch (e) {
+      throw new Error(`--fixed-lrs: ${(e as Error).message.replace(/^--methods: /, '')}`);
+    }
+    out[m.id] = n;
+  }
+  return out;
 }
 
 function positiveInt(flag: string, v: string): number {
@@ -200,6 +220,17 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--threads':
         s.threads = positiveInt(a, value());
+        break;
+      case '--precision': {
+        const v = value();
+        if (v !== 'fp32' && v !== 'bf16' && v !== 'auto') throw new Error(`--precision: expected 'fp32', 'bf16' or 'auto', got '${v}'`);
+        s.precision = v;
+        custom = true;
+        break;
+      }
+      case '--fixed-lrs':
+        s.fixedLrs = parseFixedLrs(value());
+        custom = true;
         break;
       case '--omniglot':
         omniglotRoot = value();

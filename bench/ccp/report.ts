@@ -229,6 +229,8 @@ export function markdownReport(result: StudyResult, opts: { plotFile?: string; e
     `- CCP: K = ${s.ccp.proxiesPerClass} proxies per class, pool b = ${s.ccp.poolSize} (the paper's 'large' setting for many classes with few images each, as Omniglot's 20 per class), λ = ${s.ccp.lambda}, a problem ends after ${s.ccp.patience} epoch(s) of ${s.stepsPerEpoch} steps without a validation gain (the code's 3 epochs of 25 steps assume a converging pretrained model; ${pretrainedBackbone(s) ? 'here 2 epochs of 50 steps, the code\'s 75 steps rounded to our validation interval' : 'trained from scratch, validation MAP@R still rises almost every epoch, and a probe with patience 2 made no projection in 1,200 steps'}); in-batch weight 0.1, proxy weight 1.0.`,
     `- XBM: memory of ${s.xbm.memoryBatches} batches (the paper's 'L' size for the small datasets), memory term on from ${Math.round(s.xbm.startFraction * 100)}% of the planned steps (at least the memory size).`,
     `- LR search: grid ${s.lrGrid.map(lrText).join(', ')}, seed ${s.tuneSeed}, ${Math.round(s.tuneFraction * 100)}% of the budget; score = MAP@R of the best epoch's weights on the whole validation fold. These runs never embed a test image (their final evaluation set is the validation fold).`,
+    `- Precision of the backbone: ${s.precision ?? 'fp32'}${s.precision === 'bf16' || s.precision === 'auto' ? ' (bf16 autocast around the forward; losses, proxies, optimizer state and metrics in float32)' : ''}; libtorch threads ${s.threads ?? 'default'}.`,
+    ...(s.fixedLrs ? [`- LR fixed up front (no search) for ${Object.entries(s.fixedLrs).map(([id, lr]) => `${id} ${lrText(lr)}`).join(', ')}.`] : []),
     '',
     '## LR search (validation MAP@R, %)',
     '',

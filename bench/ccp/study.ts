@@ -53,6 +53,10 @@ export interface StudySettings {
   /** Set by runStudy when `pretrained` is 'mnist': the backbone file every run loads. */
   pretrainedFile?: string;
   threads?: number;
+  /** Backbone precision (the config's model.precision); undefined = the config's default (fp32). */
+  precision?: 'fp32' | 'bf16' | 'auto';
+  /** Per-method LR given up front (method id -> LR): that method skips the LR search (e.g. a precision comparison at the main study's LRs). */
+  fixedLrs?: Record<string, number>;
 }
 
 export interface EpochPoint {
@@ -142,7 +146,13 @@ export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: nu
       // The study's data is in memory already (omniglot-data.ts); a second cache would only copy it.
       cacheInMemory: false,
     },
-    model: { name: 'small_cnn', embeddingDim: s.embeddingDim, options: { channels: s.channels }, ...(s.pretrainedFile ? { pretrained: s.pretrainedFile } : {}) },
+    model: {
+      name: 'small_cnn',
+      embeddingDim: s.embeddingDim,
+      options: { channels: s.channels },
+      ...(s.pretrainedFile ? { pretrained: s.pretrainedFile } : {}),
+      ...(s.precision ? { precision: s.precision } : {}),
+    },
     loss: { name: m.loss, preset: s.lossPreset },
     ccp: { proxiesPerClass: s.ccp.proxiesPerClass, poolSize: s.ccp.poolSize, patience: s.ccp.patience, lambda: s.ccp.lambda },
     xbm: { memoryBatches: s.xbm.memoryBatches, startStep: xbmStart },
@@ -259,7 +269,8 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyResult> {
   }
   const testData = studyRunData(data, { maxClasses: s.maxClasses });
   const tuneData = studyRunData(data, { maxClasses: s.maxClasses, testIsValidation: true });
-  const total = s.methods.length * ((s.lrGrid.length > 1 ? s.lrGrid.length : 0) + s.seeds.length);
+  const searched = (m: StudyMethod) => s.lrGrid.length > 1 && s.fixedLrs?.[m.id] === undefined;
+  const total = s.methods.reduce((a, m) => a + (searched(m) ? s.lrGrid.length : 0) + s.seeds.length, 0);
   let done = 0;
   const runs: RunRecord[] = [];
   const tuning: StudyResult['tuning'] = {};
@@ -275,8 +286,8 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyResult> {
     );
   };
   for (const m of s.methods) {
-    let lr = s.lrGrid[0]!;
-    if (s.lrGrid.length > 1) {
+    let lr = s.fixedLrs?.[m.id] ?? s.lrGrid[0]!;
+    if (searched(m)) {
       const grid: StudyResult['tuning'][string]['grid'] = [];
       for (const candidate of s.lrGrid) {
         const r = await runOne(s, m, 'tune', s.tuneSeed, candidate, tuneData, o.runsDir, o.fresh ?? false);

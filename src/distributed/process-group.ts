@@ -203,7 +203,7 @@ export class ProcessGroup {
     return tidy(() => {
       const gathered = this.gatherSameShape(int64(header));
       return gathered.map((g, r) => {
-        const v = Array.from(g.native.toTypedArray() as BigInt64Array, Number);
+        const v = Array.from(g.dataSync() as BigInt64Array, Number);
         if (v[1] !== code) {
           throw new DistributedError(`allGather: dtypes differ: rank ${this.rank} has ${t.dtype}, rank ${r} has ${DTYPE_CODES[v[1]!] ?? 'unknown'}`, 'allGather', this.rank);
         }

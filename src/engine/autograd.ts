@@ -23,6 +23,34 @@ export function enableGrad<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Runs fn in libtorch's inference mode (torch.inference_mode): like noGrad, and further no version counters or
+ * view tracking, so small ops are cheaper. Tensors created inside are inference tensors: autograd refuses to
+ * save them for backward later (libtorch's error names the cause; clone() gives a normal tensor). For
+ * embedding, evaluation and other pure forward passes; fn must be synchronous.
+ */
+export function inferenceMode<T>(fn: () => T): T {
+  native.enterInferenceMode();
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    native.exitInferenceMode();
+  }
+  if (result instanceof Promise) throw new Error('inferenceMode() received an async function; the mode is per call stack and cannot span an await');
+  return result;
+}
+
+/** True inside inferenceMode. */
+export function isInferenceModeEnabled(): boolean {
+  return native.isInferenceModeEnabled();
+}
+
+/** True for a tensor created inside inferenceMode. */
+export function isInferenceTensor(t: Tensor): boolean {
+  return native.isInferenceTensor(t.native);
+}
+
 export function isGradEnabled(): boolean {
   return native.isGradEnabled() as boolean;
 }
@@ -51,7 +79,7 @@ const handedOver: NativeTensor[] = [];
 let releaseScheduled = false;
 function releaseHandedOver(): void {
   releaseScheduled = false;
-  for (const h of handedOver.splice(0)) h.dispose();
+  for (const h of handedOver.splice(0)) native.tensorDispose(h);
 }
 
 /**

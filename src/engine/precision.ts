@@ -6,10 +6,13 @@ import { readFileSync } from 'node:fs';
 import { native } from '../native/binding.js';
 import type { Tensor } from './tensor.js';
 
-/** What a run asks for: 'auto' = bf16 where the CPU computes bf16 natively, float32 elsewhere. */
-export type PrecisionRequest = 'fp32' | 'bf16' | 'auto';
+/**
+ * What a run asks for: 'auto' = bf16 where the CPU computes bf16 natively, float32 elsewhere; 'fp16' = float16
+ * autocast, CUDA only (it needs a GradScaler in training: fp16's range is too small for raw gradients).
+ */
+export type PrecisionRequest = 'fp32' | 'bf16' | 'fp16' | 'auto';
 /** What actually runs. */
-export type Precision = 'fp32' | 'bf16';
+export type Precision = 'fp32' | 'bf16' | 'fp16';
 export type AutocastDevice = 'cpu' | 'cuda';
 
 /** Runs `fn` with autocast on `device` in `dtype`, restoring the previous state after (also on throw). */
@@ -50,10 +53,16 @@ export function cpuHasNativeBf16(): boolean {
   return nativeBf16;
 }
 
-/** The precision a request runs in here: 'auto' -> bf16 with native bf16 support, else fp32. */
-export function resolvePrecision(request: PrecisionRequest): Precision {
+/**
+ * The precision a request runs in on `device`: 'auto' -> bf16 with native bf16 support, else fp32; 'fp16' only
+ * on a CUDA device (CPU autocast has no useful float16 kernels).
+ */
+export function resolvePrecision(request: PrecisionRequest, device: string = 'cpu'): Precision {
   if (request === 'auto') return cpuHasNativeBf16() ? 'bf16' : 'fp32';
-  if (request !== 'fp32' && request !== 'bf16') throw new Error(`precision must be 'fp32', 'bf16' or 'auto', got ${JSON.stringify(request)}`);
+  if (request !== 'fp32' && request !== 'bf16' && request !== 'fp16') throw new Error(`precision must be 'fp32', 'bf16', 'fp16' or 'auto', got ${JSON.stringify(request)}`);
+  if (request === 'fp16' && !device.startsWith('cuda')) {
+    throw new Error(`precision 'fp16' needs a CUDA device (float16 autocast with a gradient scaler); this model is on '${device}': use 'bf16' or 'fp32' there`);
+  }
   return request;
 }
 

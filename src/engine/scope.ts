@@ -5,6 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 
 export interface Disposable {
+  /** Frees the object; a no-op when it was freed already. */
   dispose(): void;
   readonly isDisposed: boolean;
   /** Called when the object leaves scoped disposal (created outside any scope, kept, or returned by the outermost tidy). */
@@ -24,7 +25,7 @@ export function track(t: Disposable): boolean {
   liveCount++;
   createdSinceGc++;
   const top = scopes[scopes.length - 1];
-  if (top && !kept.has(t)) {
+  if (top) {
     top.add(t);
     return true;
   }
@@ -80,12 +81,12 @@ export function tidy<T>(fn: () => T): T {
     result = fn();
   } catch (err) {
     scopes.pop();
-    for (const t of scope) if (!t.isDisposed) t.dispose();
+    for (const t of scope) t.dispose();
     throw err;
   }
   scopes.pop();
   if (result instanceof Promise) {
-    for (const t of scope) if (!t.isDisposed) t.dispose();
+    for (const t of scope) t.dispose();
     throw new Error('tidy() received an async function; tensors cannot be tracked across await. Use tidy inside the async code.');
   }
   const survivors = new Set<Disposable>();
@@ -95,7 +96,7 @@ export function tidy<T>(fn: () => T): T {
     if (survivors.has(t)) {
       if (parent) parent.add(t);
       else t.escapeScope?.();
-    } else if (!t.isDisposed) t.dispose();
+    } else t.dispose();
   }
   return result;
 }
@@ -120,7 +121,7 @@ export function pipe<T extends Disposable>(x: T, ...steps: ((v: T) => T)[]): T {
 export function dispose(value: unknown): void {
   const all = new Set<Disposable>();
   collect(value, all);
-  for (const t of all) if (!t.isDisposed) t.dispose();
+  for (const t of all) t.dispose();
 }
 
 /** Tensors between two young-generation GCs in releaseFinalizedWrappers ($CCP_DML_GC_EVERY, default 500, 0 = never). */

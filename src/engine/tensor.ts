@@ -21,12 +21,12 @@ export class Tensor implements Disposable {
   constructor(handle: NativeTensor) {
     this.native = handle;
     // Only tensors no tidy scope will free are reported to V8 (their memory waits for a GC and a finalizer).
-    if (!track(this)) handle.accountMemory();
+    if (!track(this)) native.tensorAdopt(handle);
   }
 
   /** Leaving scoped disposal (keep, or returned by the outermost tidy): V8 now needs to know the memory. */
   escapeScope(): void {
-    if (!this.native.isDisposed()) this.native.accountMemory();
+    if (!native.tensorIsDisposed(this.native)) native.tensorAdopt(this.native);
   }
 
   /** Wraps an addon result. */
@@ -36,7 +36,7 @@ export class Tensor implements Disposable {
 
   // ---- metadata ----
   get shape(): number[] {
-    if (!this.cachedShape) this.cachedShape = this.native.shape();
+    if (!this.cachedShape) this.cachedShape = native.tensorShape(this.native);
     return this.cachedShape.slice();
   }
   get rank(): number {
@@ -49,52 +49,50 @@ export class Tensor implements Disposable {
     return s[d]!;
   }
   get dtype(): DType {
-    return this.native.dtype() as DType;
+    return native.tensorDtype(this.native) as DType;
   }
   get device(): string {
-    return this.native.device();
+    return native.tensorDevice(this.native);
   }
   get numel(): number {
-    return this.native.numel();
+    return native.tensorNumel(this.native);
   }
   get isDisposed(): boolean {
-    return this.native.isDisposed();
+    return native.tensorIsDisposed(this.native);
   }
 
   // ---- lifecycle ----
   /** Frees the native memory now (idempotent). Other tensors sharing storage keep it alive. */
   dispose(): void {
-    if (this.native.isDisposed()) return;
-    this.native.dispose();
-    untrack(this);
+    if (native.tensorDispose(this.native)) untrack(this);
   }
 
   // ---- data out ----
   /** Copies the data into a typed array of the tensor's dtype (or `as`). */
   dataSync(as?: DType): TypedArray {
     // float16 / bfloat16 have no JS typed array: they come out as float32.
-    return this.native.toTypedArray(as ?? (this.isHalf() ? 'float32' : undefined));
+    return native.tensorToTypedArray(this.native, as ?? (this.isHalf() ? 'float32' : undefined));
   }
   private isHalf(): boolean {
     const d = this.dtype;
     return d === 'float16' || d === 'bfloat16';
   }
   toFloat32Array(): Float32Array {
-    return this.native.toTypedArray('float32') as Float32Array;
+    return native.tensorToTypedArray(this.native, 'float32') as Float32Array;
   }
   toFloat64Array(): Float64Array {
-    return this.native.toTypedArray('float64') as Float64Array;
+    return native.tensorToTypedArray(this.native, 'float64') as Float64Array;
   }
   toInt32Array(): Int32Array {
-    return this.native.toTypedArray('int32') as Int32Array;
+    return native.tensorToTypedArray(this.native, 'int32') as Int32Array;
   }
   /** Plain numbers (int64 values beyond 2^53 lose precision). */
   toArray(): number[] {
-    const a = this.native.toTypedArray(this.dtype === 'int64' ? 'float64' : this.isHalf() ? 'float32' : undefined);
+    const a = native.tensorToTypedArray(this.native, this.dtype === 'int64' ? 'float64' : this.isHalf() ? 'float32' : undefined);
     return Array.from(a as ArrayLike<number>, Number);
   }
   item(): number {
-    return Number(this.native.item());
+    return Number(native.tensorItem(this.native));
   }
   toString(): string {
     const n = this.numel;
@@ -104,32 +102,32 @@ export class Tensor implements Disposable {
 
   // ---- autograd ----
   get requiresGrad(): boolean {
-    return this.native.requiresGrad();
+    return native.tensorRequiresGrad(this.native);
   }
   set requiresGrad(flag: boolean) {
-    this.native.setRequiresGrad(flag);
+    native.tensorSetRequiresGrad(this.native, flag);
   }
   /** Sets requiresGrad and returns this (for chaining). */
   requireGrad(flag = true): this {
-    this.native.setRequiresGrad(flag);
+    native.tensorSetRequiresGrad(this.native, flag);
     return this;
   }
   /** The accumulated gradient, or null. A new handle sharing the gradient's storage. */
   get grad(): Tensor | null {
-    const g = this.native.grad();
+    const g = native.tensorGrad(this.native);
     return g ? Tensor.wrap(g) : null;
   }
   set grad(g: Tensor | null) {
-    this.native.setGrad(g ? g.native : null);
+    native.tensorSetGrad(this.native, g ? g.native : null);
   }
   zeroGrad(): void {
-    this.native.setGrad(null);
+    native.tensorSetGrad(this.native, null);
   }
   get isLeaf(): boolean {
-    return this.native.isLeaf();
+    return native.tensorIsLeaf(this.native);
   }
   get gradFnName(): string | null {
-    return this.native.gradFnName();
+    return native.tensorGradFnName(this.native);
   }
   backward(gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
     native.backward(this.native, gradient?.native ?? null, options.retainGraph ?? false);

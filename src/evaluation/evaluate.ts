@@ -7,7 +7,7 @@
 //   - self-retrieval (no `references`): every query searches all the other queries (CUB, Cars, SOP);
 //   - query/gallery (`references` + `referenceLabels`): queries search the gallery (In-Shop).
 // k retrieved = max(max R_q, max K of Recall@K, atK for MAP@K / MRR), capped at the number of candidates.
-import { noGrad, tidy } from '../engine/index.js';
+import { inferenceMode, tidy } from '../engine/index.js';
 import { toEmbeddingTensor, toLabelArray, type ComputeDType, type EmbeddingInput, type LabelInput } from './inputs.js';
 import { normalizeEmbeddings, type NormalizationMode } from './normalize.js';
 import { knn } from './knn.js';
@@ -71,7 +71,7 @@ export function evaluateRetrieval(options: EvaluateRetrievalOptions): RetrievalR
   const mode = options.normalize ?? 'lipschitz';
   const dtype = options.dtype ?? 'float32';
 
-  return noGrad(() =>
+  return inferenceMode(() =>
     tidy(() => {
       const q = normalizeEmbeddings(toEmbeddingTensor(options.queries, 'queries', dtype), mode);
       const r = selfMode ? q : normalizeEmbeddings(toEmbeddingTensor(options.references!, 'references', dtype), mode);

@@ -19,7 +19,7 @@
 //
 // Self-retrieval: the query's own INDEX is excluded (its score is set to +Infinity before topk), so a
 // duplicate embedding at another index is still a valid neighbour, and the query itself never is.
-import { linear, noGrad, tidy } from '../engine/index.js';
+import { linear, inferenceMode, tidy } from '../engine/index.js';
 import { toEmbeddingTensor, type ComputeDType, type EmbeddingInput } from './inputs.js';
 
 export const DEFAULT_MEMORY_BUDGET_BYTES = 512 * 1024 * 1024;
@@ -65,7 +65,7 @@ export function knnChunkSize(numQueries: number, numReferences: number, k: numbe
 
 /**
  * Exact kNN of `queries` [Q, D] among `references` [N, D] (the queries themselves when omitted, with
- * self-exclusion by index). Runs under noGrad and tidy; no tensor outlives the call.
+ * self-exclusion by index). Runs in inference mode under tidy; no tensor outlives the call.
  */
 export function knn(queries: EmbeddingInput, references: EmbeddingInput | null | undefined, options: KnnOptions): KnnResult {
   const dtype = options.dtype ?? 'float32';
@@ -73,7 +73,7 @@ export function knn(queries: EmbeddingInput, references: EmbeddingInput | null |
   const selfRef = references === null || references === undefined;
   const excludeSelf = options.excludeSelf ?? selfRef;
   const k = options.k;
-  return noGrad(() =>
+  return inferenceMode(() =>
     tidy(() => {
       const q = toEmbeddingTensor(queries, 'queries', dtype);
       const r = selfRef ? q : toEmbeddingTensor(references, 'references', dtype);

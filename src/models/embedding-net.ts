@@ -3,7 +3,7 @@
 import { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
 import { noGrad } from '../engine/autograd.js';
-import { autocast, replaceData, type Precision } from '../engine/precision.js';
+import { autocast, replaceData, resolvePrecision, type Precision } from '../engine/precision.js';
 import { Module, BatchNormBase } from '../engine/nn/index.js';
 import { EmbeddingHead } from './head.js';
 
@@ -37,7 +37,9 @@ export abstract class EmbeddingNet<B extends Module = Module> extends Module {
     if (this.computePrecision === 'fp32') return pipe(x, toLayout, (v) => this.backbone.forward(v), (v) => this.head.forward(v));
     // bf16 for the backbone only (where the time goes); the head (pooling, linear, normalisation) and all
     // that follows (losses, proxies, metrics) stay float32.
-    return pipe(x, toLayout, (v) => autocast(() => this.backbone.forward(v)), (v) => v.to('float32'), (v) => this.head.forward(v));
+    const device = this.device.startsWith('cuda') ? 'cuda' : 'cpu';
+    const dtype = this.computePrecision === 'fp16' ? 'float16' : 'bfloat16';
+    return pipe(x, toLayout, (v) => autocast(() => this.backbone.forward(v), { device, dtype }), (v) => v.to('float32'), (v) => this.head.forward(v));
   }
 
   /** Memory layout of the conv weights and of 4-D inputs in forward. */
@@ -68,11 +70,19 @@ export abstract class EmbeddingNet<B extends Module = Module> extends Module {
     return this.computePrecision;
   }
 
-  /** 'bf16': the backbone's forward runs under bf16 autocast; the embeddings are float32 either way. Returns this. */
+  /**
+   * 'bf16' / 'fp16': the backbone's forward runs under autocast in that dtype ('fp16' only with the weights on a
+   * CUDA device); the embeddings are float32 either way. Returns this.
+   */
   setPrecision(p: Precision): this {
-    if (p !== 'fp32' && p !== 'bf16') throw new Error(`precision must be 'fp32' or 'bf16', got ${JSON.stringify(p)}`);
-    this.computePrecision = p;
+    if (p !== 'fp32' && p !== 'bf16' && p !== 'fp16') throw new Error(`precision must be 'fp32', 'bf16' or 'fp16', got ${JSON.stringify(p)}`);
+    this.computePrecision = resolvePrecision(p, this.device);
     return this;
+  }
+
+  /** Device of the weights ('cpu' for a model without parameters). */
+  get device(): string {
+    return this.parameters()[0]?.device ?? 'cpu';
   }
 
   /**

@@ -5,25 +5,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 
-/** Opaque handle to a torch::Tensor owned by the addon. */
+/**
+ * Opaque handle to a torch::Tensor owned by the addon (an External naming a slot of its handle table; see
+ * native/common.h). Read only through the addon's tensor* functions; freed by tensorDispose, or by a GC once
+ * tensorAdopt has attached a finalizer.
+ */
 export interface NativeTensor {
-  shape(): number[];
-  dtype(): string;
-  device(): string;
-  numel(): number;
-  nbytes(): number;
-  toTypedArray(dtype?: string): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
-  item(): number | boolean;
-  dispose(): void;
-  /** Reports the tensor's storage to V8 as external memory (once; views of a counted storage add nothing). */
-  accountMemory(): void;
-  isDisposed(): boolean;
-  requiresGrad(): boolean;
-  setRequiresGrad(flag: boolean): void;
-  grad(): NativeTensor | null;
-  setGrad(g: NativeTensor | null): void;
-  isLeaf(): boolean;
-  gradFnName(): string | null;
+  readonly __nativeTensor: unique symbol;
 }
 
 export type NativeTypedArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint8ClampedArray;
@@ -100,6 +88,8 @@ export interface NativeBinding {
   distWorkWait(work: DistHandle, timeoutMs?: number | null): void;
   dropout(x: NativeTensor, p: number, training?: boolean | null): NativeTensor;
   eq(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
+  enterInferenceMode(): void;
+  exitInferenceMode(): void;
   equal(a: NativeTensor, b: NativeTensor): boolean;
   erf(x: NativeTensor): NativeTensor;
   exp(x: NativeTensor): NativeTensor;
@@ -125,10 +115,13 @@ export interface NativeBinding {
   indexSelect(x: NativeTensor, dim: number, index: NativeTensor): NativeTensor;
   isAutocastEnabled(device: string): boolean;
   isContiguous(x: NativeTensor): boolean;
-  isDisposed(x: NativeTensor): boolean;
   isGradEnabled(): boolean;
+  isInferenceModeEnabled(): boolean;
+  isInferenceTensor(x: NativeTensor): boolean;
   isfinite(x: NativeTensor): NativeTensor;
   isnan(x: NativeTensor): NativeTensor;
+  /** Tensor handles not yet freed (leak checks). */
+  liveTensorHandles(): number;
   layerNorm(x: NativeTensor, shape: number | number[], weight?: NativeTensor | null, bias?: NativeTensor | null, eps?: number | null): NativeTensor;
   le(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
   leakyRelu(x: NativeTensor, slope?: number | null): NativeTensor;
@@ -205,6 +198,24 @@ export interface NativeBinding {
   sub(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
   sum(x: NativeTensor, dims?: number | number[] | null, keepdim?: boolean | null, dtype?: string | null): NativeTensor;
   tanh(x: NativeTensor): NativeTensor;
+  /** GC owns the tensor from now on: attaches its finalizer and reports its storage to V8 (idempotent). */
+  tensorAdopt(x: NativeTensor): void;
+  tensorDevice(x: NativeTensor): string;
+  /** Frees the tensor now; true when this call freed it, false when it was already disposed. */
+  tensorDispose(x: NativeTensor): boolean;
+  tensorDtype(x: NativeTensor): string;
+  tensorGrad(x: NativeTensor): NativeTensor | null;
+  tensorGradFnName(x: NativeTensor): string | null;
+  tensorIsDisposed(x: NativeTensor): boolean;
+  tensorIsLeaf(x: NativeTensor): boolean;
+  tensorItem(x: NativeTensor): number | boolean;
+  tensorNbytes(x: NativeTensor): number;
+  tensorNumel(x: NativeTensor): number;
+  tensorRequiresGrad(x: NativeTensor): boolean;
+  tensorSetGrad(x: NativeTensor, grad: NativeTensor | null): void;
+  tensorSetRequiresGrad(x: NativeTensor, flag: boolean): void;
+  tensorShape(x: NativeTensor): number[];
+  tensorToTypedArray(x: NativeTensor, dtype?: string): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
   to(x: NativeTensor, dtype?: string | null, device?: string | null): NativeTensor;
   toChannelsLast(x: NativeTensor): NativeTensor;
   topk(x: NativeTensor, k: number, dim?: number | null, largest?: boolean | null, sorted?: boolean | null): [values: NativeTensor, indices: NativeTensor];

@@ -40,7 +40,13 @@ export function buildModel(cfg: RunConfig, inputShape: [number, number, number])
 export function configureExecution(model: EmbeddingNet, m: Pick<RunConfig['model'], 'name' | 'precision' | 'memoryFormat'>): EmbeddingNet {
   const channelsLast = m.memoryFormat === 'channels_last' || (m.memoryFormat === 'auto' && m.name !== 'mlp');
   model.useChannelsLast(channelsLast);
-  model.setPrecision(resolvePrecision(m.precision));
+  let precision;
+  try {
+    precision = resolvePrecision(m.precision, model.device);
+  } catch (e) {
+    throw new Error(`model.precision: ${(e as Error).message}`);
+  }
+  model.setPrecision(precision);
   return model;
 }
 

@@ -57,9 +57,9 @@ export const ModelConfig = z
     /**
      * Compute precision of the backbone: 'bf16' runs its forward under bf16 autocast (embeddings, losses,
      * proxies, optimizer state and metrics stay float32); 'auto' = bf16 where the CPU computes bf16 natively
-     * (AVX-512 BF16 or AMX), float32 elsewhere.
+     * (AVX-512 BF16 or AMX), float32 elsewhere; 'fp16' = float16 autocast, CUDA devices only.
      */
-    precision: z.enum(['fp32', 'bf16', 'auto']).default('fp32'),
+    precision: z.enum(['fp32', 'bf16', 'fp16', 'auto']).default('fp32'),
     /** Conv weights and inputs in channels_last (NHWC) memory: 'auto' = yes for conv models. */
     memoryFormat: z.enum(['auto', 'channels_last', 'contiguous']).default('auto'),
   })

@@ -1,6 +1,6 @@
 // Embedding whole datasets (validation, test, candidate pools) with a model in inference mode. Images of the
 // next batch load while the current one runs through the network.
-import { tensor, tidy, noGrad, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
+import { tensor, tidy, inferenceMode, releaseFinalizedWrappers, type Tensor } from '../engine/index.js';
 import { evaluateRetrieval, DEFAULT_METRICS, type RetrievalResult, type RetrievalMetricName } from '../evaluation/index.js';
 import type { Module } from '../engine/nn/index.js';
 import type { ImageLoader } from '../data/index.js';
@@ -44,7 +44,7 @@ export async function embedItems(model: Module, images: ImageLoader, options: { 
       skipped.push(...batch.skipped);
       const rows = batch.labels.length;
       if (rows === 0) continue;
-      const out = tidy(() => noGrad(() => model.forward(tensor(batch.images, [...batch.shape])).toFloat32Array()));
+      const out = tidy(() => inferenceMode(() => model.forward(tensor(batch.images, [...batch.shape])).toFloat32Array()));
       if (!data) {
         dim = out.length / rows;
         data = new Float32Array(n * dim);

@@ -27,7 +27,13 @@ let precisionOverride: PrecisionRequest | undefined;
 
 /** Precision for every run loaded from now on (the commands' --precision), instead of the run's own. */
 export function overrideRunPrecision(p: PrecisionRequest | undefined): void {
-  if (p !== undefined) resolvePrecision(p); // validates
+  if (p !== undefined) {
+    try {
+      resolvePrecision(p); // validates: the CLI builds its models on the CPU
+    } catch (e) {
+      throw new Error(`--precision: ${(e as Error).message}`);
+    }
+  }
   precisionOverride = p;
 }
 

@@ -30,6 +30,23 @@ test('bench:ccp options: defaults, quick mode and errors', () => {
   assert.throws(() => parseArgs(['--methods', 'c3']), /unknown method 'c3'.*c2-ccp/);
   assert.throws(() => parseArgs(['--budget', 'lots']), /--budget/);
   assert.throws(() => parseArgs(['--frobnicate']), /unknown option '--frobnicate'/);
+  // The precision comparison's options: backbone precision and per-method LRs without a search.
+  const p = parseArgs(['--precision', 'bf16', '--fixed-lrs', 'c2=1e-3, ms=3e-3']).settings;
+  assert.equal(p.precision, 'bf16');
+  assert.deepEqual(p.fixedLrs, { c2: 1e-3, ms: 3e-3 });
+  assert.equal(p.mode, 'custom');
+  assert.equal(full.settings.precision, undefined, 'the default study keeps the config default');
+  assert.throws(() => parseArgs(['--precision', 'fp8']), /--precision: expected 'fp32', 'bf16' or 'auto', got 'fp8'/);
+  assert.throws(() => parseArgs(['--fixed-lrs', 'c9=1e-3']), /--fixed-lrs: unknown method 'c9'/);
+  assert.throws(() => parseArgs(['--fixed-lrs', 'c2']), /--fixed-lrs: expected id=lr pairs/);
+});
+
+test('runConfig carries the study precision into model.precision; fixed LRs skip the search', async () => {
+  const { runConfig } = await import('../../bench/ccp/study.js');
+  const s = parseArgs(['--precision', 'bf16', '--methods', 'c2']).settings;
+  const cfg = runConfig(s, s.methods[0]!, 0, 1e-3, { kind: 'steps', value: 10 }, 'x');
+  assert.equal(cfg.model.precision, 'bf16');
+  assert.equal(runConfig(parseArgs([]).settings, s.methods[0]!, 0, 1e-3, { kind: 'steps', value: 10 }, 'x').model.precision, 'fp32');
 });
 
 test('the study runs end to end on a tiny budget and writes table, JSON and plot', { timeout: 120_000 }, async () => {
@@ -96,6 +113,14 @@ test('the study runs end to end on a tiny budget and writes table, JSON and plot
   assert.deepEqual(again.result.runs.map((r) => r.final.mapAtR), result.runs.map((r) => r.final.mapAtR));
   assert.ok(again.result.runs.every((r) => r.reused));
   assert.match(readFileSync(files.markdown, 'utf8'), /6 of 6 runs were reused/);
+
+  // A fixed LR skips that method's search; --precision reaches the runs (bf16 runs are new runs, not reused).
+  const bf = await main([...args, '--fixed-lrs', 'c2-ccp=3e-3', '--precision', 'bf16', '--runs', join(tmp, 'runs', 'bf16'), '--out', join(tmp, 'out-bf16')], { log: () => {} });
+  assert.equal(bf.result.runs.length, 4);
+  assert.ok(bf.result.runs.every((r) => !r.reused));
+  assert.deepEqual(bf.result.runs.filter((r) => r.method === 'c2-ccp').map((r) => [r.purpose, r.lr]), [['test', 3e-3]]);
+  assert.deepEqual(bf.result.tuning['c2-ccp'], { grid: [], chosenLr: 3e-3 });
+  assert.match(readFileSync(bf.files.markdown, 'utf8'), /Precision of the backbone: bf16 .*LR fixed up front \(no search\) for c2-ccp 3e-3/s);
 });
 
 test('Fig. 1 helpers: inter-class distance and proxy spread', () => {

@@ -50,7 +50,7 @@ function referenceGrads(worldSize: number): number[][] {
     let total = rankLoss(global, 0);
     for (let r = 1; r < worldSize; r++) total = total.add(rankLoss(global, r));
     total.backward();
-    return xs.map((x) => Array.from(x.grad!.native.toTypedArray() as Float64Array));
+    return xs.map((x) => Array.from(x.grad!.dataSync() as Float64Array));
   });
 }
 
@@ -75,7 +75,7 @@ function checkCollectives(results: ReturnType<typeof parse>[], worldSize: number
     const rows = ranks.reduce((a, r) => a + r + 1, 0);
     assert.deepEqual(o.catShape, [rows, 2]);
     assert.deepEqual(o.globalShape, [rows, 3]);
-    const expectedGlobal = ranks.flatMap((r) => Array.from(rankInput(r).native.toTypedArray() as Float64Array));
+    const expectedGlobal = ranks.flatMap((r) => Array.from(rankInput(r).dataSync() as Float64Array));
     assert.deepEqual(o.globalValues, expectedGlobal);
     assert.equal(o.grad.length, grads[rank]!.length);
     for (const [i, g] of o.grad.entries()) {

@@ -15,7 +15,7 @@ const group = storeFile
   ? ProcessGroup.create({ rank: Number(process.env.RANK), worldSize: Number(process.env.WORLD_SIZE), timeoutMs, rendezvous: { kind: 'file', path: storeFile } })
   : ProcessGroup.fromEnv({ timeoutMs });
 const { rank, worldSize } = group;
-const values = (t: Tensor): number[] => Array.from(t.native.toTypedArray() as ArrayLike<number | bigint>, Number);
+const values = (t: Tensor): number[] => Array.from(t.dataSync() as ArrayLike<number | bigint>, Number);
 
 if (scenario === 'collectives') {
   const out = tidy(() => {

@@ -40,7 +40,10 @@ test('resolvePrecision: auto follows the CPU flags; bad requests name the value'
   assert.equal(resolvePrecision('auto'), cpuHasNativeBf16() ? 'bf16' : 'fp32');
   assert.equal(resolvePrecision('fp32'), 'fp32');
   assert.equal(resolvePrecision('bf16'), 'bf16');
-  assert.throws(() => resolvePrecision('fp16' as never), /precision must be 'fp32', 'bf16' or 'auto', got "fp16"/);
+  assert.throws(() => resolvePrecision('half' as never), /precision must be 'fp32', 'bf16', 'fp16' or 'auto', got "half"/);
+  // fp16 is a CUDA-only choice: refused on the CPU with the way out named, accepted for a CUDA device.
+  assert.throws(() => resolvePrecision('fp16'), /precision 'fp16' needs a CUDA device .*this model is on 'cpu': use 'bf16' or 'fp32'/);
+  assert.equal(resolvePrecision('fp16', 'cuda:0'), 'fp16');
 });
 
 test('replaceData: same tensor object, new layout and values, requiresGrad kept; shape and dtype checked', () => tidy(() => {

@@ -9,6 +9,7 @@ import { parseRunConfig } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
 import { prepareData } from '../../src/training/data-setup.js';
 import { loadRun, overrideRunPrecision } from '../../src/training/run-files.js';
+import { buildModel } from '../../src/training/build.js';
 
 test('precision and memory format: recorded, kept across interrupt + resume, overridden on load', { timeout: 300_000 }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'ccp-exec-run-'));
@@ -46,9 +47,19 @@ test('precision and memory format: recorded, kept across interrupt + resume, ove
     } finally {
       overrideRunPrecision(undefined);
     }
-    assert.throws(() => overrideRunPrecision('half' as never), /precision must be 'fp32', 'bf16' or 'auto', got "half"/);
-    assert.throws(() => parseRunConfig({ model: { precision: 'fp16' } }), /model\.precision/);
+    assert.throws(() => overrideRunPrecision('half' as never), /--precision: precision must be 'fp32', 'bf16', 'fp16' or 'auto', got "half"/);
+    assert.throws(() => overrideRunPrecision('fp16'), /--precision: precision 'fp16' needs a CUDA device/);
+    assert.throws(() => parseRunConfig({ model: { precision: 'half' } }), /model\.precision/);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test('precision fp16 is a CUDA-only choice: on the CPU the config key is named', () => {
+  const cfg = parseRunConfig({
+    dataset: { name: 'mnist', imageSize: 28, channels: 1 },
+    model: { name: 'small_cnn', embeddingDim: 8, options: { channels: [4, 8] }, precision: 'fp16' },
+    loss: { name: 'contrastive' },
+  });
+  assert.throws(() => buildModel(cfg, [1, 28, 28]), /model\.precision: precision 'fp16' needs a CUDA device .*'cpu'/);
 });

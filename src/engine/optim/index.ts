@@ -7,3 +7,4 @@ export {
   LRScheduler, ConstantLR, StepLR, CosineAnnealingLR, LambdaLR, ReduceLROnPlateau,
   type SchedulerState, type CosineOptions, type PlateauOptions,
 } from './schedules.js';
+export { GradScaler, type GradScalerOptions, type GradScalerState, type ScalableOptimizer } from './grad-scaler.js';

@@ -152,9 +152,9 @@ export abstract class Optimizer {
 
   /** Whether the parameter currently holds a gradient (without creating a handle). */
   protected static hasGrad(p: Tensor): boolean {
-    const g = p.native.grad();
+    const g = native.tensorGrad(p.native);
     if (!g) return false;
-    g.dispose();
+    native.tensorDispose(g);
     return true;
   }
 

@@ -1,0 +1,47 @@
+// The bf16-vs-float32 parity table: records read from the run folders, mean ± std per side, the parity rule
+// (within the float32 spread and 0.5 points) and "incomplete" while seeds are missing.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main, parityRows } from '../../bench/ccp/precision-parity.js';
+import type { RunRecord } from '../../bench/ccp/study.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const tmp = tempDir('parity');
+
+function rec(method: string, seed: number, mapAtR: number, purpose: 'test' | 'tune' = 'test'): RunRecord {
+  return { method, label: method.toUpperCase(), loss: method, purpose, seed, lr: 1e-3, steps: 10, epochs: 1, bestEpoch: 1, stopReason: 'maxEpochs', bestValMapAtR: 0, final: { precisionAt1: 0, rPrecision: 0, mapAtR, numQueries: 1 }, projections: [], curve: [], trainSeconds: 1, wallSeconds: 1, runDir: '' };
+}
+
+test('parity: within the float32 spread and 0.5 points; incomplete while seeds are missing', () => {
+  const rows = parityRows({
+    fp32: [rec('c2', 0, 0.30), rec('c2', 1, 0.32), rec('c2', 2, 0.34), rec('ms', 0, 0.30), rec('ms', 1, 0.301), rec('mx', 0, 0.3), rec('mx', 1, 0.3)],
+    bf16: [rec('c2', 0, 0.31), rec('c2', 1, 0.325), rec('c2', 2, 0.335), rec('ms', 0, 0.33), rec('ms', 1, 0.331), rec('mx', 0, 0.3)],
+  });
+  const by = Object.fromEntries(rows.map((r) => [r.method, r]));
+  assert.equal(by.c2!.parity, 'yes');
+  assert.ok(Math.abs(by.c2!.byPrecision.fp32.mean - 32) < 1e-9);
+  assert.ok(Math.abs(by.c2!.byPrecision.fp32.std - 2) < 1e-9);
+  assert.ok(Math.abs(by.c2!.delta - (32.333333333 - 32)) < 1e-6);
+  assert.equal(by.ms!.parity, 'no', '3 points off');
+  assert.deepEqual([by.ms!.withinSpread, by.ms!.withinHalfPoint], [false, false]);
+  assert.deepEqual([by.c2!.withinSpread, by.c2!.withinHalfPoint], [true, true]);
+  assert.equal(by.mx!.parity, 'incomplete', 'bf16 has one seed of two');
+});
+
+test('main reads test records (not LR-search ones) from runs/<precision> and writes parity.md / parity.json', () => {
+  const put = (p: string, r: RunRecord) => {
+    const d = join(tmp, 'runs', p, r.method, `${r.method}-${r.purpose}-seed${r.seed}`);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'study-record.json'), JSON.stringify({ config: {}, record: r }));
+  };
+  put('fp32', rec('c2', 0, 0.3));
+  put('fp32', rec('c2', 100, 0.9, 'tune'));
+  put('bf16', rec('c2', 0, 0.31));
+  const files = main(['--dir', tmp]);
+  const md = readFileSync(files.markdown, 'utf8');
+  assert.match(md, /^\| C2 \| 30\.00 ± – \| 31\.00 ± – \| 0 \/ 0 \| 1\.00 \| no \| no \| incomplete \|$/m);
+  const json = JSON.parse(readFileSync(files.json, 'utf8'));
+  assert.equal(json.records.fp32.length, 1, 'the LR-search record is left out');
+});
