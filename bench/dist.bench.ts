@@ -42,8 +42,14 @@ const ITERS = 10;
 async function ours(nproc: number, script: string, args: string[]): Promise<Record<string, number[]>> {
   let out = '';
   const r = await distributed.launchLocal({
-    nproc, threads: nproc, script: join(here, 'ranks', script), args,
-    onLine: (rank, stream, line) => { if (rank === 0 && stream === 'stdout') out = line; else if (stream === 'stderr') process.stderr.write(`[ours ${rank}] ${line}\n`); },
+    nproc,
+    threads: nproc,
+    script: join(here, 'ranks', script),
+    args,
+    onLine: (rank, stream, line) => {
+      if (rank === 0 && stream === 'stdout') out = line;
+      else if (stream === 'stderr') process.stderr.write(`[ours ${rank}] ${line}\n`);
+    },
   });
   if (r.exitCode !== 0) throw new Error(`our ranks failed: ${JSON.stringify(r.firstFailure)}`);
   return JSON.parse(out);
@@ -53,15 +59,29 @@ async function ours(nproc: number, script: string, args: string[]): Promise<Reco
 async function pytorch(nproc: number, script: string, args: string[]): Promise<Record<string, number[]>> {
   const port = await distributed.freeLoopbackPort();
   const path = join(repoRoot, 'bench', 'python', script);
-  const outs = await Promise.all(Array.from({ length: nproc }, (_, rank) => new Promise<string>((resolve, reject) => {
-    const env = { ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: String(nproc), RANK: String(rank), OMP_NUM_THREADS: '1', ...PYTHON_ENV };
-    const p = spawn(SYSTEM_PYTHON, [path, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python rank ${rank} exited ${code}: ${stderr}`))));
-  })));
+  const outs = await Promise.all(
+    Array.from(
+      { length: nproc },
+      (_, rank) =>
+        new Promise<string>((resolve, reject) => {
+          const env = {
+            ...process.env,
+            MASTER_ADDR: '127.0.0.1',
+            MASTER_PORT: String(port),
+            WORLD_SIZE: String(nproc),
+            RANK: String(rank),
+            OMP_NUM_THREADS: '1',
+            ...PYTHON_ENV,
+          };
+          const p = spawn(SYSTEM_PYTHON, [path, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+          let stdout = '';
+          let stderr = '';
+          p.stdout.on('data', (d) => (stdout += d));
+          p.stderr.on('data', (d) => (stderr += d));
+          p.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python rank ${rank} exited ${code}: ${stderr}`))));
+        }),
+    ),
+  );
   return JSON.parse(outs[0]!.trim().split('\n').pop()!);
 }
 
@@ -81,7 +101,14 @@ async function allReduce(): Promise<{ oursMs: number; torchMs: number; ratio: nu
   return { oursMs: median(t.ours) * 1000, torchMs: median(t.torch) * 1000, ratio };
 }
 
-interface StepCase { label: string; model: string; batch: number; size: number; warmup: number; steps: number }
+interface StepCase {
+  label: string;
+  model: string;
+  batch: number;
+  size: number;
+  warmup: number;
+  steps: number;
+}
 
 async function stepTimes(c: StepCase, index: number): Promise<Record<string, unknown>> {
   const args = [c.model, String(c.batch), String(c.size), String(c.warmup), String(c.steps)];
@@ -94,21 +121,51 @@ async function stepTimes(c: StepCase, index: number): Promise<Record<string, unk
   }
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<string, number>;
   const eff = (one: number, two: number) => one / (2 * two);
-  const rows = [1, 2].map((n) => [`${n} process${n > 1 ? 'es' : ''}`, m[`ours${n}`]!, m[`torch${n}`]!, c.batch / (m[`ours${n}`]! / 1000), c.batch / (m[`torch${n}`]! / 1000), m[`ours${n}`]! / m[`torch${n}`]!]);
+  const rows = [1, 2].map((n) => [
+    `${n} process${n > 1 ? 'es' : ''}`,
+    m[`ours${n}`]!,
+    m[`torch${n}`]!,
+    c.batch / (m[`ours${n}`]! / 1000),
+    c.batch / (m[`torch${n}`]! / 1000),
+    m[`ours${n}`]! / m[`torch${n}`]!,
+  ]);
   console.log(`\n${index}. training step, ${c.label}, global batch ${c.batch}, 1 thread per process, ${ROUNDS} x ${c.steps} timed steps, median:\n`);
   console.log(formatTable(['processes', 'ours ms', 'DDP ms', 'ours img/s', 'DDP img/s', 'ours/DDP'], rows));
-  const result = { ...c, ...m, ratio1: m.ours1! / m.torch1!, ratio2: m.ours2! / m.torch2!, efficiencyOurs: eff(m.ours1!, m.ours2!), efficiencyTorch: eff(m.torch1!, m.torch2!), samples: t };
-  console.log(`\nscaling efficiency (2-process throughput / 2 x 1-process): ours ${result.efficiencyOurs.toFixed(3)}, DDP ${result.efficiencyTorch.toFixed(3)}`);
+  const result = {
+    ...c,
+    ...m,
+    ratio1: m.ours1! / m.torch1!,
+    ratio2: m.ours2! / m.torch2!,
+    efficiencyOurs: eff(m.ours1!, m.ours2!),
+    efficiencyTorch: eff(m.torch1!, m.torch2!),
+    samples: t,
+  };
+  console.log(
+    `\nscaling efficiency (2-process throughput / 2 x 1-process): ours ${result.efficiencyOurs.toFixed(3)}, DDP ${result.efficiencyTorch.toFixed(3)}`,
+  );
   return result;
 }
 
 const CASES: StepCase[] = [
   { label: 'SmallCnn (1x32x32)', model: 'small_cnn', batch: BATCH, size: 32, warmup: WARMUP, steps: STEPS },
   // The paper's backbone at a reduced input size so that a round stays short on a small machine.
-  ...(LARGE ? [{ label: `BN-Inception (BN frozen, 3x${LARGE_SIZE}x${LARGE_SIZE})`, model: 'bninception', batch: 16, size: LARGE_SIZE, warmup: 2, steps: LARGE_STEPS }] : []),
+  ...(LARGE
+    ? [{ label: `BN-Inception (BN frozen, 3x${LARGE_SIZE}x${LARGE_SIZE})`, model: 'bninception', batch: 16, size: LARGE_SIZE, warmup: 2, steps: LARGE_STEPS }]
+    : []),
 ];
 
 const reduce = await allReduce();
 const steps = [];
 for (const [i, c] of CASES.entries()) steps.push(await stepTimes(c, i + 2));
-writeResults(RESULTS, { date: new Date().toISOString(), libtorch: torchVersion, node: process.version, rounds: ROUNDS, steps: STEPS, warmup: WARMUP, batch: BATCH, pythonEnv: PYTHON_ENV, allReduce: reduce, step: steps });
+writeResults(RESULTS, {
+  date: new Date().toISOString(),
+  libtorch: torchVersion,
+  node: process.version,
+  rounds: ROUNDS,
+  steps: STEPS,
+  warmup: WARMUP,
+  batch: BATCH,
+  pythonEnv: PYTHON_ENV,
+  allReduce: reduce,
+  step: steps,
+});

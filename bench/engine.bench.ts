@@ -7,7 +7,7 @@
 // Run: npm run bench:engine   (env: BENCH_ROUNDS, BENCH_ITERS (scale), BENCH_CASES=ops,matmul,conv,resnet, CCP_DML_THREADS)
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randn, randint, conv2d, crossEntropy, tidy, keep, noGrad, manualSeed, getNumThreads, torchVersion, Tensor } from '../src/engine/index.js';
+import { randn, randint, conv2d, crossEntropy, tidy, keep, noGrad, manualSeed, getNumThreads, torchVersion, type Tensor } from '../src/engine/index.js';
 import { Module, Conv2d, BatchNorm2d, ReLU, Sequential, AdaptiveAvgPool2d, Linear, Flatten } from '../src/engine/nn/index.js';
 import { Adam } from '../src/engine/optim/index.js';
 import { PythonWorker, timeIterations, median, quantile, formatTable, tick, alternate, writeResults } from './common/index.js';
@@ -39,7 +39,10 @@ class BasicBlock extends Module {
         : null;
   }
   override forward(x: Tensor): Tensor {
-    return this.main.forward(x).add(this.shortcut ? this.shortcut.forward(x) : x).relu();
+    return this.main
+      .forward(x)
+      .add(this.shortcut ? this.shortcut.forward(x) : x)
+      .relu();
   }
 }
 
@@ -147,7 +150,9 @@ async function main(): Promise<void> {
   const py = new PythonWorker(PY_SCRIPT, [String(threads)]);
   try {
     const hello = await py.ready<{ torch: string; threads: number }>();
-    console.log(`engine benchmark: ours (libtorch ${torchVersion}, ${threads} threads) vs Python PyTorch ${hello.torch} (${hello.threads} threads); ${rounds} interleaved rounds\n`);
+    console.log(
+      `engine benchmark: ours (libtorch ${torchVersion}, ${threads} threads) vs Python PyTorch ${hello.torch} (${hello.threads} threads); ${rounds} interleaved rounds\n`,
+    );
     const only = process.env.BENCH_CASES?.split(',').filter(Boolean);
     const cases = makeCases().filter((c) => !only || only.includes(c.name));
     const rows: Row[] = [];
@@ -166,7 +171,16 @@ async function main(): Promise<void> {
         await tick();
       }
       const best = (xs: number[]) => Math.min(...xs);
-      const row: Row = { case: c.name, label: c.label, oursMs: median(ours), torchMs: median(theirs), ratio: median(ours) / median(theirs), bestRatio: best(ours) / best(theirs), ours, torch: theirs };
+      const row: Row = {
+        case: c.name,
+        label: c.label,
+        oursMs: median(ours),
+        torchMs: median(theirs),
+        ratio: median(ours) / median(theirs),
+        bestRatio: best(ours) / best(theirs),
+        ours,
+        torch: theirs,
+      };
       rows.push(row);
       console.log(
         `${c.label}: ours ${row.oursMs.toFixed(2)} ms (p25 ${quantile(ours, 0.25).toFixed(2)}, p75 ${quantile(ours, 0.75).toFixed(2)}), ` +
@@ -174,7 +188,13 @@ async function main(): Promise<void> {
           `fastest: ours ${best(ours).toFixed(2)} ms, PyTorch ${best(theirs).toFixed(2)} ms, ratio ${row.bestRatio.toFixed(2)}`,
       );
     }
-    console.log('\n' + formatTable(['benchmark', 'ours ms', 'PyTorch ms', 'ours/PyTorch'], rows.map((r) => [r.label, r.oursMs, r.torchMs, r.ratio.toFixed(3)])));
+    console.log(
+      '\n' +
+        formatTable(
+          ['benchmark', 'ours ms', 'PyTorch ms', 'ours/PyTorch'],
+          rows.map((r) => [r.label, r.oursMs, r.torchMs, r.ratio.toFixed(3)]),
+        ),
+    );
     const target = 1.1;
     const over = rows.filter((r) => r.ratio > target);
     console.log(over.length ? `\nabove the ${target} target: ${over.map((r) => `${r.case} (${r.ratio.toFixed(2)})`).join(', ')}` : `\nall ratios <= ${target}`);
@@ -186,7 +206,13 @@ async function main(): Promise<void> {
       rounds,
       node: process.version,
       target,
-      rows: rows.map((r) => ({ ...r, oursMs: +r.oursMs.toFixed(3), torchMs: +r.torchMs.toFixed(3), ratio: +r.ratio.toFixed(4), bestRatio: +r.bestRatio.toFixed(4) })),
+      rows: rows.map((r) => ({
+        ...r,
+        oursMs: +r.oursMs.toFixed(3),
+        torchMs: +r.torchMs.toFixed(3),
+        ratio: +r.ratio.toFixed(4),
+        bestRatio: +r.bestRatio.toFixed(4),
+      })),
     });
   } finally {
     await py.close();

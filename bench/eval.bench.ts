@@ -121,8 +121,27 @@ async function main(): Promise<void> {
     const torch: Run[] = [];
     const env = { ...process.env, CCP_DML_THREADS: String(threads) };
     for (let rep = 0; rep < reps; rep++) {
-      ours.push(JSON.parse(execFileSync(process.execPath, [self, '--worker', dir, String(n), String(chunk)], { env, maxBuffer: 1 << 20 }).toString().trim().split('\n').pop()!));
-      torch.push(JSON.parse(execFileSync(python, [join(ROOT, 'bench', 'python', 'eval_bench.py'), dir, String(n), String(DIM), String(threads), String(chunk)], { env, maxBuffer: 1 << 20 }).toString().trim().split('\n').pop()!));
+      ours.push(
+        JSON.parse(
+          execFileSync(process.execPath, [self, '--worker', dir, String(n), String(chunk)], { env, maxBuffer: 1 << 20 })
+            .toString()
+            .trim()
+            .split('\n')
+            .pop()!,
+        ),
+      );
+      torch.push(
+        JSON.parse(
+          execFileSync(python, [join(ROOT, 'bench', 'python', 'eval_bench.py'), dir, String(n), String(DIM), String(threads), String(chunk)], {
+            env,
+            maxBuffer: 1 << 20,
+          })
+            .toString()
+            .trim()
+            .split('\n')
+            .pop()!,
+        ),
+      );
     }
     rmSync(dir, { recursive: true, force: true });
     const o = median(ours.map((x) => x.ms));

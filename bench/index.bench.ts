@@ -93,7 +93,11 @@ async function compare(label: string, base: Float32Array, queries: Float32Array,
   const batch = 100_000;
   for (let s = 0; s < n; s += batch) {
     const e = Math.min(n, s + batch);
-    index.add(Array.from({ length: e - s }, (_, i) => ({ id: String(s + i), path: null, label: null })), base.subarray(s * dim, e * dim), { threads });
+    index.add(
+      Array.from({ length: e - s }, (_, i) => ({ id: String(s + i), path: null, label: null })),
+      base.subarray(s * dim, e * dim),
+      { threads },
+    );
   }
   const buildS = (nowMs() - t1) / 1000;
   console.log(`${label}: ours built in ${buildS.toFixed(1)} s`);
@@ -103,13 +107,31 @@ async function compare(label: string, base: Float32Array, queries: Float32Array,
     const t2 = nowMs();
     for (let i = 0; i < q; i++) found.push(index.search(queries.subarray(i * dim, (i + 1) * dim), { k: K, candidates }).map((r) => Number(r.id)));
     const qps = q / ((nowMs() - t2) / 1000);
-    push({ data: label, method: `ours: HNSW ${candidates} candidates + exact re-rank (1 query/call)`, n, buildS, memMB, qps, recall: recallAt(found, exact.indices), speedup: qps / exactQps });
+    push({
+      data: label,
+      method: `ours: HNSW ${candidates} candidates + exact re-rank (1 query/call)`,
+      n,
+      buildS,
+      memMB,
+      qps,
+      recall: recallAt(found, exact.indices),
+      speedup: qps / exactQps,
+    });
   }
   for (const candidates of CANDIDATES) {
     const t2 = nowMs();
     const found = index.searchBatch(queries, { k: K, candidates, threads }).map((hits) => hits.map((r) => Number(r.id)));
     const qps = q / ((nowMs() - t2) / 1000);
-    push({ data: label, method: `ours: HNSW ${candidates} candidates + exact re-rank (all queries in 1 call)`, n, buildS, memMB, qps, recall: recallAt(found, exact.indices), speedup: qps / exactQps });
+    push({
+      data: label,
+      method: `ours: HNSW ${candidates} candidates + exact re-rank (all queries in 1 call)`,
+      n,
+      buildS,
+      memMB,
+      qps,
+      recall: recallAt(found, exact.indices),
+      speedup: qps / exactQps,
+    });
   }
   const t3 = nowMs();
   index.save({ snapshot: true });
@@ -117,7 +139,19 @@ async function compare(label: string, base: Float32Array, queries: Float32Array,
   index.close();
 
   // hnswlib-node (same M and construction list), where it is installed and the size is within reach.
-  let hnsw: { HierarchicalNSW: new (space: string, dim: number) => { initIndex(n: number, m: number, ef: number, seed: number): void; addPoint(v: Float32Array | number[], label: number): void; setEf(ef: number): void; searchKnn(v: Float32Array | number[], k: number): { neighbors: number[] } } } | undefined;
+  let hnsw:
+    | {
+        HierarchicalNSW: new (
+          space: string,
+          dim: number,
+        ) => {
+          initIndex(n: number, m: number, ef: number, seed: number): void;
+          addPoint(v: Float32Array | number[], label: number): void;
+          setEf(ef: number): void;
+          searchKnn(v: Float32Array | number[], k: number): { neighbors: number[] };
+        };
+      }
+    | undefined;
   try {
     hnsw = createRequire(import.meta.url)('hnswlib-node');
   } catch {
@@ -138,7 +172,16 @@ async function compare(label: string, base: Float32Array, queries: Float32Array,
       const t5 = nowMs();
       for (let i = 0; i < q; i++) found.push(h.searchKnn(Array.from(queries.subarray(i * dim, (i + 1) * dim)), K).neighbors);
       const qps = q / ((nowMs() - t5) / 1000);
-      push({ data: label, method: `hnswlib-node ef ${ef} (1 query/call)`, n, buildS: hb, memMB: hm, qps, recall: recallAt(found, exact.indices), speedup: qps / exactQps });
+      push({
+        data: label,
+        method: `hnswlib-node ef ${ef} (1 query/call)`,
+        n,
+        buildS: hb,
+        memMB: hm,
+        qps,
+        recall: recallAt(found, exact.indices),
+        speedup: qps / exactQps,
+      });
     }
   } else if (hnsw) console.log(`${label}: hnswlib-node left out above ${HNSWLIB_MAX} vectors (BENCH_HNSWLIB_MAX)`);
   return rows;
@@ -163,7 +206,9 @@ async function realEmbeddings(): Promise<{ label: string; data: Float32Array; di
   const test = await loadOmniglot({ root, set: 'evaluation' });
   const t0 = nowMs();
   const data = await embedder.embedDataset(test);
-  console.log(`embedded ${test.size} Omniglot test images in ${((nowMs() - t0) / 1000).toFixed(1)} s (${runDir ? `run ${runDir}` : 'small CNN, random weights'})`);
+  console.log(
+    `embedded ${test.size} Omniglot test images in ${((nowMs() - t0) / 1000).toFixed(1)} s (${runDir ? `run ${runDir}` : 'small CNN, random weights'})`,
+  );
   return { label: `Omniglot test split (${test.size} x ${embedder.dim})`, data, dim: embedder.dim };
 }
 
@@ -188,7 +233,12 @@ async function main(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
   console.log(`\nk = ${K}, ${Q} queries, ${threads} threads (build, exact search and the batched rows use all; '1 query/call' rows run one query at a time)`);
-  console.log(formatTable(['data', 'method', 'N', 'build s', 'memory MB', 'queries/s', 'recall@10', 'x exact q/s'], rows.map((r) => [r.data, r.method, r.n, r.buildS, r.memMB, r.qps, r.recall, r.speedup])));
+  console.log(
+    formatTable(
+      ['data', 'method', 'N', 'build s', 'memory MB', 'queries/s', 'recall@10', 'x exact q/s'],
+      rows.map((r) => [r.data, r.method, r.n, r.buildS, r.memMB, r.qps, r.recall, r.speedup]),
+    ),
+  );
   writeResults('bench/results/index.json', { date: new Date().toISOString(), threads, k: K, queries: Q, rows });
 }
 

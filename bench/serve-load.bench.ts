@@ -34,7 +34,12 @@ async function generatedRun(root: string): Promise<{ run: string; images: string
     for (let i = 0; i < 50; i++) {
       const r = seededRandom(c * 1000 + i);
       const px = Buffer.from(Uint8Array.from({ length: 28 * 28 }, (_, p) => ((p * (c + 1)) % 251) * 0.7 + 60 * r()));
-      writeFileSync(join(images, `c${c}`, `${i}.png`), await sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer());
+      writeFileSync(
+        join(images, `c${c}`, `${i}.png`),
+        await sharp(px, { raw: { width: 28, height: 28, channels: 1 } })
+          .png()
+          .toBuffer(),
+      );
     }
   }
   const config = parseRunConfig({ dataset: { name: 'folder', root: images, imageSize: 28, channels: 1 }, model: { name: 'small_cnn', embeddingDim: 64 } });
@@ -54,7 +59,9 @@ function rssKB(pid: number): number {
 /** A corpus of malformed requests after the load: each must get a 4xx JSON error, the server staying up. */
 async function malformedCorpus(url: string, dim: number): Promise<{ what: string; status: number; code: string; upAfter: boolean }[]> {
   // Above the default --max-pixels (16 M); black compresses to a small PNG, so it is the pixel limit that answers.
-  const huge = await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#000' } }).png({ compressionLevel: 9 }).toBuffer();
+  const huge = await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#000' } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
   const json = 'application/json';
   const vector = Array(dim).fill(0.1);
   const corpus: [string, string, string, string | Buffer][] = [
@@ -87,7 +94,11 @@ async function main(): Promise<void> {
     const sample = folderImages(given.images).items[0]!.source as { path: string };
     const png = readFileSync(sample.path);
 
-    child = spawn(process.execPath, [resolve('dist/src/cli/main.js'), 'serve', '-r', given.run, '-i', index, '-p', '0', '--host', '127.0.0.1', '--queue', '256'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child = spawn(
+      process.execPath,
+      [resolve('dist/src/cli/main.js'), 'serve', '-r', given.run, '-i', index, '-p', '0', '--host', '127.0.0.1', '--queue', '256'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const url = await new Promise<string>((res, rej) => {
       let out = '';
       child!.stdout!.on('data', (d: Buffer) => {
@@ -98,7 +109,11 @@ async function main(): Promise<void> {
       child!.on('exit', (c) => rej(new Error(`serve exited with ${c}`)));
     });
     const pid = child.pid!;
-    const embedding = ((await (await fetch(url + '/embed', { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(png) })).json()) as { embedding: number[] }).embedding;
+    const embedding = (
+      (await (await fetch(url + '/embed', { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(png) })).json()) as {
+        embedding: number[];
+      }
+    ).embedding;
 
     const samples: number[] = [];
     const sampler = setInterval(() => samples.push(rssKB(pid)), 250);
@@ -118,20 +133,46 @@ async function main(): Promise<void> {
     const rssWarm = rssKB(pid);
     const rows: (string | number)[][] = [];
     const results: Record<string, unknown> = {};
-    for (const [name, body] of [['search by vector', vectorBody], ['search by image', imageBody]] as const) {
+    for (const [name, body] of [
+      ['search by vector', vectorBody],
+      ['search by image', imageBody],
+    ] as const) {
       const r = await load({ ...body, amount: REQUESTS });
       const rssEnd = rssKB(pid);
       const bad = r.errors + r.timeouts + r.non2xx;
       rows.push([name, r.requests.total, bad, r.latency.p50, r.latency.p99, r.requests.average, (rssEnd - rssWarm) / 1024, rssEnd / 1024]);
-      results[name] = { requests: r.requests.total, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx, p50ms: r.latency.p50, p99ms: r.latency.p99, rps: r.requests.average, rssGrowthMB: (rssEnd - rssWarm) / 1024 };
+      results[name] = {
+        requests: r.requests.total,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        non2xx: r.non2xx,
+        p50ms: r.latency.p50,
+        p99ms: r.latency.p99,
+        rps: r.requests.average,
+        rssGrowthMB: (rssEnd - rssWarm) / 1024,
+      };
     }
     const malformed = await malformedCorpus(url, embedding.length);
     clearInterval(sampler);
     console.log(`\nserve on ${url}: ${info.size} items (${info.dim}-d), ${CONNECTIONS} connections, ${REQUESTS} requests per phase after 500 warm-up`);
     console.log(formatTable(['phase', 'requests', 'errors', 'p50 ms', 'p99 ms', 'req/s', 'RSS growth MB', 'RSS MB'], rows));
-    console.log(formatTable(['malformed request', 'status', 'error code', 'server up after'], malformed.map((m) => [m.what, m.status, m.code, m.upAfter ? 'yes' : 'NO'])));
+    console.log(
+      formatTable(
+        ['malformed request', 'status', 'error code', 'server up after'],
+        malformed.map((m) => [m.what, m.status, m.code, m.upAfter ? 'yes' : 'NO']),
+      ),
+    );
     console.log(`server RSS over the run (MB): min ${(Math.min(...samples) / 1024).toFixed(0)}, max ${(Math.max(...samples) / 1024).toFixed(0)}`);
-    writeResults('bench/results/serve.json', { date: new Date().toISOString(), items: info.size, dim: info.dim, connections: CONNECTIONS, rssWarmMB: rssWarm / 1024, ...results, malformed, rssSamplesMB: samples.map((s) => Math.round(s / 1024)) });
+    writeResults('bench/results/serve.json', {
+      date: new Date().toISOString(),
+      items: info.size,
+      dim: info.dim,
+      connections: CONNECTIONS,
+      rssWarmMB: rssWarm / 1024,
+      ...results,
+      malformed,
+      rssSamplesMB: samples.map((s) => Math.round(s / 1024)),
+    });
     child.kill('SIGTERM');
     await new Promise((r) => child!.on('exit', r));
     child = undefined;

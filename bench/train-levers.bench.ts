@@ -13,7 +13,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randn, int64, tidy, noGrad, keep, manualSeed, getNumThreads, torchVersion, allocatorInfo, cpuHasNativeBf16, type Tensor } from '../src/engine/index.js';
+import {
+  randn,
+  int64,
+  tidy,
+  noGrad,
+  keep,
+  manualSeed,
+  getNumThreads,
+  torchVersion,
+  allocatorInfo,
+  cpuHasNativeBf16,
+  type Tensor,
+} from '../src/engine/index.js';
 import { buildGradientPipeline } from '../src/training/gradient-pipeline.js';
 import { parseRunConfig } from '../src/training/config.js';
 import { buildModel, buildLoss, buildOptimizer } from '../src/training/build.js';
@@ -40,8 +52,22 @@ interface Case {
 }
 const large = env('LEVERS_STEPS', 3);
 const ALL: Case[] = [
-  { name: 'small-resnet', label: 'small ResNet step (3x32x32, batch 64)', kind: 'step', model: 'small_resnet', input: [64, 3, 32, 32], steps: env('LEVERS_STEPS', 10) },
-  { name: 'bni', label: 'BN-Inception step (227 px, batch 32, C2-CCP, CUB proxies 100 x 8)', kind: 'step', model: 'bninception', input: [32, 3, 227, 227], steps: large },
+  {
+    name: 'small-resnet',
+    label: 'small ResNet step (3x32x32, batch 64)',
+    kind: 'step',
+    model: 'small_resnet',
+    input: [64, 3, 32, 32],
+    steps: env('LEVERS_STEPS', 10),
+  },
+  {
+    name: 'bni',
+    label: 'BN-Inception step (227 px, batch 32, C2-CCP, CUB proxies 100 x 8)',
+    kind: 'step',
+    model: 'bninception',
+    input: [32, 3, 227, 227],
+    steps: large,
+  },
   { name: 'resnet50', label: 'ResNet-50 step (224 px, batch 32, C2-CCP)', kind: 'step', model: 'resnet50', input: [32, 3, 224, 224], steps: large },
   { name: 'bni-embed', label: 'BN-Inception embedding (227 px, batch 64)', kind: 'embed', model: 'bninception', input: [64, 3, 227, 227], steps: large },
 ];
@@ -58,7 +84,10 @@ class Ours {
   private readonly x: Tensor;
   private readonly y: Tensor;
 
-  constructor(readonly c: Case, precision: 'fp32' | 'bf16') {
+  constructor(
+    readonly c: Case,
+    precision: 'fp32' | 'bf16',
+  ) {
     manualSeed(0);
     const [B, C, H] = c.input;
     const cfg = parseRunConfig({
@@ -121,7 +150,9 @@ async function main(): Promise<void> {
     console.log(
       `speed levers: ours (libtorch ${torchVersion}, ${threads} threads, allocator ${allocatorInfo().backend}, channels_last, native bf16: ${cpuHasNativeBf16()}) ` +
         `vs Python PyTorch ${hello.torch} (${hello.threads} threads; levers column preloads ${helloL.preload || 'nothing: tcmalloc missing'})\n` +
-        `machine: ${availableParallelism()} cores, load ${loadavg().map((v) => v.toFixed(1)).join(' ')}; ${ROUNDS} rounds, medians\n`,
+        `machine: ${availableParallelism()} cores, load ${loadavg()
+          .map((v) => v.toFixed(1))
+          .join(' ')}; ${ROUNDS} rounds, medians\n`,
     );
     const samples = new Map<string, Record<Column, number[]>>();
     const faults = new Map<string, Record<Column, number[]>>();
@@ -162,14 +193,28 @@ async function main(): Promise<void> {
         oursBf16OverPytorchTunedBf16: m['ours bf16'] / m['PyTorch levers bf16'],
       };
       out[c.name] = entry;
-      rows.push([c.label, ...COLUMNS.map((k) => unit(m[k])), entry.oursOverPytorchDefault.toFixed(2), entry.oursOverPytorchTuned.toFixed(2), entry.oursBf16OverPytorchDefault.toFixed(2), entry.oursBf16OverPytorchTunedBf16.toFixed(2)]);
+      rows.push([
+        c.label,
+        ...COLUMNS.map((k) => unit(m[k])),
+        entry.oursOverPytorchDefault.toFixed(2),
+        entry.oursOverPytorchTuned.toFixed(2),
+        entry.oursBf16OverPytorchDefault.toFixed(2),
+        entry.oursBf16OverPytorchTunedBf16.toFixed(2),
+      ]);
     }
-    console.log('\n' + formatTable(['case', ...COLUMNS, 'ours / PT default', 'ours / PT levers', 'ours bf16 / PT default', 'ours bf16 / PT levers bf16'], rows));
-    console.log(`\npage faults per step (median): ${CASES.map((c) => `${c.name}: ${COLUMNS.map((k) => `${k} ${median(faults.get(c.name)![k])}`).join(', ')}`).join('; ')}`);
+    console.log(
+      '\n' + formatTable(['case', ...COLUMNS, 'ours / PT default', 'ours / PT levers', 'ours bf16 / PT default', 'ours bf16 / PT levers bf16'], rows),
+    );
+    console.log(
+      `\npage faults per step (median): ${CASES.map((c) => `${c.name}: ${COLUMNS.map((k) => `${k} ${median(faults.get(c.name)![k])}`).join(', ')}`).join('; ')}`,
+    );
     console.log(`peak RSS: ours ${(statusKB('VmHWM') / 1024).toFixed(0)} MB`);
     // Merged into the step benchmark's results file (bench:train writes it first).
     const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : {};
-    writeResults(RESULTS, { ...previous, levers: { date: new Date().toISOString(), threads, torch: { ours: torchVersion, python: hello.torch }, loadavg: loadavg(), cases: out } });
+    writeResults(RESULTS, {
+      ...previous,
+      levers: { date: new Date().toISOString(), threads, torch: { ours: torchVersion, python: hello.torch }, loadavg: loadavg(), cases: out },
+    });
   } finally {
     await pyDefault.close();
     await pyLevers.close();

@@ -73,7 +73,6 @@ const NUM_BATCHES = 4;
 const PHASES = ['model', 'loss', 'backward', 'grads', 'optim'] as const;
 type Phase = (typeof PHASES)[number];
 
-
 // ---------------------------------------------------------------- our side
 interface CaseDef {
   name: string;
@@ -304,7 +303,12 @@ async function main(): Promise<void> {
     const manifest = {
       batches: Object.fromEntries(Object.entries(batchSets).map(([k, bs]) => [k, bs.map((_, i) => [`${k}.x${i}`, `${k}.y${i}`])])),
       data: Object.fromEntries(
-        Object.entries(batchSets).flatMap(([k, bs]) => bs.flatMap(([x, y], i) => [[`${k}.x${i}`, writeTensor(dir, `${k}.x${i}.bin`, x)], [`${k}.y${i}`, writeTensor(dir, `${k}.y${i}.bin`, y)]])),
+        Object.entries(batchSets).flatMap(([k, bs]) =>
+          bs.flatMap(([x, y], i) => [
+            [`${k}.x${i}`, writeTensor(dir, `${k}.x${i}.bin`, x)],
+            [`${k}.y${i}`, writeTensor(dir, `${k}.y${i}.bin`, y)],
+          ]),
+        ),
       ),
       cases: Object.fromEntries(
         ours.map((c) => [
@@ -336,7 +340,9 @@ async function main(): Promise<void> {
       const n = Math.min(3, o.length);
       const maxRelDiff = Math.max(0, ...o.slice(0, n).map((v, i) => Math.abs(v - p[i]!) / Math.max(Math.abs(p[i]!), 1e-8)));
       lossCheck[c.def.name] = { ours: o.slice(0, n), torch: p.slice(0, n), maxRelDiff };
-      console.log(`${c.def.label}: ${stepsOf.get(c.def.name)} timed steps per round; first warm-up losses ours [${o.slice(0, n).map((v) => v.toFixed(6))}] PyTorch [${p.slice(0, n).map((v) => v.toFixed(6))}] (max rel diff ${maxRelDiff.toExponential(2)})`);
+      console.log(
+        `${c.def.label}: ${stepsOf.get(c.def.name)} timed steps per round; first warm-up losses ours [${o.slice(0, n).map((v) => v.toFixed(6))}] PyTorch [${p.slice(0, n).map((v) => v.toFixed(6))}] (max rel diff ${maxRelDiff.toExponential(2)})`,
+      );
     }
 
     // Timed rounds, alternating who goes first.
@@ -358,7 +364,12 @@ async function main(): Promise<void> {
           }
         };
         const runPy = async () => {
-          const rep = await py.request<{ times: number[]; phases: Record<Phase, number[]>; faults: number[] }>({ cmd: 'steps', case: c.def.name, iters: steps, warmup: 0 });
+          const rep = await py.request<{ times: number[]; phases: Record<Phase, number[]>; faults: number[] }>({
+            cmd: 'steps',
+            case: c.def.name,
+            iters: steps,
+            warmup: 0,
+          });
           res.torch.times.push(...rep.times);
           res.torch.faults.push(...rep.faults);
           for (const ph of PHASES) res.torch.phases[ph].push(...rep.phases[ph]);
@@ -397,7 +408,15 @@ async function main(): Promise<void> {
     console.log(
       formatTable(
         ['case', 'ours ms', 'PyTorch ms', 'ours steps/s', 'PyTorch steps/s', 'ours/PyTorch', 'page faults/step (ours / PyTorch)'],
-        stepRows.map((r) => [r.label, r.oursMs, r.torchMs, r.oursStepsPerS, r.torchStepsPerS, r.ratio.toFixed(3), `${r.minorFaultsPerStep.ours} / ${r.minorFaultsPerStep.torch}`]),
+        stepRows.map((r) => [
+          r.label,
+          r.oursMs,
+          r.torchMs,
+          r.oursStepsPerS,
+          r.torchStepsPerS,
+          r.ratio.toFixed(3),
+          `${r.minorFaultsPerStep.ours} / ${r.minorFaultsPerStep.torch}`,
+        ]),
       ),
     );
     console.log('\n   per-phase medians, ms (ours / PyTorch): model fwd, loss fwd, backward+item, grad transforms (wd, prox, clip), Adam+zeroGrad');
@@ -452,14 +471,22 @@ async function main(): Promise<void> {
           o.push(...timeKCenterOurs(C, iters, r === 0 ? 2 : 1));
           await tick();
         };
-        const runPy = async () => t.push(...(await py.request<{ times: number[] }>({ cmd: 'kcenter', C, K: 4, bPrime: 7, D: DIM, iters, warmup: r === 0 ? 2 : 1, seed: 2 })).times);
+        const runPy = async () =>
+          t.push(...(await py.request<{ times: number[] }>({ cmd: 'kcenter', C, K: 4, bPrime: 7, D: DIM, iters, warmup: r === 0 ? 2 : 1, seed: 2 })).times);
         await alternate(r, runOurs, runPy);
       }
       kcRows.push({ classes: C, oursMs: r3(median(o)), torchMs: r3(median(t)), ratio: +(median(o) / median(t)).toFixed(4), ours: o.map(r3), torch: t.map(r3) });
     }
     if (kcRows.length) {
-      console.log('\n3. proxy re-initialisation (greedy K-center + copy into P; K 4, b\' 7, D 128; pool embedding excluded; paper: 200-400 ms on SOP/In-shop incl. embedding)');
-      console.log(formatTable(['classes', 'ours ms', 'PyTorch ms', 'ours/PyTorch'], kcRows.map((r) => [String(r.classes), r.oursMs, r.torchMs, r.ratio.toFixed(3)])));
+      console.log(
+        "\n3. proxy re-initialisation (greedy K-center + copy into P; K 4, b' 7, D 128; pool embedding excluded; paper: 200-400 ms on SOP/In-shop incl. embedding)",
+      );
+      console.log(
+        formatTable(
+          ['classes', 'ours ms', 'PyTorch ms', 'ours/PyTorch'],
+          kcRows.map((r) => [String(r.classes), r.oursMs, r.torchMs, r.ratio.toFixed(3)]),
+        ),
+      );
     }
 
     // 4. memory
@@ -477,16 +504,22 @@ async function main(): Promise<void> {
       ),
     );
 
-    printOverhead('\n5. CCP overhead per step with the paper\'s backbone (BN-Inception, BN frozen, 3x227x227, batch 8x4; paper: +8%)', largeOverhead);
+    printOverhead("\n5. CCP overhead per step with the paper's backbone (BN-Inception, BN frozen, 3x227x227, batch 8x4; paper: +8%)", largeOverhead);
 
     const load1 = loadavg();
     const cores = availableParallelism();
     console.log(`\nload average: start ${load0.map((l) => l.toFixed(2)).join(' ')}, end ${load1.map((l) => l.toFixed(2)).join(' ')} (${cores} cores)`);
     if (threads > 1 && load0[0]! > cores) {
-      console.log(`note: the load exceeds the core count; ${threads}-thread OpenMP steps then mostly measure the scheduler (rerun with CCP_DML_THREADS=1 for comparable ratios)`);
+      console.log(
+        `note: the load exceeds the core count; ${threads}-thread OpenMP steps then mostly measure the scheduler (rerun with CCP_DML_THREADS=1 for comparable ratios)`,
+      );
     }
     const over = stepRows.filter((r) => r.ratio > TARGET_RATIO);
-    console.log(over.length ? `per-step ratio above ${TARGET_RATIO}: ${over.map((r) => `${r.label} (${r.ratio.toFixed(2)})`).join(', ')}` : `all per-step ratios <= ${TARGET_RATIO}`);
+    console.log(
+      over.length
+        ? `per-step ratio above ${TARGET_RATIO}: ${over.map((r) => `${r.label} (${r.ratio.toFixed(2)})`).join(', ')}`
+        : `all per-step ratios <= ${TARGET_RATIO}`,
+    );
     if (overhead) console.log(`CCP overhead ours, SmallCnn: ${overhead.oursPct.toFixed(1)}% (target < ${TARGET_OVERHEAD}%)`);
     for (const o of largeOverhead) console.log(`CCP overhead ours, ${o.label}: ${o.oursPct.toFixed(1)}% (target < ${TARGET_OVERHEAD}%)`);
 
@@ -497,7 +530,21 @@ async function main(): Promise<void> {
       pytorch: hello.torch,
       node: process.version,
       pythonEnv: process.env.CCP_DML_NO_MALLOPT ? {} : { GLIBC_TUNABLES: tunables },
-      setup: { model: `SmallCnn [${CHANNELS}]`, input: IMAGE, large: LARGE ? { model: 'BN-Inception (BN frozen)', input: LARGE_IMAGE, stepsPerRound: LARGE_STEPS, rounds: Math.min(ROUNDS, 2), warmup: 1 } : null, embeddingDim: DIM, batch: `${BATCH_CLASSES}x${PER_CLASS}`, classes: CLASSES, ccpK: K_TRAIN, rounds: ROUNDS, maxSteps: STEPS, stepsPerRound: Object.fromEntries(stepsOf), budgetSeconds: BUDGET_S, warmup: WARMUP, optimizer: OPTIM },
+      setup: {
+        model: `SmallCnn [${CHANNELS}]`,
+        input: IMAGE,
+        large: LARGE ? { model: 'BN-Inception (BN frozen)', input: LARGE_IMAGE, stepsPerRound: LARGE_STEPS, rounds: Math.min(ROUNDS, 2), warmup: 1 } : null,
+        embeddingDim: DIM,
+        batch: `${BATCH_CLASSES}x${PER_CLASS}`,
+        classes: CLASSES,
+        ccpK: K_TRAIN,
+        rounds: ROUNDS,
+        maxSteps: STEPS,
+        stepsPerRound: Object.fromEntries(stepsOf),
+        budgetSeconds: BUDGET_S,
+        warmup: WARMUP,
+        optimizer: OPTIM,
+      },
       loadAverage: { start: load0, end: load1 },
       targets: { ratio: TARGET_RATIO, ccpOverheadPct: TARGET_OVERHEAD },
       lossCheck,

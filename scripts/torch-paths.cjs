@@ -22,10 +22,13 @@ if (root) {
   }
 }
 // A libtorch built with CUDA ships libtorch_cuda: then NCCL process groups are compiled in (native/distributed.cc).
-const hasCuda = fs.existsSync(path.join(libdir, 'libtorch_cuda.so')) &&
-  fs.existsSync(path.join(includes[0], 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp'));
+const hasCuda =
+  fs.existsSync(path.join(libdir, 'libtorch_cuda.so')) && fs.existsSync(path.join(includes[0], 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp'));
 if (what === 'include') console.log(includes.join(' '));
 else if (what === 'lib') console.log(libdir);
 else if (what === 'cuda-defines') console.log(hasCuda ? 'USE_C10D_NCCL USE_CUDA' : '');
 else if (what === 'cuda-libs') console.log(hasCuda ? '-ltorch_cuda' : '');
-else { console.error('usage: torch-paths.cjs include|lib|cuda-defines|cuda-libs'); process.exit(2); }
+else {
+  console.error('usage: torch-paths.cjs include|lib|cuda-defines|cuda-libs');
+  process.exit(2);
+}

@@ -70,7 +70,14 @@ export function fullSettings(): StudySettings {
 
 /** --quick: same pipeline, 3 methods, 1 seed, 400 steps, a 2-point LR grid. */
 export function quickSettings(): StudySettings {
-  return { ...fullSettings(), mode: 'quick', methods: selectMethods('c2,c2-ccp,proxy-anchor'), seeds: [0], budget: { kind: 'steps', value: 400 }, lrGrid: [3e-4, 1e-3] };
+  return {
+    ...fullSettings(),
+    mode: 'quick',
+    methods: selectMethods('c2,c2-ccp,proxy-anchor'),
+    seeds: [0],
+    budget: { kind: 'steps', value: 400 },
+    lrGrid: [3e-4, 1e-3],
+  };
 }
 
 function parseBudget(v: string): Budget {
@@ -271,7 +278,10 @@ export async function writeStudyOutputs(result: StudyResult, out: string): Promi
   return { markdown, json, plot };
 }
 
-export async function main(argv: string[], opts: { log?: (line: string) => void; data?: OmniglotStudyData } = {}): Promise<{ result: StudyResult; files: { markdown: string; json: string; plot: string } }> {
+export async function main(
+  argv: string[],
+  opts: { log?: (line: string) => void; data?: OmniglotStudyData } = {},
+): Promise<{ result: StudyResult; files: { markdown: string; json: string; plot: string } }> {
   const o = parseArgs(argv);
   const log = opts.log ?? ((line: string) => process.stdout.write(line + '\n'));
   const s = o.settings;

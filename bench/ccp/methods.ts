@@ -30,7 +30,10 @@ export const STUDY_METHODS: readonly StudyMethod[] = [
 /** Resolves a comma-separated list of ids (or 'all'); the error lists the valid ids. */
 export function selectMethods(spec: string): StudyMethod[] {
   if (spec.trim() === 'all') return [...STUDY_METHODS];
-  const ids = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const ids = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (ids.length === 0) throw new Error('--methods: no method given');
   return ids.map((id) => {
     const m = STUDY_METHODS.find((x) => x.id === id.toLowerCase() || x.label.toLowerCase() === id.toLowerCase());

@@ -94,7 +94,9 @@ export function proxySpread(P: Tensor, numClasses: number): number {
     tidy(() => {
       const K = P.size(0) / numClasses;
       if (K < 2) return 0;
-      const x = clipNormalize(P.to('float64')).reshape([K, numClasses, P.size(1)]).transpose(0, 1); // [C, K, D]
+      const x = clipNormalize(P.to('float64'))
+        .reshape([K, numClasses, P.size(1)])
+        .transpose(0, 1); // [C, K, D]
       const d = x.unsqueeze(2).sub(x.unsqueeze(1)).square().sum(-1).sqrt(); // [C, K, K]
       return d.sum().item() / (numClasses * K * (K - 1));
     }),
@@ -108,12 +110,27 @@ function fig1Config(o: Fig1Options, name: string, patience: number, maxEpochs: n
     name,
     seed: 0,
     threads: o.threads,
-    dataset: { name: 'mnist', imageSize: 28, channels: 1, normalization: 'unit', validation: 'samples', validationShare: 0.1, ...(o.maxPerClass ? { maxPerClass: o.maxPerClass } : {}) },
+    dataset: {
+      name: 'mnist',
+      imageSize: 28,
+      channels: 1,
+      normalization: 'unit',
+      validation: 'samples',
+      validationShare: 0.1,
+      ...(o.maxPerClass ? { maxPerClass: o.maxPerClass } : {}),
+    },
     model: { name: 'small_cnn', embeddingDim: 64, ...(o.channels ? { options: { channels: o.channels } } : {}) },
     loss: { name: 'ccp/contrastive', preset: 'code' },
     ccp: { proxiesPerClass: 4, poolSize: 7, patience },
     optimizer: { name: 'adam', lr: 1e-3 },
-    training: { classesPerBatch: 5, samplesPerClass: 8, stepsPerEpoch: o.stepsPerEpoch ?? 50, maxEpochs, earlyStopPatience: 100_000, maxValidationSamples: 2000 },
+    training: {
+      classesPerBatch: 5,
+      samplesPerClass: 8,
+      stepsPerEpoch: o.stepsPerEpoch ?? 50,
+      maxEpochs,
+      earlyStopPatience: 100_000,
+      maxValidationSamples: 2000,
+    },
   });
 }
 
@@ -125,7 +142,12 @@ async function testEmbeddings(cfg: RunConfig, data: RunData, weights: Map<string
 }
 
 function measure(e: Embeddings): { mapAtR: number; precisionAt1: number; cover: number; interClassDistance: number } {
-  const r = evaluateRetrieval({ queries: { data: e.data, shape: [e.labels.length, e.dim] }, queryLabels: e.labels, metrics: ['precisionAt1', 'mapAtR'], normalize: 'lipschitz' });
+  const r = evaluateRetrieval({
+    queries: { data: e.data, shape: [e.labels.length, e.dim] },
+    queryLabels: e.labels,
+    metrics: ['precisionAt1', 'mapAtR'],
+    normalize: 'lipschitz',
+  });
   return tidy(() => {
     const x = tensor(e.data, [e.labels.length, e.dim]);
     return {
@@ -165,9 +187,19 @@ export async function runFig1(o: Fig1Options): Promise<{ stages: StageMetrics[];
       const e = await testEmbeddings(cfg, data, section(file, 'model.'));
       const m = measure(e);
       const P = file.get('ccp.proxies');
-      const st: StageMetrics = { stage: stageName(t), epoch: endEpoch, bestEpoch: problemBestEpoch, steps, valMapAtR: problemBestVal, ...m, proxySpread: P ? proxySpread(P, C) : null };
+      const st: StageMetrics = {
+        stage: stageName(t),
+        epoch: endEpoch,
+        bestEpoch: problemBestEpoch,
+        steps,
+        valMapAtR: problemBestVal,
+        ...m,
+        proxySpread: P ? proxySpread(P, C) : null,
+      };
       stages.push(st);
-      log(`${st.stage}: epochs ${problemBestEpoch}/${endEpoch}, test MAP@R ${st.mapAtR.toFixed(3)}, cover ${st.cover.toFixed(3)}, E|x-x-| ${st.interClassDistance.toFixed(3)}, proxy spread ${st.proxySpread?.toFixed(3)}`);
+      log(
+        `${st.stage}: epochs ${problemBestEpoch}/${endEpoch}, test MAP@R ${st.mapAtR.toFixed(3)}, cover ${st.cover.toFixed(3)}, E|x-x-| ${st.interClassDistance.toFixed(3)}, proxy spread ${st.proxySpread?.toFixed(3)}`,
+      );
     } finally {
       file.dispose();
     }
@@ -220,7 +252,9 @@ export async function runFig1(o: Fig1Options): Promise<{ stages: StageMetrics[];
     ...measure(refEmb),
     proxySpread: refSpread,
   };
-  log(`${reference.stage}: best epoch ${ref.bestEpoch}, test MAP@R ${reference.mapAtR.toFixed(3)}, cover ${reference.cover.toFixed(3)}, E|x-x-| ${reference.interClassDistance.toFixed(3)}`);
+  log(
+    `${reference.stage}: best epoch ${ref.bestEpoch}, test MAP@R ${reference.mapAtR.toFixed(3)}, cover ${reference.cover.toFixed(3)}, E|x-x-| ${reference.interClassDistance.toFixed(3)}`,
+  );
   return { stages, reference, wallSeconds: (Date.now() - t0) / 1000, config: cfg };
 }
 
@@ -234,7 +268,8 @@ const PAPER = [
 
 export function fig1Markdown(res: { stages: StageMetrics[]; reference: StageMetrics; wallSeconds: number; config: RunConfig }): string {
   const f = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(d));
-  const row = (s: StageMetrics) => `| ${s.stage} | ${s.bestEpoch} / ${s.epoch} | ${s.steps} | ${f(s.valMapAtR)} | ${f(s.mapAtR)} | ${f(s.precisionAt1)} | ${f(s.cover)} | ${f(s.interClassDistance)} | ${f(s.proxySpread)} |`;
+  const row = (s: StageMetrics) =>
+    `| ${s.stage} | ${s.bestEpoch} / ${s.epoch} | ${s.steps} | ${f(s.valMapAtR)} | ${f(s.mapAtR)} | ${f(s.precisionAt1)} | ${f(s.cover)} | ${f(s.interClassDistance)} | ${f(s.proxySpread)} |`;
   const c = res.config;
   const first = res.stages[0];
   const last = res.stages[res.stages.length - 1];
@@ -276,7 +311,7 @@ export function fig1Markdown(res: { stages: StageMetrics[]; reference: StageMetr
     `Generated by \`npm run bench:mnist-fig1\` (bench/ccp/mnist-fig1.ts) in ${(res.wallSeconds / 60).toFixed(1)} min. Digits 0–4 train (validation: ${Math.round(c.dataset.validationShare * 100)}% of their images), digits 5–9 test.`,
     `Model: small CNN (${JSON.stringify(c.model.options.channels ?? [32, 64, 128])}), D = ${c.model.embeddingDim}; loss \`${c.loss.name}\` ('${c.loss.preset}' margins); K = ${c.ccp.proxiesPerClass} proxies per class, b = ${c.ccp.poolSize}, λ = ${c.ccp.lambda}, a problem ends after ${c.ccp.patience} epochs of ${c.training.stepsPerEpoch} steps (${c.training.classesPerBatch}×${c.training.samplesPerClass} batches) without a validation gain; Adam, LR ${c.optimizer.lr}; seed ${c.seed}.`,
     '',
-    'Each stage is the solution of one projection problem: the weights of its best validation epoch (columns: best epoch / epoch the problem ended). All metrics on the test digits\' embeddings: **cover** = average covering radius (per class, greedy k-center radius for every k ∈ [n], averaged over k, then over the 5 classes); **E‖x − x⁻‖** = mean distance over all pairs of different classes; **proxy spread** = mean distance between two proxies of the same class (K = 4); all on N(v)-normalised vectors.',
+    "Each stage is the solution of one projection problem: the weights of its best validation epoch (columns: best epoch / epoch the problem ended). All metrics on the test digits' embeddings: **cover** = average covering radius (per class, greedy k-center radius for every k ∈ [n], averaged over k, then over the 5 classes); **E‖x − x⁻‖** = mean distance over all pairs of different classes; **proxy spread** = mean distance between two proxies of the same class (K = 4); all on N(v)-normalised vectors.",
     '',
     '| Stage | best / end epoch | steps | val MAP@R | test MAP@R | test P@1 | cover | E‖x − x⁻‖ | proxy spread |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -287,7 +322,7 @@ export function fig1Markdown(res: { stages: StageMetrics[]; reference: StageMetr
     '',
     reading,
     '',
-    '## The paper\'s numbers (supplement Fig. 1)',
+    "## The paper's numbers (supplement Fig. 1)",
     '',
     '| Stage | MAP@R | cover | E‖x − x⁻‖ |',
     '|---|---|---|---|',
@@ -299,7 +334,14 @@ export function fig1Markdown(res: { stages: StageMetrics[]; reference: StageMetr
 }
 
 function parseArgs(argv: string[]): Fig1Options {
-  const o: Fig1Options = { out: join(REPO_ROOT, 'results', 'ccp'), runsDir: join(REPO_ROOT, 'results', 'ccp', 'runs', 'mnist-fig1'), projections: 5, maxEpochs: 40, threads: 1, channels: [16, 32, 64] };
+  const o: Fig1Options = {
+    out: join(REPO_ROOT, 'results', 'ccp'),
+    runsDir: join(REPO_ROOT, 'results', 'ccp', 'runs', 'mnist-fig1'),
+    projections: 5,
+    maxEpochs: 40,
+    threads: 1,
+    channels: [16, 32, 64],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => {
@@ -325,7 +367,10 @@ function parseArgs(argv: string[]): Fig1Options {
   return o;
 }
 
-export async function fig1Main(argv: string[], log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<{ markdown: string; json: string }> {
+export async function fig1Main(
+  argv: string[],
+  log: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+): Promise<{ markdown: string; json: string }> {
   const renderOnly = argv.includes('--render-only');
   const o = { ...parseArgs(argv.filter((a) => a !== '--render-only')), log };
   if (renderOnly) {
@@ -341,7 +386,20 @@ export async function fig1Main(argv: string[], log: (line: string) => void = (l)
   const markdown = join(o.out, 'mnist-fig1.md');
   const json = join(o.out, 'mnist-fig1.json');
   writeFileSync(markdown, fig1Markdown(res));
-  writeFileSync(json, JSON.stringify({ stages: res.stages, reference: res.reference, wallSeconds: res.wallSeconds, config: res.config, paper: PAPER.map(([stage, mapAtR, cover, interClassDistance]) => ({ stage, mapAtR, cover, interClassDistance })) }, null, 2) + '\n');
+  writeFileSync(
+    json,
+    JSON.stringify(
+      {
+        stages: res.stages,
+        reference: res.reference,
+        wallSeconds: res.wallSeconds,
+        config: res.config,
+        paper: PAPER.map(([stage, mapAtR, cover, interClassDistance]) => ({ stage, mapAtR, cover, interClassDistance })),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   log(`wrote ${markdown} and ${json} (${(res.wallSeconds / 60).toFixed(1)} min)`);
   return { markdown, json };
 }

@@ -29,7 +29,12 @@ function transformFor(size: number): TransformOptions {
   return { size, channels: 1, normalize: 'unit', resizeTo: size };
 }
 
-async function toMemory(ds: ImageDataset, transform: TransformOptions, name: string, cached: Uint8Array | null): Promise<{ ds: ImageDataset; pixels: Uint8Array }> {
+async function toMemory(
+  ds: ImageDataset,
+  transform: TransformOptions,
+  name: string,
+  cached: Uint8Array | null,
+): Promise<{ ds: ImageDataset; pixels: Uint8Array }> {
   const size = transform.size as number;
   const per = size * size;
   let pixels: Uint8Array;
@@ -78,7 +83,13 @@ export async function loadOmniglotStudyData(opts: { root?: string; size: number;
   if (opts.cacheFile && !cached) {
     mkdirSync(dirname(opts.cacheFile), { recursive: true });
     const tmp = `${opts.cacheFile}.tmp-${process.pid}`;
-    writeFileSync(tmp, Buffer.concat([Buffer.from(bg.pixels.buffer, bg.pixels.byteOffset, bg.pixels.length), Buffer.from(ev.pixels.buffer, ev.pixels.byteOffset, ev.pixels.length)]));
+    writeFileSync(
+      tmp,
+      Buffer.concat([
+        Buffer.from(bg.pixels.buffer, bg.pixels.byteOffset, bg.pixels.length),
+        Buffer.from(ev.pixels.buffer, ev.pixels.byteOffset, ev.pixels.length),
+      ]),
+    );
     renameSync(tmp, opts.cacheFile);
   }
   return { background: bg.ds, evaluation: ev.ds, transform, decodeSeconds, fromCache: cached !== null };
@@ -86,7 +97,10 @@ export async function loadOmniglotStudyData(opts: { root?: string; size: number;
 
 function firstClasses(ds: ImageDataset, n: number | undefined): ImageDataset {
   if (n === undefined || n >= ds.numClasses) return ds;
-  return ds.selectClasses(Array.from({ length: n }, (_, i) => i), ds.name);
+  return ds.selectClasses(
+    Array.from({ length: n }, (_, i) => i),
+    ds.name,
+  );
 }
 
 /**

@@ -60,7 +60,15 @@ export function parityRows(records: Record<StudyPrecision, RunRecord[]>): Parity
     const complete = byPrecision.fp32.seeds.length >= 2 && byPrecision.fp32.seeds.join() === byPrecision.bf16.seeds.join();
     const withinSpread = Math.abs(delta) <= byPrecision.fp32.std;
     const withinHalfPoint = Math.abs(delta) <= 0.5;
-    return { method, label, byPrecision, delta, withinSpread, withinHalfPoint, parity: !complete ? 'incomplete' : withinSpread && withinHalfPoint ? 'yes' : 'no' };
+    return {
+      method,
+      label,
+      byPrecision,
+      delta,
+      withinSpread,
+      withinHalfPoint,
+      parity: !complete ? 'incomplete' : withinSpread && withinHalfPoint ? 'yes' : 'no',
+    };
   });
 }
 

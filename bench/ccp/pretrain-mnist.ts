@@ -62,7 +62,18 @@ export async function pretrainMnistBackbone(o: PretrainOptions): Promise<Pretrai
   if (o.threads) setNumThreads(o.threads);
   manualSeed(o.seed ?? 1234);
   const model = createModel('small_cnn', { channels: o.channels, embeddingDim: 8 });
-  const r = await pretrainBackbone({ model, inputShape: [1, 28, 28], train: mnistBatches('train'), test: mnistBatches('test'), epochs, batchSize: o.batchSize ?? 128, lr: o.lr, seed: o.seed ?? 1234, log, label: 'MNIST' });
+  const r = await pretrainBackbone({
+    model,
+    inputShape: [1, 28, 28],
+    train: mnistBatches('train'),
+    test: mnistBatches('test'),
+    epochs,
+    batchSize: o.batchSize ?? 128,
+    lr: o.lr,
+    seed: o.seed ?? 1234,
+    log,
+    label: 'MNIST',
+  });
   saveSafetensors(o.out, r.backbone, { source: 'bench/ccp/pretrain-mnist.ts', data: 'MNIST train (60k, inverted), 10-way softmax', epochs: String(epochs) });
   log(`pretrain: MNIST test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (${r.seconds.toFixed(0)} s) -> ${o.out}`);
   return { file: o.out, testAccuracy: r.testAccuracy, seconds: r.seconds, reused: false };

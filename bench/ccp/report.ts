@@ -70,7 +70,11 @@ export function timingModel(runs: RunRecord[]): TimingModel {
   const steps = runs.reduce((a, r) => a + r.steps, 0);
   const secs = runs.reduce((a, r) => a + r.trainSeconds, 0);
   const tune = overhead('tune');
-  return { secondsPerStep: secs / Math.max(1, steps), testRunOverhead: overhead('test'), tuneRunOverhead: Number.isFinite(tune) ? tune : overhead('test') * 0.5 };
+  return {
+    secondsPerStep: secs / Math.max(1, steps),
+    testRunOverhead: overhead('test'),
+    tuneRunOverhead: Number.isFinite(tune) ? tune : overhead('test') * 0.5,
+  };
 }
 
 /**
@@ -95,7 +99,9 @@ export function predictSeconds(
     const perStep = c !== undefined && Number.isFinite(ref) && ref > 0 ? (t.secondsPerStep * c) / ref : t.secondsPerStep;
     // Runs train whole epochs (runConfig rounds the budget up).
     const steps = (b: number) => Math.max(1, Math.ceil(Math.max(1, Math.round(b)) / s.stepsPerEpoch)) * s.stepsPerEpoch;
-    total += tuneRuns * (steps(s.budget.value * s.tuneFraction) * perStep + t.tuneRunOverhead) + s.seeds.length * (steps(s.budget.value) * perStep + t.testRunOverhead);
+    total +=
+      tuneRuns * (steps(s.budget.value * s.tuneFraction) * perStep + t.tuneRunOverhead) +
+      s.seeds.length * (steps(s.budget.value) * perStep + t.testRunOverhead);
   }
   return total;
 }
@@ -119,10 +125,15 @@ function tuningTable(rows: MethodSummary[]): string {
   if (lrs.length === 0) return '_No LR search (a single LR was given)._';
   const header = `| Method | ${lrs.map((lr) => `val MAP@R @ ${lrText(lr)}`).join(' | ')} | chosen |`;
   const sep = `|---|${lrs.map(() => '---|').join('')}---|`;
-  const lines = rows.map((r) => `| ${r.label} | ${lrs.map((lr) => {
-    const t = r.tuning.find((x) => x.lr === lr);
-    return t ? (t.lr === r.lr ? `**${pct(t.valMapAtR)}**` : pct(t.valMapAtR)) : '–';
-  }).join(' | ')} | ${lrText(r.lr)} |`);
+  const lines = rows.map(
+    (r) =>
+      `| ${r.label} | ${lrs
+        .map((lr) => {
+          const t = r.tuning.find((x) => x.lr === lr);
+          return t ? (t.lr === r.lr ? `**${pct(t.valMapAtR)}**` : pct(t.valMapAtR)) : '–';
+        })
+        .join(' | ')} | ${lrText(r.lr)} |`,
+  );
   return [header, sep, ...lines].join('\n');
 }
 
@@ -156,13 +167,16 @@ export function readingParagraph(rows: MethodSummary[], s: StudySettings): strin
   const oneSeed = rows.some((r) => r.mapAtR.n < 2);
   if (helps.length) out.push(`CCP improves test MAP@R by more than the seed-to-seed spread for: ${helps.join('; ')}.`);
   if (hurts.length) out.push(`CCP is worse by more than the spread for: ${hurts.join('; ')}.`);
-  if (unclear.length) out.push(`${oneSeed ? 'With one seed no difference can be told from seed noise' : 'The difference is within the seed spread'} for: ${unclear.join('; ')}.`);
+  if (unclear.length)
+    out.push(`${oneSeed ? 'With one seed no difference can be told from seed noise' : 'The difference is within the seed spread'} for: ${unclear.join('; ')}.`);
   const ccpRows = rows.filter((r) => r.kind === 'ccp');
   if (ccpRows.length) {
     const proj = ccpRows.map((r) => `${r.label} ${r.projections.toFixed(1)}`).join(', ');
     out.push(
       `CCP runs made on average ${proj} projection(s) within the budget (a problem ends after ${s.ccp.patience} epoch(s) of ${s.stepsPerEpoch} steps without a validation gain).` +
-        (ccpRows.some((r) => r.projections === 0) ? ' A CCP run without any projection is just the first proxy problem (K-center proxies, λ = 0), so its row measures proxy-based training, not the iterations.' : ''),
+        (ccpRows.some((r) => r.projections === 0)
+          ? ' A CCP run without any projection is just the first proxy problem (K-center proxies, λ = 0), so its row measures proxy-based training, not the iterations.'
+          : ''),
     );
   }
   const xbm = by.get('c2-xbm');
@@ -181,7 +195,9 @@ export function readingParagraph(rows: MethodSummary[], s: StudySettings): strin
     const bestProxy = proxies.reduce((a, b) => (b.mapAtR.mean > a.mapAtR.mean ? b : a));
     const bestCcp = ccpRows.reduce((a, b) => (b.mapAtR.mean > a.mapAtR.mean ? b : a));
     const d = compare(bestProxy, bestCcp);
-    out.push(`Best CCP variant ${bestCcp.label} (${pct(bestCcp.mapAtR.mean)}) vs best proxy baseline ${bestProxy.label} (${pct(bestProxy.mapAtR.mean)}): ${signed(d.delta)} points (${d.clear ? 'more' : 'not more'} than the spread).`);
+    out.push(
+      `Best CCP variant ${bestCcp.label} (${pct(bestCcp.mapAtR.mean)}) vs best proxy baseline ${bestProxy.label} (${pct(bestProxy.mapAtR.mean)}): ${signed(d.delta)} points (${d.clear ? 'more' : 'not more'} than the spread).`,
+    );
   }
   const best = rows.reduce((a, b) => (b.mapAtR.mean > a.mapAtR.mean ? b : a));
   out.push(`Highest mean test MAP@R: ${best.label} (${pm(best.mapAtR)}).`);
@@ -209,7 +225,9 @@ export function markdownReport(result: StudyResult, opts: { plotFile?: string; e
     `# CCP accuracy study on Omniglot (${s.mode} mode)`,
     '',
     `Generated by \`npm run bench:ccp${s.mode === 'quick' ? ' -- --quick' : ''}\` (bench/ccp/) on ${result.finishedAt.slice(0, 10)}; ${(result.wallSeconds / 60).toFixed(1)} min on ${result.host.cpus} CPU core(s) (load average at the end ${result.host.loadAverage.map((x) => x.toFixed(1)).join(', ')})` +
-      (reused ? `; ${reused} of ${result.runs.length} runs were reused from saved run records (all runs together took ${(result.runSeconds / 60).toFixed(1)} min of training and evaluation).` : `; the runs themselves took ${(result.runSeconds / 60).toFixed(1)} min, the rest is data preparation.`),
+      (reused
+        ? `; ${reused} of ${result.runs.length} runs were reused from saved run records (all runs together took ${(result.runSeconds / 60).toFixed(1)} min of training and evaluation).`
+        : `; the runs themselves took ${(result.runSeconds / 60).toFixed(1)} min, the rest is data preparation.`),
     '',
     `Test metrics on the ${d.testClasses} evaluation-alphabet classes (${d.testImages} images, each a query against all others), in %, mean ± std over seeds ${[...new Set(result.runs.filter((r) => r.purpose === 'test').map((r) => r.seed))].join(', ')} (std with n − 1).`,
     '',
@@ -226,23 +244,62 @@ export function markdownReport(result: StudyResult, opts: { plotFile?: string; e
     `- Batches 8 classes × 4 images (every method, the proxy baselines too); Adam (β 0.9/0.999, ε 1e-7), constant LR, coupled weight decay 1e-4, gradient clipping norm 10 / value 10; proxy LR multiplier as the loss suggests (×100 for ProxyAnchor, ProxyNCA++, SoftTriple).`,
     `- Budget: ${s.budget.kind === 'steps' ? `${s.budget.value} training steps` : `${s.budget.value} s of training`} per run, validation every ${s.stepsPerEpoch} steps on ${s.maxValidationSamples ?? 'all'} validation images (MAP@R), no global early stopping; the weights of the best validation epoch are evaluated on the test classes (MLRC).`,
     `- Loss hyperparameters: the '${s.lossPreset}' preset (the reference repository's defaults, what its dml configs run; Omniglot has no paper preset).`,
-    `- CCP: K = ${s.ccp.proxiesPerClass} proxies per class, pool b = ${s.ccp.poolSize} (the paper's 'large' setting for many classes with few images each, as Omniglot's 20 per class), λ = ${s.ccp.lambda}, a problem ends after ${s.ccp.patience} epoch(s) of ${s.stepsPerEpoch} steps without a validation gain (the code's 3 epochs of 25 steps assume a converging pretrained model; ${pretrainedBackbone(s) ? 'here 2 epochs of 50 steps, the code\'s 75 steps rounded to our validation interval' : 'trained from scratch, validation MAP@R still rises almost every epoch, and a probe with patience 2 made no projection in 1,200 steps'}); in-batch weight 0.1, proxy weight 1.0.`,
+    `- CCP: K = ${s.ccp.proxiesPerClass} proxies per class, pool b = ${s.ccp.poolSize} (the paper's 'large' setting for many classes with few images each, as Omniglot's 20 per class), λ = ${s.ccp.lambda}, a problem ends after ${s.ccp.patience} epoch(s) of ${s.stepsPerEpoch} steps without a validation gain (the code's 3 epochs of 25 steps assume a converging pretrained model; ${pretrainedBackbone(s) ? "here 2 epochs of 50 steps, the code's 75 steps rounded to our validation interval" : 'trained from scratch, validation MAP@R still rises almost every epoch, and a probe with patience 2 made no projection in 1,200 steps'}); in-batch weight 0.1, proxy weight 1.0.`,
     `- XBM: memory of ${s.xbm.memoryBatches} batches (the paper's 'L' size for the small datasets), memory term on from ${Math.round(s.xbm.startFraction * 100)}% of the planned steps (at least the memory size).`,
     `- LR search: grid ${s.lrGrid.map(lrText).join(', ')}, seed ${s.tuneSeed}, ${Math.round(s.tuneFraction * 100)}% of the budget; score = MAP@R of the best epoch's weights on the whole validation fold. These runs never embed a test image (their final evaluation set is the validation fold).`,
     `- Precision of the backbone: ${s.precision ?? 'fp32'}${s.precision === 'bf16' || s.precision === 'auto' ? ' (bf16 autocast around the forward; losses, proxies, optimizer state and metrics in float32)' : ''}; libtorch threads ${s.threads ?? 'default'}.`,
-    ...(s.fixedLrs ? [`- LR fixed up front (no search) for ${Object.entries(s.fixedLrs).map(([id, lr]) => `${id} ${lrText(lr)}`).join(', ')}.`] : []),
+    ...(s.fixedLrs
+      ? [
+          `- LR fixed up front (no search) for ${Object.entries(s.fixedLrs)
+            .map(([id, lr]) => `${id} ${lrText(lr)}`)
+            .join(', ')}.`,
+        ]
+      : []),
     '',
     '## LR search (validation MAP@R, %)',
     '',
     tuningTable(rows),
     '',
   ];
-  if (opts.plotFile) lines.push('## Validation MAP@R during training', '', `![validation MAP@R](${opts.plotFile})`, '', 'Mean over seeds of the per-epoch validation MAP@R; triangles mark CCP projections (each seed\'s own).', '');
-  if (opts.estimate) lines.push('## Full-study duration estimate', '', `At this run's measured speed (${opts.estimate.settings}) the full study would take about ${(opts.estimate.seconds / 60).toFixed(0)} min.`, '');
+  if (opts.plotFile)
+    lines.push(
+      '## Validation MAP@R during training',
+      '',
+      `![validation MAP@R](${opts.plotFile})`,
+      '',
+      "Mean over seeds of the per-epoch validation MAP@R; triangles mark CCP projections (each seed's own).",
+      '',
+    );
+  if (opts.estimate)
+    lines.push(
+      '## Full-study duration estimate',
+      '',
+      `At this run's measured speed (${opts.estimate.settings}) the full study would take about ${(opts.estimate.seconds / 60).toFixed(0)} min.`,
+      '',
+    );
   return lines.join('\n');
 }
 
 export function jsonReport(result: StudyResult, extra: Record<string, unknown> = {}): string {
   const rows = summarize(result);
-  return JSON.stringify({ ...extra, settings: result.settings, data: result.data, summary: rows, tuning: result.tuning, timing: timingModel(result.runs), runs: result.runs, wallSeconds: result.wallSeconds, runSeconds: result.runSeconds, startedAt: result.startedAt, finishedAt: result.finishedAt, host: result.host }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      {
+        ...extra,
+        settings: result.settings,
+        data: result.data,
+        summary: rows,
+        tuning: result.tuning,
+        timing: timingModel(result.runs),
+        runs: result.runs,
+        wallSeconds: result.wallSeconds,
+        runSeconds: result.runSeconds,
+        startedAt: result.startedAt,
+        finishedAt: result.finishedAt,
+        host: result.host,
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }

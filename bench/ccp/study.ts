@@ -103,7 +103,15 @@ export interface StudyProgress {
 
 export interface StudyResult {
   settings: StudySettings;
-  data: { trainClasses: number; trainImages: number; validationClasses: number; validationImages: number; testClasses: number; testImages: number; decodeSeconds: number };
+  data: {
+    trainClasses: number;
+    trainImages: number;
+    validationClasses: number;
+    validationImages: number;
+    testClasses: number;
+    testImages: number;
+    decodeSeconds: number;
+  };
   tuning: Record<string, { grid: { lr: number; valMapAtR: number; bestEpochValMapAtR: number }[]; chosenLr: number }>;
   runs: RunRecord[];
   /** This invocation (reused runs cost nothing here). */
@@ -259,7 +267,10 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyResult> {
   mkdirSync(o.runsDir, { recursive: true });
   const cacheFile = join(o.runsDir, '..', `omniglot-${s.imageSize}px${s.maxClasses ? `-${s.maxClasses}cls` : ''}.u8`);
   const data = o.data ?? (await loadOmniglotStudyData({ root: o.omniglotRoot, size: s.imageSize, cacheFile, maxClasses: s.maxClasses }));
-  if (!o.data) log(`omniglot: ${data.background.size} + ${data.evaluation.size} images at ${s.imageSize}px (${data.fromCache ? 'from cache' : 'decoded'} in ${data.decodeSeconds.toFixed(1)} s)`);
+  if (!o.data)
+    log(
+      `omniglot: ${data.background.size} + ${data.evaluation.size} images at ${s.imageSize}px (${data.fromCache ? 'from cache' : 'decoded'} in ${data.decodeSeconds.toFixed(1)} s)`,
+    );
   if ((s.pretrained ?? 'none') === 'mnist') {
     const epochs = s.pretrainEpochs ?? DEFAULT_PRETRAIN_EPOCHS;
     const file = join(o.runsDir, '..', `mnist-backbone-${s.channels.join('-')}${epochs === DEFAULT_PRETRAIN_EPOCHS ? '' : `-e${epochs}`}.safetensors`);

@@ -29,12 +29,19 @@ const setup = buildOptimizer(cfg, model, loss);
 const pipeline = buildGradientPipeline(cfg.optimizer, setup, loss);
 noGrad(() => [...model.stateDict().values()].forEach((t) => group.broadcast(t, 0)));
 const reducer = new GradientReducer(group, setup.allParams);
-const buffers = model.namedBuffers().map(([, b]) => b).filter((b) => b.dtype.startsWith('float'));
+const buffers = model
+  .namedBuffers()
+  .map(([, b]) => b)
+  .filter((b) => b.dtype.startsWith('float'));
 
 // The global batch: 8 classes x B/8 samples; this rank keeps its slice.
 const { start, end } = rankSlice(B, group.rank, group.worldSize);
-const x = randn([B, ...image]).narrow(0, start, end - start).contiguous();
-const y = int64(Array.from({ length: B }, (_, i) => i % 8)).narrow(0, start, end - start).contiguous();
+const x = randn([B, ...image])
+  .narrow(0, start, end - start)
+  .contiguous();
+const y = int64(Array.from({ length: B }, (_, i) => i % 8))
+  .narrow(0, start, end - start)
+  .contiguous();
 
 function step(): number {
   const value = tidy(() => {

@@ -17,7 +17,9 @@ export async function calibrateRun(run: { config: RunConfig; model: EmbeddingNet
   const data = await prepareData(config.dataset, config.seed);
   const ds = data.validation;
   if (ds.size < 2) throw new Error(`calibration needs at least 2 validation images, the run's validation split has ${ds.size}`);
-  const e = await embedItems(model, new ImageLoader(ds, { mode: 'test', transform: data.transform, onBadItem: config.dataset.onBadItem }), { batchSize: config.training.evalBatchSize });
+  const e = await embedItems(model, new ImageLoader(ds, { mode: 'test', transform: data.transform, onBadItem: config.dataset.onBadItem }), {
+    batchSize: config.training.evalBatchSize,
+  });
   const n = e.labels.length;
   const rows = tidy(() => normalizeEmbeddings(tensor(e.data, [n, e.dim]), config.evaluation.normalization).toFloat32Array());
   const nn = knn({ data: rows, shape: [n, e.dim] }, null, { k: 1 });

@@ -33,7 +33,13 @@ export function thresholdCurve(distances: ArrayLike<number>, correct: ArrayLike<
     if (next !== undefined && distances[next] === distances[i]) continue;
     const precision = tp / (tp + fp);
     const recall = positives ? tp / positives : 0;
-    out.push({ threshold: distances[i]!, precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0, answered: (tp + fp) / n });
+    out.push({
+      threshold: distances[i]!,
+      precision,
+      recall,
+      f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+      answered: (tp + fp) / n,
+    });
   }
   return out;
 }
@@ -54,7 +60,9 @@ export function pickThreshold(curve: readonly CurvePoint[], goal: ThresholdGoal)
   for (const p of curve) if (p.precision >= t) pick = p;
   if (!pick) {
     const best = Math.max(...curve.map((p) => p.precision));
-    throw new Error(`no distance threshold reaches precision ${t} on the calibration queries (the best is ${best.toFixed(4)}): lower the target or use --metric f1`);
+    throw new Error(
+      `no distance threshold reaches precision ${t} on the calibration queries (the best is ${best.toFixed(4)}): lower the target or use --metric f1`,
+    );
   }
   return pick;
 }

@@ -6,8 +6,8 @@
 //   every step: backward → controller.applyRegularizer(θ)    // g_θ += λ_t(θ − θ_anchor); proxies excluded
 //               → weight decay → clipping → optimiser step
 //   every epoch: v = validation MAP@R; await controller.onEpochEnd(v, ctx)
-import { Tensor, tidy, noGrad, keep } from '../engine/index.js';
-import { CcpProxySet } from './proxies.js';
+import { type Tensor, tidy, noGrad, keep } from '../engine/index.js';
+import type { CcpProxySet } from './proxies.js';
 import { ProximalRegularizer } from './regularizer.js';
 import { lambdaAt, type CcpOptions } from './options.js';
 import { poolSize } from './kcenter.js';
@@ -245,7 +245,9 @@ export class CcpController {
     if (s.version !== 1) throw new Error(`CcpController.loadStateDict: unsupported state version ${String(s.version)}`);
     const p = this.proxies;
     if (s.numClasses !== p.numClasses || s.K !== p.proxiesPerClass || s.dim !== p.dim) {
-      throw new Error(`CcpController.loadStateDict: state is for C=${s.numClasses}, K=${s.K}, D=${s.dim}; this controller has C=${p.numClasses}, K=${p.proxiesPerClass}, D=${p.dim}`);
+      throw new Error(
+        `CcpController.loadStateDict: state is for C=${s.numClasses}, K=${s.K}, D=${s.dim}; this controller has C=${p.numClasses}, K=${p.proxiesPerClass}, D=${p.dim}`,
+      );
     }
     const get = (name: string): Tensor => {
       const t = state.tensors.get(`${CCP_STATE_PREFIX}${name}`);
@@ -265,7 +267,8 @@ export class CcpController {
       names.map((n) => {
         const src = get(`${kind}.${n}`);
         const live = byName.get(n)!;
-        if (shapeKey(src) !== shapeKey(live)) throw new Error(`CcpController.loadStateDict: ${kind}.${n} has shape [${src.shape}], the parameter [${live.shape}]`);
+        if (shapeKey(src) !== shapeKey(live))
+          throw new Error(`CcpController.loadStateDict: ${kind}.${n} has shape [${src.shape}], the parameter [${live.shape}]`);
         return src;
       });
     const thetaBest = names.length ? load('theta_best') : null;
@@ -274,7 +277,8 @@ export class CcpController {
     noGrad(() =>
       tidy(() => {
         const proxies = get('proxies');
-        if (shapeKey(proxies) !== shapeKey(p.proxies)) throw new Error(`CcpController.loadStateDict: proxies have shape [${proxies.shape}], expected [${p.proxies.shape}]`);
+        if (shapeKey(proxies) !== shapeKey(p.proxies))
+          throw new Error(`CcpController.loadStateDict: proxies have shape [${proxies.shape}], expected [${p.proxies.shape}]`);
         p.proxies.copy_(proxies.to(p.proxies.dtype));
         p.setBest(get('proxies_best'));
       }),
@@ -357,7 +361,8 @@ export class CcpController {
     if (typeof ctx.samplePool !== 'function') throw new Error(`CcpController.${where}: context.samplePool must be a function`);
     const names = ctx.parameters.map(([n]) => n);
     const params = ctx.parameters.map(([, t]) => t);
-    if (params.some((t) => t === this.proxies.proxies)) throw new Error(`CcpController.${where}: context.parameters must not include the proxies (θ is the network weights only)`);
+    if (params.some((t) => t === this.proxies.proxies))
+      throw new Error(`CcpController.${where}: context.parameters must not include the proxies (θ is the network weights only)`);
     if (this.parameterNames.length && (this.parameterNames.length !== names.length || this.parameterNames.some((n, i) => n !== names[i]))) {
       if (this.thetaBestTensors || this.regularizer.anchors) {
         throw new Error(`CcpController.${where}: context.parameters changed (names/order differ from the first call)`);

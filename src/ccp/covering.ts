@@ -7,7 +7,7 @@
 // ties), then adds the farthest sample each step (Gonzalez). The greedy solutions are nested, so one pass gives
 // the radius for every k. Computation is float64; reported radii are exact distances between a sample and its
 // nearest centre (the searches themselves use the faster ‖a‖² + ‖b‖² − 2a·b expansion).
-import { Tensor, tidy, noGrad, int64, cat, arange, tensor } from '../engine/index.js';
+import { type Tensor, tidy, noGrad, int64, cat, arange, tensor } from '../engine/index.js';
 
 const CHUNK = 1024;
 
@@ -49,7 +49,10 @@ export function coveringRadius(points: Tensor, centres: Tensor): number {
     tidy(() => {
       const c = centres.detach().to('float64');
       for (let s = 0; s < n; s += CHUNK) {
-        const p = points.detach().narrow(0, s, Math.min(CHUNK, n - s)).to('float64');
+        const p = points
+          .detach()
+          .narrow(0, s, Math.min(CHUNK, n - s))
+          .to('float64');
         // Nearest centre by the fast expansion, then its exact distance Σ(p − c)² (no cancellation error).
         const nearest = euclidean(p, c).argmin(1);
         radius = Math.max(radius, distanceRows(p, c.indexSelect(0, nearest)).max().item());
@@ -86,7 +89,9 @@ function greedyRadiiBatched(x: Tensor, counts: number[], kMax: number): number[]
         const len = Math.min(chunk, m - s);
         farthest.push(
           tidy(() =>
-            sq.narrow(1, s, len).unsqueeze(2)
+            sq
+              .narrow(1, s, len)
+              .unsqueeze(2)
               .add(sq.unsqueeze(1))
               .sub(x.narrow(1, s, len).matmul(x.transpose(1, 2)).mul(2))
               .where(valid.unsqueeze(1), -Infinity)
@@ -99,7 +104,10 @@ function greedyRadiiBatched(x: Tensor, counts: number[], kMax: number): number[]
         tidy(() => {
           const c = x.gather(1, idx.reshape([G, 1, 1]).expand([G, 1, D])); // [G, 1, D]
           const sc = sq.gather(1, idx.reshape([G, 1])); // [G, 1]
-          return sq.add(sc).sub(x.matmul(c.transpose(1, 2)).squeeze(2).mul(2)).clampMin(0);
+          return sq
+            .add(sc)
+            .sub(x.matmul(c.transpose(1, 2)).squeeze(2).mul(2))
+            .clampMin(0);
         });
       // Squared distance to the nearest centre; padding at −∞ so it is never the farthest.
       let d = sqDistTo(start).where(valid, -Infinity);
@@ -228,7 +236,9 @@ export interface ProxyCoverDiagnostics {
  */
 export function proxyCoverDiagnostics(pool: Tensor, proxies: Tensor): ProxyCoverDiagnostics {
   if (pool.rank !== 3 || proxies.rank !== 3 || pool.size(0) !== proxies.size(0) || pool.size(2) !== proxies.size(2)) {
-    throw new Error(`proxyCoverDiagnostics: pool [C, b', D] and proxies [C, K, D] must agree, got [${pool.shape.join(', ')}] and [${proxies.shape.join(', ')}]`);
+    throw new Error(
+      `proxyCoverDiagnostics: pool [C, b', D] and proxies [C, K, D] must agree, got [${pool.shape.join(', ')}] and [${proxies.shape.join(', ')}]`,
+    );
   }
   const K = proxies.size(1);
   return noGrad(() =>
@@ -236,9 +246,18 @@ export function proxyCoverDiagnostics(pool: Tensor, proxies: Tensor): ProxyCover
       const a = clipNormalize(pool.detach().to('float64'));
       const p = clipNormalize(proxies.detach().to('float64'));
       const dist = (x: Tensor, y: Tensor) =>
-        x.square().sum(-1).unsqueeze(2).add(y.square().sum(-1).unsqueeze(1)).sub(x.matmul(y.transpose(1, 2)).mul(2)).clampMin(0).sqrt();
+        x
+          .square()
+          .sum(-1)
+          .unsqueeze(2)
+          .add(y.square().sum(-1).unsqueeze(1))
+          .sub(x.matmul(y.transpose(1, 2)).mul(2))
+          .clampMin(0)
+          .sqrt();
       const radii = dist(a, p).min(2).max(1); // [C]
-      const pp = dist(p, p).sum([1, 2]).div(Math.max(1, K * (K - 1))); // diagonal is 0
+      const pp = dist(p, p)
+        .sum([1, 2])
+        .div(Math.max(1, K * (K - 1))); // diagonal is 0
       return { coveringRadius: radii.mean().item(), coveringRadiusMax: radii.max().item(), proxySpread: pp.mean().item() };
     }),
   );

@@ -1,6 +1,6 @@
 // Proxy (re)initialisation by greedy K-center (farthest-first), per class and vectorised over classes
 // (spec §2.3), plus the candidate-pool size rule and the random branch for b <= 1.
-import { Tensor, tidy, noGrad, rand, stack } from '../engine/index.js';
+import { type Tensor, tidy, noGrad, rand, stack } from '../engine/index.js';
 
 function shapeStr(t: Tensor): string {
   return `[${t.shape.join(', ')}]`;
@@ -25,7 +25,10 @@ function sqDistToCentre(pool: Tensor, centre: Tensor): Tensor {
 export function classMajorToRows(t: Tensor): Tensor {
   if (t.rank !== 3) throw new Error(`classMajorToRows: expected [C, K, D], got ${shapeStr(t)}`);
   const [C, K, D] = t.shape as [number, number, number];
-  return t.transpose(0, 1).contiguous().reshape([K * C, D]);
+  return t
+    .transpose(0, 1)
+    .contiguous()
+    .reshape([K * C, D]);
 }
 
 /** [K·C, D] (row r·C + c = proxy r of class c) → [C, K, D]. */
@@ -33,7 +36,10 @@ export function rowsToClassMajor(p: Tensor, numClasses: number): Tensor {
   if (p.rank !== 2) throw new Error(`rowsToClassMajor: expected [K*C, D], got ${shapeStr(p)}`);
   const [R, D] = p.shape as [number, number];
   if (R % numClasses !== 0) throw new Error(`rowsToClassMajor: ${R} rows are not a multiple of numClasses=${numClasses}`);
-  return p.reshape([R / numClasses, numClasses, D]).transpose(0, 1).contiguous();
+  return p
+    .reshape([R / numClasses, numClasses, D])
+    .transpose(0, 1)
+    .contiguous();
 }
 
 /**

@@ -1,7 +1,7 @@
 // `ccp(baseLoss)`: the paper's <loss>-CCP (spec §2.2, §3.9). The per-step objective is
 //   batchWeight·L_base(X, X) + proxyWeight·L_base(X vs P)
 // with K learnable proxies per class; the proximal term is applied on gradients by the controller's regulariser.
-import { Tensor, tidy, type DType } from '../engine/index.js';
+import { type Tensor, tidy, type DType } from '../engine/index.js';
 import type { MetricLoss, ReferenceSet } from '../losses/types.js';
 import { CcpProxySet } from './proxies.js';
 import { CcpController } from './controller.js';

@@ -95,5 +95,5 @@ function describeIssues(error: z.ZodError, input: Record<string, unknown>): stri
 /** λ_t: 0 in the first problem (t = 0), λ·decay^t afterwards (spec §2.2). */
 export function lambdaAt(t: number, options: Pick<CcpOptions, 'lambda' | 'decay'>): number {
   if (!Number.isInteger(t) || t < 0) throw new Error(`lambdaAt: t must be an integer >= 0, got ${t}`);
-  return t === 0 ? 0 : options.lambda * Math.pow(options.decay, t);
+  return t === 0 ? 0 : options.lambda * options.decay ** t;
 }

@@ -1,6 +1,6 @@
 // Proxy layout (spec §2.1): K proxies per class in one learnable matrix P [K·C, D]; row r belongs to class
 // r mod C and is proxy number floor(r / C) of that class. P_best is a non-trainable snapshot (initially zeros).
-import { Tensor, tidy, noGrad, keep, zeros, int64, type DType } from '../engine/index.js';
+import { type Tensor, tidy, noGrad, keep, zeros, int64, type DType } from '../engine/index.js';
 import { heNormal } from '../engine/nn/index.js';
 import { ProxySet } from '../losses/proxies.js';
 import { classMajorToRows, rowsToClassMajor, selectProxies } from './kcenter.js';
@@ -29,7 +29,8 @@ export function proxyRow(cls: number, index: number, numClasses: number): number
 
 function checkCounts(where: string, numClasses: number, proxiesPerClass: number): void {
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${where}: numClasses must be an integer >= 1, got ${numClasses}`);
-  if (!Number.isInteger(proxiesPerClass) || proxiesPerClass < 1) throw new Error(`${where}: proxiesPerClass (K) must be an integer >= 1, got ${proxiesPerClass}`);
+  if (!Number.isInteger(proxiesPerClass) || proxiesPerClass < 1)
+    throw new Error(`${where}: proxiesPerClass (K) must be an integer >= 1, got ${proxiesPerClass}`);
 }
 
 export interface ProxySetOptions {

@@ -1,6 +1,6 @@
 // The proximal regulariser of CCP (spec §2.2, §8 item 2): the penalty (λ_t/2)‖θ − θ_anchor‖² applied as the
 // gradient λ_t·(θ − θ_anchor), on the network weights θ only (never the proxies). λ_0 = 0 in the first problem.
-import { Tensor, tidy, noGrad, keep } from '../engine/index.js';
+import { type Tensor, tidy, noGrad, keep } from '../engine/index.js';
 import { addProximalGrad } from '../engine/optim/index.js';
 
 function sameShape(a: Tensor, b: Tensor): boolean {
@@ -65,7 +65,9 @@ export class ProximalRegularizer {
     }
     for (let i = 0; i < params.length; i++) {
       if (!sameShape(params[i]!, anchors[i]!)) {
-        throw new Error(`ProximalRegularizer.applyToGradients: parameter ${i} has shape [${params[i]!.shape.join(', ')}], its anchor [${anchors[i]!.shape.join(', ')}]`);
+        throw new Error(
+          `ProximalRegularizer.applyToGradients: parameter ${i} has shape [${params[i]!.shape.join(', ')}], its anchor [${anchors[i]!.shape.join(', ')}]`,
+        );
       }
     }
     addProximalGrad([...params], anchors, this.lambdaValue);

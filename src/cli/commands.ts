@@ -15,16 +15,35 @@ import { loadRun } from '../training/run-files.js';
 import { writeRunReport, writeMlrcReport, isMlrcRoot } from '../report/index.js';
 
 /** Embeds a dataset with a progress display ('embedding <what>' on stderr) unless quiet. */
-async function embedShown(model: EmbeddingNet, ds: ImageDataset, what: string, opts: { transform: TransformOptions; onBadItem: 'fail' | 'skip'; batchSize: number; quiet?: boolean }): Promise<Embeddings> {
+async function embedShown(
+  model: EmbeddingNet,
+  ds: ImageDataset,
+  what: string,
+  opts: { transform: TransformOptions; onBadItem: 'fail' | 'skip'; batchSize: number; quiet?: boolean },
+): Promise<Embeddings> {
   const loader = new ImageLoader(ds, { mode: 'test', transform: opts.transform, onBadItem: opts.onBadItem });
-  return withProgress(`embedding ${what}`, ds.size, 'images', !opts.quiet, (update) => embedItems(model, loader, { batchSize: opts.batchSize, onProgress: update }));
+  return withProgress(`embedding ${what}`, ds.size, 'images', !opts.quiet, (update) =>
+    embedItems(model, loader, { batchSize: opts.batchSize, onProgress: update }),
+  );
 }
 
-export async function evaluateCommand(o: { run: string; weights?: string; split: 'test' | 'validation'; nmi?: boolean; dataRoot?: string; quiet?: boolean }): Promise<RetrievalResult> {
+export async function evaluateCommand(o: {
+  run: string;
+  weights?: string;
+  split: 'test' | 'validation';
+  nmi?: boolean;
+  dataRoot?: string;
+  quiet?: boolean;
+}): Promise<RetrievalResult> {
   const { config, model } = loadRun(o.run, o.weights, { dataRoot: o.dataRoot });
   const data = await prepareData(config.dataset, config.seed, { progress: !o.quiet });
   const opts = { transform: data.transform, onBadItem: config.dataset.onBadItem, batchSize: config.training.evalBatchSize, quiet: o.quiet };
-  const q = await embedShown(model, o.split === 'test' ? data.test.query : data.validation, o.split === 'test' ? (data.test.gallery ? 'test queries' : 'test split') : 'validation split', opts);
+  const q = await embedShown(
+    model,
+    o.split === 'test' ? data.test.query : data.validation,
+    o.split === 'test' ? (data.test.gallery ? 'test queries' : 'test split') : 'validation split',
+    opts,
+  );
   const g = o.split === 'test' && data.test.gallery ? await embedShown(model, data.test.gallery, 'test gallery', opts) : undefined;
   return evaluateEmbeddings(q, g, { ...config.evaluation, nmi: Boolean(o.nmi), seed: config.seed });
 }
@@ -44,7 +63,15 @@ export function outputLabels(ds: ImageDataset, labels: Int32Array): Int32Array {
   return labels.map((l) => Number(names[l]));
 }
 
-export async function embedCommand(o: { run: string; output: string; split: 'train' | 'validation' | 'test'; images?: string; raw?: boolean; dataRoot?: string; quiet?: boolean }): Promise<{ count: number; dim: number; files: string[] }> {
+export async function embedCommand(o: {
+  run: string;
+  output: string;
+  split: 'train' | 'validation' | 'test';
+  images?: string;
+  raw?: boolean;
+  dataRoot?: string;
+  quiet?: boolean;
+}): Promise<{ count: number; dim: number; files: string[] }> {
   const { config, model } = loadRun(o.run, undefined, { dataRoot: o.dataRoot });
   const sets: [string, ImageDataset][] = [];
   let transform: TransformOptions;
@@ -66,7 +93,12 @@ export async function embedCommand(o: { run: string; output: string; split: 'tra
   if (ext !== '.npy' && ext !== '.safetensors') throw new Error(`--output must end in .npy or .safetensors, got ${o.output}`);
   const stem = o.output.slice(0, -ext.length);
   for (const [tag, ds] of sets) {
-    const e = await embedShown(model, ds, tag || (o.images ? 'images' : `${o.split} split`), { transform, onBadItem: config.dataset.onBadItem, batchSize: config.training.evalBatchSize, quiet: o.quiet });
+    const e = await embedShown(model, ds, tag || (o.images ? 'images' : `${o.split} split`), {
+      transform,
+      onBadItem: config.dataset.onBadItem,
+      batchSize: config.training.evalBatchSize,
+      quiet: o.quiet,
+    });
     const rows = finalRows(e, Boolean(o.raw), config.evaluation.normalization);
     const labels = outputLabels(ds, e.labels);
     const base = tag ? `${stem}.${tag}` : stem;
@@ -75,7 +107,13 @@ export async function embedCommand(o: { run: string; output: string; split: 'tra
       saveNpy(`${base}.labels.npy`, labels, [e.labels.length]);
       files.push(`${base}.npy`, `${base}.labels.npy`);
     } else {
-      tidy(() => saveSafetensors(`${base}.safetensors`, { embeddings: tensor(rows, [e.labels.length, e.dim]), labels: tensor(labels, [e.labels.length], { dtype: 'int64' }) }, { classes: JSON.stringify(ds.classNames), dataset: ds.name }));
+      tidy(() =>
+        saveSafetensors(
+          `${base}.safetensors`,
+          { embeddings: tensor(rows, [e.labels.length, e.dim]), labels: tensor(labels, [e.labels.length], { dtype: 'int64' }) },
+          { classes: JSON.stringify(ds.classNames), dataset: ds.name },
+        ),
+      );
       files.push(`${base}.safetensors`);
     }
     // Row i's class name, one per line (numpy.loadtxt(..., dtype=str)), and its id, path and class name as JSON.
@@ -96,7 +134,13 @@ export interface SearchResult {
   results: { path: string; label: string | null; distance: number }[];
 }
 
-export async function searchCommand(o: { run: string; gallery: string; queries: readonly string[]; k: number; excludeSelf?: boolean }): Promise<SearchResult[]> {
+export async function searchCommand(o: {
+  run: string;
+  gallery: string;
+  queries: readonly string[];
+  k: number;
+  excludeSelf?: boolean;
+}): Promise<SearchResult[]> {
   const { config, model } = loadRun(o.run);
   const transform = transformFor(config.dataset);
   const gallery = folderImages(o.gallery);
@@ -128,7 +172,9 @@ export async function searchCommand(o: { run: string; gallery: string; queries: 
   return o.queries.map((path, i) => {
     const query = qn.subarray(i * q.dim, (i + 1) * q.dim);
     const own = resolve(path);
-    const rows = Array.from(r.indices.subarray(i * candidates, (i + 1) * candidates)).filter((row) => !self || resolve((gallery.items[row]!.source as { path: string }).path) !== own);
+    const rows = Array.from(r.indices.subarray(i * candidates, (i + 1) * candidates)).filter(
+      (row) => !self || resolve((gallery.items[row]!.source as { path: string }).path) !== own,
+    );
     return {
       query: path,
       results: nearestRows(query, gn, q.dim, rows, k).map(({ row, distance }) => {

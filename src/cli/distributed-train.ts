@@ -30,8 +30,11 @@ export async function launchTrainRanks(nproc: number, threads: number | undefine
   });
   if (r.firstFailure) {
     const stopped = r.ranks.filter((x) => x.stoppedByLauncher).map((x) => x.rank);
-    throw new Error(`rank ${r.firstFailure.rank} of ${nproc} ${describeExit(r.firstFailure)}` +
-      (stopped.length ? `; rank(s) ${stopped.join(', ')} were stopped` : '') + '; checkpoints are written atomically: rerun with --resume to continue from the last one');
+    throw new Error(
+      `rank ${r.firstFailure.rank} of ${nproc} ${describeExit(r.firstFailure)}` +
+        (stopped.length ? `; rank(s) ${stopped.join(', ')} were stopped` : '') +
+        '; checkpoints are written atomically: rerun with --resume to continue from the last one',
+    );
   }
 }
 

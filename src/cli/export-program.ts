@@ -23,12 +23,21 @@ export function registerExportCommand(program: Command): void {
       const run = (await import('./index-commands.js')).openRun(o.run as string);
       if (o.onnx) {
         const e = run.embedder;
-        writeFileAtomic(o.onnx as string, exportOnnx(e.model, { transform: e.transform, normalization: e.config.evaluation.normalization, metadata: { 'ccp-dml.model-hash': run.identity.hash } }));
+        writeFileAtomic(
+          o.onnx as string,
+          exportOnnx(e.model, {
+            transform: e.transform,
+            normalization: e.config.evaluation.normalization,
+            metadata: { 'ccp-dml.model-hash': run.identity.hash },
+          }),
+        );
         process.stdout.write(`wrote ${o.onnx as string}: input "pixels" [batch, ${e.shape.join(', ')}] (0-255), output "embedding" [batch, ${e.dim}]\n`);
       }
       if (o.web) {
         const r = await writeWebDemo({ dir: o.web as string, run, gallery: o.gallery as string, k });
-        process.stdout.write(`wrote the demo (${r.items} gallery images) to ${r.dir}; serve it with any static server, e.g. python3 -m http.server -d ${r.dir}\n`);
+        process.stdout.write(
+          `wrote the demo (${r.items} gallery images) to ${r.dir}; serve it with any static server, e.g. python3 -m http.server -d ${r.dir}\n`,
+        );
       }
     });
 }

@@ -5,8 +5,30 @@ import cliProgress from 'cli-progress';
 import { loadNpy } from '../engine/serialization/index.js';
 import { loadCsvManifest, type ImageDataset } from '../data/index.js';
 import { prepareData } from '../training/data-setup.js';
-import { VectorIndex, RunEmbedder, modelIdentity, queryEmbeddings, folderImages, fileImages, itemsOf, type ModelIdentity, type Neighbour, type Quantization, type IndexItem, type IndexInfo } from '../index/index.js';
-import { calibrateRun, loadCalibration, saveCalibration, thresholdPlotSvg, match, type Calibration, type Match, type ThresholdGoal } from '../calibrate/index.js';
+import {
+  VectorIndex,
+  RunEmbedder,
+  modelIdentity,
+  queryEmbeddings,
+  folderImages,
+  fileImages,
+  itemsOf,
+  type ModelIdentity,
+  type Neighbour,
+  type Quantization,
+  type IndexItem,
+  type IndexInfo,
+} from '../index/index.js';
+import {
+  calibrateRun,
+  loadCalibration,
+  saveCalibration,
+  thresholdPlotSvg,
+  match,
+  type Calibration,
+  type Match,
+  type ThresholdGoal,
+} from '../calibrate/index.js';
 import { loadRun } from '../training/run-files.js';
 
 export interface IndexRun {
@@ -42,7 +64,7 @@ async function imageSource(run: IndexRun, o: ImageSourceOptions): Promise<{ ds: 
     return { ds, items: itemsOf(ds) };
   }
   const data = await prepareData(run.embedder.config.dataset, run.embedder.config.seed);
-  const ds = o.split === 'train' ? data.train : o.split === 'validation' ? data.validation : data.test.gallery ?? data.test.query;
+  const ds = o.split === 'train' ? data.train : o.split === 'validation' ? data.validation : (data.test.gallery ?? data.test.query);
   return { ds, items: itemsOf(ds) };
 }
 
@@ -54,7 +76,13 @@ function fileSource(files: readonly string[], label?: string): { ds: ImageDatase
 /** Embeds the items in batches of `batchSize` and stores each item's pixelDigest in it (see queryEmbedding). */
 async function embedWithProgress(run: IndexRun, ds: ImageDataset, items: IndexItem[], o: { quiet?: boolean; batchSize?: number }): Promise<Float32Array> {
   const quiet = Boolean(o.quiet);
-  const bar = !quiet && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'embedding [{bar}] {value}/{total} images | ETA {eta_formatted}', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  const bar =
+    !quiet && process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          { format: 'embedding [{bar}] {value}/{total} images | ETA {eta_formatted}', stream: process.stderr, clearOnComplete: true },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
   bar?.start(ds.size, 0);
   try {
     const digests: string[] = [];
@@ -82,7 +110,14 @@ export async function indexBuild(o: BuildOptions): Promise<IndexInfo> {
   const run = openRun(o.run, o.dataRoot);
   const { ds, items } = await imageSource(run, o);
   const vectors = await embedWithProgress(run, ds, items, o);
-  const index = VectorIndex.create(o.index, { dim: run.embedder.dim, model: run.identity, quantization: o.quantization, connectivity: o.connectivity, expansionAdd: o.expansionAdd, expansionSearch: o.expansionSearch });
+  const index = VectorIndex.create(o.index, {
+    dim: run.embedder.dim,
+    model: run.identity,
+    quantization: o.quantization,
+    connectivity: o.connectivity,
+    expansionAdd: o.expansionAdd,
+    expansionSearch: o.expansionSearch,
+  });
   try {
     index.add(items, vectors);
     index.save({ snapshot: true });
@@ -92,7 +127,9 @@ export async function indexBuild(o: BuildOptions): Promise<IndexInfo> {
   }
 }
 
-export async function indexAdd(o: ImageSourceOptions & { run: string; index: string; files?: readonly string[]; label?: string; batchSize?: number; quiet?: boolean }): Promise<{ added: number; size: number }> {
+export async function indexAdd(
+  o: ImageSourceOptions & { run: string; index: string; files?: readonly string[]; label?: string; batchSize?: number; quiet?: boolean },
+): Promise<{ added: number; size: number }> {
   const run = openRun(o.run, o.dataRoot);
   const index = VectorIndex.open(o.index, { model: run.identity });
   try {
@@ -161,7 +198,15 @@ export function readVectors(spec: string, dim: number): Float32Array[] {
   return Array.from({ length: data.length / dim }, (_, i) => data.slice(i * dim, (i + 1) * dim));
 }
 
-export async function indexSearch(o: { index: string; run?: string; queries: readonly string[]; vector?: string; k: number; label?: string; threshold?: number }): Promise<QueryResult[]> {
+export async function indexSearch(o: {
+  index: string;
+  run?: string;
+  queries: readonly string[];
+  vector?: string;
+  k: number;
+  label?: string;
+  threshold?: number;
+}): Promise<QueryResult[]> {
   const run = o.run ? openRun(o.run) : undefined;
   const index = VectorIndex.open(o.index, { model: run?.identity, readOnly: true });
   try {
@@ -185,14 +230,23 @@ export async function indexSearch(o: { index: string; run?: string; queries: rea
   }
 }
 
-export async function calibrateCommand(o: { run: string; goal: ThresholdGoal; plot?: boolean; dataRoot?: string }): Promise<{ calibration: Calibration; files: string[] }> {
+export async function calibrateCommand(o: {
+  run: string;
+  goal: ThresholdGoal;
+  plot?: boolean;
+  dataRoot?: string;
+}): Promise<{ calibration: Calibration; files: string[] }> {
   const run = openRun(o.run, o.dataRoot);
   const { config, model } = run.embedder;
   const calibration = await calibrateRun({ config, model, identity: run.identity }, o.goal);
   const files = [saveCalibration(o.run, calibration)];
   if (o.plot ?? true) {
     const goal = o.goal.metric === 'f1' ? 'best F1' : `precision >= ${o.goal.target}`;
-    const svg = await thresholdPlotSvg(calibration.curve, calibration.threshold, `Calibration of ${resolve(o.run)} (${calibration.queries} validation queries, ${goal})`);
+    const svg = await thresholdPlotSvg(
+      calibration.curve,
+      calibration.threshold,
+      `Calibration of ${resolve(o.run)} (${calibration.queries} validation queries, ${goal})`,
+    );
     const path = join(o.run, 'calibration.svg');
     writeFileSync(path, svg);
     files.push(path);

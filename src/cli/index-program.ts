@@ -1,5 +1,5 @@
 // Command-line definitions of index (build, add, remove, search, info) and calibrate.
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { QUANTIZATIONS, type Quantization } from '../index/quantization.js';
 import { DEFAULT_EMBED_BATCH } from '../index/embed-batch.js';
 import type { QueryResult } from './index-commands.js';
@@ -57,11 +57,29 @@ export function registerIndexCommands(program: Command): void {
     .addOption(new Option('--quantization <q>', 'storage of the graph vectors (the re-rank uses float32)').choices([...QUANTIZATIONS]).default('f32'))
     .option('--connectivity <m>', 'HNSW degree', int('--connectivity', 2), 16)
     .option('--expansion-add <n>', 'HNSW candidate list while inserting', int('--expansion-add', 2), 128)
-    .option('--expansion-search <n>', 'candidates fetched from the HNSW graph per query before the exact re-rank (its search list size)', int('--expansion-search', 2), 64)
+    .option(
+      '--expansion-search <n>',
+      'candidates fetched from the HNSW graph per query before the exact re-rank (its search list size)',
+      int('--expansion-search', 2),
+      64,
+    )
     .option('--batch-size <n>', 'images per forward pass while embedding', int('--batch-size'), DEFAULT_EMBED_BATCH)
     .option('-q, --quiet', 'no progress bar')
     .action(async (o: Obj) => {
-      const info = await (await commands()).indexBuild({ run: o.run as string, index: o.index as string, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, dataRoot: o.dataRoot as string | undefined, quantization: o.quantization as Quantization, connectivity: o.connectivity as number, expansionAdd: o.expansionAdd as number, expansionSearch: o.expansionSearch as number, batchSize: o.batchSize as number, quiet: Boolean(o.quiet) });
+      const info = await (await commands()).indexBuild({
+        run: o.run as string,
+        index: o.index as string,
+        images: o.images as string | undefined,
+        csv: o.csv as string | undefined,
+        split: o.split as 'train' | undefined,
+        dataRoot: o.dataRoot as string | undefined,
+        quantization: o.quantization as Quantization,
+        connectivity: o.connectivity as number,
+        expansionAdd: o.expansionAdd as number,
+        expansionSearch: o.expansionSearch as number,
+        batchSize: o.batchSize as number,
+        quiet: Boolean(o.quiet),
+      });
       process.stdout.write(`indexed ${info.size} items (${info.dim}-d, ${info.labels} labels) in ${info.dir}\n`);
     });
 
@@ -77,7 +95,18 @@ export function registerIndexCommands(program: Command): void {
     .option('--batch-size <n>', 'images per forward pass while embedding', int('--batch-size'), DEFAULT_EMBED_BATCH)
     .option('-q, --quiet', 'no progress bar')
     .action(async (files: string[], o: Obj) => {
-      const r = await (await commands()).indexAdd({ run: o.run as string, index: o.index as string, files, label: o.label as string | undefined, images: o.images as string | undefined, csv: o.csv as string | undefined, split: o.split as 'train' | undefined, dataRoot: o.dataRoot as string | undefined, batchSize: o.batchSize as number, quiet: Boolean(o.quiet) });
+      const r = await (await commands()).indexAdd({
+        run: o.run as string,
+        index: o.index as string,
+        files,
+        label: o.label as string | undefined,
+        images: o.images as string | undefined,
+        csv: o.csv as string | undefined,
+        split: o.split as 'train' | undefined,
+        dataRoot: o.dataRoot as string | undefined,
+        batchSize: o.batchSize as number,
+        quiet: Boolean(o.quiet),
+      });
       process.stdout.write(`added ${r.added} items; the index holds ${r.size}\n`);
     });
 
@@ -109,10 +138,18 @@ export function registerIndexCommands(program: Command): void {
     .option('--vector <v>', 'query vector(s): comma-separated numbers, or a .npy file [D] or [N, D]')
     .option('-k, --top <k>', 'results per query', int('--top'), 5)
     .option('--label <name>', 'only items with this label')
-    .option('--threshold <d>', 'match distance threshold (default: the run\'s calibration, if any)', num('--threshold'))
+    .option('--threshold <d>', "match distance threshold (default: the run's calibration, if any)", num('--threshold'))
     .option('--json', 'print JSON')
     .action(async (images: string[], o: Obj) => {
-      const rs = await (await commands()).indexSearch({ index: o.index as string, run: o.run as string | undefined, queries: images, vector: o.vector as string | undefined, k: o.top as number, label: o.label as string | undefined, threshold: o.threshold as number | undefined });
+      const rs = await (await commands()).indexSearch({
+        index: o.index as string,
+        run: o.run as string | undefined,
+        queries: images,
+        vector: o.vector as string | undefined,
+        k: o.top as number,
+        label: o.label as string | undefined,
+        threshold: o.threshold as number | undefined,
+      });
       printResults(rs, Boolean(o.json));
     });
 
@@ -134,7 +171,14 @@ export function registerIndexCommands(program: Command): void {
     .option('--data-root <dir>', "the dataset's folder, when it moved since training")
     .action(async (o: Obj) => {
       const goal = o.metric === 'f1' ? ({ metric: 'f1' } as const) : ({ metric: 'precision', target: o.target as number } as const);
-      const { calibration: c, files } = await (await commands()).calibrateCommand({ run: o.run as string, goal, plot: Boolean(o.plot), dataRoot: o.dataRoot as string | undefined });
-      process.stdout.write(`threshold ${c.threshold.toFixed(4)}: precision ${c.precision.toFixed(4)}, recall ${c.recall.toFixed(4)}, F1 ${c.f1.toFixed(4)} on ${c.queries} validation queries\nwrote ${files.join(', ')}\n`);
+      const { calibration: c, files } = await (await commands()).calibrateCommand({
+        run: o.run as string,
+        goal,
+        plot: Boolean(o.plot),
+        dataRoot: o.dataRoot as string | undefined,
+      });
+      process.stdout.write(
+        `threshold ${c.threshold.toFixed(4)}: precision ${c.precision.toFixed(4)}, recall ${c.recall.toFixed(4)}, F1 ${c.f1.toFixed(4)} on ${c.queries} validation queries\nwrote ${files.join(', ')}\n`,
+      );
     });
 }

@@ -82,7 +82,7 @@ program
   .option('--embedding-dim <n>', 'embedding size D', num('--embedding-dim'))
   .option('--pretrained <file>', 'backbone weights (safetensors)')
   .option('--loss <name>', "loss, optionally wrapped: 'ccp/contrastive', 'xbm/triplet', 'proxy_anchor', ...")
-  .option('--loss-preset <name>', "paper hyperparameters of a dataset: cub | cars | sop | inshop | code")
+  .option('--loss-preset <name>', 'paper hyperparameters of a dataset: cub | cars | sop | inshop | code')
   .option('--lr <x>', 'learning rate', num('--lr'))
   .option('--epochs <n>', 'maximum epochs', num('--epochs'))
   .option('--steps-per-epoch <n>', 'steps between validations', num('--steps-per-epoch'))
@@ -98,7 +98,11 @@ program
   .option('--repeats <n>', 'MLRC repeats', num('--repeats'), 1)
   .option('--print-config', 'print the resolved config (checked, registry names included) and exit')
   .option('--no-report', 'do not write the HTML run report (report.html) at the end')
-  .option('--nproc <n>', 'data-parallel: start N local processes (threads split between them); multi-machine: set MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK instead', num('--nproc'))
+  .option(
+    '--nproc <n>',
+    'data-parallel: start N local processes (threads split between them); multi-machine: set MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK instead',
+    num('--nproc'),
+  )
   .option('--dist-timeout <s>', 'data-parallel: seconds a collective may wait for the other ranks (default 1800)', num('--dist-timeout'))
   .action(async (o: Obj) => {
     const { resolveConfig, parseOverride } = await import('./config-loader.js');
@@ -126,8 +130,15 @@ program
     const { train } = await import('../training/trainer.js');
     const { runReportCallback } = await import('../report/index.js');
     const main = (group?.rank ?? 0) === 0;
-    const r = await train(config, { resume: Boolean(o.resume), quiet: Boolean(o.quiet), callbacks: o.report && main ? [runReportCallback()] : [], ...(group ? { distributed: { group } } : {}) })
-      .then((res) => { group?.destroy(); return res; });
+    const r = await train(config, {
+      resume: Boolean(o.resume),
+      quiet: Boolean(o.quiet),
+      callbacks: o.report && main ? [runReportCallback()] : [],
+      ...(group ? { distributed: { group } } : {}),
+    }).then((res) => {
+      group?.destroy();
+      return res;
+    });
     if (!main) return;
     process.stdout.write(`\nrun folder: ${r.runDir}  (${r.epochs} epochs, ${r.steps} steps, ${r.wallSeconds.toFixed(0)} s, stopped by ${r.stopReason})\n`);
     process.stdout.write(`best validation MAP@R ${r.bestValidationMapAtR.toFixed(4)} at epoch ${r.bestEpoch}; CCP projections: ${r.ccpProjections.length}\n`);
@@ -166,10 +177,25 @@ program
   .action(async (o: Obj) => {
     const { resolveConfig, parseOverride } = await import('./config-loader.js');
     const { pretrainCommand } = await import('../training/pretrain.js');
-    const config = resolveConfig({ preset: o.preset as string | undefined, file: o.config as string | undefined, overrides: flagOverrides({ ...o, epochs: undefined, lr: undefined }, parseOverride) });
-    const r = await pretrainCommand(config, { out: o.output as string, epochs: o.epochs as number, batchSize: o.batchSize as number, lr: o.lr as number, invert: Boolean(o.invert), quiet: Boolean(o.quiet) });
-    const acc = Number.isNaN(r.testAccuracy) ? 'no held-out images of the training classes to measure accuracy on' : `held-out accuracy ${(100 * r.testAccuracy).toFixed(2)}%`;
-    process.stdout.write(`pretrained ${config.model.name} on ${r.images} images of ${r.classes} classes (${r.steps} steps, ${r.seconds.toFixed(0)} s), ${acc}\nwrote ${r.file} (use it with --pretrained ${r.file})\n`);
+    const config = resolveConfig({
+      preset: o.preset as string | undefined,
+      file: o.config as string | undefined,
+      overrides: flagOverrides({ ...o, epochs: undefined, lr: undefined }, parseOverride),
+    });
+    const r = await pretrainCommand(config, {
+      out: o.output as string,
+      epochs: o.epochs as number,
+      batchSize: o.batchSize as number,
+      lr: o.lr as number,
+      invert: Boolean(o.invert),
+      quiet: Boolean(o.quiet),
+    });
+    const acc = Number.isNaN(r.testAccuracy)
+      ? 'no held-out images of the training classes to measure accuracy on'
+      : `held-out accuracy ${(100 * r.testAccuracy).toFixed(2)}%`;
+    process.stdout.write(
+      `pretrained ${config.model.name} on ${r.images} images of ${r.classes} classes (${r.steps} steps, ${r.seconds.toFixed(0)} s), ${acc}\nwrote ${r.file} (use it with --pretrained ${r.file})\n`,
+    );
   });
 
 program
@@ -183,7 +209,14 @@ program
   .option('--data-root <dir>', "the dataset's folder, when it moved since training (for csv: the manifest's folder)")
   .action(async (o: Obj) => {
     const { evaluateCommand } = await import('./commands.js');
-    const r = await evaluateCommand({ run: o.run as string, weights: o.weights as string | undefined, split: o.split as 'test' | 'validation', nmi: Boolean(o.nmi), dataRoot: o.dataRoot as string | undefined, quiet: Boolean(o.quiet) });
+    const r = await evaluateCommand({
+      run: o.run as string,
+      weights: o.weights as string | undefined,
+      split: o.split as 'test' | 'validation',
+      nmi: Boolean(o.nmi),
+      dataRoot: o.dataRoot as string | undefined,
+      quiet: Boolean(o.quiet),
+    });
     process.stdout.write(formatMetrics(r) + '\n');
     if (o.json) writeFileSync(o.json as string, JSON.stringify(r, null, 2) + '\n');
   });
@@ -199,7 +232,15 @@ program
   .option('--data-root <dir>', "the dataset's folder, when it moved since training (for csv: the manifest's folder)")
   .action(async (o: Obj) => {
     const { embedCommand } = await import('./commands.js');
-    const r = await embedCommand({ run: o.run as string, output: o.output as string, split: o.split as 'train' | 'validation' | 'test', images: o.images as string | undefined, raw: Boolean(o.raw), dataRoot: o.dataRoot as string | undefined, quiet: Boolean(o.quiet) });
+    const r = await embedCommand({
+      run: o.run as string,
+      output: o.output as string,
+      split: o.split as 'train' | 'validation' | 'test',
+      images: o.images as string | undefined,
+      raw: Boolean(o.raw),
+      dataRoot: o.dataRoot as string | undefined,
+      quiet: Boolean(o.quiet),
+    });
     process.stdout.write(`wrote ${r.count} embeddings of dimension ${r.dim} to ${r.files.join(', ')}\n`);
   });
 

@@ -6,7 +6,9 @@ import type { PrecisionRequest } from '../engine/precision.js';
 export const PRECISION_CHOICES = ['fp32', 'bf16', 'fp16', 'auto'] as const;
 
 export function precisionOption(): Option {
-  return new Option('--precision <p>', "backbone compute precision: bf16 autocast, 'auto' = bf16 where the CPU has native bf16, fp16 (CUDA only)").choices(PRECISION_CHOICES);
+  return new Option('--precision <p>', "backbone compute precision: bf16 autocast, 'auto' = bf16 where the CPU has native bf16, fp16 (CUDA only)").choices(
+    PRECISION_CHOICES,
+  );
 }
 
 /** Adds --precision to `commands` and their subcommands. */

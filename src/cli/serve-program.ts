@@ -35,7 +35,14 @@ export function registerServeCommand(program: Command): void {
         index: o.index as string,
         port: o.port as number,
         host: o.host as string,
-        limits: { bodyBytes: (o.maxBodyMb as number) << 20, imagePixels: o.maxPixels as number, maxK: o.maxK as number, concurrency: o.concurrency as number, queue: o.queue as number, requestTimeoutMs: o.timeoutMs as number },
+        limits: {
+          bodyBytes: (o.maxBodyMb as number) << 20,
+          imagePixels: o.maxPixels as number,
+          maxK: o.maxK as number,
+          concurrency: o.concurrency as number,
+          queue: o.queue as number,
+          requestTimeoutMs: o.timeoutMs as number,
+        },
       });
       stopOnSignals(server);
       process.stdout.write(`serving ${o.index} on ${server.url}\n`);

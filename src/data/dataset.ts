@@ -34,7 +34,14 @@ export interface MemoryImages {
 /** What `ImageDataset.load` returns: encoded bytes (PNG/JPEG/...) or raw interleaved HWC uint8 pixels. */
 export type ImageInput =
   | { readonly kind: 'encoded'; readonly bytes: Buffer; readonly where: string }
-  | { readonly kind: 'raw'; readonly data: Uint8Array; readonly width: number; readonly height: number; readonly channels: 1 | 2 | 3 | 4; readonly where: string };
+  | {
+      readonly kind: 'raw';
+      readonly data: Uint8Array;
+      readonly width: number;
+      readonly height: number;
+      readonly channels: 1 | 2 | 3 | 4;
+      readonly where: string;
+    };
 
 /** An item before labels are assigned (what the source parsers produce). */
 export interface RawItem {
@@ -100,7 +107,10 @@ export class ImageDataset {
         throw new DataError(it.origin ?? describeSource(it.source, memory), `item ${i} has label ${it.label}, outside 0..${classNames.length - 1}`);
       }
       if (classNames[it.label] !== it.className) {
-        throw new DataError(it.origin ?? describeSource(it.source, memory), `item ${i}: label ${it.label} is class '${classNames[it.label]}', item says '${it.className}'`);
+        throw new DataError(
+          it.origin ?? describeSource(it.source, memory),
+          `item ${i}: label ${it.label} is class '${classNames[it.label]}', item says '${it.className}'`,
+        );
       }
       if (it.source.kind === 'memory' && (!memory || it.source.index < 0 || it.source.index >= memory.count)) {
         throw new DataError(describeSource(it.source, memory), `memory index outside the ${memory?.count ?? 0} images held`);
@@ -129,7 +139,10 @@ export class ImageDataset {
     const kept: RawItem[] = [];
     for (const r of raw) {
       if (!known.has(r.className)) {
-        handleBad(opts, new DataError(r.origin ?? describeSource(r.source, opts.memory), `unknown label '${r.className}' (not among the ${order.length} classes)`));
+        handleBad(
+          opts,
+          new DataError(r.origin ?? describeSource(r.source, opts.memory), `unknown label '${r.className}' (not among the ${order.length} classes)`),
+        );
         continue;
       }
       kept.push(r);
@@ -143,7 +156,13 @@ export class ImageDataset {
       else nonEmpty.push(c);
     }
     const labelOf = new Map(nonEmpty.map((n, i) => [n, i]));
-    const items: DatasetItem[] = kept.map((r) => ({ source: r.source, className: r.className, label: labelOf.get(r.className)!, split: r.split, origin: r.origin }));
+    const items: DatasetItem[] = kept.map((r) => ({
+      source: r.source,
+      className: r.className,
+      label: labelOf.get(r.className)!,
+      split: r.split,
+      origin: r.origin,
+    }));
     return new ImageDataset(name, items, nonEmpty, opts.memory, { allowEmptyClasses: opts.allowEmptyClasses });
   }
 
@@ -226,7 +245,12 @@ export class ImageDataset {
     const oldLabels = [...present].sort((a, b) => a - b);
     const newOf = new Map(oldLabels.map((l, k) => [l, k]));
     const items = picked.map((it) => ({ ...it, label: newOf.get(it.label)! }));
-    return new ImageDataset(name, items, oldLabels.map((l) => this.classNames[l]!), this.memory);
+    return new ImageDataset(
+      name,
+      items,
+      oldLabels.map((l) => this.classNames[l]!),
+      this.memory,
+    );
   }
 
   /** Items whose label is in `labels`, relabelled contiguously in ascending old-label order. */

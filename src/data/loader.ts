@@ -73,7 +73,8 @@ export class ImageLoader {
     if (!Number.isInteger(conc) || conc < 1) throw new Error(`concurrency must be a positive integer, got ${conc}`);
     this.limiter = new Limiter(conc);
     const cache = opts.cache ?? 'none';
-    if (cache !== 'none' && cache !== 'decoded' && cache !== 'output') throw new Error(`cache must be 'none', 'decoded' or 'output', got ${JSON.stringify(cache)}`);
+    if (cache !== 'none' && cache !== 'decoded' && cache !== 'output')
+      throw new Error(`cache must be 'none', 'decoded' or 'output', got ${JSON.stringify(cache)}`);
     if (cache === 'output' && opts.mode !== 'test') throw new Error("cache 'output' is only valid in 'test' mode (train outputs are random)");
     if (opts.mode !== 'train' && opts.mode !== 'test') throw new Error(`mode must be 'train' or 'test', got ${JSON.stringify(opts.mode)}`);
   }
@@ -131,7 +132,8 @@ export class ImageLoader {
     const skip = (this.opts.onBadItem ?? 'fail') === 'skip';
     const results = await Promise.allSettled(
       indices.map(async (idx, k) => {
-        if (!Number.isInteger(idx) || idx < 0 || idx >= this.dataset.size) throw new Error(`loadBatch(): index ${idx} outside 0..${this.dataset.size - 1} of dataset ${this.dataset.name}`);
+        if (!Number.isInteger(idx) || idx < 0 || idx >= this.dataset.size)
+          throw new Error(`loadBatch(): index ${idx} outside 0..${this.dataset.size - 1} of dataset ${this.dataset.name}`);
         if (this.bad.has(idx)) {
           ok[k] = false;
           return;
@@ -216,7 +218,8 @@ export class BatchLoader implements AsyncIterable<Batch> {
     this.images = new ImageLoader(dataset, opts);
     this.prefetch = opts.prefetch ?? 2;
     if (!Number.isInteger(this.prefetch) || this.prefetch < 0) throw new Error(`prefetch must be a non-negative integer, got ${opts.prefetch}`);
-    if (opts.maxBatches !== undefined && (!Number.isInteger(opts.maxBatches) || opts.maxBatches < 0)) throw new Error(`maxBatches must be a non-negative integer, got ${opts.maxBatches}`);
+    if (opts.maxBatches !== undefined && (!Number.isInteger(opts.maxBatches) || opts.maxBatches < 0))
+      throw new Error(`maxBatches must be a non-negative integer, got ${opts.maxBatches}`);
     this.consumedState = { sampler: sampler.getState(), nextBatch: 0 };
   }
 

@@ -64,7 +64,10 @@ export async function preflightImages(ds: ImageDataset, split: string, onBadItem
   if (onBadItem === 'fail') {
     const shown = bad.slice(0, 10).map((b) => `  ${b.error.message}`);
     const more = bad.length > 10 ? `\n  ... and ${bad.length - 10} more` : '';
-    throw new DataError(bad[0]!.error.where, `${bad.length} bad image(s) in the ${split} split (${ds.name}), found before training:\n${shown.join('\n')}${more}\n(dataset.onBadItem: skip drops them instead)`);
+    throw new DataError(
+      bad[0]!.error.where,
+      `${bad.length} bad image(s) in the ${split} split (${ds.name}), found before training:\n${shown.join('\n')}${more}\n(dataset.onBadItem: skip drops them instead)`,
+    );
   }
   const badSet = new Set(bad.map((b) => b.index));
   const keep = ds.items.flatMap((_, i) => (badSet.has(i) ? [] : [i]));

@@ -9,9 +9,14 @@ export function rankSlice(size: number, rank: number, worldSize: number): { star
 }
 
 export class RankSliceSampler implements BatchSampler {
-  constructor(readonly inner: BatchSampler, readonly rank: number, readonly worldSize: number) {
+  constructor(
+    readonly inner: BatchSampler,
+    readonly rank: number,
+    readonly worldSize: number,
+  ) {
     if (!Number.isInteger(worldSize) || worldSize < 1) throw new Error(`RankSliceSampler: worldSize must be an integer >= 1, got ${worldSize}`);
-    if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new Error(`RankSliceSampler: rank must be an integer in 0..${worldSize - 1}, got ${rank}`);
+    if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize)
+      throw new Error(`RankSliceSampler: rank must be an integer in 0..${worldSize - 1}, got ${rank}`);
   }
 
   next(): number[] | null {

@@ -74,10 +74,12 @@ class ClassQueues {
   }
 
   validate(state: number[][]): void {
-    if (!Array.isArray(state) || state.length !== this.members.length) throw new Error(`sampler state: expected ${this.members.length} class queues, got ${Array.isArray(state) ? state.length : typeof state}`);
+    if (!Array.isArray(state) || state.length !== this.members.length)
+      throw new Error(`sampler state: expected ${this.members.length} class queues, got ${Array.isArray(state) ? state.length : typeof state}`);
     state.forEach((qu, c) => {
       const ok = new Set(this.members[c]);
-      for (const x of qu) if (!ok.has(x)) throw new Error(`sampler state: queue of class ${c} holds index ${x}, which is not in that class (different dataset?)`);
+      for (const x of qu)
+        if (!ok.has(x)) throw new Error(`sampler state: queue of class ${c} holds index ${x}, which is not in that class (different dataset?)`);
     });
   }
 }
@@ -155,7 +157,14 @@ export class MPerClassSampler implements BatchSampler {
   }
 
   getState(): SamplerState {
-    return { kind: 'mperclass', rng: this.rng.getState(), queues: this.q.queues.map((x) => [...x]), roundOrder: [...this.roundOrder], roundPos: this.roundPos, rounds: this.rounds };
+    return {
+      kind: 'mperclass',
+      rng: this.rng.getState(),
+      queues: this.q.queues.map((x) => [...x]),
+      roundOrder: [...this.roundOrder],
+      roundPos: this.roundPos,
+      rounds: this.rounds,
+    };
   }
 
   setState(s: SamplerState): void {
@@ -232,7 +241,14 @@ export class OnePerClassSampler implements BatchSampler {
   }
 
   getState(): SamplerState {
-    return { kind: 'onePerClass', rng: this.rng.getState(), queues: this.q.queues.map((x) => [...x]), span: [...this.current], spanPos: this.pos, spans: this.spans };
+    return {
+      kind: 'onePerClass',
+      rng: this.rng.getState(),
+      queues: this.q.queues.map((x) => [...x]),
+      span: [...this.current],
+      spanPos: this.pos,
+      spans: this.spans,
+    };
   }
 
   setState(s: SamplerState): void {
@@ -296,7 +312,8 @@ export class RandomSampler implements BatchSampler {
 
   setState(s: SamplerState): void {
     if (s.kind !== 'random') throw new Error(`RandomSampler.setState(): state of kind '${s.kind}'`);
-    if (s.perm.length !== 0 && s.perm.length !== this.n) throw new Error(`RandomSampler.setState(): permutation of ${s.perm.length}, sampler has n = ${this.n}`);
+    if (s.perm.length !== 0 && s.perm.length !== this.n)
+      throw new Error(`RandomSampler.setState(): permutation of ${s.perm.length}, sampler has n = ${this.n}`);
     this.rng.setState(s.rng);
     this.perm = [...s.perm];
     this.pos = s.pos;

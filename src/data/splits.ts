@@ -1,5 +1,5 @@
 // Class-disjoint splits and the MLRC train/validation folds (spec 5.2, Musgrave et al. 2020).
-import { ImageDataset } from './dataset.js';
+import type { ImageDataset } from './dataset.js';
 import { Rng } from './random.js';
 
 /** int(linspace(0, C, n + 1)) exactly as numpy computes it: trunc(i * (C / n)), last = C. */
@@ -75,10 +75,15 @@ export function classDisjointSplit(ds: ImageDataset, numTrain: number): { train:
  * Seeded random class-disjoint split: `trainFraction` (0..1, rounded) or an explicit class count of the
  * classes go to train. Both parts keep ascending label order and are relabelled contiguously.
  */
-export function randomClassSplit(ds: ImageDataset, train: number, seed: number): { train: ImageDataset; test: ImageDataset; trainClasses: number[]; testClasses: number[] } {
+export function randomClassSplit(
+  ds: ImageDataset,
+  train: number,
+  seed: number,
+): { train: ImageDataset; test: ImageDataset; trainClasses: number[]; testClasses: number[] } {
   const C = ds.numClasses;
   const n = train > 0 && train < 1 ? Math.round(train * C) : train;
-  if (!Number.isInteger(n) || n < 1 || n >= C) throw new Error(`randomClassSplit(): train must be a fraction in (0,1) or a class count in 1..${C - 1}, got ${train}`);
+  if (!Number.isInteger(n) || n < 1 || n >= C)
+    throw new Error(`randomClassSplit(): train must be a fraction in (0,1) or a class count in 1..${C - 1}, got ${train}`);
   const perm = new Rng(seed).shuffle(Array.from({ length: C }, (_, i) => i));
   const trainClasses = perm.slice(0, n).sort((a, b) => a - b);
   const testClasses = perm.slice(n).sort((a, b) => a - b);

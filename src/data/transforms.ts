@@ -92,7 +92,8 @@ export function resolveNormalization(norm: Normalization | undefined, channels: 
   else if (typeof n === 'object' && n !== null && Array.isArray(n.mean)) spec = n;
   else throw new Error(`normalize must be 'caffe', 'imagenet', 'unit' or {mean, std?, scale?, bgr?}, got ${JSON.stringify(n)}`);
   const std = spec.std ?? Array(channels).fill(1);
-  if (spec.mean.length !== channels || std.length !== channels) throw new Error(`normalize: mean/std need ${channels} values, got mean ${spec.mean.length}, std ${std.length}`);
+  if (spec.mean.length !== channels || std.length !== channels)
+    throw new Error(`normalize: mean/std need ${channels} values, got mean ${spec.mean.length}, std ${std.length}`);
   if (spec.bgr && channels !== 3) throw new Error('normalize: bgr needs 3 channels');
   const scale = spec.scale ?? 1;
   // value = scale * (x/255 - mean) / std = x * mul - sub
@@ -105,7 +106,8 @@ export function resolveNormalization(norm: Normalization | undefined, channels: 
  */
 export function sampleCrop(width: number, height: number, rng: Rng, crop: Partial<CropOptions> = {}): CropBox {
   const o = { ...DEFAULT_CROP, ...crop };
-  if (!(o.areaMin > 0 && o.areaMin <= o.areaMax && o.areaMax <= 1)) throw new Error(`crop area bounds must satisfy 0 < min <= max <= 1, got [${o.areaMin}, ${o.areaMax}]`);
+  if (!(o.areaMin > 0 && o.areaMin <= o.areaMax && o.areaMax <= 1))
+    throw new Error(`crop area bounds must satisfy 0 < min <= max <= 1, got [${o.areaMin}, ${o.areaMax}]`);
   if (!(o.ratioMin > 0 && o.ratioMin <= o.ratioMax)) throw new Error(`crop aspect bounds must satisfy 0 < min <= max, got [${o.ratioMin}, ${o.ratioMax}]`);
   const area = width * height;
   for (let a = 0; a < o.attempts; a++) {
@@ -206,7 +208,7 @@ export async function transformPixels(input: ImageInput, mode: Mode, opts: Trans
     const [w, h] = await dims(input);
     let pipe = open(input);
     if (mode === 'train') {
-      if (!rng) throw new Error("train mode preprocessing needs an Rng");
+      if (!rng) throw new Error('train mode preprocessing needs an Rng');
       const box = sampleCrop(w, h, rng, opts.crop);
       const flip = rng.chance(opts.flipProb ?? 0.5);
       if (box.width !== w || box.height !== h) pipe = pipe.extract(box);

@@ -21,13 +21,19 @@ let cached: string | null = null;
 export function codeVersion(): string {
   if (cached !== null) return cached;
   const root = packageRoot();
-  if (!root) return (cached = 'ccp-dml (unknown version)');
+  if (!root) {
+    cached = 'ccp-dml (unknown version)';
+    return cached;
+  }
   const version = (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version?: string }).version ?? 'unknown';
   let commit = '';
   try {
-    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim();
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+      .toString()
+      .trim();
   } catch {
     // not a checkout (an npm install) or no git: the version alone
   }
-  return (cached = `ccp-dml ${version}${commit ? ` (git ${commit.slice(0, 12)})` : ''}`);
+  cached = `ccp-dml ${version}${commit ? ` (git ${commit.slice(0, 12)})` : ''}`;
+  return cached;
 }

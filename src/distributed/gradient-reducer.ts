@@ -45,7 +45,8 @@ export function planBuckets(params: readonly Tensor[], cap: number): Bucket[] {
   for (let i = params.length - 1; i >= 0; i--) {
     const p = params[i]!;
     const size = BYTES[p.dtype];
-    if (size === undefined) throw new DistributedError(`gradient reducer: parameter ${i} has dtype ${p.dtype}; only floating-point parameters have gradients`, 'reduce');
+    if (size === undefined)
+      throw new DistributedError(`gradient reducer: parameter ${i} has dtype ${p.dtype}; only floating-point parameters have gradients`, 'reduce');
     const bytes = p.numel * size;
     let b = open.get(p.dtype);
     if (b && b.bytes + bytes > cap && b.params.length > 0) {
@@ -67,7 +68,11 @@ export function planBuckets(params: readonly Tensor[], cap: number): Bucket[] {
 export class GradientReducer {
   readonly buckets: readonly Bucket[];
 
-  constructor(readonly group: ProcessGroup, readonly params: readonly Tensor[], options: GradientReducerOptions = {}) {
+  constructor(
+    readonly group: ProcessGroup,
+    readonly params: readonly Tensor[],
+    options: GradientReducerOptions = {},
+  ) {
     const cap = options.bucketBytes ?? DEFAULT_BUCKET_BYTES;
     if (!(cap > 0)) throw new DistributedError(`gradient reducer: bucketBytes must be > 0, got ${cap}`, 'reduce', group.rank);
     if (options.checkParameters ?? true) checkSameParameters(group, params);
@@ -77,10 +82,12 @@ export class GradientReducer {
   /** Replaces every parameter's gradient by its average over the ranks (in place of the old gradient tensor). */
   reduce(): void {
     if (this.group.worldSize === 1) return;
-    noGrad(() => tidy(() => {
-      const pending = this.buckets.map((b) => ({ b, work: this.start(b) }));
-      for (const { b, work } of pending) this.unpack(b, work.wait());
-    }));
+    noGrad(() =>
+      tidy(() => {
+        const pending = this.buckets.map((b) => ({ b, work: this.start(b) }));
+        for (const { b, work } of pending) this.unpack(b, work.wait());
+      }),
+    );
   }
 
   private start(b: Bucket): PendingAllReduce {

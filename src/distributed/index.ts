@@ -1,5 +1,13 @@
 // Data-parallel training on torch.distributed (c10d): rendezvous, process groups, collectives.
-export { ProcessGroup, DEFAULT_TIMEOUT_MS, type Backend, type ReduceOp, type ProcessGroupOptions, type FromEnvOptions, type PendingAllReduce } from './process-group.js';
+export {
+  ProcessGroup,
+  DEFAULT_TIMEOUT_MS,
+  type Backend,
+  type ReduceOp,
+  type ProcessGroupOptions,
+  type FromEnvOptions,
+  type PendingAllReduce,
+} from './process-group.js';
 export { Store, type RendezvousOptions } from './rendezvous.js';
 export { allGatherWithGrad } from './all-gather-grad.js';
 export { readLaunchEnv, isDistributedLaunch, type LaunchEnv } from './launch-env.js';

@@ -60,7 +60,9 @@ function relayLines(child: ChildProcess, rank: number, onLine: NonNullable<Launc
       pending = lines.pop()!;
       for (const line of lines) onLine(rank, stream, line);
     });
-    child[stream]!.on('end', () => { if (pending) onLine(rank, stream, pending); });
+    child[stream]!.on('end', () => {
+      if (pending) onLine(rank, stream, pending);
+    });
   }
 }
 
@@ -79,8 +81,14 @@ export async function launchLocal(o: LaunchOptions): Promise<LaunchResult> {
     for (let rank = 0; rank < o.nproc; rank++) {
       const env = {
         ...(o.env ?? process.env),
-        MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: String(o.nproc), RANK: String(rank), LOCAL_RANK: String(rank),
-        LOCAL_WORLD_SIZE: String(o.nproc), CCP_DML_THREADS: String(perRank), OMP_NUM_THREADS: String(perRank),
+        MASTER_ADDR: '127.0.0.1',
+        MASTER_PORT: String(port),
+        WORLD_SIZE: String(o.nproc),
+        RANK: String(rank),
+        LOCAL_RANK: String(rank),
+        LOCAL_WORLD_SIZE: String(o.nproc),
+        CCP_DML_THREADS: String(perRank),
+        OMP_NUM_THREADS: String(perRank),
       };
       const child = spawn(process.execPath, [o.script, ...(o.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
@@ -90,9 +98,13 @@ export async function launchLocal(o: LaunchOptions): Promise<LaunchResult> {
         exits.push(exit);
         if ((code !== 0 || signal) && !firstFailure && !exit.stoppedByLauncher) {
           firstFailure = exit;
-          const stopRest = () => children.forEach((c, r) => {
-            if (c.exitCode === null && c.signalCode === null) { stopped.add(r); c.kill('SIGTERM'); }
-          });
+          const stopRest = () =>
+            children.forEach((c, r) => {
+              if (c.exitCode === null && c.signalCode === null) {
+                stopped.add(r);
+                c.kill('SIGTERM');
+              }
+            });
           if (graceMs > 0) setTimeout(stopRest, graceMs).unref();
           else stopRest();
         }

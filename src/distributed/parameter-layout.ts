@@ -17,5 +17,8 @@ export function checkSameParameters(group: ProcessGroup, params: readonly Tensor
   const numel = params.reduce((a, p) => a + p.numel, 0);
   throw new DistributedError(
     `gradient reducer: the parameters of rank(s) ${differ.join(', ')} differ from rank 0's (shapes or dtypes; this is rank ${group.rank} ` +
-      `with ${params.length} parameters, ${numel} values); every rank must build the same model and loss`, 'reduce', group.rank);
+      `with ${params.length} parameters, ${numel} values); every rank must build the same model and loss`,
+    'reduce',
+    group.rank,
+  );
 }

@@ -6,7 +6,10 @@
 import { hostname } from 'node:os';
 import type { Store } from './rendezvous.js';
 
-export interface PeerInfo { host: string; pid: number }
+export interface PeerInfo {
+  host: string;
+  pid: number;
+}
 
 const KEY = 'ccp-dml/peers';
 

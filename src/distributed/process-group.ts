@@ -90,7 +90,11 @@ export class ProcessGroup {
     } catch (err) {
       throw new DistributedError(
         `joining the ${backend} process group via ${store.description} failed on rank ${o.rank} of ${o.worldSize}: ${nativeMessage(err)}` +
-          ` (timeout ${timeoutMs} ms; did all ${o.worldSize} ranks start?)`, 'create', o.rank, { cause: err });
+          ` (timeout ${timeoutMs} ms; did all ${o.worldSize} ranks start?)`,
+        'create',
+        o.rank,
+        { cause: err },
+      );
     }
     return new ProcessGroup(store, handle, { rank: o.rank, worldSize: o.worldSize, backend, timeoutMs, localRank });
   }
@@ -153,8 +157,7 @@ export class ProcessGroup {
     for (let r = 1; r < shapes.length; r++) {
       const s = shapes[r]!;
       if (s.length !== first.length || s.slice(1).some((d, i) => d !== first[i + 1])) {
-        throw new DistributedError(
-          `allGather: shapes differ beyond the first dimension: rank 0 has [${first}], rank ${r} has [${s}]`, 'allGather', this.rank);
+        throw new DistributedError(`allGather: shapes differ beyond the first dimension: rank 0 has [${first}], rank ${r} has [${s}]`, 'allGather', this.rank);
       }
     }
     const sizes = shapes.map((s) => s[0] ?? 1);
@@ -196,7 +199,8 @@ export class ProcessGroup {
 
   /** Every rank's shape (and a dtype check), gathered in one small int64 collective. */
   private gatherShapes(t: Tensor): number[][] {
-    if (t.rank > MAX_GATHER_DIMS) throw new DistributedError(`allGather: tensors of more than ${MAX_GATHER_DIMS} dimensions are not supported (got ${t.rank})`, 'allGather', this.rank);
+    if (t.rank > MAX_GATHER_DIMS)
+      throw new DistributedError(`allGather: tensors of more than ${MAX_GATHER_DIMS} dimensions are not supported (got ${t.rank})`, 'allGather', this.rank);
     const code = DTYPE_CODES.indexOf(t.dtype);
     const header = [t.rank, code, ...t.shape];
     while (header.length < MAX_GATHER_DIMS + 2) header.push(0);
@@ -205,7 +209,11 @@ export class ProcessGroup {
       return gathered.map((g, r) => {
         const v = Array.from(g.dataSync() as BigInt64Array, Number);
         if (v[1] !== code) {
-          throw new DistributedError(`allGather: dtypes differ: rank ${this.rank} has ${t.dtype}, rank ${r} has ${DTYPE_CODES[v[1]!] ?? 'unknown'}`, 'allGather', this.rank);
+          throw new DistributedError(
+            `allGather: dtypes differ: rank ${this.rank} has ${t.dtype}, rank ${r} has ${DTYPE_CODES[v[1]!] ?? 'unknown'}`,
+            'allGather',
+            this.rank,
+          );
         }
         return v.slice(2, 2 + v[0]!);
       });
@@ -236,7 +244,10 @@ export class ProcessGroup {
       this.failure = `${op} on rank ${this.rank} of ${this.worldSize} ${timedOut ? 'timed out' : 'failed'}: ${text} (timeout ${this.timeoutMs} ms)`;
       throw new DistributedError(
         this.failure + (timedOut ? '; a rank did not reach this collective in time (stopped, slower, or running different code)' : '') + `; ${peers}`,
-        op, this.rank, { cause: err });
+        op,
+        this.rank,
+        { cause: err },
+      );
     }
   }
 }

@@ -4,15 +4,17 @@
 import { native } from '../native/binding.js';
 import { DistributedError, nativeMessage } from './errors.js';
 
-export type RendezvousOptions =
-  | { kind: 'tcp'; host: string; port: number }
-  | { kind: 'file'; path: string };
+export type RendezvousOptions = { kind: 'tcp'; host: string; port: number } | { kind: 'file'; path: string };
 
 /** Opaque handle to a c10d::Store owned by the addon. */
 export type NativeStore = object;
 
 export class Store {
-  private constructor(readonly handle: NativeStore, readonly description: string, readonly timeoutMs: number) {}
+  private constructor(
+    readonly handle: NativeStore,
+    readonly description: string,
+    readonly timeoutMs: number,
+  ) {}
 
   /** Opens the rendezvous; for TCP, rank 0 is the server. Port in use and unreachable hosts are errors. */
   static open(r: RendezvousOptions, rank: number, worldSize: number, timeoutMs: number): Store {
@@ -26,8 +28,9 @@ export class Store {
         return new Store(h, where, timeoutMs);
       } catch (err) {
         const role = rank === 0 ? `listening on ${where} (is the port already in use?)` : `connecting to ${where} (is MASTER_ADDR right and rank 0 started?)`;
-        throw new DistributedError(
-          `rendezvous failed on rank ${rank}, ${role}: ${nativeMessage(err)} (timeout ${timeoutMs} ms)`, 'rendezvous', rank, { cause: err });
+        throw new DistributedError(`rendezvous failed on rank ${rank}, ${role}: ${nativeMessage(err)} (timeout ${timeoutMs} ms)`, 'rendezvous', rank, {
+          cause: err,
+        });
       }
     }
     try {
@@ -60,7 +63,9 @@ export class Store {
     try {
       return fn();
     } catch (err) {
-      throw new DistributedError(`store ${this.description}: ${what} failed: ${nativeMessage(err)} (timeout ${this.timeoutMs} ms)`, 'store', undefined, { cause: err });
+      throw new DistributedError(`store ${this.description}: ${what} failed: ${nativeMessage(err)} (timeout ${this.timeoutMs} ms)`, 'store', undefined, {
+        cause: err,
+      });
     }
   }
 }

@@ -15,7 +15,8 @@ export interface RunIdentity {
 /** JSON with object keys sorted, so equal configs hash equal whatever order their keys were written in. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v);
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 function flatten(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
@@ -29,7 +30,9 @@ function flatten(value: unknown, prefix = '', out = new Map<string, string>()): 
 export function configDifferences(rank0: unknown, mine: unknown): string[] {
   const a = flatten(rank0);
   const b = flatten(mine);
-  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort()
+  return [...new Set([...a.keys(), ...b.keys()])]
+    .filter((k) => a.get(k) !== b.get(k))
+    .sort()
     .map((k) => `${k} (rank 0: ${a.get(k) ?? 'unset'}, here: ${b.get(k) ?? 'unset'})`);
 }
 
@@ -51,9 +54,14 @@ export function checkSameRun(group: ProcessGroup, id: RunIdentity): void {
   }
   if (configDiffers.length) {
     const detail = configDiffers.includes(group.rank)
-      ? `: ${configDifferences(JSON.parse(group.store.get('ccp-dml/run-check/config')), JSON.parse(config)).join(', ')}` : '';
+      ? `: ${configDifferences(JSON.parse(group.store.get('ccp-dml/run-check/config')), JSON.parse(config)).join(', ')}`
+      : '';
     parts.push(`the config of rank(s) ${configDiffers.join(', ')} differs from rank 0's${detail}`);
   }
-  throw new DistributedError(`distributed start-up check failed on rank ${group.rank} of ${group.worldSize}: ${parts.join('; ')}. ` +
-    'Start every rank with the same command, config files and ccp-dml install', 'run-check', group.rank);
+  throw new DistributedError(
+    `distributed start-up check failed on rank ${group.rank} of ${group.worldSize}: ${parts.join('; ')}. ` +
+      'Start every rank with the same command, config files and ccp-dml install',
+    'run-check',
+    group.rank,
+  );
 }

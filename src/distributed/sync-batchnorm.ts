@@ -17,7 +17,10 @@ export function allReduceSumWithGrad(group: ProcessGroup, t: Tensor): Tensor {
 /** Makes every BatchNorm layer of `model` synchronised over `group`; returns how many (0 on one rank). */
 export function syncBatchNorm(model: Module, group: ProcessGroup): number {
   if (group.worldSize === 1) return 0;
-  const layers = model.namedModules().map(([, m]) => m).filter((m): m is BatchNormBase => m instanceof BatchNormBase);
+  const layers = model
+    .namedModules()
+    .map(([, m]) => m)
+    .filter((m): m is BatchNormBase => m instanceof BatchNormBase);
   for (const bn of layers) bn.reduceBatchStatsWith((stats) => allReduceSumWithGrad(group, stats));
   return layers.length;
 }

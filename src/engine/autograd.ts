@@ -101,7 +101,9 @@ export function customOp(inputs: Tensor[], forward: (...xs: Tensor[]) => Tensor,
         tidy(() => {
           const grads: unknown = noGrad(() => backward(Tensor.wrap(g)));
           if (!Array.isArray(grads)) {
-            throw new Error(`customOp: backward must return an array with one gradient (or null) per input, got ${grads instanceof Tensor ? 'a single Tensor (wrap it in an array)' : grads === null ? 'null' : typeof grads}`);
+            throw new Error(
+              `customOp: backward must return an array with one gradient (or null) per input, got ${grads instanceof Tensor ? 'a single Tensor (wrap it in an array)' : grads === null ? 'null' : typeof grads}`,
+            );
           }
           if (grads.length !== inputs.length) {
             throw new Error(`customOp: backward returned ${grads.length} gradients for ${inputs.length} inputs`);

@@ -53,7 +53,8 @@ export function tensor(data: TypedArray | Nested, shape?: number[], options: Cre
   const s = inferShape(data as Nested);
   const flat: number[] = [];
   flattenChecked(data as Nested, s, 0, flat, '');
-  if (shape && sizeOf(shape) !== flat.length) throw new Error(`tensor(): shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, the data has ${flat.length}`);
+  if (shape && sizeOf(shape) !== flat.length)
+    throw new Error(`tensor(): shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, the data has ${flat.length}`);
   // flat[] holds numbers already: look at the first leaf of the original data to spot booleans.
   let first: Nested = data as Nested;
   while (Array.isArray(first)) first = first[0] as Nested;

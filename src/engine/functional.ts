@@ -8,10 +8,20 @@ function opt(t: Tensor | null | undefined) {
 }
 
 export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return Tensor.wrap(native.cat(tensors.map((t) => t.native), dim));
+  return Tensor.wrap(
+    native.cat(
+      tensors.map((t) => t.native),
+      dim,
+    ),
+  );
 }
 export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return Tensor.wrap(native.stack(tensors.map((t) => t.native), dim));
+  return Tensor.wrap(
+    native.stack(
+      tensors.map((t) => t.native),
+      dim,
+    ),
+  );
 }
 /** Elementwise select: condition ? a : b. */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
@@ -56,7 +66,16 @@ export function batchNorm(
   options: { weight?: Tensor | null; bias?: Tensor | null; training?: boolean; momentum?: number; eps?: number } = {},
 ): Tensor {
   return Tensor.wrap(
-    native.batchNorm(x.native, opt(options.weight), opt(options.bias), opt(runningMean), opt(runningVar), options.training ?? false, options.momentum ?? 0.1, options.eps ?? 1e-5),
+    native.batchNorm(
+      x.native,
+      opt(options.weight),
+      opt(options.bias),
+      opt(runningMean),
+      opt(runningVar),
+      options.training ?? false,
+      options.momentum ?? 0.1,
+      options.eps ?? 1e-5,
+    ),
   );
 }
 export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
@@ -66,7 +85,9 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: { stride?: Pair; pad
   return Tensor.wrap(native.maxPool2d(x.native, kernel, options.stride ?? null, options.padding ?? 0, options.dilation ?? 1, options.ceilMode ?? false));
 }
 export function avgPool2d(x: Tensor, kernel: Pair, options: { stride?: Pair; padding?: Pair; ceilMode?: boolean; countIncludePad?: boolean } = {}): Tensor {
-  return Tensor.wrap(native.avgPool2d(x.native, kernel, options.stride ?? null, options.padding ?? 0, options.ceilMode ?? false, options.countIncludePad ?? true));
+  return Tensor.wrap(
+    native.avgPool2d(x.native, kernel, options.stride ?? null, options.padding ?? 0, options.ceilMode ?? false, options.countIncludePad ?? true),
+  );
 }
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   return Tensor.wrap(native.adaptiveAvgPool2d(x.native, outputSize));

@@ -12,7 +12,6 @@ import { normalize } from './functional.js';
 
 /** How a loss normalises embeddings and reference vectors (proxies, memory items) before comparing them. */
 
-
 export const EMBEDDING_NORMALIZATIONS = ['lipschitz', 'l2', 'none'] as const;
 export type EmbeddingNormalization = (typeof EMBEDDING_NORMALIZATIONS)[number];
 
@@ -99,4 +98,3 @@ export function checkNormalization(mode: unknown, fallback: EmbeddingNormalizati
   }
   return mode as EmbeddingNormalization;
 }
-

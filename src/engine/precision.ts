@@ -43,7 +43,10 @@ export function cpuHasNativeBf16(): boolean {
   if (nativeBf16 === undefined) {
     let flags: string[] = [];
     try {
-      const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '';
+      const line =
+        readFileSync('/proc/cpuinfo', 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('flags')) ?? '';
       flags = line.split(':')[1]?.trim().split(/\s+/) ?? [];
     } catch {
       // not Linux: no way to tell, stay with float32
@@ -59,7 +62,8 @@ export function cpuHasNativeBf16(): boolean {
  */
 export function resolvePrecision(request: PrecisionRequest, device: string = 'cpu'): Precision {
   if (request === 'auto') return cpuHasNativeBf16() ? 'bf16' : 'fp32';
-  if (request !== 'fp32' && request !== 'bf16' && request !== 'fp16') throw new Error(`precision must be 'fp32', 'bf16', 'fp16' or 'auto', got ${JSON.stringify(request)}`);
+  if (request !== 'fp32' && request !== 'bf16' && request !== 'fp16')
+    throw new Error(`precision must be 'fp32', 'bf16', 'fp16' or 'auto', got ${JSON.stringify(request)}`);
   if (request === 'fp16' && !device.startsWith('cuda')) {
     throw new Error(`precision 'fp16' needs a CUDA device (float16 autocast with a gradient scaler); this model is on '${device}': use 'bf16' or 'fp32' there`);
   }

@@ -77,7 +77,10 @@ export interface EnsembleRepeatsResult {
  * Every combination of repeats (one repeat per model; repeats[m][r] = model m, repeat r) evaluated as an
  * ensemble, then summarised. Each single model/repeat is evaluated once and reused across combinations.
  */
-export function evaluateEnsembleRepeats(repeats: readonly (readonly ModelEmbeddings[])[], options: EnsembleEvaluateOptions & { maxCombinations?: number; ddof?: number }): EnsembleRepeatsResult {
+export function evaluateEnsembleRepeats(
+  repeats: readonly (readonly ModelEmbeddings[])[],
+  options: EnsembleEvaluateOptions & { maxCombinations?: number; ddof?: number },
+): EnsembleRepeatsResult {
   if (repeats.length === 0) throw new Error('evaluateEnsembleRepeats: no models');
   repeats.forEach((r, m) => {
     if (r.length === 0) throw new Error(`evaluateEnsembleRepeats: model ${m} has no repeats`);
@@ -98,7 +101,12 @@ export function evaluateEnsembleRepeats(repeats: readonly (readonly ModelEmbeddi
       rest = Math.floor(rest / repeats[m]!.length);
     }
     separated.push(meanMetrics(pick.map((r, m) => single[m]![r]!)));
-    concatenated.push(evaluateConcatenated(pick.map((r, m) => repeats[m]![r]!), evalOptions));
+    concatenated.push(
+      evaluateConcatenated(
+        pick.map((r, m) => repeats[m]![r]!),
+        evalOptions,
+      ),
+    );
   }
   return { combinations: total, separated: summarizeRepeats(separated, ddof ?? 0), concatenated: summarizeRepeats(concatenated, ddof ?? 0) };
 }

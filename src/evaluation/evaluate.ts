@@ -108,7 +108,12 @@ export function evaluateRetrieval(options: EvaluateRetrievalOptions): RetrievalR
         const t0 = performance.now();
         const nn = knn(q, selfMode ? null : r, { k, excludeSelf: selfMode, memoryBudgetBytes: options.memoryBudgetBytes, dtype });
         const t1 = performance.now();
-        const input: KnnMetricInput = { rr: rankedRelevance(nn.indices, k, qLabels, rLabels, selfMode), k, atK, perClass: options.avgOfAvgs ? qLabels : undefined };
+        const input: KnnMetricInput = {
+          rr: rankedRelevance(nn.indices, k, qLabels, rLabels, selfMode),
+          k,
+          atK,
+          perClass: options.avgOfAvgs ? qLabels : undefined,
+        };
         for (const [name, row] of knnRows) result[name] = row.compute(input);
         // K beyond the candidate count retrieves everything: recall at the largest available rank.
         if (recall) result.recallAtK = Object.fromEntries(ks.map((K) => [K, recall.compute(input, K)]));

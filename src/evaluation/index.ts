@@ -10,5 +10,12 @@ export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans.js';
 export { normalizedMutualInformation, adjustedMutualInformation, expectedMutualInformation, mutualInformation, labelEntropy } from './nmi.js';
 export { evaluateRetrieval, DEFAULT_RECALL_KS, DEFAULT_AT_K, type EvaluateRetrievalOptions, type RetrievalResult } from './evaluate.js';
 export * from './metric-table.js';
-export { evaluateEnsemble, evaluateEnsembleRepeats, type ModelEmbeddings, type EnsembleEvaluateOptions, type EnsembleResult, type EnsembleRepeatsResult } from './ensemble.js';
+export {
+  evaluateEnsemble,
+  evaluateEnsembleRepeats,
+  type ModelEmbeddings,
+  type EnsembleEvaluateOptions,
+  type EnsembleResult,
+  type EnsembleRepeatsResult,
+} from './ensemble.js';
 export { flattenMetrics, meanMetrics, describe, summarizeRepeats, type Stat } from './summary.js';

@@ -55,7 +55,13 @@ export interface KnnResult {
 }
 
 /** Queries per chunk that keep one chunk's working set (mainly the [chunk, N] scores) within the budget. */
-export function knnChunkSize(numQueries: number, numReferences: number, k: number, memoryBudgetBytes = DEFAULT_MEMORY_BUDGET_BYTES, dtype: ComputeDType = 'float32'): number {
+export function knnChunkSize(
+  numQueries: number,
+  numReferences: number,
+  k: number,
+  memoryBudgetBytes = DEFAULT_MEMORY_BUDGET_BYTES,
+  dtype: ComputeDType = 'float32',
+): number {
   if (!(memoryBudgetBytes > 0)) throw new Error(`memoryBudgetBytes must be positive, got ${memoryBudgetBytes}`);
   const elt = dtype === 'float64' ? 8 : 4;
   // scores [c, N] (+ slack for topk's per-row work) + top-(k+1) values/indices and their re-ordering copies.
@@ -80,7 +86,8 @@ export function knn(queries: EmbeddingInput, references: EmbeddingInput | null |
       const [Q, D] = q.shape as [number, number];
       const [N, Dr] = r.shape as [number, number];
       if (Dr !== D) throw new Error(`knn: queries have dimension ${D} but references have ${Dr}`);
-      if (excludeSelf && N !== Q) throw new Error(`knn: excludeSelf needs as many queries as references (query i is reference i), got ${Q} queries and ${N} references`);
+      if (excludeSelf && N !== Q)
+        throw new Error(`knn: excludeSelf needs as many queries as references (query i is reference i), got ${Q} queries and ${N} references`);
       const available = excludeSelf ? N - 1 : N;
       if (!Number.isInteger(k) || k < 1 || k > available) {
         throw new Error(`knn: k must be an integer in [1, ${available}] (${N} references${excludeSelf ? ', self excluded' : ''}), got ${k}`);
@@ -114,7 +121,14 @@ export function knn(queries: EmbeddingInput, references: EmbeddingInput | null |
           let idx = byIndex.values.gather(1, byScore.indices);
           let val = byScore.values;
           // Rows where the (k+1)-th value equals the k-th: recompute with a full stable sort.
-          const tieRows = fetch > k ? topAll.values.select(1, k).eq(topAll.values.select(1, k - 1)).nonzero().flatten() : null;
+          const tieRows =
+            fetch > k
+              ? topAll.values
+                  .select(1, k)
+                  .eq(topAll.values.select(1, k - 1))
+                  .nonzero()
+                  .flatten()
+              : null;
           const nTie = tieRows ? tieRows.shape[0]! : 0;
           if (nTie > 0) {
             tieFallbackRows += nTie;
@@ -127,7 +141,10 @@ export function knn(queries: EmbeddingInput, references: EmbeddingInput | null |
               val = val.indexCopy(0, rows, full.values.narrow(1, 0, k));
             }
           }
-          const dist = val.add(qSq.narrow(0, start, c).unsqueeze(1)).clampMin(0).sqrt();
+          const dist = val
+            .add(qSq.narrow(0, start, c).unsqueeze(1))
+            .clampMin(0)
+            .sqrt();
           indices.set(idx.toInt32Array(), start * k);
           distances.set(dtype === 'float64' ? dist.toFloat64Array() : dist.toFloat32Array(), start * k);
         });

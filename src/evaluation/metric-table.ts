@@ -56,11 +56,32 @@ export type MetricRow = KnnMetricRow | PerKMetricRow | ClusteringMetricRow;
 /** The table, in report order. */
 export const METRICS = {
   precisionAt1: { kind: 'knn', label: 'P@1', higherIsBetter: true, byDefault: true, depth: () => 1, compute: (m) => precisionAt1(m.rr, m.perClass) },
-  recallAtK: { kind: 'perK', label: 'R@K', labelAt: (K) => `R@${K}`, higherIsBetter: true, byDefault: true, compute: (m, K) => recallAtK(m.rr, Math.min(K, m.k), m.perClass) },
+  recallAtK: {
+    kind: 'perK',
+    label: 'R@K',
+    labelAt: (K) => `R@${K}`,
+    higherIsBetter: true,
+    byDefault: true,
+    compute: (m, K) => recallAtK(m.rr, Math.min(K, m.k), m.perClass),
+  },
   rPrecision: { kind: 'knn', label: 'R-Precision', higherIsBetter: true, byDefault: true, depth: (d) => d.maxR, compute: (m) => rPrecision(m.rr, m.perClass) },
   mapAtR: { kind: 'knn', label: 'MAP@R', higherIsBetter: true, byDefault: true, depth: (d) => d.maxR, compute: (m) => mapAtR(m.rr, m.perClass) },
-  mapAtK: { kind: 'knn', label: 'MAP@K', higherIsBetter: true, byDefault: false, depth: (d) => d.atK, compute: (m) => mapAtK(m.rr, Math.min(m.atK, m.k), m.perClass) },
-  mrr: { kind: 'knn', label: 'MRR', higherIsBetter: true, byDefault: false, depth: (d) => d.atK, compute: (m) => meanReciprocalRank(m.rr, Math.min(m.atK, m.k), m.perClass) },
+  mapAtK: {
+    kind: 'knn',
+    label: 'MAP@K',
+    higherIsBetter: true,
+    byDefault: false,
+    depth: (d) => d.atK,
+    compute: (m) => mapAtK(m.rr, Math.min(m.atK, m.k), m.perClass),
+  },
+  mrr: {
+    kind: 'knn',
+    label: 'MRR',
+    higherIsBetter: true,
+    byDefault: false,
+    depth: (d) => d.atK,
+    compute: (m) => meanReciprocalRank(m.rr, Math.min(m.atK, m.k), m.perClass),
+  },
   nmi: { kind: 'clustering', label: 'NMI', higherIsBetter: true, byDefault: false, compute: normalizedMutualInformation },
   ami: { kind: 'clustering', label: 'AMI', higherIsBetter: true, byDefault: false, compute: adjustedMutualInformation },
 } as const satisfies Record<string, MetricRow>;

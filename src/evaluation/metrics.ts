@@ -67,20 +67,28 @@ export function precisionAt1(rr: RankedRelevance, perClass?: ArrayLike<number>):
 export function recallAtK(rr: RankedRelevance, K: number, perClass?: ArrayLike<number>): number {
   if (!Number.isInteger(K) || K < 1) throw new Error(`recallAtK: K must be a positive integer, got ${K}`);
   if (K > rr.k) throw new Error(`recallAtK: K = ${K} exceeds the ${rr.k} ranks retrieved`);
-  return meanOverEvaluated(rr, (row) => {
-    for (let j = 0; j < K; j++) if (rr.relevant[row + j]) return 1;
-    return 0;
-  }, perClass);
+  return meanOverEvaluated(
+    rr,
+    (row) => {
+      for (let j = 0; j < K; j++) if (rr.relevant[row + j]) return 1;
+      return 0;
+    },
+    perClass,
+  );
 }
 
 /** R-Precision: relevant share of the top R_q. */
 export function rPrecision(rr: RankedRelevance, perClass?: ArrayLike<number>): number {
   needRanks(rr, 'rPrecision');
-  return meanOverEvaluated(rr, (row, rq) => {
-    let hits = 0;
-    for (let j = 0; j < rq; j++) hits += rr.relevant[row + j]!;
-    return hits / rq;
-  }, perClass);
+  return meanOverEvaluated(
+    rr,
+    (row, rq) => {
+      let hits = 0;
+      for (let j = 0; j < rq; j++) hits += rr.relevant[row + j]!;
+      return hits / rq;
+    },
+    perClass,
+  );
 }
 
 /** Average precision at R for one ranked relevance row (rel[0..R-1]), divided by R. */
@@ -123,8 +131,12 @@ export function mapAtK(rr: RankedRelevance, K: number, perClass?: ArrayLike<numb
 /** Mean reciprocal rank of the first relevant reference within the top K (0 when there is none). */
 export function meanReciprocalRank(rr: RankedRelevance, K: number = rr.k, perClass?: ArrayLike<number>): number {
   checkK(rr, K, 'meanReciprocalRank');
-  return meanOverEvaluated(rr, (row) => {
-    for (let j = 0; j < K; j++) if (rr.relevant[row + j]) return 1 / (j + 1);
-    return 0;
-  }, perClass);
+  return meanOverEvaluated(
+    rr,
+    (row) => {
+      for (let j = 0; j < K; j++) if (rr.relevant[row + j]) return 1 / (j + 1);
+      return 0;
+    },
+    perClass,
+  );
 }

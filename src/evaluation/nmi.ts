@@ -44,7 +44,8 @@ export function mutualInformation(a: ArrayLike<number>, b: ArrayLike<number>): n
 
 /** NMI with arithmetic-mean normalisation, in [0, 1]. */
 export function normalizedMutualInformation(labelsTrue: ArrayLike<number>, labelsPred: ArrayLike<number>): number {
-  if (labelsTrue.length !== labelsPred.length) throw new Error(`normalizedMutualInformation: labelings have different lengths (${labelsTrue.length} and ${labelsPred.length})`);
+  if (labelsTrue.length !== labelsPred.length)
+    throw new Error(`normalizedMutualInformation: labelings have different lengths (${labelsTrue.length} and ${labelsPred.length})`);
   const nTrue = new Set(Array.from(labelsTrue)).size;
   const nPred = new Set(Array.from(labelsPred)).size;
   if (nTrue === nPred && nTrue <= 1) return 1;
@@ -97,7 +98,8 @@ export function expectedMutualInformation(a: ArrayLike<number>, b: ArrayLike<num
  * (or no) cluster -> 1; the denominator keeps its sign and is at least float64 eps in size (scikit-learn).
  */
 export function adjustedMutualInformation(labelsTrue: ArrayLike<number>, labelsPred: ArrayLike<number>): number {
-  if (labelsTrue.length !== labelsPred.length) throw new Error(`adjustedMutualInformation: labelings have different lengths (${labelsTrue.length} and ${labelsPred.length})`);
+  if (labelsTrue.length !== labelsPred.length)
+    throw new Error(`adjustedMutualInformation: labelings have different lengths (${labelsTrue.length} and ${labelsPred.length})`);
   const nTrue = new Set(Array.from(labelsTrue)).size;
   const nPred = new Set(Array.from(labelsPred)).size;
   if (nTrue === nPred && nTrue <= 1) return 1;

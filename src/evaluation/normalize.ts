@@ -8,6 +8,7 @@ export type NormalizationMode = EmbeddingNormalization;
 
 /** Row-wise normalisation of a 2-D tensor (returns a new tensor). */
 export function normalizeEmbeddings(x: Tensor, mode: NormalizationMode = 'lipschitz'): Tensor {
-  if (!(EMBEDDING_NORMALIZATIONS as readonly string[]).includes(mode)) throw new Error(`normalize: expected one of ${EMBEDDING_NORMALIZATIONS.map((m) => `'${m}'`).join(', ')}, got '${String(mode)}'`);
+  if (!(EMBEDDING_NORMALIZATIONS as readonly string[]).includes(mode))
+    throw new Error(`normalize: expected one of ${EMBEDDING_NORMALIZATIONS.map((m) => `'${m}'`).join(', ')}, got '${String(mode)}'`);
   return mode === 'none' ? x.clone() : normalizeRows(x, mode);
 }

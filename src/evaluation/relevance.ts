@@ -35,7 +35,8 @@ export function rankedRelevance(indices: Int32Array, k: number, queryLabels: Int
     const label = queryLabels[q]!;
     for (let j = 0; j < k; j++) {
       const r = indices[q * k + j]!;
-      if (r < 0 || r >= referenceLabels.length) throw new Error(`rankedRelevance: neighbour index ${r} (query ${q}) is outside the ${referenceLabels.length} reference labels`);
+      if (r < 0 || r >= referenceLabels.length)
+        throw new Error(`rankedRelevance: neighbour index ${r} (query ${q}) is outside the ${referenceLabels.length} reference labels`);
       if (selfRetrieval && r === q) throw new Error(`rankedRelevance: query ${q} retrieved itself although self-retrieval excludes it`);
       relevant[q * k + j] = referenceLabels[r] === label ? 1 : 0;
     }

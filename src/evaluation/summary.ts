@@ -74,6 +74,11 @@ export function summarizeRepeats(results: readonly RetrievalMetrics[], ddof = 0)
   const flat = results.map(flattenMetrics);
   const keys = Object.keys(flat[0]!).filter((key) => flat.every((f) => key in f));
   const out: Record<string, Stat> = {};
-  for (const key of keys) out[key] = describe(flat.map((f) => f[key]!), ddof, flatKeyRow(key).higherIsBetter);
+  for (const key of keys)
+    out[key] = describe(
+      flat.map((f) => f[key]!),
+      ddof,
+      flatKeyRow(key).higherIsBetter,
+    );
   return out;
 }

@@ -11,7 +11,8 @@ export type AttributeValue = number | number[] | string | { ints: number[] } | {
 function attribute(name: string, v: AttributeValue): InstanceType<typeof onnx.AttributeProto> {
   const A = onnx.AttributeProto.AttributeType;
   if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: A.STRING, s: Buffer.from(v, 'utf8') });
-  if (Array.isArray(v) || (typeof v === 'object' && 'ints' in v)) return onnx.AttributeProto.create({ name, type: A.INTS, ints: Array.isArray(v) ? v : v.ints });
+  if (Array.isArray(v) || (typeof v === 'object' && 'ints' in v))
+    return onnx.AttributeProto.create({ name, type: A.INTS, ints: Array.isArray(v) ? v : v.ints });
   if (typeof v === 'object') return onnx.AttributeProto.create({ name, type: A.FLOAT, f: v.float });
   return Number.isInteger(v) ? onnx.AttributeProto.create({ name, type: A.INT, i: v }) : onnx.AttributeProto.create({ name, type: A.FLOAT, f: v });
 }
@@ -52,12 +53,19 @@ export class OnnxGraph {
   /** Appends a node; returns the name of its (single) output. */
   node(opType: string, inputs: readonly string[], attrs: Record<string, AttributeValue> = {}, hint = opType.toLowerCase()): string {
     const out = this.fresh(hint);
-    this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: [out], name: out, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) }));
+    this.nodes.push(
+      onnx.NodeProto.create({ opType, input: [...inputs], output: [out], name: out, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) }),
+    );
     return out;
   }
 
   /** Serialised ModelProto. `input` is [batch, ...fixed dims] with a symbolic batch. */
-  encode(o: { input: { name: string; dims: readonly number[] }; output: { name: string; value: string; dims: readonly number[] }; metadata?: Record<string, string>; docString?: string }): Uint8Array {
+  encode(o: {
+    input: { name: string; dims: readonly number[] };
+    output: { name: string; value: string; dims: readonly number[] };
+    metadata?: Record<string, string>;
+    docString?: string;
+  }): Uint8Array {
     const valueInfo = (name: string, dims: readonly number[]) =>
       onnx.ValueInfoProto.create({
         name,
@@ -65,7 +73,13 @@ export class OnnxGraph {
       });
     // The graph output gets its public name through an Identity node.
     this.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [o.output.value], output: [o.output.name], name: o.output.name }));
-    const graph = onnx.GraphProto.create({ name: 'ccp_dml', node: this.nodes, initializer: this.initializers, input: [valueInfo(o.input.name, o.input.dims)], output: [valueInfo(o.output.name, o.output.dims)] });
+    const graph = onnx.GraphProto.create({
+      name: 'ccp_dml',
+      node: this.nodes,
+      initializer: this.initializers,
+      input: [valueInfo(o.input.name, o.input.dims)],
+      output: [valueInfo(o.output.name, o.output.dims)],
+    });
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: 'ccp-dml',

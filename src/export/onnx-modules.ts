@@ -2,7 +2,20 @@
 // BatchNorm uses its running statistics, Dropout is the identity). Every built-in model is covered; a module
 // of another class is an error naming it.
 import type { Tensor } from '../engine/tensor.js';
-import { Module, Sequential, Conv2d, BatchNormBase, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Linear, Dropout, Identity } from '../engine/nn/index.js';
+import {
+  type Module,
+  Sequential,
+  Conv2d,
+  BatchNormBase,
+  ReLU,
+  MaxPool2d,
+  AvgPool2d,
+  AdaptiveAvgPool2d,
+  Flatten,
+  Linear,
+  Dropout,
+  Identity,
+} from '../engine/nn/index.js';
 import { EmbeddingNet, EmbeddingHead } from '../models/index.js';
 import { BasicBlock, SmallResNetBackbone } from '../models/small-resnet.js';
 import { Bottleneck, ResNet50Backbone } from '../models/resnet50.js';
@@ -19,22 +32,55 @@ const pads = (p: readonly [number, number]) => [p[0], p[1], p[0], p[1]];
 function conv(g: OnnxGraph, name: string, m: Conv2d, x: string): string {
   const inputs = [x, weights(g, `${name}.weight`, m.weight)];
   if (m.bias) inputs.push(weights(g, `${name}.bias`, m.bias));
-  return g.node('Conv', inputs, { kernel_shape: [...m.kernelSize], strides: [...m.stride], pads: pads(m.padding), dilations: [...m.dilation], group: m.groups }, name);
+  return g.node(
+    'Conv',
+    inputs,
+    { kernel_shape: [...m.kernelSize], strides: [...m.stride], pads: pads(m.padding), dilations: [...m.dilation], group: m.groups },
+    name,
+  );
 }
 
 function batchNorm(g: OnnxGraph, name: string, m: BatchNormBase, x: string): string {
   const c = m.numFeatures;
   const scale = m.weight ? weights(g, `${name}.weight`, m.weight) : g.constant(`${name}.weight`, new Float32Array(c).fill(1), [c]);
   const bias = m.bias ? weights(g, `${name}.bias`, m.bias) : g.constant(`${name}.bias`, new Float32Array(c), [c]);
-  return g.node('BatchNormalization', [x, scale, bias, weights(g, `${name}.running_mean`, m.runningMean), weights(g, `${name}.running_var`, m.runningVar)], { epsilon: { float: m.eps } }, name);
+  return g.node(
+    'BatchNormalization',
+    [x, scale, bias, weights(g, `${name}.running_mean`, m.runningMean), weights(g, `${name}.running_var`, m.runningVar)],
+    { epsilon: { float: m.eps } },
+    name,
+  );
 }
 
-function maxPool(g: OnnxGraph, name: string, x: string, k: readonly [number, number], stride: readonly [number, number], padding: readonly [number, number], ceil: boolean, dilation: readonly [number, number] = [1, 1]): string {
+function maxPool(
+  g: OnnxGraph,
+  name: string,
+  x: string,
+  k: readonly [number, number],
+  stride: readonly [number, number],
+  padding: readonly [number, number],
+  ceil: boolean,
+  dilation: readonly [number, number] = [1, 1],
+): string {
   return g.node('MaxPool', [x], { kernel_shape: [...k], strides: [...stride], pads: pads(padding), ceil_mode: ceil ? 1 : 0, dilations: [...dilation] }, name);
 }
 
-function avgPool(g: OnnxGraph, name: string, x: string, k: readonly [number, number], stride: readonly [number, number], padding: readonly [number, number], ceil: boolean, countIncludePad: boolean): string {
-  return g.node('AveragePool', [x], { kernel_shape: [...k], strides: [...stride], pads: pads(padding), ceil_mode: ceil ? 1 : 0, count_include_pad: countIncludePad ? 1 : 0 }, name);
+function avgPool(
+  g: OnnxGraph,
+  name: string,
+  x: string,
+  k: readonly [number, number],
+  stride: readonly [number, number],
+  padding: readonly [number, number],
+  ceil: boolean,
+  countIncludePad: boolean,
+): string {
+  return g.node(
+    'AveragePool',
+    [x],
+    { kernel_shape: [...k], strides: [...stride], pads: pads(padding), ceil_mode: ceil ? 1 : 0, count_include_pad: countIncludePad ? 1 : 0 },
+    name,
+  );
 }
 
 function linear(g: OnnxGraph, name: string, m: Linear, x: string): string {
@@ -75,7 +121,8 @@ function child<M extends Module>(m: Module, name: string, cls: abstract new (...
 }
 
 function bnInception(g: OnnxGraph, name: string, m: BNInceptionBackbone, x: string): string {
-  const cbr = (layer: string, v: string) => g.node('Relu', [batchNorm(g, `${name}.${layer}_bn`, child(m, `${layer}_bn`, BatchNormBase), conv(g, `${name}.${layer}`, child(m, layer, Conv2d), v))]);
+  const cbr = (layer: string, v: string) =>
+    g.node('Relu', [batchNorm(g, `${name}.${layer}_bn`, child(m, `${layer}_bn`, BatchNormBase), conv(g, `${name}.${layer}`, child(m, layer, Conv2d), v))]);
   const pool = (v: string) => maxPool(g, `${name}.pool`, v, [3, 3], [2, 2], [0, 0], true);
   let y = pool(cbr('conv2_3x3', cbr('conv2_3x3_reduce', pool(cbr('conv1_7x7_s2', x)))));
   for (const s of BN_INCEPTION_MODULES) {
@@ -86,7 +133,10 @@ function bnInception(g: OnnxGraph, name: string, m: BNInceptionBackbone, x: stri
     outs.push(cbr(`${p}double_3x3_2`, cbr(`${p}double_3x3_1`, cbr(`${p}double_3x3_reduce`, y))));
     if (s.b1x1 === 0) outs.push(pool(y));
     else {
-      const side = s.pool === 'avg' ? avgPool(g, `${name}.${p}pool`, y, [3, 3], [1, 1], [1, 1], true, true) : maxPool(g, `${name}.${p}pool`, y, [3, 3], [1, 1], [1, 1], true);
+      const side =
+        s.pool === 'avg'
+          ? avgPool(g, `${name}.${p}pool`, y, [3, 3], [1, 1], [1, 1], true, true)
+          : maxPool(g, `${name}.${p}pool`, y, [3, 3], [1, 1], [1, 1], true);
       outs.push(cbr(`${p}pool_proj`, side));
     }
     y = g.node('Concat', outs, { axis: 1 }, `${name}.inception_${s.name}`);

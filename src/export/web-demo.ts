@@ -51,7 +51,14 @@ export async function writeWebDemo(o: WebDemoOptions): Promise<{ dir: string; it
     ),
   };
   writeFileSync(join(o.dir, 'gallery.json'), JSON.stringify(meta));
-  writeFileSync(join(o.dir, 'model.onnx'), exportOnnx(embedder.model, { transform: embedder.transform, normalization: embedder.config.evaluation.normalization, metadata: { 'ccp-dml.model-hash': identity.hash } }));
+  writeFileSync(
+    join(o.dir, 'model.onnx'),
+    exportOnnx(embedder.model, {
+      transform: embedder.transform,
+      normalization: embedder.config.evaluation.normalization,
+      metadata: { 'ccp-dml.model-hash': identity.hash },
+    }),
+  );
   const ort = ortDist();
   for (const f of ORT_FILES) copyFileSync(join(ort, f), join(o.dir, 'ort', f));
   writeFileSync(join(o.dir, 'index.html'), INDEX_HTML);

@@ -18,7 +18,9 @@ export { DEFAULT_EMBED_BATCH };
 
 /** Content key of a preprocessed image: identical pixels give identical keys (sha256 of the float32 bytes). */
 export function pixelDigest(chw: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(chw.buffer, chw.byteOffset, chw.byteLength)).digest('base64url');
+  return createHash('sha256')
+    .update(new Uint8Array(chw.buffer, chw.byteOffset, chw.byteLength))
+    .digest('base64url');
 }
 
 export class RunEmbedder {
@@ -61,7 +63,10 @@ export class RunEmbedder {
    * (default DEFAULT_EMBED_BATCH); the next batch decodes while the current one runs. `digests`, when given,
    * receives each item's pixelDigest(). `onProgress(done)` after each batch.
    */
-  async embedDataset(ds: ImageDataset, o: { indices?: readonly number[]; batchSize?: number; digests?: string[]; onProgress?: (done: number) => void } = {}): Promise<Float32Array> {
+  async embedDataset(
+    ds: ImageDataset,
+    o: { indices?: readonly number[]; batchSize?: number; digests?: string[]; onProgress?: (done: number) => void } = {},
+  ): Promise<Float32Array> {
     const indices = o.indices ?? Array.from({ length: ds.size }, (_, i) => i);
     const bs = o.batchSize ?? DEFAULT_EMBED_BATCH;
     if (!Number.isInteger(bs) || bs < 1) throw new Error(`embed: batch size must be a positive integer, got ${bs}`);

@@ -29,7 +29,16 @@ export function nearestRows(q: Float32Array, rows: Float32Array, dim: number, ro
  * The re-rank of one query's graph candidates: `keys[from, from + count)` are row numbers (usearch's
  * BigUint64 keys), q is row `qi` of `queries`. Only the k best survive, so no object per candidate.
  */
-export function rerankCandidates(queries: Float32Array, qi: number, rows: Float32Array, dim: number, keys: BigUint64Array, from: number, count: number, k: number): RowHit[] {
+export function rerankCandidates(
+  queries: Float32Array,
+  qi: number,
+  rows: Float32Array,
+  dim: number,
+  keys: BigUint64Array,
+  from: number,
+  count: number,
+  k: number,
+): RowHit[] {
   const top = new TopK(k);
   for (let c = from; c < from + count; c++) {
     const row = Number(keys[c]!);

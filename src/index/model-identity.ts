@@ -43,7 +43,13 @@ export function modelIdentity(runDir: string, config: RunConfig, weights?: strin
   const h = createHash('sha256');
   h.update(readFileSync(file));
   h.update(canonicalJson(described));
-  return { hash: h.digest('hex'), name: config.model.name, dim: config.model.embeddingDim, normalization: config.evaluation.normalization, run: resolve(runDir) };
+  return {
+    hash: h.digest('hex'),
+    name: config.model.name,
+    dim: config.model.embeddingDim,
+    normalization: config.evaluation.normalization,
+    run: resolve(runDir),
+  };
 }
 
 /** Throws a message naming both models when `expected` (what a file was made with) differs from `actual`. */

@@ -16,7 +16,20 @@
 // not do without the same two-phase scheme, and it needs no native module of its own. Incremental adds and
 // removes append to the logs; the graph is re-saved only when the part of the log it does not cover grows
 // past a threshold (that part is replayed into the graph on open).
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Index as HnswGraph, MetricKind, ScalarKind, type BatchMatches, type Matches } from 'usearch';
 import { writeFileAtomic } from '../engine/serialization/index.js';
@@ -124,7 +137,15 @@ export class VectorIndex {
 
   private static newGraph(m: Manifest): HnswGraph {
     const quantization = { f32: ScalarKind.F32, f16: ScalarKind.F16, i8: ScalarKind.I8 }[m.quantization];
-    return new HnswGraph({ dimensions: m.dim, metric: MetricKind.L2sq, quantization, connectivity: m.hnsw.connectivity, expansion_add: m.hnsw.expansionAdd, expansion_search: 1, multi: false });
+    return new HnswGraph({
+      dimensions: m.dim,
+      metric: MetricKind.L2sq,
+      quantization,
+      connectivity: m.hnsw.connectivity,
+      expansion_add: m.hnsw.expansionAdd,
+      expansion_search: 1,
+      multi: false,
+    });
   }
 
   /** A new, empty index in `dir` (created; it must not hold an index already). */
@@ -138,7 +159,21 @@ export class VectorIndex {
     const hnsw: HnswSettings = { connectivity: o.connectivity ?? 16, expansionAdd: o.expansionAdd ?? 128, expansionSearch: o.expansionSearch ?? 64 };
     for (const [k, v] of Object.entries(hnsw)) if (!Number.isInteger(v) || v < 2) throw new Error(`index: ${k} must be an integer >= 2, got ${v}`);
     const now = new Date().toISOString();
-    const manifest: Manifest = { format: INDEX_FORMAT, version: INDEX_VERSION, generation: 0, dim: o.dim, metric: 'l2', quantization, hnsw, model: o.model, rows: 0, itemsBytes: 0, ann: null, created: now, updated: now };
+    const manifest: Manifest = {
+      format: INDEX_FORMAT,
+      version: INDEX_VERSION,
+      generation: 0,
+      dim: o.dim,
+      metric: 'l2',
+      quantization,
+      hnsw,
+      model: o.model,
+      rows: 0,
+      itemsBytes: 0,
+      ann: null,
+      created: now,
+      updated: now,
+    };
     const index = new VectorIndex(abs, manifest, IndexLock.acquire(abs));
     index.writeManifest();
     return index;
@@ -178,7 +213,8 @@ export class VectorIndex {
     if (bytes) {
       const fd = openSync(join(this.dir, this.vectorsFile), 'r');
       try {
-        if (fstatSync(fd).size < bytes) throw new Error(`${join(this.dir, this.vectorsFile)}: shorter than the ${m.rows} committed rows (the index is damaged)`);
+        if (fstatSync(fd).size < bytes)
+          throw new Error(`${join(this.dir, this.vectorsFile)}: shorter than the ${m.rows} committed rows (the index is damaged)`);
         const buf = new Uint8Array(this.vectors.buffer, 0, bytes);
         let off = 0;
         while (off < bytes) {
@@ -265,7 +301,10 @@ export class VectorIndex {
 
   /** Number of labels with at least one live item. */
   get labels(): string[] {
-    return [...this.keysByLabel].filter(([, s]) => s.size > 0).map(([l]) => l).sort();
+    return [...this.keysByLabel]
+      .filter(([, s]) => s.size > 0)
+      .map(([l]) => l)
+      .sort();
   }
 
   has(id: string): boolean {
@@ -323,7 +362,14 @@ export class VectorIndex {
     this.rows += n;
     const keys = new BigUint64Array(n);
     items.forEach((it, i) => {
-      const rec: LogRecord = { op: 'add', key: first + i, id: it.id, path: it.path ?? null, label: it.label ?? null, ...(it.digest ? { digest: it.digest } : {}) };
+      const rec: LogRecord = {
+        op: 'add',
+        key: first + i,
+        id: it.id,
+        path: it.path ?? null,
+        label: it.label ?? null,
+        ...(it.digest ? { digest: it.digest } : {}),
+      };
       this.pendingLog.push(JSON.stringify(rec));
       this.apply(rec, false);
       keys[i] = BigInt(first + i);
@@ -336,7 +382,13 @@ export class VectorIndex {
   remove(ids: readonly string[]): void {
     this.checkOpen(true);
     const unknown = ids.filter((id) => !this.keyById.has(id));
-    if (unknown.length) throw new Error(`index remove: no item with id ${unknown.slice(0, 5).map((i) => `'${i}'`).join(', ')}${unknown.length > 5 ? ` (and ${unknown.length - 5} more)` : ''}`);
+    if (unknown.length)
+      throw new Error(
+        `index remove: no item with id ${unknown
+          .slice(0, 5)
+          .map((i) => `'${i}'`)
+          .join(', ')}${unknown.length > 5 ? ` (and ${unknown.length - 5} more)` : ''}`,
+      );
     for (const id of new Set(ids)) {
       const rec: LogRecord = { op: 'remove', key: this.keyById.get(id)! };
       this.pendingLog.push(JSON.stringify(rec));
@@ -369,7 +421,8 @@ export class VectorIndex {
 
   private searchChecked(queries: Float32Array, n: number, o: SearchOptions, threads: number): Neighbour[][] {
     if (!Number.isInteger(o.k) || o.k < 1) throw new Error(`search: k must be a positive integer, got ${o.k}`);
-    if (o.candidates !== undefined && (!Number.isInteger(o.candidates) || o.candidates < 1)) throw new Error(`search: candidates must be a positive integer, got ${o.candidates}`);
+    if (o.candidates !== undefined && (!Number.isInteger(o.candidates) || o.candidates < 1))
+      throw new Error(`search: candidates must be a positive integer, got ${o.candidates}`);
     const d = this.dim;
     if (o.label !== undefined) return Array.from({ length: n }, (_, i) => this.searchLabel(queries.subarray(i * d, (i + 1) * d), o.label!, o));
     if (this.size === 0) return Array.from({ length: n }, () => []);
@@ -469,7 +522,6 @@ export class VectorIndex {
     }
   }
 
-
   /**
    * Drops removed items for good: writes the live vectors and items (renumbered in key order) to new files,
    * rebuilds the graph from them, and commits with one manifest replace; the old files stay valid until then
@@ -492,7 +544,12 @@ export class VectorIndex {
     const log = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
     writeNewFile(join(this.dir, files.items), log);
     const graph = VectorIndex.newGraph(this.manifest);
-    if (n) graph.add(BigUint64Array.from(live, (_, i) => BigInt(i)), vectors.subarray(0, n * d), o.threads ?? 0);
+    if (n)
+      graph.add(
+        BigUint64Array.from(live, (_, i) => BigInt(i)),
+        vectors.subarray(0, n * d),
+        o.threads ?? 0,
+      );
     const ann = this.saveGraph(graph, gen, log.length);
     const reclaimedRows = this.rows - n;
     this.manifest = { ...this.manifest, generation: gen, files, rows: n, itemsBytes: log.length, ann, updated: new Date().toISOString() };

@@ -47,7 +47,11 @@ export class CircleLoss implements MetricLoss {
     const { matrix, pos, neg } = pairMatrix(this.name, embeddings, labels, ref, this.distance, this.embeddingNormalization, mined);
     const s = asSimilarity(this.distance, matrix);
     const sd = s.detach();
-    const lp = sd.rsub(1 + this.m).relu().mul(s.sub(1 - this.m)).mul(-this.gamma);
+    const lp = sd
+      .rsub(1 + this.m)
+      .relu()
+      .mul(s.sub(1 - this.m))
+      .mul(-this.gamma);
     const ln = sd.add(this.m).relu().mul(s.sub(this.m)).mul(this.gamma);
     const both = pos.sum(1).gt(0).logicalAnd(neg.sum(1).gt(0));
     const z = safeMaskedLogSumExp(lp, pos).add(safeMaskedLogSumExp(ln, neg)).where(both, 0);

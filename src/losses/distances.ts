@@ -1,6 +1,6 @@
 // Pair matrices (spec §3.0): Euclidean distance with the zero-distance gradient rule, and the "cos"
 // similarity <N(a), N(b)> (the inputs are normalised by the loss before they get here).
-import { Tensor, eye } from '../engine/index.js';
+import { type Tensor, eye } from '../engine/index.js';
 import { checkNormalization, type EmbeddingNormalization } from './normalization.js';
 
 /**

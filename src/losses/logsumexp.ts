@@ -1,5 +1,5 @@
 // Numerically stable masked log-sum-exp forms used by MS, ProxyAnchor, ProxyNCA and SoftTriple.
-import { Tensor, cat, zeros } from '../engine/index.js';
+import { type Tensor, cat, zeros } from '../engine/index.js';
 
 /** log(sum over mask of exp(z)) along dim 1 of [rows, cols]; -inf for a row with an empty mask. */
 export function maskedLogSumExp(z: Tensor, mask: Tensor, dim = 1): Tensor {

@@ -1,7 +1,7 @@
 // Positive / negative pair masks (spec §3.0): positive = same label, negative = different label. For a
 // batch compared with itself the positives exclude the diagonal (a sample is not its own positive); for a
 // batch compared with a reference set (proxies, memory) nothing is excluded.
-import { Tensor, eye } from '../engine/index.js';
+import { type Tensor, eye } from '../engine/index.js';
 
 export interface PairMasks {
   /** bool [rows, cols] */

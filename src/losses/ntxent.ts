@@ -46,7 +46,9 @@ export class NTXentLoss extends TemperaturePairLoss {
     // log sum_n count_an exp(l_an): duplicates enter as + log(count)
     const negLse = safeMaskedLogSumExp(l.add(negCount.clampMin(1).log()), hasNeg); // [rows]
     const lap = gatherPairs(l, a1, p);
-    const perPair = stack([lap, negLse.indexSelect(0, a1)], 1).logsumexp(1).sub(lap);
+    const perPair = stack([lap, negLse.indexSelect(0, a1)], 1)
+      .logsumexp(1)
+      .sub(lap);
     return perPair.mean();
   }
 }

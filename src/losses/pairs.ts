@@ -93,4 +93,3 @@ export function gatherPairs(m: Tensor, i: Tensor, j: Tensor): Tensor {
 function flatIndex(i: Tensor, j: Tensor, cols: number): Tensor {
   return i.to('int64').mul(cols).add(j.to('int64'));
 }
-

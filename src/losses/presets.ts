@@ -10,17 +10,52 @@ export const DATASET_PRESETS: readonly DatasetPreset[] = ['cub', 'cars', 'sop', 
 type Table<T> = Partial<Record<PresetName, T>>;
 
 /** What a 'pml' preset may set besides the loss's hyperparameters. */
-export interface PmlSetting { embeddingNormalization?: 'l2'; distance?: 'euclidean' | 'cosine'; negativeDivisor?: 'classes' }
-export interface ContrastivePreset extends PmlSetting { posMargin: number; negMargin: number }
-export interface OriginalContrastivePreset { margin: number; eps: number }
-export interface TripletPreset extends PmlSetting { margin: number }
-export interface MultiSimilarityPreset extends PmlSetting { alpha: number; beta: number; lambda: number }
-export interface ProxyAnchorPreset extends PmlSetting { alpha: number; delta: number }
-export interface ProxyNCAPreset { temperature: number; delta: number }
-export interface SoftTriplePreset extends PmlSetting { la: number; gamma: number; tau: number; delta: number; centersPerClass: number }
-export interface NormalizedSoftmaxPreset { temperature: number }
-export interface ArcFacePreset { margin: number; scale: number }
-export interface XBMPreset { memoryBatches: number }
+export interface PmlSetting {
+  embeddingNormalization?: 'l2';
+  distance?: 'euclidean' | 'cosine';
+  negativeDivisor?: 'classes';
+}
+export interface ContrastivePreset extends PmlSetting {
+  posMargin: number;
+  negMargin: number;
+}
+export interface OriginalContrastivePreset {
+  margin: number;
+  eps: number;
+}
+export interface TripletPreset extends PmlSetting {
+  margin: number;
+}
+export interface MultiSimilarityPreset extends PmlSetting {
+  alpha: number;
+  beta: number;
+  lambda: number;
+}
+export interface ProxyAnchorPreset extends PmlSetting {
+  alpha: number;
+  delta: number;
+}
+export interface ProxyNCAPreset {
+  temperature: number;
+  delta: number;
+}
+export interface SoftTriplePreset extends PmlSetting {
+  la: number;
+  gamma: number;
+  tau: number;
+  delta: number;
+  centersPerClass: number;
+}
+export interface NormalizedSoftmaxPreset {
+  temperature: number;
+}
+export interface ArcFacePreset {
+  margin: number;
+  scale: number;
+}
+export interface XBMPreset {
+  memoryBatches: number;
+}
 
 export const contrastivePresets: Table<ContrastivePreset> = {
   code: { posMargin: 0.0, negMargin: 0.5 },

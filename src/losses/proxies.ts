@@ -5,7 +5,7 @@
 // k*C .. k*C + C - 1 are the k-th proxy of classes 0 .. C-1. Initialisation: the code uses Keras he_normal
 // on the [C*K, D] weight, i.e. std = sqrt(2 / (C*K)) (Keras' fan_in of a 2-D weight is its first axis); we
 // draw a plain (untruncated) normal with that std.
-import { Tensor, arange, keep, noGrad, zeros, type DType } from '../engine/index.js';
+import { type Tensor, arange, keep, noGrad, zeros, type DType } from '../engine/index.js';
 import { heNormal } from '../engine/nn/index.js';
 import { checkInteger } from './checks.js';
 
@@ -43,7 +43,9 @@ export class ProxySet {
         if (o.initialProxies) {
           const s = o.initialProxies.shape;
           if (s.length !== 2 || s[0] !== n || s[1] !== this.embeddingDim) {
-            throw new Error(`${loss}: initialProxies must have shape [${n}, ${this.embeddingDim}] (numClasses*proxiesPerClass, embeddingDim), got [${s.join(', ')}]`);
+            throw new Error(
+              `${loss}: initialProxies must have shape [${n}, ${this.embeddingDim}] (numClasses*proxiesPerClass, embeddingDim), got [${s.join(', ')}]`,
+            );
           }
           return o.initialProxies.detach().clone();
         }

@@ -1,5 +1,5 @@
 // Reducers: turn a tensor of loss terms into a scalar.
-import { Tensor } from '../engine/index.js';
+import type { Tensor } from '../engine/index.js';
 
 /** Denominator epsilon of the "mean over active terms" reduction (the code's 1e-16). */
 export const ACTIVE_EPS = 1e-16;

@@ -16,7 +16,7 @@
 // `distance` sets sim: default 'euclidean' (the code's -||N(x) - N(w)||); PML's SoftTripleLoss uses
 // 'cosine' (sim = cos) and has no centre regulariser (set tau = 0 to match it). PML's own defaults are
 // la 20, gamma 0.1, delta 0.01, K 10 (the 'pml' preset); PML's gamma multiplies by 1/gamma like ours.
-import { Tensor, ones, arange } from '../engine/index.js';
+import { type Tensor, ones, arange } from '../engine/index.js';
 import { normalizeEmbeddings, type EmbeddingNormalization } from './normalization.js';
 import { asSimilarity, resolveDistance, safeSqrt, type DistanceSpec, type PairDistance } from './distances.js';
 import { pairMasks } from './masks.js';
@@ -53,7 +53,10 @@ export class SoftTripleLoss extends ProxyLoss {
   readonly distance: PairDistance;
 
   constructor(options: SoftTripleOptions) {
-    super('soft_triple', { ...options, proxiesPerClass: options.centersPerClass ?? options.proxiesPerClass ?? 10 }, options, { embeddingNormalization: 'lipschitz', proxyLrMultiplier: 100 });
+    super('soft_triple', { ...options, proxiesPerClass: options.centersPerClass ?? options.proxiesPerClass ?? 10 }, options, {
+      embeddingNormalization: 'lipschitz',
+      proxyLrMultiplier: 100,
+    });
     this.la = checkPositive(this.name, 'la', options.la ?? 78.02);
     this.gamma = checkPositive(this.name, 'gamma', options.gamma ?? 58.95);
     this.tau = checkPositive(this.name, 'tau', options.tau ?? 0.3754, true);
@@ -90,7 +93,10 @@ export class SoftTripleLoss extends ProxyLoss {
     const gram = centers.matmul(centers.transpose(1, 2)); // [C, K, K]
     const dist = safeSqrt(gram.mul(-2).add(2).relu());
     const upper = ones([K, K], { dtype: w.dtype, device: w.device }).triu(1).gt(0);
-    return dist.where(upper, 0).sum().div(C * K * (K - 1));
+    return dist
+      .where(upper, 0)
+      .sum()
+      .div(C * K * (K - 1));
   }
 
   forward(embeddings: Tensor, labels: Tensor): Tensor {
@@ -100,7 +106,10 @@ export class SoftTripleLoss extends ProxyLoss {
     const classes = arange(0, this.proxies.numClasses, 1, { device: S.device });
     const { pos } = pairMasks(classes, y); // [C, B]
     const logits = S.sub(pos.to(S.dtype).mul(this.delta)).mul(this.la);
-    const nll = logits.logsumexp(0).sub(maskedLogSumExp(logits, pos, 0)).mean();
+    const nll = logits
+      .logsumexp(0)
+      .sub(maskedLogSumExp(logits, pos, 0))
+      .mean();
     return this.tau === 0 ? nll : nll.add(this.regularizer().mul(this.tau));
   }
 }

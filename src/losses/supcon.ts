@@ -28,7 +28,11 @@ export class SupConLoss extends TemperaturePairLoss {
     if (!pos.any().item() || !neg.any().item()) return l.sum().mul(0);
     const denom = safeMaskedLogSumExp(l, pos.logicalOr(neg)); // [rows]
     const logProb = l.sub(denom.unsqueeze(1));
-    const perAnchor = logProb.where(pos, 0).sum(1).neg().div(pos.sum(1, false, l.dtype).add(TINY[l.dtype] ?? 0));
+    const perAnchor = logProb
+      .where(pos, 0)
+      .sum(1)
+      .neg()
+      .div(pos.sum(1, false, l.dtype).add(TINY[l.dtype] ?? 0));
     return meanOfActive(perAnchor);
   }
 }

@@ -15,7 +15,7 @@
 // 'auto' (default) takes the dense path when rows*cols*cols <= denseLimit.
 // With a similarity as `distance` the margin flips (PML): tau = s_an - s_ap + margin, i.e. the same paths on
 // -s. With a miner's triplets (`mined`; pairs become every (a, p, n) sharing an anchor) only those terms count.
-import { Tensor, noGrad, tidy, zeros } from '../engine/index.js';
+import { type Tensor, noGrad, tidy, zeros } from '../engine/index.js';
 import type { MetricLoss, MinedTuples, ReferenceSet } from './types.js';
 import { checkNormalization, type EmbeddingNormalization } from './normalization.js';
 import { ACTIVE_EPS, checkReduction, reduceTerms, type Reduction } from './reducers.js';
@@ -129,7 +129,11 @@ export class TripletLoss implements MetricLoss {
         return d.mul(w).sum().add(count.mul(margin)).div(denom);
       }
       case 'mean':
-        return d.mul(w).sum().add(count.mul(margin)).div(rows * cols * cols);
+        return d
+          .mul(w)
+          .sum()
+          .add(count.mul(margin))
+          .div(rows * cols * cols);
       case 'sum':
         return d.mul(w).sum().add(count.mul(margin));
     }

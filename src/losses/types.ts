@@ -37,6 +37,4 @@ export interface MetricLoss {
  * What a miner selected in a batch (indices into the batch rows and the columns of the compared set),
  * int64 vectors as in PML: pairs (a1, p) positive and (a2, n) negative, or triplets (a, p, n).
  */
-export type MinedTuples =
-  | { kind: 'pairs'; a1: Tensor; p: Tensor; a2: Tensor; n: Tensor }
-  | { kind: 'triplets'; a: Tensor; p: Tensor; n: Tensor };
+export type MinedTuples = { kind: 'pairs'; a1: Tensor; p: Tensor; a2: Tensor; n: Tensor } | { kind: 'triplets'; a: Tensor; p: Tensor; n: Tensor };

@@ -19,7 +19,7 @@
 //    when it is on.
 //  - Use `enqueue(x, y)` to write without computing a loss (e.g. to pre-fill), and `reset()` to empty it.
 // State for checkpoints: stateDict() gives the memory tensors and [pointer, filled, step, memorySize].
-import { Tensor, arange, int64, keep, noGrad, zeros } from '../engine/index.js';
+import { type Tensor, arange, int64, keep, noGrad, zeros } from '../engine/index.js';
 import type { MetricLoss, ReferenceSet } from './types.js';
 import { checkBatch, checkInteger, checkPositive } from './checks.js';
 import { getPreset, xbmPresets, type PresetName } from './presets.js';
@@ -136,7 +136,10 @@ export class XBM implements MetricLoss {
     noGrad(() => {
       // A batch larger than the memory keeps only its last `size` rows.
       const start = Math.max(0, B - size);
-      const e = embeddings.detach().narrow(0, start, B - start).to(this.memEmb!.dtype);
+      const e = embeddings
+        .detach()
+        .narrow(0, start, B - start)
+        .to(this.memEmb!.dtype);
       const l = y.narrow(0, start, B - start).to('int64');
       const n = B - start;
       const idx = arange(this.ptr, this.ptr + n, 1, { device: e.device }).remainder(size);

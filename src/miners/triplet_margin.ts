@@ -29,7 +29,8 @@ export class TripletMarginMiner extends BaseMiner {
 
   constructor(options: TripletMarginMinerOptions = {}) {
     const type = options.typeOfTriplets ?? 'semihard';
-    if (!TRIPLET_TYPES.includes(type)) throw new Error(`triplet_margin miner: typeOfTriplets must be one of ${TRIPLET_TYPES.join(', ')}, got '${String(type)}'`);
+    if (!TRIPLET_TYPES.includes(type))
+      throw new Error(`triplet_margin miner: typeOfTriplets must be one of ${TRIPLET_TYPES.join(', ')}, got '${String(type)}'`);
     const name = type === 'semihard' ? 'semihard' : `triplet_margin(${type})`;
     super(name, options, 'euclidean');
     this.name = name;

@@ -27,7 +27,7 @@
 // then `loadPretrained(model, 'bninception.safetensors', { mapping: 'bninception-caffe' })`. Files saved from
 // other DML repos (Proxy-NCA's bn_inception_weights_pt04.pt, DataParallel 'module.' prefixes, BN tensors
 // shaped [1, C]) load through the same mapping. The paper's Keras .h5 needs a custom mapping.
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
 import { cat, maxPool2d, avgPool2d } from '../engine/functional.js';
 import { Module, Conv2d, BatchNorm2d, kaimingNormal } from '../engine/nn/index.js';
@@ -109,7 +109,12 @@ export class BNInceptionBackbone extends Module {
   /** conv -> BN -> ReLU of the named Caffe layer. */
   private cbr(name: string, x: Tensor): Tensor {
     const [conv, bn] = this.convs.get(name)!;
-    return pipe(x, (v) => conv.forward(v), (v) => bn.forward(v), (v) => v.relu());
+    return pipe(
+      x,
+      (v) => conv.forward(v),
+      (v) => bn.forward(v),
+      (v) => v.relu(),
+    );
   }
 
   override forward(x: Tensor): Tensor {
@@ -126,7 +131,10 @@ export class BNInceptionBackbone extends Module {
       if (s.b1x1 === 0) {
         outs.push(pool(y));
       } else {
-        const side = (v: Tensor) => (s.pool === 'avg' ? avgPool2d(v, 3, { stride: 1, padding: 1, ceilMode: true, countIncludePad: true }) : maxPool2d(v, 3, { stride: 1, padding: 1, ceilMode: true }));
+        const side = (v: Tensor) =>
+          s.pool === 'avg'
+            ? avgPool2d(v, 3, { stride: 1, padding: 1, ceilMode: true, countIncludePad: true })
+            : maxPool2d(v, 3, { stride: 1, padding: 1, ceilMode: true });
         outs.push(pipe(y, side, cbr(`${p}pool_proj`)));
       }
       const sizes = outs.map((o) => `${o.shape[2]}x${o.shape[3]}`);

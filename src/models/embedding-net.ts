@@ -1,11 +1,11 @@
 // EmbeddingNet: the common shape of every model here, `backbone` (feature extractor) + `head`
 // (EmbeddingHead), mapping a batch to embeddings [B, D]. Adds BatchNorm freezing and backbone freezing.
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
 import { noGrad } from '../engine/autograd.js';
 import { autocast, replaceData, resolvePrecision, type Precision } from '../engine/precision.js';
 import { Module, BatchNormBase } from '../engine/nn/index.js';
-import { EmbeddingHead } from './head.js';
+import type { EmbeddingHead } from './head.js';
 
 export abstract class EmbeddingNet<B extends Module = Module> extends Module {
   readonly backbone: B;
@@ -34,12 +34,24 @@ export abstract class EmbeddingNet<B extends Module = Module> extends Module {
 
   override forward(x: Tensor): Tensor {
     const toLayout = (v: Tensor) => (this.layout === 'channels_last' && v.shape.length === 4 ? v.toChannelsLast() : v);
-    if (this.computePrecision === 'fp32') return pipe(x, toLayout, (v) => this.backbone.forward(v), (v) => this.head.forward(v));
+    if (this.computePrecision === 'fp32')
+      return pipe(
+        x,
+        toLayout,
+        (v) => this.backbone.forward(v),
+        (v) => this.head.forward(v),
+      );
     // bf16 for the backbone only (where the time goes); the head (pooling, linear, normalisation) and all
     // that follows (losses, proxies, metrics) stay float32.
     const device = this.device.startsWith('cuda') ? 'cuda' : 'cpu';
     const dtype = this.computePrecision === 'fp16' ? 'float16' : 'bfloat16';
-    return pipe(x, toLayout, (v) => autocast(() => this.backbone.forward(v), { device, dtype }), (v) => v.to('float32'), (v) => this.head.forward(v));
+    return pipe(
+      x,
+      toLayout,
+      (v) => autocast(() => this.backbone.forward(v), { device, dtype }),
+      (v) => v.to('float32'),
+      (v) => this.head.forward(v),
+    );
   }
 
   /** Memory layout of the conv weights and of 4-D inputs in forward. */
@@ -121,7 +133,10 @@ export abstract class EmbeddingNet<B extends Module = Module> extends Module {
 
 /** Every BatchNorm layer (1-D and 2-D) inside `model`. */
 export function batchNormLayers(model: Module): BatchNormBase[] {
-  return model.namedModules().map(([, m]) => m).filter((m): m is BatchNormBase => m instanceof BatchNormBase);
+  return model
+    .namedModules()
+    .map(([, m]) => m)
+    .filter((m): m is BatchNormBase => m instanceof BatchNormBase);
 }
 
 /**

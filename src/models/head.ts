@@ -1,6 +1,6 @@
 // EmbeddingHead: global pooling of a backbone's feature map, then Linear(features -> D, no bias) with
 // glorot-uniform initialisation (spec 4.1). No normalisation here: N(.) is applied by losses and metrics.
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
 import { Module, Linear, glorotUniform } from '../engine/nn/index.js';
 
@@ -53,6 +53,10 @@ export class EmbeddingHead extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return pipe(x, (v) => this.pool(v), (v) => this.linear.forward(v));
+    return pipe(
+      x,
+      (v) => this.pool(v),
+      (v) => this.linear.forward(v),
+    );
   }
 }

@@ -1,6 +1,6 @@
 // MlpEmbedder: flatten -> [Linear -> (BatchNorm1d) -> ReLU] x hidden -> Linear(-> D, no bias).
 // Names: backbone.0 (Flatten), backbone.1.weight (Linear), backbone.2.* (BatchNorm1d) ..., head.linear.weight.
-import { Module, Sequential, Flatten, Linear, BatchNorm1d, ReLU, Dropout } from '../engine/nn/index.js';
+import { type Module, Sequential, Flatten, Linear, BatchNorm1d, ReLU, Dropout } from '../engine/nn/index.js';
 import { EmbeddingNet } from './embedding-net.js';
 import { EmbeddingHead } from './head.js';
 

@@ -12,7 +12,7 @@
 // Checks: every shape mismatch is an error (always). With `strict` (default), model tensors inside the mapping's
 // scope that the file does not provide, and file tensors that map to no model tensor, are errors too; all
 // errors list the file, the tensor names and the expected / actual shapes. Ignored names (fc.*, ...) give a note.
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { noGrad } from '../engine/autograd.js';
 import { tidy } from '../engine/scope.js';
 import type { Module } from '../engine/nn/index.js';
@@ -149,7 +149,9 @@ export function loadPretrained(model: Module, path: string, options: LoadPretrai
         continue;
       }
       if ((src.dtype === 'bool') !== (dst.dtype === 'bool')) {
-        dtypeMismatched.push(`${target}${target === fileName ? '' : ` (file: ${fileName})`}: model ${dst.dtype}, file ${src.dtype} (true/false values are not weights)`);
+        dtypeMismatched.push(
+          `${target}${target === fileName ? '' : ` (file: ${fileName})`}: model ${dst.dtype}, file ${src.dtype} (true/false values are not weights)`,
+        );
         continue;
       }
       plan.push([dst, src, target]);
@@ -158,10 +160,13 @@ export function loadPretrained(model: Module, path: string, options: LoadPretrai
     const problems: string[] = [];
     if (mismatched.length) problems.push(`${mismatched.length} shape mismatch(es):\n    ${mismatched.join('\n    ')}`);
     if (dtypeMismatched.length) problems.push(`${dtypeMismatched.length} dtype mismatch(es):\n    ${dtypeMismatched.join('\n    ')}`);
-    if (strict && missing.length) problems.push(`${missing.length} model tensor(s) missing from the file:\n    ${missing.map((k) => `${k} ${fmt(own.get(k)!.shape)}`).join('\n    ')}`);
+    if (strict && missing.length)
+      problems.push(`${missing.length} model tensor(s) missing from the file:\n    ${missing.map((k) => `${k} ${fmt(own.get(k)!.shape)}`).join('\n    ')}`);
     if (strict && unexpected.length) problems.push(`${unexpected.length} file tensor(s) with no model tensor of that name:\n    ${unexpected.join('\n    ')}`);
     if (problems.length) {
-      throw new Error(`loadPretrained: ${path} (${map.label}, ${model.constructor.name}): ${problems.join('\n  ')}${strict ? '' : '\n  (strict: false skips missing / unexpected names, never shape mismatches)'}`);
+      throw new Error(
+        `loadPretrained: ${path} (${map.label}, ${model.constructor.name}): ${problems.join('\n  ')}${strict ? '' : '\n  (strict: false skips missing / unexpected names, never shape mismatches)'}`,
+      );
     }
     if (ignored.length) notes.push(`loadPretrained: ${path}: ignored ${ignored.length} tensor(s) not used by the model: ${ignored.join(', ')}`);
     if (missing.length) notes.push(`loadPretrained: ${path}: ${missing.length} model tensor(s) not in the file kept their values: ${missing.join(', ')}`);

@@ -62,6 +62,7 @@ export function createModel(name: string, options?: Record<string, unknown>): Em
 export function createModel(name: string, options: Record<string, unknown> = {}): EmbeddingNet {
   modelInfo(name); // names the known models when `name` is not one
   const f = (MODELS as Record<string, { create: (o: unknown) => EmbeddingNet }>)[name]!.create;
-  if (name === 'mlp' && options.inputDim === undefined) throw new Error(`createModel('mlp'): options.inputDim is required (values per sample, e.g. 784 for 28x28x1)`);
+  if (name === 'mlp' && options.inputDim === undefined)
+    throw new Error(`createModel('mlp'): options.inputDim is required (values per sample, e.g. 784 for 28x28x1)`);
   return f(options);
 }

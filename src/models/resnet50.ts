@@ -16,7 +16,7 @@
 // torchvision's weights expect RGB in [0, 1] normalised with mean [0.485, 0.456, 0.406] and std
 // [0.229, 0.224, 0.225]. (The paper's Keras ResNet50 is a Caffe-style model with other weights and names; use a
 // custom mapping for it.)
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
 import { Module, Sequential, Conv2d, BatchNorm2d, MaxPool2d, kaimingNormal } from '../engine/nn/index.js';
 import { EmbeddingNet } from './embedding-net.js';
@@ -48,7 +48,8 @@ export class Bottleneck extends Module {
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
     this.conv3 = this.registerModule('conv3', conv(planes, out, 1));
     this.bn3 = this.registerModule('bn3', new BatchNorm2d(out));
-    this.downsample = stride !== 1 || inplanes !== out ? this.registerModule('downsample', new Sequential(conv(inplanes, out, 1, stride), new BatchNorm2d(out))) : null;
+    this.downsample =
+      stride !== 1 || inplanes !== out ? this.registerModule('downsample', new Sequential(conv(inplanes, out, 1, stride), new BatchNorm2d(out))) : null;
   }
 
   override forward(x: Tensor): Tensor {
@@ -64,7 +65,11 @@ export class Bottleneck extends Module {
       (v) => this.bn3.forward(v),
     );
     const idt = this.downsample ? this.downsample.forward(x) : x;
-    const out = pipe(y, (v) => v.add(idt), (v) => v.relu());
+    const out = pipe(
+      y,
+      (v) => v.add(idt),
+      (v) => v.relu(),
+    );
     if (idt !== x) idt.dispose();
     return out;
   }
@@ -93,7 +98,8 @@ export class ResNet50Backbone extends Module {
     const base = Math.round(64 * m);
     if (!(base >= 1)) throw new Error(`ResNet50: widthMultiplier ${m} gives no channels`);
     const counts = options.layers ?? [3, 4, 6, 3];
-    if (counts.length !== 4 || !counts.every((c) => Number.isInteger(c) && c >= 1)) throw new Error(`ResNet50: layers must be 4 positive integers, got ${JSON.stringify(counts)}`);
+    if (counts.length !== 4 || !counts.every((c) => Number.isInteger(c) && c >= 1))
+      throw new Error(`ResNet50: layers must be 4 positive integers, got ${JSON.stringify(counts)}`);
     this.conv1 = this.registerModule('conv1', conv(options.inChannels ?? 3, base, 7, 2, 3));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(base));
     this.maxpool = new MaxPool2d(3, { stride: 2, padding: 1 });
@@ -111,7 +117,14 @@ export class ResNet50Backbone extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return pipe(x, (v) => this.conv1.forward(v), (v) => this.bn1.forward(v), (v) => v.relu(), (v) => this.maxpool.forward(v), ...this.layers.map((l) => (v: Tensor) => l.forward(v)));
+    return pipe(
+      x,
+      (v) => this.conv1.forward(v),
+      (v) => this.bn1.forward(v),
+      (v) => v.relu(),
+      (v) => this.maxpool.forward(v),
+      ...this.layers.map((l) => (v: Tensor) => l.forward(v)),
+    );
   }
 }
 

@@ -2,7 +2,7 @@
 // conv3x3(no bias)-BN-ReLU block per width, a 2x2 max pool between blocks, then EmbeddingHead
 // (global pooling + Linear(last width -> D, no bias)). Backbone names follow nn.Sequential: backbone.0.weight
 // (conv), backbone.1.* (BN), backbone.2 (ReLU), backbone.3 (MaxPool), backbone.4.weight, ...
-import { Module, Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, kaimingNormal } from '../engine/nn/index.js';
+import { type Module, Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, kaimingNormal } from '../engine/nn/index.js';
 import { EmbeddingNet } from './embedding-net.js';
 import { EmbeddingHead, type Pooling } from './head.js';
 
@@ -22,7 +22,8 @@ export interface SmallCnnOptions {
 export class SmallCnn extends EmbeddingNet<Sequential> {
   constructor(options: SmallCnnOptions = {}) {
     const channels = options.channels ?? [32, 64, 128];
-    if (channels.length === 0 || !channels.every((c) => Number.isInteger(c) && c > 0)) throw new Error(`SmallCnn: channels must be positive integers, got ${JSON.stringify(channels)}`);
+    if (channels.length === 0 || !channels.every((c) => Number.isInteger(c) && c > 0))
+      throw new Error(`SmallCnn: channels must be positive integers, got ${JSON.stringify(channels)}`);
     const layers: Module[] = [];
     let cin = options.inChannels ?? 1;
     channels.forEach((w, i) => {

@@ -2,7 +2,7 @@
 // resolution, one stage of torchvision-style BasicBlocks per width (stride 2 at the start of every stage but
 // the first), then EmbeddingHead. Names: backbone.conv1, backbone.bn1, backbone.layer1.0.conv1 / bn1 / conv2 /
 // bn2 / downsample.0 / downsample.1, ..., head.linear.weight.
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
 import { Module, Sequential, Conv2d, BatchNorm2d, kaimingNormal } from '../engine/nn/index.js';
 import { EmbeddingNet } from './embedding-net.js';
@@ -28,13 +28,25 @@ export class BasicBlock extends Module {
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(cout));
     this.conv2 = this.registerModule('conv2', conv(cout, cout, 3, 1));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(cout));
-    this.downsample = stride !== 1 || cin !== cout ? this.registerModule('downsample', new Sequential(conv(cin, cout, 1, stride), new BatchNorm2d(cout))) : null;
+    this.downsample =
+      stride !== 1 || cin !== cout ? this.registerModule('downsample', new Sequential(conv(cin, cout, 1, stride), new BatchNorm2d(cout))) : null;
   }
 
   override forward(x: Tensor): Tensor {
-    const out = pipe(x, (v) => this.conv1.forward(v), (v) => this.bn1.forward(v), (v) => v.relu(), (v) => this.conv2.forward(v), (v) => this.bn2.forward(v));
+    const out = pipe(
+      x,
+      (v) => this.conv1.forward(v),
+      (v) => this.bn1.forward(v),
+      (v) => v.relu(),
+      (v) => this.conv2.forward(v),
+      (v) => this.bn2.forward(v),
+    );
     const idt = this.downsample ? this.downsample.forward(x) : x;
-    const y = pipe(out, (v) => v.add(idt), (v) => v.relu());
+    const y = pipe(
+      out,
+      (v) => v.add(idt),
+      (v) => v.relu(),
+    );
     if (idt !== x) idt.dispose();
     return y;
   }
@@ -63,8 +75,10 @@ export class SmallResNetBackbone extends Module {
 
   constructor(inChannels: number, channels: number[], blocksPerStage: number) {
     super();
-    if (channels.length === 0 || !channels.every((c) => Number.isInteger(c) && c > 0)) throw new Error(`SmallResNet: channels must be positive integers, got ${JSON.stringify(channels)}`);
-    if (!Number.isInteger(blocksPerStage) || blocksPerStage < 1) throw new Error(`SmallResNet: blocksPerStage must be a positive integer, got ${blocksPerStage}`);
+    if (channels.length === 0 || !channels.every((c) => Number.isInteger(c) && c > 0))
+      throw new Error(`SmallResNet: channels must be positive integers, got ${JSON.stringify(channels)}`);
+    if (!Number.isInteger(blocksPerStage) || blocksPerStage < 1)
+      throw new Error(`SmallResNet: blocksPerStage must be a positive integer, got ${blocksPerStage}`);
     this.conv1 = this.registerModule('conv1', conv(inChannels, channels[0]!, 3, 1));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(channels[0]!));
     let cin = channels[0]!;
@@ -80,7 +94,13 @@ export class SmallResNetBackbone extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return pipe(x, (v) => this.conv1.forward(v), (v) => this.bn1.forward(v), (v) => v.relu(), ...this.stages.map((s) => (v: Tensor) => s.forward(v)));
+    return pipe(
+      x,
+      (v) => this.conv1.forward(v),
+      (v) => this.bn1.forward(v),
+      (v) => v.relu(),
+      ...this.stages.map((s) => (v: Tensor) => s.forward(v)),
+    );
   }
 }
 

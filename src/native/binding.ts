@@ -29,7 +29,18 @@ export type DistHandle = object;
 export interface NativeBinding {
   readonly torchVersion: string;
   abs(x: NativeTensor): NativeTensor;
-  adamStep(params: NativeTensor[], expAvg: NativeTensor[], expAvgSq: NativeTensor[], step: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled?: boolean | null): void;
+  adamStep(
+    params: NativeTensor[],
+    expAvg: NativeTensor[],
+    expAvgSq: NativeTensor[],
+    step: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    decoupled?: boolean | null,
+  ): void;
   adaptiveAvgPool2d(x: NativeTensor, outputSize?: number | [number, number]): NativeTensor;
   adaptiveMaxPool2d(x: NativeTensor, outputSize?: number | [number, number]): NativeTensor;
   add(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
@@ -46,9 +57,25 @@ export interface NativeBinding {
   arange(start: number, end: number, step: number, dtype?: string | null, device?: string | null): NativeTensor;
   argmax(x: NativeTensor, dim?: number | null, keepdim?: boolean | null): NativeTensor;
   argmin(x: NativeTensor, dim?: number | null, keepdim?: boolean | null): NativeTensor;
-  avgPool2d(x: NativeTensor, kernel: number | [number, number], stride?: number | [number, number] | null, padding?: number | [number, number] | null, ceilMode?: boolean | null, countIncludePad?: boolean | null): NativeTensor;
+  avgPool2d(
+    x: NativeTensor,
+    kernel: number | [number, number],
+    stride?: number | [number, number] | null,
+    padding?: number | [number, number] | null,
+    ceilMode?: boolean | null,
+    countIncludePad?: boolean | null,
+  ): NativeTensor;
   backward(x: NativeTensor, gradient?: NativeTensor | null, retainGraph?: boolean | null): void;
-  batchNorm(x: NativeTensor, weight?: NativeTensor | null, bias?: NativeTensor | null, runningMean?: NativeTensor | null, runningVar?: NativeTensor | null, training?: boolean | null, momentum?: number | null, eps?: number | null): NativeTensor;
+  batchNorm(
+    x: NativeTensor,
+    weight?: NativeTensor | null,
+    bias?: NativeTensor | null,
+    runningMean?: NativeTensor | null,
+    runningVar?: NativeTensor | null,
+    training?: boolean | null,
+    momentum?: number | null,
+    eps?: number | null,
+  ): NativeTensor;
   cat(tensors: NativeTensor[], dim?: number | null): NativeTensor;
   ceil(x: NativeTensor): NativeTensor;
   clamp(x: NativeTensor, min?: number | null, max?: number | null): NativeTensor;
@@ -56,7 +83,15 @@ export interface NativeBinding {
   clipGradValue(params: NativeTensor[], value: number): void;
   clone(x: NativeTensor): NativeTensor;
   contiguous(x: NativeTensor): NativeTensor;
-  conv2d(x: NativeTensor, weight: NativeTensor, bias?: NativeTensor | null, stride?: number | [number, number], padding?: number | [number, number], dilation?: number | [number, number], groups?: number | null): NativeTensor;
+  conv2d(
+    x: NativeTensor,
+    weight: NativeTensor,
+    bias?: NativeTensor | null,
+    stride?: number | [number, number],
+    padding?: number | [number, number],
+    dilation?: number | [number, number],
+    groups?: number | null,
+  ): NativeTensor;
   copyInPlace(dst: NativeTensor, src: NativeTensor): void;
   cos(x: NativeTensor): NativeTensor;
   countNonzero(x: NativeTensor, dims?: number | number[] | null): NativeTensor;
@@ -107,7 +142,14 @@ export interface NativeBinding {
   ge(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
   gelu(x: NativeTensor): NativeTensor;
   getNumThreads(): number;
-  grad(outputs: NativeTensor[], inputs: NativeTensor[], gradOutputs?: NativeTensor[] | null, retainGraph?: boolean | null, createGraph?: boolean | null, allowUnused?: boolean | null): (NativeTensor | null)[];
+  grad(
+    outputs: NativeTensor[],
+    inputs: NativeTensor[],
+    gradOutputs?: NativeTensor[] | null,
+    retainGraph?: boolean | null,
+    createGraph?: boolean | null,
+    allowUnused?: boolean | null,
+  ): (NativeTensor | null)[];
   gt(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
   indexAdd(x: NativeTensor, dim: number, index: NativeTensor, src: NativeTensor): NativeTensor;
   indexCopy(x: NativeTensor, dim: number, index: NativeTensor, src: NativeTensor): NativeTensor;
@@ -140,7 +182,14 @@ export interface NativeBinding {
   maskedSelect(x: NativeTensor, mask: NativeTensor): NativeTensor;
   matmul(a: NativeTensor, b: NativeTensor): NativeTensor;
   maxDim(x: NativeTensor, dim: number, keepdim?: boolean | null): [values: NativeTensor, indices: NativeTensor];
-  maxPool2d(x: NativeTensor, kernel: number | [number, number], stride?: number | [number, number] | null, padding?: number | [number, number] | null, dilation?: number | [number, number] | null, ceilMode?: boolean | null): NativeTensor;
+  maxPool2d(
+    x: NativeTensor,
+    kernel: number | [number, number],
+    stride?: number | [number, number] | null,
+    padding?: number | [number, number] | null,
+    dilation?: number | [number, number] | null,
+    ceilMode?: boolean | null,
+  ): NativeTensor;
   maximum(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
   mean(x: NativeTensor, dims?: number | number[] | null, keepdim?: boolean | null): NativeTensor;
   memoryFormat(x: NativeTensor): string;
@@ -182,7 +231,16 @@ export interface NativeBinding {
   setData(param: NativeTensor, source: NativeTensor): void;
   setGradEnabled(enabled?: boolean | null): boolean;
   setNumThreads(threads: number): void;
-  sgdStep(params: NativeTensor[], momentumBuffers: NativeTensor[], lr: number, momentum: number, dampening: number, weightDecay: number, nesterov?: boolean | null, firstStep?: boolean | null): void;
+  sgdStep(
+    params: NativeTensor[],
+    momentumBuffers: NativeTensor[],
+    lr: number,
+    momentum: number,
+    dampening: number,
+    weightDecay: number,
+    nesterov?: boolean | null,
+    firstStep?: boolean | null,
+  ): void;
   sigmoid(x: NativeTensor): NativeTensor;
   sign(x: NativeTensor): NativeTensor;
   sin(x: NativeTensor): NativeTensor;

@@ -61,7 +61,14 @@ export function embeddingMap(e: Embeddings, o: { normalization: NormalizationMod
   let proxies: MapPoint[] = [];
   if (o.proxies && o.proxies.dim === e.dim && o.proxies.labels.length) {
     const p = o.proxies;
-    const pxy = umap.transform(rowsOf(p.data, p.dim, Array.from(p.labels, (_, i) => i), o.normalization));
+    const pxy = umap.transform(
+      rowsOf(
+        p.data,
+        p.dim,
+        Array.from(p.labels, (_, i) => i),
+        o.normalization,
+      ),
+    );
     proxies = pxy.map(([x, y], i) => ({ x: x!, y: y!, label: p.labels[i]! }));
   }
   return { points, proxies, total: e.labels.length };

@@ -1,6 +1,14 @@
 // Run reports: an HTML page per run (curves, CCP projections, test metrics, retrieval grid, embedding map,
 // per-class MAP@R, config) and the MLRC protocol's summary page.
-export { writeRunReport, buildRunReport, REPORT_FILE, FIGURES_DIR, type RunReportOptions, type TestEmbeddingsInput, type WrittenReport } from './write-report.js';
+export {
+  writeRunReport,
+  buildRunReport,
+  REPORT_FILE,
+  FIGURES_DIR,
+  type RunReportOptions,
+  type TestEmbeddingsInput,
+  type WrittenReport,
+} from './write-report.js';
 export { readRunRecords, currentVersions, type RunRecords, type StepRecord, type FinalSummary, type Versions } from './run-data.js';
 export { analyzeRetrieval, type RetrievalAnalysis, type ShownQuery, type Neighbour, type ClassScore } from './retrieval-analysis.js';
 export { embeddingMap, stratifiedSample, type EmbeddingMap, type MapPoint, type ProxyRows } from './embedding-map.js';

@@ -53,9 +53,24 @@ export async function writeMlrcReport(root: string, o: { dims?: number } = {}): 
   const foldRows = folds.map((f) => {
     const fin = f.records?.final;
     const link = existsSync(join(f.runDir, REPORT_FILE)) ? relative(root, join(f.runDir, REPORT_FILE)) : null;
-    return { cells: [`repeat ${f.repeat}, fold ${f.fold}`, fin ? `${fin.epochs} / ${fin.steps}` : '-', fin?.bestEpoch ?? '-', formatMetric(fin?.test?.precisionAt1), formatMetric(fin?.test?.rPrecision), formatMetric(fin?.test?.mapAtR), f.records?.projections.length ?? '-'], link };
+    return {
+      cells: [
+        `repeat ${f.repeat}, fold ${f.fold}`,
+        fin ? `${fin.epochs} / ${fin.steps}` : '-',
+        fin?.bestEpoch ?? '-',
+        formatMetric(fin?.test?.precisionAt1),
+        formatMetric(fin?.test?.rPrecision),
+        formatMetric(fin?.test?.mapAtR),
+        f.records?.projections.length ?? '-',
+      ],
+      link,
+    };
   });
-  const foldTable = tableHtml(['fold model', 'epochs / steps', 'best epoch', 'test P@1', 'R-Precision', 'MAP@R', 'CCP projections'], foldRows.map((r) => r.cells), 'fold-table');
+  const foldTable = tableHtml(
+    ['fold model', 'epochs / steps', 'best epoch', 'test P@1', 'R-Precision', 'MAP@R', 'CCP projections'],
+    foldRows.map((r) => r.cells),
+    'fold-table',
+  );
   const links = foldRows.filter((r) => r.link).map((r) => `<li><a href="${escapeHtml(r.link!)}">${escapeHtml(String(r.cells[0]))}</a></li>`);
   const e = results.ensemble;
   const ensembleTable = tableHtml(
@@ -66,19 +81,44 @@ export async function writeMlrcReport(root: string, o: { dims?: number } = {}): 
     ],
     'ensemble-table',
   );
-  const curve = folds.flatMap((f) => (f.records?.epochs ?? []).map((ep) => ({ epoch: ep.epoch, model: `r${f.repeat} f${f.fold}`, mapAtR: ep.validation.mapAtR })));
+  const curve = folds.flatMap((f) =>
+    (f.records?.epochs ?? []).map((ep) => ({ epoch: ep.epoch, model: `r${f.repeat} f${f.fold}`, mapAtR: ep.validation.mapAtR })),
+  );
   const svg = await renderSvg(foldCurvesSpec(curve));
   mkdirSync(join(root, FIGURES_DIR), { recursive: true });
   writeFileSync(join(root, FIGURES_DIR, 'fold-validation.svg'), svg);
   const v = currentVersions();
   const sections: ReportSection[] = [
-    { id: 'ensemble', title: 'Test metrics (MLRC)', html: `${ensembleTable}<p class="muted">Mean ± std over ${e.combinations} combination(s) of repeats, in %.</p>` },
+    {
+      id: 'ensemble',
+      title: 'Test metrics (MLRC)',
+      html: `${ensembleTable}<p class="muted">Mean ± std over ${e.combinations} combination(s) of repeats, in %.</p>`,
+    },
     { id: 'folds', title: 'Fold models', html: `${foldTable}<ul>${links.join('')}</ul>` },
-    { id: 'curves', title: 'Validation curves', html: figureHtml({ id: 'fig-fold-validation', svg, caption: 'Each fold model validates on a different quarter of the training classes.' }) },
-    { id: 'versions', title: 'Versions', html: tableHtml(['', ''], [['ccp-dml', v.ccpDml], ['Node.js', v.node], ['libtorch', v.libtorch], ['platform', v.platform]]) },
+    {
+      id: 'curves',
+      title: 'Validation curves',
+      html: figureHtml({ id: 'fig-fold-validation', svg, caption: 'Each fold model validates on a different quarter of the training classes.' }),
+    },
+    {
+      id: 'versions',
+      title: 'Versions',
+      html: tableHtml(
+        ['', ''],
+        [
+          ['ccp-dml', v.ccpDml],
+          ['Node.js', v.node],
+          ['libtorch', v.libtorch],
+          ['platform', v.platform],
+        ],
+      ),
+    },
   ];
   const name = folds.find((f) => f.records)?.records?.config.name.replace(/-r\d+-f\d+$/, '') ?? root;
   const out = join(root, REPORT_FILE);
-  writeFileAtomic(out, reportPageHtml(`ccp-dml MLRC report: ${name}`, `${root} · ${n} fold models × ${new Set(results.runs.map((r) => r.repeat)).size} repeat(s)`, sections));
+  writeFileAtomic(
+    out,
+    reportPageHtml(`ccp-dml MLRC report: ${name}`, `${root} · ${n} fold models × ${new Set(results.runs.map((r) => r.repeat)).size} repeat(s)`, sections),
+  );
   return out;
 }

@@ -87,12 +87,25 @@ export function analyzeRetrieval(query: Embeddings, gallery: Embeddings | undefi
     index: i,
     label: query.labels[i]!,
     apAtR: apAtR[i]!,
-    neighbours: Array.from({ length: Math.min(topK, k) }, (_, j) => ({ index: nn.indices[i * k + j]!, distance: Number(nn.distances[i * k + j]!), hit: rr.relevant[i * k + j] === 1 })),
+    neighbours: Array.from({ length: Math.min(topK, k) }, (_, j) => ({
+      index: nn.indices[i * k + j]!,
+      distance: Number(nn.distances[i * k + j]!),
+      hit: rr.relevant[i * k + j] === 1,
+    })),
   });
   const evaluable = Array.from({ length: Q }, (_, i) => i).filter((i) => !Number.isNaN(apAtR[i]));
   // Worst first; ties (often many at AP@R = 0) by a wrong nearest neighbour, then by index.
   const worst = [...evaluable].sort((a, b) => apAtR[a]! - apAtR[b]! || hitAt1[a]! - hitAt1[b]! || a - b).slice(0, shown);
   const pool = evaluable.filter((i) => !worst.includes(i));
   new Rng(o.seed ?? 0).shuffle(pool);
-  return { apAtR, hitAt1, perClass, worst: worst.map(show), random: pool.slice(0, shown).sort((a, b) => a - b).map(show) };
+  return {
+    apAtR,
+    hitAt1,
+    perClass,
+    worst: worst.map(show),
+    random: pool
+      .slice(0, shown)
+      .sort((a, b) => a - b)
+      .map(show),
+  };
 }

@@ -19,7 +19,12 @@ export function retrievalGridHtml(heading: string, queries: readonly ShownQuery[
     const cls = img.queryClass(q.index);
     const head = cell(img.query.get(q.index)!, `${cls} · AP@R ${q.apAtR.toFixed(2)}`, 'query', `query #${q.index}, class ${cls}`);
     const hits = q.neighbours.map((n, j) =>
-      cell(img.reference.get(n.index)!, `${n.hit ? '✓' : '✗'} ${n.distance.toFixed(3)}`, n.hit ? 'hit' : 'miss', `rank ${j + 1}: #${n.index}, class ${img.referenceClass(n.index)}, distance ${n.distance.toFixed(4)}`),
+      cell(
+        img.reference.get(n.index)!,
+        `${n.hit ? '✓' : '✗'} ${n.distance.toFixed(3)}`,
+        n.hit ? 'hit' : 'miss',
+        `rank ${j + 1}: #${n.index}, class ${img.referenceClass(n.index)}, distance ${n.distance.toFixed(4)}`,
+      ),
     );
     return `<div class="grid-row">${head}<div class="arrow">→</div>${hits.join('')}</div>`;
   });

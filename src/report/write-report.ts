@@ -110,8 +110,20 @@ function testSection(r: RunRecords): ReportSection {
 
 function projectionTable(r: RunRecords): string {
   const f = (v: number | null | undefined, d = 4) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
-  const rows = r.projections.map((p) => [p.t, p.epoch, f(p.bestMetric), f(p.coveringRadius), f(p.coveringRadiusMax), f(p.proxySpread), p.lambda.toExponential(2)]);
-  return tableHtml(['t', 'epoch', 'val. MAP@R of the ended problem', 'covering radius (mean)', 'covering radius (worst class)', 'proxy spread', 'λ_t after'], rows, 'projection-table');
+  const rows = r.projections.map((p) => [
+    p.t,
+    p.epoch,
+    f(p.bestMetric),
+    f(p.coveringRadius),
+    f(p.coveringRadiusMax),
+    f(p.proxySpread),
+    p.lambda.toExponential(2),
+  ]);
+  return tableHtml(
+    ['t', 'epoch', 'val. MAP@R of the ended problem', 'covering radius (mean)', 'covering radius (worst class)', 'proxy spread', 'λ_t after'],
+    rows,
+    'projection-table',
+  );
 }
 
 export interface WrittenReport {
@@ -142,11 +154,21 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   say('figures and thumbnails');
   const bestEpoch = records.final?.bestEpoch ?? null;
   const specs: [string, string, Parameters<typeof renderSvg>[0]][] = [
-    ['fig-loss', 'Training loss per epoch (and per logged step window with training.logEverySteps).', lossCurveSpec(records.epochs, records.steps, records.projections)],
+    [
+      'fig-loss',
+      'Training loss per epoch (and per logged step window with training.logEverySteps).',
+      lossCurveSpec(records.epochs, records.steps, records.projections),
+    ],
     ['fig-validation', 'Validation P@1, R-Precision and MAP@R after every epoch.', validationCurveSpec(records.epochs, records.projections, bestEpoch)],
     ['fig-schedule', 'Learning rate (and CCP λ_t) in force after every epoch.', scheduleSpec(records.epochs)],
     ...(records.projections.length
-      ? [['fig-projections', 'Per projection t: covering radius of the candidate pool by the new proxies, proxy spread, and the best validation MAP@R of the problem that ended.', projectionsSpec(records.projections)] as [string, string, Parameters<typeof renderSvg>[0]]]
+      ? [
+          [
+            'fig-projections',
+            'Per projection t: covering radius of the candidate pool by the new proxies, proxy spread, and the best validation MAP@R of the problem that ended.',
+            projectionsSpec(records.projections),
+          ] as [string, string, Parameters<typeof renderSvg>[0]],
+        ]
       : []),
     ['fig-map', 'UMAP of the N(v)-normalised test embeddings, coloured by class.', embeddingMapSpec(map, queryDs.classNames, data.train.classNames)],
     ['fig-class-hist', 'Distribution of MAP@R over the test classes.', perClassHistogramSpec(analysis.perClass)],
@@ -160,12 +182,27 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
     writeFileSync(join(figDir, `${id.replace(/^fig-/, '')}.svg`), svg);
     figures.set(id, { id, svg, caption });
   }
-  const fig = (...ids: string[]) => `<div class="figures">${ids.filter((i) => figures.has(i)).map((i) => figureHtml(figures.get(i)!)).join('')}</div>`;
+  const fig = (...ids: string[]) =>
+    `<div class="figures">${ids
+      .filter((i) => figures.has(i))
+      .map((i) => figureHtml(figures.get(i)!))
+      .join('')}</div>`;
 
   const shown = [...analysis.worst, ...analysis.random];
-  const queryThumbs = await thumbnails(queryDs, shown.map((q) => q.index));
-  const refThumbs = await thumbnails(refDs, shown.flatMap((q) => q.neighbours.map((n) => n.index)));
-  const gridImages = { query: queryThumbs, reference: refThumbs, queryClass: (i: number) => queryDs.items[i]!.className, referenceClass: (i: number) => refDs.items[i]!.className };
+  const queryThumbs = await thumbnails(
+    queryDs,
+    shown.map((q) => q.index),
+  );
+  const refThumbs = await thumbnails(
+    refDs,
+    shown.flatMap((q) => q.neighbours.map((n) => n.index)),
+  );
+  const gridImages = {
+    query: queryThumbs,
+    reference: refThumbs,
+    queryClass: (i: number) => queryDs.items[i]!.className,
+    referenceClass: (i: number) => refDs.items[i]!.className,
+  };
   const k = shown[0]?.neighbours.length ?? 0;
 
   const sections: ReportSection[] = [

@@ -37,10 +37,18 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
   const { embedder, index } = o;
   const dim = index.dim;
   const queue = new WorkQueue(limits.concurrency, limits.queue);
-  const app = Fastify({ logger: o.logger ?? false, bodyLimit: limits.bodyBytes, requestTimeout: limits.requestTimeoutMs, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const app = Fastify({
+    logger: o.logger ?? false,
+    bodyLimit: limits.bodyBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
 
   app.removeContentTypeParser('text/plain'); // JSON or image bytes only
-  app.addContentTypeParser(/^(image\/[\w.+-]+|application\/octet-stream)$/, { parseAs: 'buffer', bodyLimit: limits.bodyBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(/^(image\/[\w.+-]+|application\/octet-stream)$/, { parseAs: 'buffer', bodyLimit: limits.bodyBytes }, (_req, body, done) =>
+    done(null, body),
+  );
 
   const vector = z
     .array(z.number().refine(Number.isFinite, 'must be a finite number'), { error: 'must be an array of numbers' })
@@ -75,7 +83,8 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
     const w = meta.width ?? 0;
     const h = meta.height ?? 0;
     if (!w || !h) throw badRequest('bad_image', 'request body is an image without dimensions');
-    if (w * h > limits.imagePixels) throw new HttpError(413, 'image_too_large', `image is ${w}x${h} (${w * h} pixels), above the limit of ${limits.imagePixels} pixels`);
+    if (w * h > limits.imagePixels)
+      throw new HttpError(413, 'image_too_large', `image is ${w}x${h} (${w * h} pixels), above the limit of ${limits.imagePixels} pixels`);
     const deadline = Date.now() + limits.requestTimeoutMs;
     return queue.run(async () => {
       try {
@@ -107,7 +116,9 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
     index: index.info(),
     model: embedder.config.model,
     input: { size: embedder.shape.slice(1), channels: embedder.shape[0] },
-    calibration: o.calibration ? { threshold: o.calibration.threshold, goal: o.calibration.goal, precision: o.calibration.precision, recall: o.calibration.recall } : null,
+    calibration: o.calibration
+      ? { threshold: o.calibration.threshold, goal: o.calibration.goal, precision: o.calibration.precision, recall: o.calibration.recall }
+      : null,
     limits,
   }));
 
@@ -133,7 +144,8 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
       const q = parse(imageQuery.omit({ k: true }), req.query, 'query string');
       if (!q.id) throw badRequest('invalid_field', 'query string: id is required (?id=...)');
       item = { id: q.id, label: q.label ?? null, path: q.path ?? null };
-      if (index.has(item.id)) throw new HttpError(409, 'duplicate_id', `id '${item.id}' is already in the index (DELETE /items/${encodeURIComponent(item.id)} first)`);
+      if (index.has(item.id))
+        throw new HttpError(409, 'duplicate_id', `id '${item.id}' is already in the index (DELETE /items/${encodeURIComponent(item.id)} first)`);
       const e = await embedBody(req);
       v = e.vector;
       item.digest = e.digest;
@@ -142,7 +154,8 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
       item = { id: b.id, label: b.label ?? null, path: b.path ?? null };
       v = Float32Array.from(b.vector);
     }
-    if (index.has(item.id)) throw new HttpError(409, 'duplicate_id', `id '${item.id}' is already in the index (DELETE /items/${encodeURIComponent(item.id)} first)`);
+    if (index.has(item.id))
+      throw new HttpError(409, 'duplicate_id', `id '${item.id}' is already in the index (DELETE /items/${encodeURIComponent(item.id)} first)`);
     index.add([item], v);
     scheduleSave();
     reply.code(201);

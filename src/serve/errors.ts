@@ -22,7 +22,13 @@ export function fromFastify(e: { statusCode?: number; code?: string; message: st
     FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
     FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_content_length',
   };
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new HttpError(415, 'unsupported_media_type', `Content-Type '${contentType ?? '(none)'}' is not accepted: send JSON (application/json) or image bytes (image/*, application/octet-stream)`);
-  if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new HttpError(400, 'bad_json', `request body is not valid JSON: ${e.message}`);
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new HttpError(
+      415,
+      'unsupported_media_type',
+      `Content-Type '${contentType ?? '(none)'}' is not accepted: send JSON (application/json) or image bytes (image/*, application/octet-stream)`,
+    );
+  if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+    return new HttpError(400, 'bad_json', `request body is not valid JSON: ${e.message}`);
   return new HttpError(status, codes[e.code ?? ''] ?? (status < 500 ? 'bad_request' : 'internal'), status < 500 ? e.message : 'internal error');
 }

@@ -17,7 +17,8 @@ export class WorkQueue {
 
   async run<T>(job: () => Promise<T>, deadline: number): Promise<T> {
     if (this.active >= this.concurrency) {
-      if (this.waiting.length >= this.maxWaiting) throw new HttpError(503, 'busy', `server busy: ${this.active} images embedding and ${this.waiting.length} waiting; retry later`);
+      if (this.waiting.length >= this.maxWaiting)
+        throw new HttpError(503, 'busy', `server busy: ${this.active} images embedding and ${this.waiting.length} waiting; retry later`);
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     this.active++;

@@ -18,7 +18,9 @@ export function checkTrainingBounds(t: RunConfig['training'], train: ImageDatase
   }
   const largest = Math.max(0, ...train.classCounts());
   if (t.samplesPerClass > largest) {
-    throw new Error(`training.samplesPerClass is ${t.samplesPerClass}, but the largest training class of ${train.name} has ${largest} images: every group would repeat images; use at most ${largest}`);
+    throw new Error(
+      `training.samplesPerClass is ${t.samplesPerClass}, but the largest training class of ${train.name} has ${largest} images: every group would repeat images; use at most ${largest}`,
+    );
   }
   const itemBytes = 4 * itemShape[0] * itemShape[1] * itemShape[2];
   const batch = t.classesPerBatch * t.samplesPerClass;
@@ -30,6 +32,8 @@ export function checkTrainingBounds(t: RunConfig['training'], train: ImageDatase
   }
   const evalBytes = 2 * t.evalBatchSize * itemBytes;
   if (evalBytes > MAX_LOADER_BYTES) {
-    throw new Error(`training.evalBatchSize is ${t.evalBatchSize}: two batches of ${itemShape.join('x')} floats take ${gib(evalBytes)}, over the ${gib(MAX_LOADER_BYTES)} limit; lower it`);
+    throw new Error(
+      `training.evalBatchSize is ${t.evalBatchSize}: two batches of ${itemShape.join('x')} floats take ${gib(evalBytes)}, over the ${gib(MAX_LOADER_BYTES)} limit; lower it`,
+    );
   }
 }

@@ -24,7 +24,12 @@ export function buildModel(cfg: RunConfig, inputShape: [number, number, number])
   const common = { embeddingDim: m.embeddingDim, freezeBatchNorm: m.freezeBatchNorm, pooling: m.pooling, ...m.options };
   const model =
     m.name === 'mlp'
-      ? createModel('mlp', { inputDim: inputShape[0] * inputShape[1] * inputShape[2], embeddingDim: m.embeddingDim, freezeBatchNorm: m.freezeBatchNorm, ...m.options })
+      ? createModel('mlp', {
+          inputDim: inputShape[0] * inputShape[1] * inputShape[2],
+          embeddingDim: m.embeddingDim,
+          freezeBatchNorm: m.freezeBatchNorm,
+          ...m.options,
+        })
       : createModel(m.name, { inChannels: inputShape[0], ...common });
   if (m.pretrained) {
     loadPretrained(model, m.pretrained, { mapping: modelInfo(m.name).pretrainedMapping, log: (line) => process.stderr.write(`pretrained: ${line}\n`) });
@@ -40,7 +45,7 @@ export function buildModel(cfg: RunConfig, inputShape: [number, number, number])
 export function configureExecution(model: EmbeddingNet, m: Pick<RunConfig['model'], 'name' | 'precision' | 'memoryFormat'>): EmbeddingNet {
   const channelsLast = m.memoryFormat === 'channels_last' || (m.memoryFormat === 'auto' && m.name !== 'mlp');
   model.useChannelsLast(channelsLast);
-  let precision;
+  let precision: ReturnType<typeof resolvePrecision>;
   try {
     precision = resolvePrecision(m.precision, model.device);
   } catch (e) {

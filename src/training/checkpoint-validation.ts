@@ -78,10 +78,17 @@ export function validateTrainerState(path: string, state: unknown, tensors: Map<
   }
   const loader = state.loader;
   if (!isObject(loader) || !isObject(loader.sampler) || !isCount(loader.nextBatch)) bad('loader', 'is not a loader state {sampler, nextBatch}');
-  if ((loader as { nextBatch: number }).nextBatch !== state.step) bad('loader.nextBatch', `is ${(loader as { nextBatch: number }).nextBatch}, expected ${state.step} (one batch per step)`);
+  if ((loader as { nextBatch: number }).nextBatch !== state.step)
+    bad('loader.nextBatch', `is ${(loader as { nextBatch: number }).nextBatch}, expected ${state.step} (one batch per step)`);
   if (!isObject(state.early)) bad('early', 'is not an object');
   const optimizer = state.optimizer;
-  if (!isObject(optimizer) || typeof optimizer.type !== 'string' || !Array.isArray(optimizer.groups) || optimizer.groups.length === 0 || !isObject(optimizer.state)) {
+  if (
+    !isObject(optimizer) ||
+    typeof optimizer.type !== 'string' ||
+    !Array.isArray(optimizer.groups) ||
+    optimizer.groups.length === 0 ||
+    !isObject(optimizer.state)
+  ) {
     bad('optimizer', 'is not an optimiser state {type, groups, state}');
   }
   const optim = optimizer as { type: string; state: Record<string, unknown> };

@@ -35,7 +35,11 @@ export function section(file: Map<string, Tensor>, prefix: string): Map<string, 
 }
 
 export function saveCheckpoint<S>(path: string, data: CheckpointData<S>): void {
-  saveSafetensors(path, data.tensors, { format: CHECKPOINT_FORMAT, state: JSON.stringify(data.state), ...(data.config !== undefined ? { config: JSON.stringify(data.config) } : {}) });
+  saveSafetensors(path, data.tensors, {
+    format: CHECKPOINT_FORMAT,
+    state: JSON.stringify(data.state),
+    ...(data.config !== undefined ? { config: JSON.stringify(data.config) } : {}),
+  });
 }
 
 /** Loads a checkpoint; the caller disposes `file` when done. */
@@ -67,7 +71,8 @@ export function checkpointConfig(path: string): unknown {
   } catch (e) {
     throw new Error(`cannot read checkpoint ${path}: ${(e as Error).message}`, { cause: e });
   }
-  if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${path} is not a ccp-dml checkpoint (format '${meta.format ?? 'none'}', expected '${CHECKPOINT_FORMAT}')`);
+  if (meta.format !== CHECKPOINT_FORMAT)
+    throw new Error(`${path} is not a ccp-dml checkpoint (format '${meta.format ?? 'none'}', expected '${CHECKPOINT_FORMAT}')`);
   if (meta.config === undefined) return null;
   try {
     return JSON.parse(meta.config);
@@ -107,7 +112,20 @@ export function saveRunCheckpoint(path: string, core: RunCheckpointCore, parts: 
   for (const p of parts.builtin) for (const [n, t] of p.tensors ?? []) tensors.set(n, t);
   for (const [name, p] of parts.user) for (const [n, t] of p.tensors ?? []) tensors.set(`${callbackPrefix(name)}${n}`, t);
   // Object.assign onto the listed keys keeps their order (the file's metadata reads the same as before callbacks).
-  const state: TrainerState = { version: 1, epoch: core.epoch, step: core.step, loader: core.loader.getState(), pool: null, early: null as never, schedule: null, ccp: null, optimizer: optimState.scalars, history: core.history, elapsedSeconds: core.elapsedSeconds, hasBest: false };
+  const state: TrainerState = {
+    version: 1,
+    epoch: core.epoch,
+    step: core.step,
+    loader: core.loader.getState(),
+    pool: null,
+    early: null as never,
+    schedule: null,
+    ccp: null,
+    optimizer: optimState.scalars,
+    history: core.history,
+    elapsedSeconds: core.elapsedSeconds,
+    hasBest: false,
+  };
   for (const p of parts.builtin) Object.assign(state, p.state ?? {});
   const user = [...parts.user].filter(([, p]) => p.state !== undefined);
   if (user.length) state.callbacks = Object.fromEntries(user.map(([name, p]) => [name, p.state]));
@@ -119,7 +137,12 @@ export function saveRunCheckpoint(path: string, core: RunCheckpointCore, parts: 
  * returns where the run stands and the names of callbacks whose saved state no callback of this run takes.
  * Errors name the checkpoint.
  */
-export function restoreRunCheckpoint(path: string, core: Omit<RunCheckpointCore, 'epoch' | 'step' | 'history' | 'elapsedSeconds'>, callbacks: CallbackList, needs: ResumeNeeds): { epoch: number; step: number; history: EpochRecord[]; elapsedSeconds: number; orphans: string[] } {
+export function restoreRunCheckpoint(
+  path: string,
+  core: Omit<RunCheckpointCore, 'epoch' | 'step' | 'history' | 'elapsedSeconds'>,
+  callbacks: CallbackList,
+  needs: ResumeNeeds,
+): { epoch: number; step: number; history: EpochRecord[]; elapsedSeconds: number; orphans: string[] } {
   const { file, state: raw } = loadCheckpoint<unknown>(path);
   try {
     const state = validateTrainerState(path, raw, file, needs);

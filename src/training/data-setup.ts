@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ImageDataset,
+  type ImageDataset,
   Rng,
   mlrcFold,
   mnistRetrievalSplit,
@@ -65,11 +65,17 @@ function requireRoot(cfg: DatasetConfig): string {
 function cap(ds: ImageDataset, cfg: DatasetConfig): ImageDataset {
   let out = ds;
   if (cfg.maxClasses !== undefined && cfg.maxClasses < out.numClasses) {
-    out = out.selectClasses(Array.from({ length: cfg.maxClasses }, (_, i) => i), `${out.name}`);
+    out = out.selectClasses(
+      Array.from({ length: cfg.maxClasses }, (_, i) => i),
+      `${out.name}`,
+    );
   }
   if (cfg.maxPerClass !== undefined) {
     const idx = out.classIndices().flatMap((members) => members.slice(0, cfg.maxPerClass));
-    out = out.subset(idx.sort((a, b) => a - b), { name: out.name });
+    out = out.subset(
+      idx.sort((a, b) => a - b),
+      { name: out.name },
+    );
   }
   return out;
 }
@@ -170,7 +176,11 @@ export function transformFor(cfg: DatasetConfig): TransformOptions {
  * and listed in the report. Fewer than two usable training classes is an error. `progress` prints what is
  * being loaded and how long it took (stderr).
  */
-export async function prepareData(cfg: DatasetConfig, seed: number, options: { checkImages?: boolean; quiet?: boolean; progress?: boolean } = {}): Promise<RunData> {
+export async function prepareData(
+  cfg: DatasetConfig,
+  seed: number,
+  options: { checkImages?: boolean; quiet?: boolean; progress?: boolean } = {},
+): Promise<RunData> {
   const started = Date.now();
   if (options.progress) process.stderr.write(`loading dataset '${cfg.name}'${cfg.root ? ` from ${cfg.root}` : cfg.csv ? ` from ${cfg.csv}` : ''} ...\n`);
   const loaded = await loadSplits(cfg);
@@ -198,18 +208,23 @@ export async function prepareData(cfg: DatasetConfig, seed: number, options: { c
   } else if (cfg.validation === 'samples') {
     const h = holdOutSamples(capped, cfg.validationShare, seed);
     ({ train, val: validation } = h);
-    for (const c of h.emptied) report.notes.push(`class '${c}' has a single training image, which went to the validation split: the class has no training images`);
+    for (const c of h.emptied)
+      report.notes.push(`class '${c}' has a single training image, which went to the validation split: the class has no training images`);
     validationSource = `${Math.round(cfg.validationShare * 100)}% of each training class's images held out (validation: samples)`;
   } else {
     if (capped.numClasses < 4) {
-      throw new Error(`dataset ${capped.name}: dataset.validation 'classes' holds out a quarter of the training classes, but there are only ${capped.numClasses}; use dataset.validation: samples or more classes`);
+      throw new Error(
+        `dataset ${capped.name}: dataset.validation 'classes' holds out a quarter of the training classes, but there are only ${capped.numClasses}; use dataset.validation: samples or more classes`,
+      );
     }
     const fold = mlrcFold(capped, cfg.fold + 1);
     ({ train, val: validation } = fold);
     validationSource = `training classes held out by MLRC fold ${cfg.fold} (validation: classes)`;
   }
   if (train.numClasses < 2) {
-    throw new Error(`dataset ${capped.name}: ${train.numClasses} usable training class(es) after the validation split (${train.classNames.map((c) => `'${c}'`).join(', ') || 'none'}); metric learning needs at least 2`);
+    throw new Error(
+      `dataset ${capped.name}: ${train.numClasses} usable training class(es) after the validation split (${train.classNames.map((c) => `'${c}'`).join(', ') || 'none'}); metric learning needs at least 2`,
+    );
   }
   const { test } = loaded;
   const query = await check(cap(test.query, cfg), test.gallery ? 'test query' : 'test');

@@ -27,8 +27,10 @@ export function resolveDevice(setting: DeviceSetting, probe: DeviceProbe = realP
       : { device: 'cpu', reason: 'device: auto -> cpu (the libtorch loaded has no CUDA support or no GPU is visible)' };
   }
   if (!cuda) {
-    throw new Error(`config key 'device' is '${setting}', but CUDA is unavailable: the libtorch this addon loaded has no CUDA ` +
-      `support or no GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES); use 'cpu' or 'auto'`);
+    throw new Error(
+      `config key 'device' is '${setting}', but CUDA is unavailable: the libtorch this addon loaded has no CUDA ` +
+        `support or no GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES); use 'cpu' or 'auto'`,
+    );
   }
   throw new Error(`config key 'device' is '${setting}': training on CUDA is not supported by this version of the trainer yet; use 'cpu' or 'auto'`);
 }

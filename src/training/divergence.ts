@@ -45,7 +45,8 @@ export function checkEmbeddings(emb: Tensor, w: StepWhere): void {
   // which the exact count below tells apart).
   if (Number.isFinite(emb.sum().item())) return;
   const bad = countNonFinite(emb);
-  if (bad > 0) throw new DivergenceError(`training diverged at ${where(w)}: ${bad} of ${emb.numel} embedding values are NaN or infinite; ${hint(w)}`, w.epoch, w.step);
+  if (bad > 0)
+    throw new DivergenceError(`training diverged at ${where(w)}: ${bad} of ${emb.numel} embedding values are NaN or infinite; ${hint(w)}`, w.epoch, w.step);
 }
 
 /** Throws when the loss value is not finite. */
@@ -55,7 +56,8 @@ export function checkLoss(value: number, w: StepWhere): void {
 
 /** Throws when the total gradient norm (clipGradNorm's return) is not finite. */
 export function checkGradNorm(norm: number, w: StepWhere): void {
-  if (!Number.isFinite(norm)) throw new DivergenceError(`training diverged at ${where(w)}: the gradient norm is ${norm} (the update was not applied); ${hint(w)}`, w.epoch, w.step);
+  if (!Number.isFinite(norm))
+    throw new DivergenceError(`training diverged at ${where(w)}: the gradient norm is ${norm} (the update was not applied); ${hint(w)}`, w.epoch, w.step);
 }
 
 /** Throws when validation embeddings (row-major [N, D]) hold non-finite values. */
@@ -63,7 +65,11 @@ export function checkValidationEmbeddings(data: Float32Array, epoch: number, lr:
   let bad = 0;
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) bad++;
   if (bad > 0) {
-    throw new DivergenceError(`training diverged at the end of epoch ${epoch}: ${bad} of ${data.length} validation embedding values are NaN or infinite (the learning rate is ${lr}: lower optimizer.lr)`, epoch, 0);
+    throw new DivergenceError(
+      `training diverged at the end of epoch ${epoch}: ${bad} of ${data.length} validation embedding values are NaN or infinite (the learning rate is ${lr}: lower optimizer.lr)`,
+      epoch,
+      0,
+    );
   }
 }
 

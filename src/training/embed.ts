@@ -19,7 +19,11 @@ export interface Embeddings {
  * Raw model outputs for the dataset items at `indices` (default: all, in order), batched. The model is put in
  * eval mode for the call and returned to its previous mode afterwards.
  */
-export async function embedItems(model: Module, images: ImageLoader, options: { indices?: readonly number[]; batchSize?: number; batchIndexOffset?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<Embeddings> {
+export async function embedItems(
+  model: Module,
+  images: ImageLoader,
+  options: { indices?: readonly number[]; batchSize?: number; batchIndexOffset?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<Embeddings> {
   const n = options.indices ? options.indices.length : images.dataset.size;
   const indices = options.indices ?? Array.from({ length: n }, (_, i) => i);
   const batchSize = options.batchSize ?? 256;
@@ -82,9 +86,12 @@ export function asEmbeddingInput(e: Embeddings): { data: Float32Array; shape: [n
 export function evaluateEmbeddings(
   query: Embeddings,
   gallery: Embeddings | undefined,
-  o: Pick<RunConfig['evaluation'], 'recallAt' | 'normalization' | 'nmi'> & Partial<Pick<RunConfig['evaluation'], 'extraMetrics' | 'atK' | 'avgOfAvgs'>> & { seed: number },
+  o: Pick<RunConfig['evaluation'], 'recallAt' | 'normalization' | 'nmi'> &
+    Partial<Pick<RunConfig['evaluation'], 'extraMetrics' | 'atK' | 'avgOfAvgs'>> & { seed: number },
 ): RetrievalResult {
-  const metrics: RetrievalMetricName[] = [...new Set<RetrievalMetricName>([...DEFAULT_METRICS, ...(o.nmi ? (['nmi'] as const) : []), ...(o.extraMetrics ?? [])])];
+  const metrics: RetrievalMetricName[] = [
+    ...new Set<RetrievalMetricName>([...DEFAULT_METRICS, ...(o.nmi ? (['nmi'] as const) : []), ...(o.extraMetrics ?? [])]),
+  ];
   return evaluateRetrieval({
     queries: asEmbeddingInput(query),
     queryLabels: query.labels,

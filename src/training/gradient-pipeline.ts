@@ -43,7 +43,11 @@ export class GradientPipeline {
 }
 
 /** The pipeline of a run config: stages only for what the config (and the loss) turn on. */
-export function buildGradientPipeline(optimizer: Pick<RunConfig['optimizer'], 'clipNorm' | 'clipValue'>, setup: OptimizerSetup, loss: MetricLoss): GradientPipeline {
+export function buildGradientPipeline(
+  optimizer: Pick<RunConfig['optimizer'], 'clipNorm' | 'clipValue'>,
+  setup: OptimizerSetup,
+  loss: MetricLoss,
+): GradientPipeline {
   const stages: GradientStage[] = [];
   if (setup.gradientWeightDecay > 0) stages.push({ name: 'weight-decay', apply: () => addWeightDecayGrad(setup.decayParams, setup.gradientWeightDecay) });
   if (isCcpLoss(loss)) {

@@ -28,7 +28,12 @@ export class MetricsLog {
   reconcile(history: readonly { epoch: number }[]): { dropped: number; restored: number } {
     if (!existsSync(this.path) && history.length === 0) return { dropped: 0, restored: 0 };
     const lastEpoch = history.length ? history[history.length - 1]!.epoch : 0;
-    const lines = existsSync(this.path) ? readRegularFileSync(this.path, 'metrics log').toString('utf8').split('\n').filter((l) => l.trim() !== '') : [];
+    const lines = existsSync(this.path)
+      ? readRegularFileSync(this.path, 'metrics log')
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+      : [];
     const kept: Record<string, unknown>[] = [];
     const seen = new Set<string>();
     for (const line of lines) {

@@ -55,7 +55,12 @@ export async function trainMlrc(config: RunConfig, options: MlrcOptions = {}): P
   let labels: { query: Int32Array; gallery?: Int32Array } | null = null;
   for (let r = 0; r < repeats; r++) {
     for (let k = 0; k < MLRC_FOLDS; k++) {
-      const cfg: RunConfig = { ...config, seed: config.seed + r, name: `${config.name}-r${r}-f${k + 1}`, dataset: { ...config.dataset, validation: 'classes', fold: k } };
+      const cfg: RunConfig = {
+        ...config,
+        seed: config.seed + r,
+        name: `${config.name}-r${r}-f${k + 1}`,
+        dataset: { ...config.dataset, validation: 'classes', fold: k },
+      };
       const runDir = join(root, `repeat-${r}`, `fold-${k + 1}`);
       let test: { query: Embeddings; gallery?: Embeddings };
       if (options.resume && existsSync(join(runDir, 'final-metrics.json'))) {
@@ -70,7 +75,13 @@ export async function trainMlrc(config: RunConfig, options: MlrcOptions = {}): P
         runs.push({ fold: k + 1, repeat: r, runDir, epochs: -1, steps: -1, testMapAtR: null });
       } else {
         if (!options.quiet) process.stderr.write(`\nMLRC repeat ${r + 1}/${repeats}, fold model ${k + 1}/${MLRC_FOLDS}\n`);
-        const res: TrainResult = await train(cfg, { runDir, resume: options.resume, quiet: options.quiet, keepTestEmbeddings: true, callbacks: options.callbacks });
+        const res: TrainResult = await train(cfg, {
+          runDir,
+          resume: options.resume,
+          quiet: options.quiet,
+          keepTestEmbeddings: true,
+          callbacks: options.callbacks,
+        });
         test = res.testEmbeddings!;
         runs.push({ fold: k + 1, repeat: r, runDir, epochs: res.epochs, steps: res.steps, testMapAtR: res.test?.mapAtR ?? null });
       }

@@ -12,8 +12,9 @@ type LossOwned = 'numClasses' | 'embeddingDim' | 'initialProxies' | 'dtype' | 'd
 
 /** `keys` typed as exactly the option keys of T less `Owned`: a missing or extra key is a compile error. */
 function allKeys<T, Owned extends PropertyKey>() {
-  return <const K extends readonly Exclude<keyof T, Owned>[]>(...keys: K & ([Exclude<keyof T, Owned | K[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, Owned | K[number]> })): readonly string[] =>
-    keys as readonly string[];
+  return <const K extends readonly Exclude<keyof T, Owned>[]>(
+    ...keys: K & ([Exclude<keyof T, Owned | K[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, Owned | K[number]> })
+  ): readonly string[] => keys as readonly string[];
 }
 
 export const MODEL_OPTION_KEYS: { [K in ModelName]: readonly string[] } = {
@@ -26,16 +27,54 @@ export const MODEL_OPTION_KEYS: { [K in ModelName]: readonly string[] } = {
 
 export const LOSS_OPTION_KEYS: { [K in LossName]: readonly string[] } = {
   contrastive: allKeys<LossOptionsByName['contrastive'], LossOwned>()('posMargin', 'negMargin', 'embeddingNormalization', 'reduction', 'distance'),
-  original_contrastive: allKeys<LossOptionsByName['original_contrastive'], LossOwned>()('margin', 'eps', 'negativeTerm', 'embeddingNormalization', 'reduction', 'distance'),
+  original_contrastive: allKeys<LossOptionsByName['original_contrastive'], LossOwned>()(
+    'margin',
+    'eps',
+    'negativeTerm',
+    'embeddingNormalization',
+    'reduction',
+    'distance',
+  ),
   triplet: allKeys<LossOptionsByName['triplet'], LossOwned>()('margin', 'embeddingNormalization', 'reduction', 'path', 'denseLimit', 'distance'),
   multi_similarity: allKeys<LossOptionsByName['multi_similarity'], LossOwned>()('alpha', 'beta', 'lambda', 'embeddingNormalization', 'distance'),
-  proxy_anchor: allKeys<LossOptionsByName['proxy_anchor'], LossOwned>()('proxiesPerClass', 'alpha', 'delta', 'embeddingNormalization', 'proxyLrMultiplier', 'distance', 'negativeDivisor'),
-  proxy_nca: allKeys<LossOptionsByName['proxy_nca'], LossOwned>()('proxiesPerClass', 'temperature', 'delta', 'embeddingNormalization', 'proxyLrMultiplier', 'distance'),
-  soft_triple: allKeys<LossOptionsByName['soft_triple'], LossOwned>()('proxiesPerClass', 'la', 'gamma', 'tau', 'delta', 'centersPerClass', 'embeddingNormalization', 'proxyLrMultiplier', 'distance'),
+  proxy_anchor: allKeys<LossOptionsByName['proxy_anchor'], LossOwned>()(
+    'proxiesPerClass',
+    'alpha',
+    'delta',
+    'embeddingNormalization',
+    'proxyLrMultiplier',
+    'distance',
+    'negativeDivisor',
+  ),
+  proxy_nca: allKeys<LossOptionsByName['proxy_nca'], LossOwned>()(
+    'proxiesPerClass',
+    'temperature',
+    'delta',
+    'embeddingNormalization',
+    'proxyLrMultiplier',
+    'distance',
+  ),
+  soft_triple: allKeys<LossOptionsByName['soft_triple'], LossOwned>()(
+    'proxiesPerClass',
+    'la',
+    'gamma',
+    'tau',
+    'delta',
+    'centersPerClass',
+    'embeddingNormalization',
+    'proxyLrMultiplier',
+    'distance',
+  ),
   normalized_softmax: allKeys<LossOptionsByName['normalized_softmax'], LossOwned>()('temperature', 'embeddingNormalization', 'proxyLrMultiplier'),
   arcface: allKeys<LossOptionsByName['arcface'], LossOwned>()('margin', 'scale', 'subCenters', 'embeddingNormalization', 'proxyLrMultiplier'),
   cosface: allKeys<LossOptionsByName['cosface'], LossOwned>()('margin', 'scale', 'embeddingNormalization', 'proxyLrMultiplier'),
-  subcenter_arcface: allKeys<LossOptionsByName['subcenter_arcface'], LossOwned>()('margin', 'scale', 'subCenters', 'embeddingNormalization', 'proxyLrMultiplier'),
+  subcenter_arcface: allKeys<LossOptionsByName['subcenter_arcface'], LossOwned>()(
+    'margin',
+    'scale',
+    'subCenters',
+    'embeddingNormalization',
+    'proxyLrMultiplier',
+  ),
   ntxent: allKeys<LossOptionsByName['ntxent'], LossOwned>()('temperature', 'distance', 'embeddingNormalization'),
   supcon: allKeys<LossOptionsByName['supcon'], LossOwned>()('temperature', 'distance', 'embeddingNormalization'),
   circle: allKeys<LossOptionsByName['circle'], LossOwned>()('m', 'gamma', 'distance', 'embeddingNormalization'),

@@ -91,7 +91,9 @@ export async function pretrainBackbone(o: PretrainCoreOptions): Promise<Pretrain
       await releaseFinalizedWrappers();
       o.onStep?.(++done, totalSteps);
     }
-    log(`pretrain: ${o.label ? `${o.label} ` : ''}epoch ${e + 1}/${Math.ceil(totalSteps / perEpoch)} (${batches} steps of ${bs}), mean loss ${(lossSum / batches).toFixed(4)}`);
+    log(
+      `pretrain: ${o.label ? `${o.label} ` : ''}epoch ${e + 1}/${Math.ceil(totalSteps / perEpoch)} (${batches} steps of ${bs}), mean loss ${(lossSum / batches).toFixed(4)}`,
+    );
   }
   model.eval();
   let testAccuracy = NaN;
@@ -139,11 +141,16 @@ export interface PretrainCommandOptions {
  * config's dataset (all its training classes); accuracy on the validation images when they are held-out images
  * of the same classes (validation: samples, or a CSV's 'val' rows of those classes).
  */
-export async function pretrainCommand(cfg: RunConfig, o: PretrainCommandOptions): Promise<{ file: string; testAccuracy: number; steps: number; seconds: number; classes: number; images: number }> {
-  if (o.invert && cfg.dataset.normalization !== 'unit') throw new Error(`--invert needs dataset.normalization 'unit' (pixels in [0, 1]), got '${cfg.dataset.normalization}'`);
+export async function pretrainCommand(
+  cfg: RunConfig,
+  o: PretrainCommandOptions,
+): Promise<{ file: string; testAccuracy: number; steps: number; seconds: number; classes: number; images: number }> {
+  if (o.invert && cfg.dataset.normalization !== 'unit')
+    throw new Error(`--invert needs dataset.normalization 'unit' (pixels in [0, 1]), got '${cfg.dataset.normalization}'`);
   if (cfg.threads) setNumThreads(cfg.threads);
   const data = await prepareData(cfg.dataset, cfg.seed, { progress: !o.quiet });
-  const loader = (ds: ImageDataset) => new ImageLoader(ds, { mode: 'test', transform: data.transform, onBadItem: cfg.dataset.onBadItem, cache: cfg.dataset.cacheInMemory ? 'output' : 'none' });
+  const loader = (ds: ImageDataset) =>
+    new ImageLoader(ds, { mode: 'test', transform: data.transform, onBadItem: cfg.dataset.onBadItem, cache: cfg.dataset.cacheInMemory ? 'output' : 'none' });
   const trainLoader = loader(data.train);
   const inputShape = trainLoader.shape;
   manualSeed(cfg.seed);
@@ -153,7 +160,14 @@ export async function pretrainCommand(cfg: RunConfig, o: PretrainCommandOptions)
   const test: LabelledBatches | undefined = sameClasses
     ? (() => {
         const inner = loaderBatches(data.validation, loader(data.validation), Boolean(o.invert));
-        return { ...inner, numClasses: data.train.numClasses, batch: async (idx) => { const b = await inner.batch(idx); return { x: b.x, y: Array.from(b.y, (l) => data.train.labelOf(data.validation.classNames[l]!)) }; } };
+        return {
+          ...inner,
+          numClasses: data.train.numClasses,
+          batch: async (idx) => {
+            const b = await inner.batch(idx);
+            return { x: b.x, y: Array.from(b.y, (l) => data.train.labelOf(data.validation.classNames[l]!)) };
+          },
+        };
       })()
     : undefined;
   const bs = o.batchSize ?? 128;

@@ -22,7 +22,14 @@ export interface RunFolder {
 }
 
 /** Config keys that may change between a run and its resume. */
-const RESUMABLE_KEYS = new Set(['training.maxEpochs', 'training.timeBudgetSeconds', 'training.earlyStopPatience', 'training.logEverySteps', 'threads', 'outputDir']);
+const RESUMABLE_KEYS = new Set([
+  'training.maxEpochs',
+  'training.timeBudgetSeconds',
+  'training.earlyStopPatience',
+  'training.logEverySteps',
+  'threads',
+  'outputDir',
+]);
 
 function flatten(obj: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
   if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
@@ -45,7 +52,9 @@ function checkSameConfig(saved: RunConfig, now: RunConfig, path: string): void {
   const keys = new Set([...a.keys(), ...b.keys()]);
   const diff = [...keys].filter((k) => !RESUMABLE_KEYS.has(k) && a.get(k) !== b.get(k));
   if (diff.length) {
-    throw new Error(`cannot resume ${path}: the config differs from the run's in ${diff.map((k) => `${k} (${a.get(k) ?? 'unset'} -> ${b.get(k) ?? 'unset'})`).join(', ')}`);
+    throw new Error(
+      `cannot resume ${path}: the config differs from the run's in ${diff.map((k) => `${k} (${a.get(k) ?? 'unset'} -> ${b.get(k) ?? 'unset'})`).join(', ')}`,
+    );
   }
 }
 
@@ -55,7 +64,9 @@ function checkResumable(cfg: RunConfig, runDir: string, ckptPath: string, config
   if (saved !== null) checkSameConfig(resolveConfigPaths(parseRunConfig(saved, `the config stored in ${ckptPath}`), process.cwd()), cfg, runDir);
   else if (existsSync(configPath)) checkSameConfig(resolveConfigPaths(parseRunConfig(readJson(configPath), configPath), process.cwd()), cfg, runDir);
   else if (existsSync(ckptPath)) {
-    throw new Error(`cannot resume ${runDir}: config.json is missing and the checkpoint ${ckptPath} does not record the config it was trained with, so the resumed run could silently differ from it; restore config.json`);
+    throw new Error(
+      `cannot resume ${runDir}: config.json is missing and the checkpoint ${ckptPath} does not record the config it was trained with, so the resumed run could silently differ from it; restore config.json`,
+    );
   }
 }
 

@@ -31,7 +31,9 @@ export function batchWarnings(cfg: RunConfig, train: ImageDataset, ccpPools: boo
     const b = cfg.ccp.poolSize;
     const fewer = counts.filter((n) => n < b).length;
     if (fewer > 0) {
-      out.push(`${fewer} of ${train.numClasses} training classes have fewer images than CCP's pool size ccp.poolSize (b = ${b}): their candidate pools repeat images`);
+      out.push(
+        `${fewer} of ${train.numClasses} training classes have fewer images than CCP's pool size ccp.poolSize (b = ${b}): their candidate pools repeat images`,
+      );
     }
   }
   return out;
@@ -52,11 +54,16 @@ export function pretrainedWarnings(cfg: RunConfig): string[] {
     out.push(`${m.name}'s pretrained weights expect ${h}x${h} images with ${c} channels; dataset.imageSize is ${d.imageSize}, dataset.channels ${d.channels}`);
   }
   if (info.normalization && d.channels === 3) {
-    const expected = resolveNormalization({ ...info.normalization, mean: [...info.normalization.mean], std: info.normalization.std && [...info.normalization.std] }, 3);
+    const expected = resolveNormalization(
+      { ...info.normalization, mean: [...info.normalization.mean], std: info.normalization.std && [...info.normalization.std] },
+      3,
+    );
     const actual = resolveNormalization(d.normalization, 3);
     const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6 * Math.max(1, Math.abs(v)));
     if (expected.bgr !== actual.bgr || !close(expected.mul, actual.mul) || !close(expected.sub, actual.sub)) {
-      out.push(`${m.name}'s pretrained weights expect other preprocessing than dataset.normalization '${d.normalization}' (${describeNormalization(info.normalization)})`);
+      out.push(
+        `${m.name}'s pretrained weights expect other preprocessing than dataset.normalization '${d.normalization}' (${describeNormalization(info.normalization)})`,
+      );
     }
   }
   return out;
@@ -81,9 +88,15 @@ async function storedChannels(ds: ImageDataset, probe = 4): Promise<number | nul
   return most;
 }
 
-export async function setupSummary(cfg: RunConfig, data: RunData, o: { threads: number; ccpPools: boolean; inputShape: readonly number[]; precision?: string; memoryFormat?: string }): Promise<SetupSummary> {
+export async function setupSummary(
+  cfg: RunConfig,
+  data: RunData,
+  o: { threads: number; ccpPools: boolean; inputShape: readonly number[]; precision?: string; memoryFormat?: string },
+): Promise<SetupSummary> {
   const lines: string[] = [];
-  const test = data.test.gallery ? `test ${sized(data.test.query)} queries, gallery ${sized(data.test.gallery)}` : `test ${sized(data.test.query)} (self-retrieval)`;
+  const test = data.test.gallery
+    ? `test ${sized(data.test.query)} queries, gallery ${sized(data.test.gallery)}`
+    : `test ${sized(data.test.query)} (self-retrieval)`;
   const capped = cfg.training.maxValidationSamples;
   const valUse = capped !== null && capped < data.validation.size ? ` (${count(capped)} used per epoch)` : '';
   lines.push(`data '${cfg.dataset.name}': train ${sized(data.train)} | validation ${sized(data.validation)}${valUse} | ${test}`);
@@ -101,7 +114,8 @@ export async function setupSummary(cfg: RunConfig, data: RunData, o: { threads: 
   const warnings = [...batchWarnings(cfg, data.train, o.ccpPools), ...pretrainedWarnings(cfg)];
   if (cfg.dataset.channels === 1) {
     const stored = await storedChannels(data.train);
-    if (stored !== null && stored >= 3) warnings.push(`the training images have ${stored} channels but dataset.channels is 1: colour is read as grey (set dataset.channels: 3 to keep it)`);
+    if (stored !== null && stored >= 3)
+      warnings.push(`the training images have ${stored} channels but dataset.channels is 1: colour is read as grey (set dataset.channels: 3 to keep it)`);
   }
   return { lines, warnings };
 }

@@ -37,7 +37,13 @@ export class TaskProgress {
 }
 
 /** Runs `work` with a progress display; `work` reports how many units are done. */
-export async function withProgress<T>(label: string, total: number, unit: string, enabled: boolean, work: (update: (done: number) => void) => Promise<T>): Promise<T> {
+export async function withProgress<T>(
+  label: string,
+  total: number,
+  unit: string,
+  enabled: boolean,
+  work: (update: (done: number) => void) => Promise<T>,
+): Promise<T> {
   const p = new TaskProgress(label, total, unit, enabled);
   const r = await work((d) => p.update(d));
   p.done();

@@ -143,8 +143,14 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
   for (const n of data.report?.notes ?? []) warn(n);
   const t = cfg.training;
   const augment = cfg.dataset.augment;
-  const trainImages = { mode: augment ? 'train' : 'test', transform: data.transform, cache: cfg.dataset.cacheInMemory ? (augment ? 'decoded' : 'output') : 'none', onBadItem: cfg.dataset.onBadItem } as const;
-  const evalImages = (ds: ImageDataset) => new ImageLoader(ds, { mode: 'test', transform: data.transform, cache: cfg.dataset.cacheInMemory ? 'output' : 'none', onBadItem: cfg.dataset.onBadItem });
+  const trainImages = {
+    mode: augment ? 'train' : 'test',
+    transform: data.transform,
+    cache: cfg.dataset.cacheInMemory ? (augment ? 'decoded' : 'output') : 'none',
+    onBadItem: cfg.dataset.onBadItem,
+  } as const;
+  const evalImages = (ds: ImageDataset) =>
+    new ImageLoader(ds, { mode: 'test', transform: data.transform, cache: cfg.dataset.cacheInMemory ? 'output' : 'none', onBadItem: cfg.dataset.onBadItem });
   const inputShape = new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 1) }).shape;
   checkTrainingBounds(t, data.train, inputShape);
   const model = buildModel(cfg, inputShape);
@@ -152,8 +158,20 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
   const loss = buildLoss(cfg, data.train.numClasses);
   const setup = buildOptimizer(cfg, model, loss);
   const schedule = buildSchedule(cfg, setup.optimizer);
-  const execution = { precision: model.precision, memoryFormat: model.memoryFormat, threads: getNumThreads(), device: device.device, deviceReason: device.reason };
-  const info = await setupSummary(cfg, data, { threads: getNumThreads(), ccpPools: isCcpLoss(loss), inputShape, precision: model.precision, memoryFormat: model.memoryFormat });
+  const execution = {
+    precision: model.precision,
+    memoryFormat: model.memoryFormat,
+    threads: getNumThreads(),
+    device: device.device,
+    deviceReason: device.reason,
+  };
+  const info = await setupSummary(cfg, data, {
+    threads: getNumThreads(),
+    ccpPools: isCcpLoss(loss),
+    inputShape,
+    precision: model.precision,
+    memoryFormat: model.memoryFormat,
+  });
   for (const w of info.warnings) process.stderr.write(`warning: ${w}\n`);
   if (!options.quiet) process.stderr.write(info.lines.map((l) => `setup: ${l}\n`).join(''));
   const poolImages = () => new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 3) });
@@ -226,7 +244,8 @@ async function beginTraining(run: Run): Promise<void> {
   await run.callbacks.trainBegin(context(run));
   run.state.started = Date.now();
   run.folder.attachLog((message) => log.write({ kind: 'warning', epoch: run.state.epoch, message }));
-  if (fixed.dropped || fixed.restored) run.folder.warn(`${log.path}: dropped ${fixed.dropped} line(s) the checkpoint does not hold and restored ${fixed.restored} (the run was killed mid-epoch)`);
+  if (fixed.dropped || fixed.restored)
+    run.folder.warn(`${log.path}: dropped ${fixed.dropped} line(s) the checkpoint does not hold and restored ${fixed.restored} (the run was killed mid-epoch)`);
 }
 
 /** Epochs until max epochs, a stop request, the time budget or (tests) stopAfterEpochs; returns why it ended. */
@@ -323,7 +342,16 @@ async function endEpoch(run: Run, meanLoss: number): Promise<void> {
   };
   s.history.push(record);
   await run.callbacks.epochEnd(context(run), record);
-  const core = { epoch: s.epoch, step: s.step, history: s.history, elapsedSeconds: elapsed(run), model: run.model, optimizer, loader: run.loader, lossState: run.lossState };
+  const core = {
+    epoch: s.epoch,
+    step: s.step,
+    history: s.history,
+    elapsedSeconds: elapsed(run),
+    model: run.model,
+    optimizer,
+    loader: run.loader,
+    lossState: run.lossState,
+  };
   const parts = run.callbacks.checkpointParts();
   if (run.outDir === run.folder.runDir) saveRunCheckpoint(run.folder.checkpointPath, core, parts, run.cfg);
 }
@@ -331,7 +359,13 @@ async function endEpoch(run: Run, meanLoss: number): Promise<void> {
 /** The result; unless interrupted, the best weights' test evaluation, final-metrics.json and onTrainEnd. */
 async function finishRun(run: Run, stopReason: StopReason): Promise<TrainResult> {
   const { state: s, early, folder } = run;
-  const atChance = stopReason === 'interrupted' ? null : chanceWarning(s.history.find((h) => h.epoch === early.early.bestEpoch), run.validator.chanceP1);
+  const atChance =
+    stopReason === 'interrupted'
+      ? null
+      : chanceWarning(
+          s.history.find((h) => h.epoch === early.early.bestEpoch),
+          run.validator.chanceP1,
+        );
   if (atChance) folder.warn(atChance);
   const request = run.callbacks.stopRequest;
   const result: TrainResult = {
@@ -366,12 +400,19 @@ async function testEvaluation(run: Run, result: TrainResult): Promise<TestEmbedd
   const queryImages = run.evalImages(data.test.query);
   const galleryImages = data.test.gallery ? run.evalImages(data.test.gallery) : undefined;
   const embed = (images: ImageLoader, what: string) =>
-    withProgress(`embedding ${what}`, images.dataset.size, 'images', !options.quiet, (update) => (run.dp?.embed ?? embedItems)(model, images, { batchSize: cfg.training.evalBatchSize, onProgress: update }));
+    withProgress(`embedding ${what}`, images.dataset.size, 'images', !options.quiet, (update) =>
+      (run.dp?.embed ?? embedItems)(model, images, { batchSize: cfg.training.evalBatchSize, onProgress: update }),
+    );
   const query = await embed(queryImages, data.test.gallery ? 'test queries' : 'test split');
   const gallery = galleryImages ? await embed(galleryImages, 'test gallery') : undefined;
   result.test = evaluateEmbeddings(query, gallery, { ...cfg.evaluation, seed: cfg.seed });
   if (options.keepTestEmbeddings) result.testEmbeddings = { query, gallery };
-  for (const [split, images] of [['training', run.loader.images], ['validation', run.validator.images], ['test', queryImages], ['test gallery', galleryImages]] as const) {
+  for (const [split, images] of [
+    ['training', run.loader.images],
+    ['validation', run.validator.images],
+    ['test', queryImages],
+    ['test gallery', galleryImages],
+  ] as const) {
     for (const i of images?.bad ?? []) run.folder.warn(`skipped an image of the ${split} split that could not be decoded: ${images!.dataset.where(i)}`);
   }
   return { query, gallery };

@@ -44,10 +44,17 @@ export class EpochValidator {
     checkValidationEmbeddings(e.data, epoch, lr);
     if (!this.collapseReported && embeddingsCollapsed(e.data, e.dim)) {
       this.collapseReported = true;
-      this.warn(`epoch ${epoch}: the ${e.labels.length} validation embeddings are all equal (the model collapsed to one point); retrieval is at chance. Lower optimizer.lr or change the loss margins`);
+      this.warn(
+        `epoch ${epoch}: the ${e.labels.length} validation embeddings are all equal (the model collapsed to one point); retrieval is at chance. Lower optimizer.lr or change the loss margins`,
+      );
     }
     this.chanceP1 = chancePrecisionAt1(e.labels);
-    const r = evaluateRetrieval({ queries: asEmbeddingInput(e), queryLabels: e.labels, metrics: ['precisionAt1', 'rPrecision', 'mapAtR'], normalize: this.cfg.evaluation.normalization });
+    const r = evaluateRetrieval({
+      queries: asEmbeddingInput(e),
+      queryLabels: e.labels,
+      metrics: ['precisionAt1', 'rPrecision', 'mapAtR'],
+      normalize: this.cfg.evaluation.normalization,
+    });
     const values = [r.mapAtR ?? 0, r.precisionAt1 ?? 0, r.rPrecision ?? 0];
     // Decisions (CCP's projection, early stopping, the schedule) follow rank 0's numbers on every rank.
     const [mapAtR, precisionAt1, rPrecision] = this.sharding ? this.sharding.fromRank0(values) : values;

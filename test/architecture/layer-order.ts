@@ -30,8 +30,7 @@ export const PRIVATE_LAYERS: ReadonlyMap<string, readonly string[]> = new Map([[
  * an entry no longer occurs, so a fixed violation must be dropped here too (the list only shrinks).
  * Keys are 'importing file -> imported file', both relative to the repository root.
  */
-export const KNOWN_VIOLATIONS: ReadonlyMap<string, string> = new Map<string, string>([
-]);
+export const KNOWN_VIOLATIONS: ReadonlyMap<string, string> = new Map<string, string>([]);
 
 /** The rank of a layer folder, or undefined for a folder the table does not know. */
 export function layerRank(layer: string): number | undefined {

@@ -88,7 +88,9 @@ test('every known violation still occurs (drop fixed ones from KNOWN_VIOLATIONS)
 
 test('every folder of src/ has a place in the layer table', () => {
   const root = repoRoot();
-  const folders = readdirSync(join(root, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const folders = readdirSync(join(root, 'src'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
   const missing = folders.filter((name) => layerRank(name) === undefined);
   assert.deepEqual(missing, [], 'folders missing from LAYERS');
   assert.equal(new Set(LAYERS.flat()).size, LAYERS.flat().length, 'a layer is listed twice');

@@ -22,7 +22,17 @@ function declaredNames(source: string): string[] {
 test('NativeBinding declares exactly the functions the addon exports', () => {
   const declared = declaredNames(bindingSource());
   assert.ok(declared.length > 100, `read only ${declared.length} NativeBinding members`);
-  const exported = Object.keys(native).filter((k) => k !== 'NativeTensor').sort();
-  assert.deepEqual(exported.filter((k) => !declared.includes(k)), [], 'addon exports missing from NativeBinding');
-  assert.deepEqual(declared.filter((k) => !exported.includes(k)), [], 'NativeBinding members the addon does not export');
+  const exported = Object.keys(native)
+    .filter((k) => k !== 'NativeTensor')
+    .sort();
+  assert.deepEqual(
+    exported.filter((k) => !declared.includes(k)),
+    [],
+    'addon exports missing from NativeBinding',
+  );
+  assert.deepEqual(
+    declared.filter((k) => !exported.includes(k)),
+    [],
+    'NativeBinding members the addon does not export',
+  );
 });

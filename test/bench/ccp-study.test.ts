@@ -53,14 +53,34 @@ test('the study runs end to end on a tiny budget and writes table, JSON and plot
   const out = join(tmp, 'out');
   const lines: string[] = [];
   const args = ['--methods', 'c2,c2-ccp', '--seeds', '1', '--budget', '8', '--steps-per-epoch', '4', '--lrs', '1e-3,3e-3', '--tune-fraction', '0.5'];
-  args.push('--max-classes', '12', '--channels', '8,16', '--dim', '16', '--max-val', '60', '--patience', '1', '--threads', '1', '--out', out, '--runs', join(tmp, 'runs', 'tiny'));
+  args.push(
+    '--max-classes',
+    '12',
+    '--channels',
+    '8,16',
+    '--dim',
+    '16',
+    '--max-val',
+    '60',
+    '--patience',
+    '1',
+    '--threads',
+    '1',
+    '--out',
+    out,
+    '--runs',
+    join(tmp, 'runs', 'tiny'),
+  );
   // Generated Omniglot-format zips (16 background, 12 evaluation classes), so the study runs without ../shared.
   args.push('--omniglot', await omniglotFixture());
   // The default pretrained-backbone path, with a few MNIST steps (0.01 epochs = 5 batches of 128).
   args.push('--pretrained', 'mnist', '--pretrain-epochs', '0.01');
   const { result, files } = await main(args, { log: (l) => lines.push(l) });
   assert.ok(result.settings.pretrainedFile && existsSync(result.settings.pretrainedFile), 'the pretrained backbone file exists');
-  assert.ok(lines.some((l) => /pretrain: MNIST epoch 1\/1 \(5 steps of 128\)/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /pretrain: MNIST epoch 1\/1 \(5 steps of 128\)/.test(l)),
+    lines.join('\n'),
+  );
   assert.ok(lines.some((l) => /pretrain: MNIST test accuracy [\d.]+%/.test(l)));
   // 2 methods x (2 LR-search runs + 1 seed).
   assert.equal(result.runs.length, 6);
@@ -86,7 +106,10 @@ test('the study runs end to end on a tiny budget and writes table, JSON and plot
   assert.match(md, /full study would take about \d+ min/);
 
   const json = JSON.parse(readFileSync(files.json, 'utf8'));
-  assert.deepEqual(json.summary.map((s: { label: string }) => s.label), ['C2', 'C2-CCP']);
+  assert.deepEqual(
+    json.summary.map((s: { label: string }) => s.label),
+    ['C2', 'C2-CCP'],
+  );
   for (const s of json.summary) {
     for (const k of ['precisionAt1', 'rPrecision', 'mapAtR']) {
       assert.ok(s[k].mean >= 0 && s[k].mean <= 1, `${s.label} ${k}`);
@@ -110,15 +133,23 @@ test('the study runs end to end on a tiny budget and writes table, JSON and plot
 
   // Per-run records make a second invocation reuse the runs.
   const again = await main(args, { log: () => {} });
-  assert.deepEqual(again.result.runs.map((r) => r.final.mapAtR), result.runs.map((r) => r.final.mapAtR));
+  assert.deepEqual(
+    again.result.runs.map((r) => r.final.mapAtR),
+    result.runs.map((r) => r.final.mapAtR),
+  );
   assert.ok(again.result.runs.every((r) => r.reused));
   assert.match(readFileSync(files.markdown, 'utf8'), /6 of 6 runs were reused/);
 
   // A fixed LR skips that method's search; --precision reaches the runs (bf16 runs are new runs, not reused).
-  const bf = await main([...args, '--fixed-lrs', 'c2-ccp=3e-3', '--precision', 'bf16', '--runs', join(tmp, 'runs', 'bf16'), '--out', join(tmp, 'out-bf16')], { log: () => {} });
+  const bf = await main([...args, '--fixed-lrs', 'c2-ccp=3e-3', '--precision', 'bf16', '--runs', join(tmp, 'runs', 'bf16'), '--out', join(tmp, 'out-bf16')], {
+    log: () => {},
+  });
   assert.equal(bf.result.runs.length, 4);
   assert.ok(bf.result.runs.every((r) => !r.reused));
-  assert.deepEqual(bf.result.runs.filter((r) => r.method === 'c2-ccp').map((r) => [r.purpose, r.lr]), [['test', 3e-3]]);
+  assert.deepEqual(
+    bf.result.runs.filter((r) => r.method === 'c2-ccp').map((r) => [r.purpose, r.lr]),
+    [['test', 3e-3]],
+  );
   assert.deepEqual(bf.result.tuning['c2-ccp'], { grid: [], chosenLr: 3e-3 });
   assert.match(readFileSync(bf.files.markdown, 'utf8'), /Precision of the backbone: bf16 .*LR fixed up front \(no search\) for c2-ccp 3e-3/s);
 });
@@ -134,7 +165,25 @@ test('Fig. 1 helpers: inter-class distance and proxy spread', () => {
 
 test('bench:mnist-fig1 runs on a few images and writes the table', { timeout: 120_000 }, async () => {
   const out = join(tmp, 'fig1');
-  const { markdown, json } = await fig1Main(['--max-per-class', '40', '--steps-per-epoch', '3', '--epochs', '4', '--projections', '1', '--threads', '1', '--out', out, '--runs', join(tmp, 'fig1-runs')], () => {});
+  const { markdown, json } = await fig1Main(
+    [
+      '--max-per-class',
+      '40',
+      '--steps-per-epoch',
+      '3',
+      '--epochs',
+      '4',
+      '--projections',
+      '1',
+      '--threads',
+      '1',
+      '--out',
+      out,
+      '--runs',
+      join(tmp, 'fig1-runs'),
+    ],
+    () => {},
+  );
   const md = readFileSync(markdown, 'utf8');
   assert.match(md, /\| Stage \| best \/ end epoch \| steps \| val MAP@R \| test MAP@R \| test P@1 \| cover \| E‖x − x⁻‖ \| proxy spread \|/);
   assert.match(md, /^\| \(a\) proxy-based DML/m);

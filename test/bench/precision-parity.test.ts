@@ -11,12 +11,30 @@ import { tempDir } from '../helpers/tmp.js';
 const tmp = tempDir('parity');
 
 function rec(method: string, seed: number, mapAtR: number, purpose: 'test' | 'tune' = 'test'): RunRecord {
-  return { method, label: method.toUpperCase(), loss: method, purpose, seed, lr: 1e-3, steps: 10, epochs: 1, bestEpoch: 1, stopReason: 'maxEpochs', bestValMapAtR: 0, final: { precisionAt1: 0, rPrecision: 0, mapAtR, numQueries: 1 }, projections: [], curve: [], trainSeconds: 1, wallSeconds: 1, runDir: '' };
+  return {
+    method,
+    label: method.toUpperCase(),
+    loss: method,
+    purpose,
+    seed,
+    lr: 1e-3,
+    steps: 10,
+    epochs: 1,
+    bestEpoch: 1,
+    stopReason: 'maxEpochs',
+    bestValMapAtR: 0,
+    final: { precisionAt1: 0, rPrecision: 0, mapAtR, numQueries: 1 },
+    projections: [],
+    curve: [],
+    trainSeconds: 1,
+    wallSeconds: 1,
+    runDir: '',
+  };
 }
 
 test('parity: within the float32 spread and 0.5 points; incomplete while seeds are missing', () => {
   const rows = parityRows({
-    fp32: [rec('c2', 0, 0.30), rec('c2', 1, 0.32), rec('c2', 2, 0.34), rec('ms', 0, 0.30), rec('ms', 1, 0.301), rec('mx', 0, 0.3), rec('mx', 1, 0.3)],
+    fp32: [rec('c2', 0, 0.3), rec('c2', 1, 0.32), rec('c2', 2, 0.34), rec('ms', 0, 0.3), rec('ms', 1, 0.301), rec('mx', 0, 0.3), rec('mx', 1, 0.3)],
     bf16: [rec('c2', 0, 0.31), rec('c2', 1, 0.325), rec('c2', 2, 0.335), rec('ms', 0, 0.33), rec('ms', 1, 0.331), rec('mx', 0, 0.3)],
   });
   const by = Object.fromEntries(rows.map((r) => [r.method, r]));

@@ -1,7 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, keep, tidy, zeros, full, randn, manualSeed, noGrad, tensor, int64, allclose } from '../../src/engine/index.js';
-import { CcpController, CcpProxySet, resolveCcpOptions, greedyKCenter, rowsToClassMajor, ccp, proxyCoverDiagnostics, type CcpContext, type CcpOptionsInput, type CcpProjectionEvent } from '../../src/ccp/index.js';
+import { type Tensor, keep, tidy, zeros, full, randn, manualSeed, noGrad, tensor, int64, allclose } from '../../src/engine/index.js';
+import {
+  CcpController,
+  CcpProxySet,
+  resolveCcpOptions,
+  greedyKCenter,
+  rowsToClassMajor,
+  ccp,
+  proxyCoverDiagnostics,
+  type CcpContext,
+  type CcpOptionsInput,
+  type CcpProjectionEvent,
+} from '../../src/ccp/index.js';
 import { PairDouble } from './doubles.js';
 
 const C = 2;
@@ -13,7 +24,10 @@ function setup(opts: CcpOptionsInput = {}) {
   const proxies = new CcpProxySet(C, K, D);
   const weight = keep(zeros([2, 2])).requireGrad(true);
   const bias = keep(zeros([3])).requireGrad(true);
-  const parameters: [string, Tensor][] = [['head.weight', weight], ['head.bias', bias]];
+  const parameters: [string, Tensor][] = [
+    ['head.weight', weight],
+    ['head.bias', bias],
+  ];
   const requested: number[] = [];
   const pools: Tensor[] = [];
   const ctx: CcpContext = {
@@ -82,12 +96,30 @@ test('onTrainBegin: KCENTER from a fresh pool of b′ with zero seeds, λ = 0, t
 test('a projection happens exactly when patience runs out (current-epoch metric)', async () => {
   const s = await drive(SCRIPT);
   try {
-    assert.deepEqual(s.controller.history.map((e) => e.epoch), [5, 9]);
-    assert.deepEqual(s.controller.history.map((e) => e.t), [1, 2]);
-    assert.deepEqual(s.controller.history.map((e) => e.bestMetric), [0.2, 0.3]);
-    assert.deepEqual(s.results.map((r) => r.projected).flatMap((p, i) => (p ? [i + 1] : [])), [5, 9]);
-    assert.deepEqual(s.results.map((r) => r.improved), [true, true, false, false, false, true, false, false, false, true]);
-    assert.deepEqual(s.results.map((r) => r.wait), [0, 0, 1, 2, 0, 0, 1, 2, 0, 0]);
+    assert.deepEqual(
+      s.controller.history.map((e) => e.epoch),
+      [5, 9],
+    );
+    assert.deepEqual(
+      s.controller.history.map((e) => e.t),
+      [1, 2],
+    );
+    assert.deepEqual(
+      s.controller.history.map((e) => e.bestMetric),
+      [0.2, 0.3],
+    );
+    assert.deepEqual(
+      s.results.map((r) => r.projected).flatMap((p, i) => (p ? [i + 1] : [])),
+      [5, 9],
+    );
+    assert.deepEqual(
+      s.results.map((r) => r.improved),
+      [true, true, false, false, false, true, false, false, false, true],
+    );
+    assert.deepEqual(
+      s.results.map((r) => r.wait),
+      [0, 0, 1, 2, 0, 0, 1, 2, 0, 0],
+    );
     assert.deepEqual(s.requested, [4, 4, 4]); // initial + two projections
     assert.equal(s.controller.t, 2);
   } finally {
@@ -98,8 +130,14 @@ test('a projection happens exactly when patience runs out (current-epoch metric)
 test('laggedMetric: decisions use the previous epoch’s metric (0 at epoch 1)', async () => {
   const s = await drive(SCRIPT, { laggedMetric: true });
   try {
-    assert.deepEqual(s.results.map((r) => r.monitored), [0, ...SCRIPT.slice(0, -1)]);
-    assert.deepEqual(s.controller.history.map((e) => e.epoch), [6, 10]);
+    assert.deepEqual(
+      s.results.map((r) => r.monitored),
+      [0, ...SCRIPT.slice(0, -1)],
+    );
+    assert.deepEqual(
+      s.controller.history.map((e) => e.epoch),
+      [6, 10],
+    );
   } finally {
     s.dispose();
   }
@@ -109,7 +147,10 @@ test('minDelta, patience and minIterations', async () => {
   // Gains below minDelta = 1e-5 over the problem's best do not count.
   let s = await drive([0.5, 0.500004, 0.500008, 0.5000099, 0.6]);
   try {
-    assert.deepEqual(s.controller.history.map((e) => e.epoch), [4]);
+    assert.deepEqual(
+      s.controller.history.map((e) => e.epoch),
+      [4],
+    );
   } finally {
     s.dispose();
   }
@@ -122,14 +163,20 @@ test('minDelta, patience and minIterations', async () => {
   // patience 1: every non-improving epoch ends the problem, unless fewer than minIterations epochs were spent in it.
   s = await drive([0.5, 0.4, 0.3, 0.2, 0.1, 0.0, -0.1], { patience: 1, minIterations: 3 });
   try {
-    assert.deepEqual(s.controller.history.map((e) => e.epoch), [3, 6]);
+    assert.deepEqual(
+      s.controller.history.map((e) => e.epoch),
+      [3, 6],
+    );
   } finally {
     s.dispose();
   }
   // NaN never improves.
   s = await drive([NaN, NaN, NaN]);
   try {
-    assert.deepEqual(s.controller.history.map((e) => e.epoch), [3]);
+    assert.deepEqual(
+      s.controller.history.map((e) => e.epoch),
+      [3],
+    );
   } finally {
     s.dispose();
   }
@@ -147,7 +194,10 @@ test('snapshots: θ_best and P_best are taken at the best epoch; projection anch
     // Anchor = θ_best (a separate copy), λ = 2e-4; the live weights are not reset (still 5).
     const anchors = s.controller.thetaAnchor!;
     assert.equal(anchors.length, 2);
-    assert.deepEqual(anchors.map((a) => a.shape), [[2, 2], [3]]);
+    assert.deepEqual(
+      anchors.map((a) => a.shape),
+      [[2, 2], [3]],
+    );
     for (const a of anchors) assert.ok(a.toArray().every((v) => v === 2));
     assert.notEqual(anchors[0], s.controller.thetaBest![0]);
     assert.ok(s.weight.toArray().every((v) => v === 5));
@@ -160,7 +210,10 @@ test('snapshots: θ_best and P_best are taken at the best epoch; projection anch
     });
     // The event records the covering radius and spread of the new proxies over the pool they came from.
     const cover = tidy(() => proxyCoverDiagnostics(s.pools[1]!, s.proxies.classMajor()));
-    assert.deepEqual({ r: ev!.coveringRadius, m: ev!.coveringRadiusMax, s: ev!.proxySpread }, { r: cover.coveringRadius, m: cover.coveringRadiusMax, s: cover.proxySpread });
+    assert.deepEqual(
+      { r: ev!.coveringRadius, m: ev!.coveringRadiusMax, s: ev!.proxySpread },
+      { r: cover.coveringRadius, m: cover.coveringRadiusMax, s: cover.proxySpread },
+    );
     assert.ok(cover.coveringRadius > 0 && cover.coveringRadius <= cover.coveringRadiusMax);
     // The new problem starts from −∞: the next epoch improves whatever its value, and θ_best moves, the anchor stays.
     s.train(6);
@@ -176,7 +229,10 @@ test('snapshots: θ_best and P_best are taken at the best epoch; projection anch
 test('lagged snapshots are one epoch after the truly best epoch', async () => {
   const s = await drive([0.1, 0.5, 0.3, 0.3, 0.3, 0.3], { laggedMetric: true });
   try {
-    assert.deepEqual(s.controller.history.map((e) => e.epoch), [6]);
+    assert.deepEqual(
+      s.controller.history.map((e) => e.epoch),
+      [6],
+    );
     for (const t of s.controller.thetaAnchor!) assert.ok(t.toArray().every((v) => v === 3));
     assert.ok(s.proxies.best.toArray().every((v) => v === 30));
   } finally {
@@ -187,8 +243,14 @@ test('lagged snapshots are one epoch after the truly best epoch', async () => {
 test('λ_t = λ·decay^t after each projection', async () => {
   const s = await drive([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], { lambda: 1e-3, decay: 0.5 });
   try {
-    assert.deepEqual(s.controller.history.map((e) => e.epoch), [4, 8, 12]);
-    assert.deepEqual(s.controller.history.map((e) => e.lambda), [5e-4, 2.5e-4, 1.25e-4]);
+    assert.deepEqual(
+      s.controller.history.map((e) => e.epoch),
+      [4, 8, 12],
+    );
+    assert.deepEqual(
+      s.controller.history.map((e) => e.lambda),
+      [5e-4, 2.5e-4, 1.25e-4],
+    );
   } finally {
     s.dispose();
   }
@@ -201,21 +263,34 @@ test('regulariser: exactly zero in the first problem, λ(θ − θ_anchor) after
   try {
     await s.controller.onTrainBegin(s.ctx);
     // A step: the network (weight ⊙ input) produces embeddings; the CCP objective touches θ and P.
-    const x = tensor([[1, 2, 3], [0, 1, 0], [2, 0, 1], [1, 1, 1]]);
+    const x = tensor([
+      [1, 2, 3],
+      [0, 1, 0],
+      [2, 0, 1],
+      [1, 1, 1],
+    ]);
     const y = int64([0, 0, 1, 1]);
     const step = () =>
       tidy(() => {
         for (const [, p] of s.parameters) p.zeroGrad();
         s.proxies.proxies.zeroGrad();
         const emb = x.mul(s.bias).add(s.weight.sum());
-        const objective = loss.forward(emb, y).mul(0.1).add(loss.forward(emb, y, { embeddings: s.proxies.proxies, labels: s.proxies.labels }));
+        const objective = loss
+          .forward(emb, y)
+          .mul(0.1)
+          .add(loss.forward(emb, y, { embeddings: s.proxies.proxies, labels: s.proxies.labels }));
         objective.backward();
       });
     const grads = () => [...s.parameters.map(([, p]) => p.grad!.clone()), s.proxies.proxies.grad!.clone()].map(keep);
     const net = s.parameters.map(([, p]) => p);
 
     noGrad(() => {
-      s.weight.copy_(tensor([[0.5, -1], [2, 0.25]]));
+      s.weight.copy_(
+        tensor([
+          [0.5, -1],
+          [2, 0.25],
+        ]),
+      );
       s.bias.copy_(tensor([1, -2, 0.5]));
     });
     step();
@@ -229,7 +304,12 @@ test('regulariser: exactly zero in the first problem, λ(θ − θ_anchor) after
     assert.equal(s.controller.t, 1);
     const anchor = s.controller.thetaAnchor!.map((a) => keep(a.clone()));
     noGrad(() => {
-      s.weight.add_(tensor([[1, 2], [3, 4]]));
+      s.weight.add_(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+      );
       s.bias.mul_(3);
     });
     step();
@@ -243,11 +323,16 @@ test('regulariser: exactly zero in the first problem, λ(θ − θ_anchor) after
         assert.ok(!allclose(g1[i]!, g0[i]!, 0, 1e-6), `θ gradient ${i} should change`);
       });
       assert.ok(allclose(g1[2]!, g0[2]!, 0, 0), 'proxy gradient changed');
-      assert.ok(Math.abs(s.controller.regularizer.penalty(net) - (2e-4 / 2) * net.reduce((a, p, i) => a + p.detach().sub(anchor[i]!).square().sum().item(), 0)) < 1e-9);
+      assert.ok(
+        Math.abs(s.controller.regularizer.penalty(net) - (2e-4 / 2) * net.reduce((a, p, i) => a + p.detach().sub(anchor[i]!).square().sum().item(), 0)) < 1e-9,
+      );
     });
     [...before, ...after, ...g0, ...g1, ...anchor].forEach((t) => t.dispose());
     // θ means network weights: passing the proxies in the context is refused.
-    await assert.rejects(s.controller.onEpochEnd(0.1, { ...s.ctx, parameters: [...s.parameters, ['proxies', s.proxies.proxies]] }), /must not include the proxies/);
+    await assert.rejects(
+      s.controller.onEpochEnd(0.1, { ...s.ctx, parameters: [...s.parameters, ['proxies', s.proxies.proxies]] }),
+      /must not include the proxies/,
+    );
   } finally {
     s.dispose();
   }
@@ -288,9 +373,17 @@ test('state save/load roundtrip: same tensors, same scalars, same future decisio
     const sa = a.controller.stateDict().tensors;
     const sb = b.controller.stateDict().tensors;
     assert.deepEqual([...sb.keys()].sort(), [...sa.keys()].sort());
-    for (const [k, t] of sa) assert.ok(tidy(() => allclose(t.detach(), sb.get(k)!.detach(), 0, 0)), k);
+    for (const [k, t] of sa)
+      assert.ok(
+        tidy(() => allclose(t.detach(), sb.get(k)!.detach(), 0, 0)),
+        k,
+      );
     // Continue both with the same metrics: same projection epochs and λ.
-    for (const [e, m] of [[8, 0.6], [9, 0.6], [10, 0.65]] as [number, number][]) {
+    for (const [e, m] of [
+      [8, 0.6],
+      [9, 0.6],
+      [10, 0.65],
+    ] as [number, number][]) {
       a.train(e);
       b.train(e);
       const ra = await a.controller.onEpochEnd(m, { ...a.ctx, epoch: e });
@@ -300,7 +393,10 @@ test('state save/load roundtrip: same tensors, same scalars, same future decisio
     // Same decisions; the covering diagnostics differ, since the double draws every pool at random.
     const decisions = (h: readonly CcpProjectionEvent[]) => h.map(({ epoch, t, metric, bestMetric, lambda }) => ({ epoch, t, metric, bestMetric, lambda }));
     assert.deepEqual(decisions(b.controller.history), decisions(a.controller.history));
-    assert.deepEqual(a.controller.history.map((h) => h.epoch), [5, 9]);
+    assert.deepEqual(
+      a.controller.history.map((h) => h.epoch),
+      [5, 9],
+    );
     for (const t of tensors.values()) t.dispose();
     // Mismatched layouts are refused.
     const c = new CcpController(new CcpProxySet(3, K, D), resolveCcpOptions({ proxiesPerClass: K }));

@@ -7,11 +7,33 @@ const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <=
 
 test('coveringRadius: max distance to the nearest centre (Euclidean)', () => {
   tidy(() => {
-    const pts = tensor([[0, 0], [3, 4], [1, 0]]);
+    const pts = tensor([
+      [0, 0],
+      [3, 4],
+      [1, 0],
+    ]);
     close(coveringRadius(pts, tensor([[0, 0]])), 5);
-    close(coveringRadius(pts, tensor([[0, 0], [3, 4]])), 1);
+    close(
+      coveringRadius(
+        pts,
+        tensor([
+          [0, 0],
+          [3, 4],
+        ]),
+      ),
+      1,
+    );
     close(coveringRadius(pts, pts), 0);
-    close(coveringRadius(tensor([[1, 1]]), tensor([[4, 5], [-2, -3]])), 5);
+    close(
+      coveringRadius(
+        tensor([[1, 1]]),
+        tensor([
+          [4, 5],
+          [-2, -3],
+        ]),
+      ),
+      5,
+    );
     assert.throws(() => coveringRadius(pts, tensor([[0, 0, 0]])), /D=/);
   });
 });
@@ -21,8 +43,14 @@ test('greedy radii on a 1-D hand case: minimax start, farthest-first, first inde
     // Farthest class-mates: 10, 9, 8, 7, 10 → start at 3 (r = 7); then 10 (r = 3); then 0 (r = 1);
     // then the tie 1 vs 2 (both at 1) picks 1 (r = 1); then 2 (r = 0).
     const radii = greedyCoveringRadii(tensor([[0], [1], [2], [3], [10]]));
-    assert.deepEqual(radii.map((r) => +r.toFixed(12)), [7, 3, 1, 1, 0]);
-    assert.deepEqual(greedyCoveringRadii(tensor([[0], [1], [2], [3], [10]]), 2).map((r) => +r.toFixed(12)), [7, 3]);
+    assert.deepEqual(
+      radii.map((r) => +r.toFixed(12)),
+      [7, 3, 1, 1, 0],
+    );
+    assert.deepEqual(
+      greedyCoveringRadii(tensor([[0], [1], [2], [3], [10]]), 2).map((r) => +r.toFixed(12)),
+      [7, 3],
+    );
     assert.deepEqual(greedyCoveringRadii(tensor([[4, 4]])), [0]);
   });
 });
@@ -47,7 +75,13 @@ test('averageCoveringRadius: mean over k then over classes; N(v) by default', ()
     const emb = tensor([[0], [1], [2], [3], [10], [5], [7]]);
     const labels = int64([0, 0, 0, 0, 0, 1, 1]);
     const raw = averageCoveringRadius(emb, labels, { normalize: false });
-    assert.deepEqual(raw.perClass.map((c) => [c.label, c.count]), [[0, 5], [1, 2]]);
+    assert.deepEqual(
+      raw.perClass.map((c) => [c.label, c.count]),
+      [
+        [0, 5],
+        [1, 2],
+      ],
+    );
     close(raw.perClass[0]!.mean, 12 / 5);
     close(raw.perClass[1]!.mean, 1); // radii [2, 0]
     close(raw.mean, (12 / 5 + 1) / 2);
@@ -55,10 +89,27 @@ test('averageCoveringRadius: mean over k then over classes; N(v) by default', ()
     close(capped.perClass[0]!.mean, 5);
     close(capped.perClass[1]!.mean, 1);
     // N(v): (2,0) and (0,3) become (1,0) and (0,1); (0.3, 0.4) stays.
-    const normed = averageCoveringRadius(tensor([[2, 0], [0, 3], [0.3, 0.4]]), int64([4, 4, 9]));
+    const normed = averageCoveringRadius(
+      tensor([
+        [2, 0],
+        [0, 3],
+        [0.3, 0.4],
+      ]),
+      int64([4, 4, 9]),
+    );
     close(normed.perClass[0]!.mean, Math.SQRT2 / 2, 1e-6);
     close(normed.perClass[1]!.mean, 0);
-    assert.deepEqual(clipNormalize(tensor([[3, 4], [0.3, 0.4]])).toArray().map((v) => +v.toFixed(6)), [0.6, 0.8, 0.3, 0.4]);
+    assert.deepEqual(
+      clipNormalize(
+        tensor([
+          [3, 4],
+          [0.3, 0.4],
+        ]),
+      )
+        .toArray()
+        .map((v) => +v.toFixed(6)),
+      [0.6, 0.8, 0.3, 0.4],
+    );
     assert.throws(() => averageCoveringRadius(emb, int64([0, 1])), /labels/);
   });
 });
@@ -72,7 +123,10 @@ test('classes of different sizes processed together give the same radii as each 
     const shuffled = perm.map((i) => labels[i]!);
     const x = randn([labels.length, 4], { dtype: 'float64' }).mul(0.4);
     const all = averageCoveringRadius(x, int64(shuffled));
-    assert.deepEqual(all.perClass.map((c) => c.label), [0, 10, 20, 30, 40]);
+    assert.deepEqual(
+      all.perClass.map((c) => c.label),
+      [0, 10, 20, 30, 40],
+    );
     for (const c of all.perClass) {
       const rows = shuffled.flatMap((l, i) => (l === c.label ? [i] : []));
       const alone = greedyCoveringRadii(clipNormalize(x.indexSelect(0, int64(rows))));

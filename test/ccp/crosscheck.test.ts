@@ -17,10 +17,30 @@ import { repoRoot } from '../helpers/repo-root.js';
 interface Fixture {
   producedBy: string;
   problem: {
-    C: number; D: number; K: number; b: number; lambda: number; weightDecay: number; clipNorm: number; clipValue: number;
-    lr: number; betas: [number, number]; eps: number; wBatch: number; wProxy: number; posMargin: number; negMargin: number;
-    patience: number; minDelta: number; stepsPerEpoch: number; validation: number[];
-    X: number[][]; Y: number[]; W0: number[][]; batches: number[][]; pools: number[][][];
+    C: number;
+    D: number;
+    K: number;
+    b: number;
+    lambda: number;
+    weightDecay: number;
+    clipNorm: number;
+    clipValue: number;
+    lr: number;
+    betas: [number, number];
+    eps: number;
+    wBatch: number;
+    wProxy: number;
+    posMargin: number;
+    negMargin: number;
+    patience: number;
+    minDelta: number;
+    stepsPerEpoch: number;
+    validation: number[];
+    X: number[][];
+    Y: number[];
+    W0: number[][];
+    batches: number[][];
+    pools: number[][][];
   };
   expected: { losses: number[]; kcenters: number[][][]; projectionEpochs: number[]; W: number[][]; P: number[][] };
 }
@@ -41,8 +61,16 @@ test('CCP step cross-check: ccp(C2) + controller + gradient pipeline equal an in
   const X = tensor(p.X, undefined, { dtype: 'float64' });
   const W = tensor(p.W0, undefined, { dtype: 'float64', requiresGrad: true });
   const loss = ccp(new ContrastiveLoss({ posMargin: p.posMargin, negMargin: p.negMargin }), {
-    numClasses: p.C, dim: p.D, dtype: 'float64', proxiesPerClass: p.K, poolSize: p.b, lambda: p.lambda, patience: p.patience,
-    minDelta: p.minDelta, batchWeight: p.wBatch, proxyWeight: p.wProxy,
+    numClasses: p.C,
+    dim: p.D,
+    dtype: 'float64',
+    proxiesPerClass: p.K,
+    poolSize: p.b,
+    lambda: p.lambda,
+    patience: p.patience,
+    minDelta: p.minDelta,
+    batchWeight: p.wBatch,
+    proxyWeight: p.wProxy,
   });
   const P = loss.proxies;
   const optimizer = new Adam([W, P], { lr: p.lr, betas: p.betas, eps: p.eps });
@@ -52,7 +80,10 @@ test('CCP step cross-check: ccp(C2) + controller + gradient pipeline equal an in
     { optimizer, decayParams: [W, P], allParams: [W, P], networkParams: [['W', W]], gradientWeightDecay: p.weightDecay },
     loss,
   );
-  assert.deepEqual(pipeline.stages.map((st) => st.name), ['weight-decay', 'ccp-regularizer', 'clip-norm', 'clip-value']);
+  assert.deepEqual(
+    pipeline.stages.map((st) => st.name),
+    ['weight-decay', 'ccp-regularizer', 'clip-norm', 'clip-value'],
+  );
   const kcenters: number[][] = [];
   let poolsUsed = 0;
   const rows = (indices: number[]) => X.indexSelect(0, int64(indices));
@@ -74,11 +105,13 @@ test('CCP step cross-check: ccp(C2) + controller + gradient pipeline equal an in
   for (const [e, value] of p.validation.entries()) {
     for (let s = 0; s < p.stepsPerEpoch; s++) {
       const batch = p.batches[step++]!;
-      losses.push(tidy(() => {
-        const out = loss.forward(rows(batch).matmul(W.t()), int64(batch.map((i) => p.Y[i]!)));
-        out.backward();
-        return out.item();
-      }));
+      losses.push(
+        tidy(() => {
+          const out = loss.forward(rows(batch).matmul(W.t()), int64(batch.map((i) => p.Y[i]!)));
+          out.backward();
+          return out.item();
+        }),
+      );
       pipeline.apply();
     }
     const result = await controller.onEpochEnd(value, { ...ctx, epoch: e + 1 });

@@ -1,5 +1,5 @@
 // Test doubles for the CCP tests: a tiny pair loss honouring the MetricLoss contract, with a JS reference.
-import { Tensor, eye, type Tensor as T } from '../../src/engine/index.js';
+import { type Tensor, eye, type Tensor as T } from '../../src/engine/index.js';
 import type { MetricLoss, ReferenceSet } from '../../src/losses/types.js';
 
 /**

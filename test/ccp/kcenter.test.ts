@@ -53,10 +53,20 @@ test('1-D farthest-first: zero seed picks the largest norm first, then the farth
 
 test('all-equal distances pick the first candidate', () => {
   tidy(() => {
-    const pool = tensor([[[1, 0], [0, 1], [-1, 0], [0, -1]]]);
+    const pool = tensor([
+      [
+        [1, 0],
+        [0, 1],
+        [-1, 0],
+        [0, -1],
+      ],
+    ]);
     assert.deepEqual(rows(greedyKCenter(pool, zeros([1, 1, 2]), 1)), [[1, 0]]);
     // Second pick: m = min(‖x‖², ‖x − (1,0)‖²) = [0, 1, 1, 1] — the zero seed still counts — tie → (0, 1).
-    assert.deepEqual(rows(greedyKCenter(pool, zeros([1, 1, 2]), 2)), [[1, 0], [0, 1]]);
+    assert.deepEqual(rows(greedyKCenter(pool, zeros([1, 1, 2]), 2)), [
+      [1, 0],
+      [0, 1],
+    ]);
   });
 });
 
@@ -75,20 +85,42 @@ test('seeds from prev are respected and then discarded', () => {
 test('2-D, several classes at once; rows laid out as r·C + c', () => {
   tidy(() => {
     const pool = tensor([
-      [[0, 0], [3, 4], [1, 1], [-3, -4]], // class 0: norms 0, 5, √2, 5 → (3,4) first (first index), then (-3,-4)
-      [[1, 0], [0, 2], [0, -1], [0, 0]], // class 1: (0,2) first; then m = [1, 0, 1, 0] (zero seed) → (1,0)
-      [[2, 2], [2, 1], [0, 0], [1, 2]], // class 2: (2,2) first; then m = [0, 1, 0, 1] → (2,1)
+      [
+        [0, 0],
+        [3, 4],
+        [1, 1],
+        [-3, -4],
+      ], // class 0: norms 0, 5, √2, 5 → (3,4) first (first index), then (-3,-4)
+      [
+        [1, 0],
+        [0, 2],
+        [0, -1],
+        [0, 0],
+      ], // class 1: (0,2) first; then m = [1, 0, 1, 0] (zero seed) → (1,0)
+      [
+        [2, 2],
+        [2, 1],
+        [0, 0],
+        [1, 2],
+      ], // class 2: (2,2) first; then m = [0, 1, 0, 1] → (2,1)
     ]);
     const out = greedyKCenter(pool, zeros([3, 2, 2]), 2);
     assert.deepEqual(out.shape, [6, 2]);
     assert.deepEqual(rows(out), [
-      [3, 4], [0, 2], [2, 2], // r = 0, classes 0, 1, 2
-      [-3, -4], [1, 0], [2, 1], // r = 1
+      [3, 4],
+      [0, 2],
+      [2, 2], // r = 0, classes 0, 1, 2
+      [-3, -4],
+      [1, 0],
+      [2, 1], // r = 1
     ]);
     // Each row r·C + c is a candidate of class c.
     const byClass = rowsToClassMajor(out, 3);
     assert.deepEqual(byClass.shape, [3, 2, 2]);
-    assert.deepEqual(rows(byClass.select(0, 1)), [[0, 2], [1, 0]]);
+    assert.deepEqual(rows(byClass.select(0, 1)), [
+      [0, 2],
+      [1, 0],
+    ]);
   });
 });
 
@@ -130,8 +162,14 @@ test('b <= 1: K distinct random candidates of the right class', () => {
     const out = rows(selectProxies(pool, zeros([C, K, 1]), K, 1)).map((r) => r[0]!);
     for (let c = 0; c < C; c++) {
       const mine = Array.from({ length: K }, (_, r) => out[r * C + c]!);
-      assert.ok(mine.every((v) => Math.floor(v / 100) === c), `row of class ${c} holds ${mine}`);
-      assert.deepEqual([...mine].sort((a, b) => a - b), [0, 1, 2, 3].map((j) => 100 * c + j));
+      assert.ok(
+        mine.every((v) => Math.floor(v / 100) === c),
+        `row of class ${c} holds ${mine}`,
+      );
+      assert.deepEqual(
+        [...mine].sort((a, b) => a - b),
+        [0, 1, 2, 3].map((j) => 100 * c + j),
+      );
     }
     // Randomness: over a few draws, the first proxy of class 0 is not always the same candidate.
     const firsts = new Set<number>();

@@ -35,12 +35,29 @@ function contrastiveReference(x: number[][], y: number[], r: number[][] | null, 
   return pos / (nPos + 1e-16) + neg / (nNeg + 1e-16);
 }
 
-const X = [[1.5, 0.2, -0.3], [0.1, 0.2, 0.3], [-0.4, 0.9, 0.1], [0.3, -0.2, 0.6], [2, 1, 0], [0.05, 0.1, -0.1]];
+const X = [
+  [1.5, 0.2, -0.3],
+  [0.1, 0.2, 0.3],
+  [-0.4, 0.9, 0.1],
+  [0.3, -0.2, 0.6],
+  [2, 1, 0],
+  [0.05, 0.1, -0.1],
+];
 const Y = [0, 0, 1, 1, 2, 2];
-const P = [[0.2, 0.1, 0], [0, 0.3, 0.1], [0.1, 0, 0.4], [1, 1, 1], [-0.2, 0.5, 0], [0.3, 0.3, 0.3]]; // C = 3, K = 2
+const P = [
+  [0.2, 0.1, 0],
+  [0, 0.3, 0.1],
+  [0.1, 0, 0.4],
+  [1, 1, 1],
+  [-0.2, 0.5, 0],
+  [0.3, 0.3, 0.3],
+]; // C = 3, K = 2
 const PL = [0, 1, 2, 0, 1, 2];
 
-for (const [mPos, mNeg] of [[0, 0.5], [0.1, 1.0]] as const) {
+for (const [mPos, mNeg] of [
+  [0, 0.5],
+  [0.1, 1.0],
+] as const) {
   test(`ccp(contrastive m+=${mPos}, m−=${mNeg}) = 0.1·C2(X, X) + C2(X, P)`, () => {
     const loss = ccp(new ContrastiveLoss({ posMargin: mPos, negMargin: mNeg }), { numClasses: 3, dim: 3, proxiesPerClass: 2 });
     try {

@@ -5,9 +5,22 @@ import type { MetricLoss } from '../../src/losses/types.js';
 import { ccp, isCcpLoss, resolveCcpOptions, CCP_DEFAULTS, lambdaAt, type CcpOptionsInput } from '../../src/ccp/index.js';
 import { PairDouble, pairDoubleReference, rowsOf } from './doubles.js';
 
-const X = [[1, 2, 0], [0.5, -1, 1], [2, 0, 1], [-1, 1, 1], [0, 0, 2]];
+const X = [
+  [1, 2, 0],
+  [0.5, -1, 1],
+  [2, 0, 1],
+  [-1, 1, 1],
+  [0, 0, 2],
+];
 const Y = [0, 0, 1, 1, 2];
-const P = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1]]; // K = 2, C = 3: rows r·3 + c
+const P = [
+  [1, 0, 0],
+  [0, 1, 0],
+  [0, 0, 1],
+  [1, 1, 0],
+  [0, 1, 1],
+  [1, 0, 1],
+]; // K = 2, C = 3: rows r·3 + c
 
 test('CcpLoss value = 0.1·base(X, X) + 1.0·base(X, P) with proxy labels [0..C−1] × K', () => {
   const base = new PairDouble();
@@ -20,7 +33,10 @@ test('CcpLoss value = 0.1·base(X, X) + 1.0·base(X, P) with proxy labels [0..C�
     const value = tidy(() => loss.forward(tensor(X), int64(Y)).item());
     const expected = 0.1 * pairDoubleReference(X, Y) + 1.0 * pairDoubleReference(X, Y, P, [0, 1, 2, 0, 1, 2]);
     assert.ok(Math.abs(value - expected) < 1e-4 * Math.max(1, Math.abs(expected)), `${value} vs ${expected}`);
-    assert.deepEqual(base.calls.map((c) => c.withRef), [false, true]);
+    assert.deepEqual(
+      base.calls.map((c) => c.withRef),
+      [false, true],
+    );
   } finally {
     loss.dispose();
   }
@@ -34,7 +50,10 @@ test('weights: batchWeight = 0 skips the in-batch term; custom weights are appli
     const value = tidy(() => loss.forward(tensor(X), int64(Y)).item());
     const expected = 2 * pairDoubleReference(X, Y, P, [0, 1, 2, 0, 1, 2]);
     assert.ok(Math.abs(value - expected) < 1e-4 * Math.abs(expected));
-    assert.deepEqual(base.calls.map((c) => c.withRef), [true]);
+    assert.deepEqual(
+      base.calls.map((c) => c.withRef),
+      [true],
+    );
   } finally {
     loss.dispose();
   }
@@ -80,7 +99,18 @@ test('stateDict / loadStateDict of the loss carry P and P_best', () => {
 test('options: defaults, presets small / large, overrides and validation', () => {
   assert.deepEqual(resolveCcpOptions(), { ...CCP_DEFAULTS });
   assert.deepEqual(
-    [CCP_DEFAULTS.proxiesPerClass, CCP_DEFAULTS.poolSize, CCP_DEFAULTS.lambda, CCP_DEFAULTS.decay, CCP_DEFAULTS.patience, CCP_DEFAULTS.minIterations, CCP_DEFAULTS.batchWeight, CCP_DEFAULTS.proxyWeight, CCP_DEFAULTS.minDelta, CCP_DEFAULTS.laggedMetric],
+    [
+      CCP_DEFAULTS.proxiesPerClass,
+      CCP_DEFAULTS.poolSize,
+      CCP_DEFAULTS.lambda,
+      CCP_DEFAULTS.decay,
+      CCP_DEFAULTS.patience,
+      CCP_DEFAULTS.minIterations,
+      CCP_DEFAULTS.batchWeight,
+      CCP_DEFAULTS.proxyWeight,
+      CCP_DEFAULTS.minDelta,
+      CCP_DEFAULTS.laggedMetric,
+    ],
     [8, 12, 2e-4, 1.0, 3, 1, 0.1, 1.0, 1e-5, false],
   );
   const small = resolveCcpOptions({ preset: 'small' });

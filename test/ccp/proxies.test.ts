@@ -19,7 +19,10 @@ test('CcpProxySet: P learnable and He-normal, P_best zeros, labels laid out', ()
     assert.equal(ps.proxies.requiresGrad, true);
     assert.equal(ps.proxies.isLeaf, true);
     assert.equal(ps.best.requiresGrad, false);
-    assert.equal(tidy(() => ps.best.abs().sum().item()), 0);
+    assert.equal(
+      tidy(() => ps.best.abs().sum().item()),
+      0,
+    );
     assert.deepEqual(ps.labels.toArray().slice(48, 53), [48, 49, 0, 1, 2]);
     // He-normal (Keras): truncated at 2σ_raw, with std ≈ sqrt(2 / fan_in), fan_in = K·C = 200.
     const std = tidy(() => ps.proxies.detach().std().item());
@@ -46,7 +49,13 @@ test('assign / classMajor: class-major values land in rows r·C + c', () => {
   try {
     tidy(() => {
       // value 10·c + r for proxy r of class c
-      ps.assign(tensor([[[0], [1]], [[10], [11]], [[20], [21]]]));
+      ps.assign(
+        tensor([
+          [[0], [1]],
+          [[10], [11]],
+          [[20], [21]],
+        ]),
+      );
       assert.deepEqual(ps.proxies.detach().toArray(), [0, 10, 20, 1, 11, 21]);
       assert.deepEqual(ps.classMajor().toArray(), [0, 1, 10, 11, 20, 21]);
       for (let r = 0; r < 6; r++) assert.equal(Math.floor(ps.proxies.detach().toArray()[r]! / 10), ps.labels.toArray()[r]);
@@ -63,8 +72,18 @@ test('reinitialize writes KCENTER(pool, P_best) into the same P tensor; snapshot
     const handle = ps.proxies;
     tidy(() => {
       const pool = tensor([
-        [[0, 0], [3, 4], [1, 1], [-3, -4]],
-        [[1, 0], [0, 2], [0, -1], [0, 0]],
+        [
+          [0, 0],
+          [3, 4],
+          [1, 1],
+          [-3, -4],
+        ],
+        [
+          [1, 0],
+          [0, 2],
+          [0, -1],
+          [0, 0],
+        ],
       ]);
       ps.reinitialize(pool, 12);
       assert.equal(ps.proxies, handle);

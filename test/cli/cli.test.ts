@@ -17,7 +17,23 @@ function run(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const tiny = ['--preset', 'mnist', '--set', 'dataset.maxPerClass=60', '--set', 'model.options.channels=[8, 16]', '--set', 'model.embeddingDim=8', '--epochs', '2', '--steps-per-epoch', '5', '--out', tmp, '-q'];
+const tiny = [
+  '--preset',
+  'mnist',
+  '--set',
+  'dataset.maxPerClass=60',
+  '--set',
+  'model.options.channels=[8, 16]',
+  '--set',
+  'model.embeddingDim=8',
+  '--epochs',
+  '2',
+  '--steps-per-epoch',
+  '5',
+  '--out',
+  tmp,
+  '-q',
+];
 
 test('help and bad arguments', () => {
   const h = run('--help');
@@ -41,7 +57,8 @@ test('train, eval, embed and search from the command line', { timeout: 600_000 }
   assert.equal(t.code, 0, t.err);
   assert.match(t.out, /MAP@R\s+\d+\.\d\d/);
   const runDir = join(tmp, 'cli');
-  for (const f of ['config.json', 'checkpoint.safetensors', 'model.safetensors', 'metrics.jsonl', 'final-metrics.json']) assert.ok(existsSync(join(runDir, f)), f);
+  for (const f of ['config.json', 'checkpoint.safetensors', 'model.safetensors', 'metrics.jsonl', 'final-metrics.json'])
+    assert.ok(existsSync(join(runDir, f)), f);
   const mapLine = t.out.split('\n').find((l) => /^\s+MAP@R/.test(l))!;
   // The run report, written at the end of train and again by `report`.
   assert.match(t.out, new RegExp(`report: ${join(runDir, 'report.html')}`));

@@ -33,7 +33,19 @@ test('--version and --help load no native module; every command takes --threads 
   const h = run(['--help'], { env: noNative });
   assert.equal(h.code, 0, h.err);
   for (const c of ['train', 'eval', 'embed', 'search', 'index', 'calibrate', 'serve', 'export']) assert.match(h.out, new RegExp(`\\b${c}\\b`));
-  for (const c of [['train'], ['eval'], ['embed'], ['search'], ['index', 'build'], ['index', 'search'], ['index', 'info'], ['index', 'compact'], ['calibrate'], ['serve'], ['export']]) {
+  for (const c of [
+    ['train'],
+    ['eval'],
+    ['embed'],
+    ['search'],
+    ['index', 'build'],
+    ['index', 'search'],
+    ['index', 'info'],
+    ['index', 'compact'],
+    ['calibrate'],
+    ['serve'],
+    ['export'],
+  ]) {
     const ch = run([...c, '--help'], { env: noNative });
     assert.equal(ch.code, 0, `${c.join(' ')}: ${ch.err}`);
     assert.match(ch.out, /--threads <n>/, c.join(' '));
@@ -64,9 +76,15 @@ async function csvDataset(dir: string): Promise<string> {
   mkdirSync(join(dir, 'images'), { recursive: true });
   const rows = ['path,label,split'];
   const classes: [string, string, number][] = [
-    ['a', 'train', 9], ['b', 'train', 5], ['c', 'train', 5], ['d', 'train', 5],
-    ['e', 'val', 4], ['f', 'val', 4],
-    ['7', 'test', 4], ['8', 'test', 4], ['9', 'test', 4],
+    ['a', 'train', 9],
+    ['b', 'train', 5],
+    ['c', 'train', 5],
+    ['d', 'train', 5],
+    ['e', 'val', 4],
+    ['f', 'val', 4],
+    ['7', 'test', 4],
+    ['8', 'test', 4],
+    ['9', 'test', 4],
   ];
   for (const [ci, [name, split, n]] of classes.entries()) {
     for (let j = 0; j < n; j++) {
@@ -77,7 +95,9 @@ async function csvDataset(dir: string): Promise<string> {
         px[p * 3 + 2] = ci * 25;
       }
       const file = `images/${name}_${j}.png`;
-      await sharp(px, { raw: { width: 16, height: 16, channels: 3 } }).png().toFile(join(dir, file));
+      await sharp(px, { raw: { width: 16, height: 16, channels: 3 } })
+        .png()
+        .toFile(join(dir, file));
       rows.push(`${file},${name},${split}`);
     }
   }
@@ -116,7 +136,10 @@ test('a CSV of my own images: val rows validate, relative config paths, setup su
   assert.match(t.err, /warning: 3 of 4 training classes have fewer images than training\.samplesPerClass \(8; smallest has 5\)/);
   assert.match(t.err, /warning: 3 of 4 training classes have fewer images than CCP's pool size ccp\.poolSize \(b = 7\)/);
   // More classes per batch than the data holds is refused (issue 10's bounds), naming the key.
-  const tooMany = run(['train', '--config', join(exp, 'run.yaml'), '--out', join(tmp, 'runs'), '--name', 'too-many', '--threads', '1', '--set', 'training.classesPerBatch=6'], { cwd: elsewhere });
+  const tooMany = run(
+    ['train', '--config', join(exp, 'run.yaml'), '--out', join(tmp, 'runs'), '--name', 'too-many', '--threads', '1', '--set', 'training.classesPerBatch=6'],
+    { cwd: elsewhere },
+  );
   assert.equal(tooMany.code, 1);
   assert.match(tooMany.err, /training\.classesPerBatch is 6, but the training split \(csv\/train\) has only 4 classes/);
   assert.match(t.err, /warning: the training images have 3 channels but dataset\.channels is 1: colour is read as grey/);
@@ -153,7 +176,11 @@ test('a CSV of my own images: val rows validate, relative config paths, setup su
   const emv = run(['embed', '--run', runDir, '--data-root', moved, '-o', join(tmp, 'val.npy'), '--split', 'validation', '-q']);
   assert.equal(emv.code, 0, emv.err);
   assert.deepEqual([...new Set(readFileSync(join(tmp, 'val.labels.txt'), 'utf8').trim().split('\n'))], ['e', 'f']);
-  assert.deepEqual([...new Set(Array.from(loadNpy(join(tmp, 'val.labels.npy')).data as ArrayLike<number | bigint>, Number))], [0, 1], 'non-numeric names: indices');
+  assert.deepEqual(
+    [...new Set(Array.from(loadNpy(join(tmp, 'val.labels.npy')).data as ArrayLike<number | bigint>, Number))],
+    [0, 1],
+    'non-numeric names: indices',
+  );
 
   // search --exclude-self leaves the query's own file out.
   const q = join(moved, 'images', 'a_0.png');
@@ -169,7 +196,9 @@ test('a CSV of my own images: val rows validate, relative config paths, setup su
 test('a failed start leaves no run folder behind', async () => {
   const dir = join(tmp, 'bad');
   mkdirSync(join(dir, 'images'), { recursive: true });
-  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toFile(join(dir, 'images', 'x.png'));
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+    .png()
+    .toFile(join(dir, 'images', 'x.png'));
   // Train rows only: nothing to evaluate on.
   writeFileSync(join(dir, 'm.csv'), 'path,label,split\nimages/x.png,a,train\nimages/x.png,b,train\n');
   const r = run(['train', '--dataset', 'csv', '--csv', join(dir, 'm.csv'), '--out', join(tmp, 'runs2'), '--name', 'failed', '-q']);
@@ -185,7 +214,13 @@ test('pretrain: classification pretraining of a backbone, then training from it'
   assert.equal(p.code, 0, p.err);
   // 5 digits x 54 training images (10% held out): 8 steps of 32; accuracy on the 30 held-out images.
   assert.match(p.out, /pretrained small_cnn on 270 images of 5 classes \(8 steps, \d+ s\), held-out accuracy [\d.]+%/);
-  const keys = Object.keys(JSON.parse(readFileSync(file).subarray(8, 8 + Number(readFileSync(file).readBigUInt64LE(0))).toString('utf8'))).filter((k) => k !== '__metadata__');
+  const keys = Object.keys(
+    JSON.parse(
+      readFileSync(file)
+        .subarray(8, 8 + Number(readFileSync(file).readBigUInt64LE(0)))
+        .toString('utf8'),
+    ),
+  ).filter((k) => k !== '__metadata__');
   assert.ok(keys.length > 0 && keys.every((k) => k.startsWith('backbone.')), keys.join(', '));
   const t = run(['train', ...small, '--pretrained', file, '--epochs', '1', '--steps-per-epoch', '2', '--out', join(tmp, 'runs3'), '--name', 'from-pretrained']);
   assert.equal(t.code, 0, t.err);

@@ -2,7 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadCsvManifest, loadImageFolder, loadCub, loadCars196, loadInShop, loadSop, ImageLoader, BatchLoader, RandomSampler, DataError, ImageDataset } from '../../src/data/index.js';
+import {
+  loadCsvManifest,
+  loadImageFolder,
+  loadCub,
+  loadCars196,
+  loadInShop,
+  loadSop,
+  ImageLoader,
+  BatchLoader,
+  RandomSampler,
+  DataError,
+  ImageDataset,
+} from '../../src/data/index.js';
 import { tmpCopy, warnings, fixtures } from './helpers.js';
 
 const isData = (re: RegExp) => (e: unknown) => e instanceof DataError && re.test(e.message);
@@ -12,7 +24,10 @@ test('missing image file: construction error names the file and the CSV line; sk
   const dir = tmpCopy('csv');
   const csv = path.join(dir, 'manifest.csv');
   fs.rmSync(path.join(dir, 'images', 'im3.png'));
-  assert.throws(() => loadCsvManifest(csv), isData(new RegExp(`${esc(path.join(dir, 'images', 'im3.png'))}: image file not found \\(listed at ${esc(csv)}:5\\)`)));
+  assert.throws(
+    () => loadCsvManifest(csv),
+    isData(new RegExp(`${esc(path.join(dir, 'images', 'im3.png'))}: image file not found \\(listed at ${esc(csv)}:5\\)`)),
+  );
   const w = warnings();
   const ds = loadCsvManifest(csv, { onBadItem: 'skip', warn: w.warn });
   assert.equal(ds.size, 4);
@@ -106,7 +121,10 @@ test('unknown labels: CUB class id not in classes.txt, Cars class beyond class_n
   assert.throws(() => loadCub(root, { trainClasses: 2 }), isData(new RegExp(`${esc(f)}:2: unknown label: class id '9'`)));
   const bad = path.join(fixtures, 'cars196-bad-class');
   const mat = path.join(bad, 'cars_annos.mat');
-  assert.throws(() => loadCars196(bad, { trainClasses: 2, checkFiles: false }), isData(new RegExp(`${esc(mat)}:annotations\\(10\\)\\.class: unknown label: class 7 outside 1\\.\\.4`)));
+  assert.throws(
+    () => loadCars196(bad, { trainClasses: 2, checkFiles: false }),
+    isData(new RegExp(`${esc(mat)}:annotations\\(10\\)\\.class: unknown label: class 7 outside 1\\.\\.4`)),
+  );
   const w = warnings();
   const skipped = loadCars196(bad, { trainClasses: 2, checkFiles: false, onBadItem: 'skip', warn: w.warn });
   assert.equal(skipped.all.size, 9);

@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { loadOmniglot, omniglotSplit, mnistRetrievalSplit, loadMnist, readMnist, ImageLoader, DataError, closeAllZips, type ImageDataset } from '../../src/data/index.js';
+import {
+  loadOmniglot,
+  omniglotSplit,
+  mnistRetrievalSplit,
+  loadMnist,
+  readMnist,
+  ImageLoader,
+  DataError,
+  closeAllZips,
+  type ImageDataset,
+} from '../../src/data/index.js';
 import { omniglotDir } from './helpers.js';
 import { missingSharedOmniglot, omniglotFixture } from '../helpers/omniglot.js';
 
@@ -67,7 +77,10 @@ test('Omniglot loader on generated zips (official layout): classes, entry paths,
   assert.ok(te.classNames.every((n) => n.startsWith('Eval_Alphabet_')));
   const bad = path.join(root, 'nope.zip');
   await assert.rejects(loadOmniglot({ zipPath: bad }), (e: unknown) => e instanceof DataError && e.message.includes(bad));
-  await assert.rejects(loadOmniglot({ root, set: 'background_small1' }), (e: unknown) => e instanceof DataError && e.message.includes('images_background_small1.zip'));
+  await assert.rejects(
+    loadOmniglot({ root, set: 'background_small1' }),
+    (e: unknown) => e instanceof DataError && e.message.includes('images_background_small1.zip'),
+  );
   await closeAllZips();
 });
 

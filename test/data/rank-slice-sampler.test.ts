@@ -5,11 +5,23 @@ import { BatchLoader, MPerClassSampler, RankSliceSampler, rankSlice, loadImageFo
 import { fixtures } from './helpers.js';
 
 test('rankSlice: contiguous slices in rank order that cover the batch once', () => {
-  for (const [size, world] of [[8, 2], [7, 3], [2, 4]] as const) {
-    const rows = Array.from({ length: world }, (_, r) => rankSlice(size, r, world)).flatMap(({ start, end }) => Array.from({ length: end - start }, (_, i) => start + i));
-    assert.deepEqual(rows, Array.from({ length: size }, (_, i) => i));
+  for (const [size, world] of [
+    [8, 2],
+    [7, 3],
+    [2, 4],
+  ] as const) {
+    const rows = Array.from({ length: world }, (_, r) => rankSlice(size, r, world)).flatMap(({ start, end }) =>
+      Array.from({ length: end - start }, (_, i) => start + i),
+    );
+    assert.deepEqual(
+      rows,
+      Array.from({ length: size }, (_, i) => i),
+    );
   }
-  assert.throws(() => new RankSliceSampler(new MPerClassSampler([0, 1], { m: 1, classesPerBatch: 2, seed: 1 }), 2, 2), /rank must be an integer in 0\.\.1, got 2/);
+  assert.throws(
+    () => new RankSliceSampler(new MPerClassSampler([0, 1], { m: 1, classesPerBatch: 2, seed: 1 }), 2, 2),
+    /rank must be an integer in 0\.\.1, got 2/,
+  );
 });
 
 test('2 rank slices of a seeded sampler, loaded with their position offsets, concatenate to the single-process batches (augmentation included)', async () => {

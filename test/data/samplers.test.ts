@@ -12,11 +12,20 @@ test('Rng: deterministic, uniform ints in range, state round trip', () => {
   const a = new Rng(42);
   const b = new Rng(42);
   const xs = Array.from({ length: 100 }, () => a.nextU32());
-  assert.deepEqual(xs, Array.from({ length: 100 }, () => b.nextU32()));
-  assert.notDeepEqual(xs, Array.from({ length: 100 }, () => new Rng(43).nextU32()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 100 }, () => b.nextU32()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 100 }, () => new Rng(43).nextU32()),
+  );
   const counts = new Array(7).fill(0);
   for (let i = 0; i < 7000; i++) counts[a.int(7)]++;
-  assert.ok(counts.every((c) => c > 850 && c < 1150), `counts ${counts}`);
+  assert.ok(
+    counts.every((c) => c > 850 && c < 1150),
+    `counts ${counts}`,
+  );
   const st = a.getState();
   const next = a.next();
   const c = new Rng(0);
@@ -48,12 +57,18 @@ test('MPerClass: batch layout [c1s1..cPs1, c1s2..], rounds visit each class once
   }
   // every consecutive 10 groups (one round) is a permutation of the classes; P divides C here
   for (let r = 0; r < roundClasses.length / 10; r++) {
-    assert.deepEqual(roundClasses.slice(r * 10, r * 10 + 10).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      roundClasses.slice(r * 10, r * 10 + 10).sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
   }
   // the first n_c draws of class c are all of its samples, each once (no replacement until exhausted)
   sizes.forEach((n, c) => {
     const members = labels.flatMap((l, i) => (l === c ? [i] : []));
-    assert.deepEqual(draws[c]!.slice(0, n).sort((a, b) => a - b), members);
+    assert.deepEqual(
+      draws[c]!.slice(0, n).sort((a, b) => a - b),
+      members,
+    );
   });
 });
 
@@ -74,7 +89,10 @@ test('MPerClass: class smaller than m repeats only after using all samples; batc
     }
   }
   assert.ok(seenSmall);
-  assert.ok(classesPerBatch.some(([a, b]) => a === b), 'with C=3 and 2 classes per batch some batch crosses a round with a repeated class');
+  assert.ok(
+    classesPerBatch.some(([a, b]) => a === b),
+    'with C=3 and 2 classes per batch some batch crosses a round with a repeated class',
+  );
 });
 
 test('MPerClass: deterministic under a seed; state save/restore continues identically', () => {
@@ -83,14 +101,23 @@ test('MPerClass: deterministic under a seed; state save/restore continues identi
   const b = new MPerClassSampler(ds, { m: 3, classesPerBatch: 3, seed: 11 });
   const c = new MPerClassSampler(ds, { m: 3, classesPerBatch: 3, seed: 12 });
   const A = Array.from({ length: 20 }, () => a.next());
-  assert.deepEqual(A, Array.from({ length: 20 }, () => b.next()));
-  assert.notDeepEqual(A, Array.from({ length: 20 }, () => c.next()));
+  assert.deepEqual(
+    A,
+    Array.from({ length: 20 }, () => b.next()),
+  );
+  assert.notDeepEqual(
+    A,
+    Array.from({ length: 20 }, () => c.next()),
+  );
   for (let i = 0; i < 7; i++) a.next();
   const st = roundTrip(a.getState());
   const cont = Array.from({ length: 15 }, () => a.next());
   const r = new MPerClassSampler(ds, { m: 3, classesPerBatch: 3, seed: 999 });
   r.setState(st);
-  assert.deepEqual(Array.from({ length: 15 }, () => r.next()), cont);
+  assert.deepEqual(
+    Array.from({ length: 15 }, () => r.next()),
+    cont,
+  );
   assert.throws(() => new MPerClassSampler(fakeDataset([3, 3]), {}).setState(st), /expected 2 class queues/);
   assert.throws(() => r.setState({ kind: 'sequential', pos: 0 }), /state of kind 'sequential'/);
 });
@@ -101,7 +128,11 @@ test('OnePerClass: spans give one sample per class in class order, distinct unti
   const s = new OnePerClassSampler(labels, { seed: 5, batchSize: 2 });
   assert.equal(s.batchesPerSpan, 3);
   const spans = Array.from({ length: 4 }, () => s.span());
-  for (const sp of spans) assert.deepEqual(sp.map((i) => labels[i]), [0, 1, 2, 3, 4]);
+  for (const sp of spans)
+    assert.deepEqual(
+      sp.map((i) => labels[i]),
+      [0, 1, 2, 3, 4],
+    );
   sizes.forEach((n, c) => {
     const first = spans.slice(0, Math.min(n, 4)).map((sp) => sp[c]!);
     assert.equal(new Set(first).size, first.length, `class ${c}: distinct until exhausted`);
@@ -113,7 +144,10 @@ test('OnePerClass: spans give one sample per class in class order, distinct unti
   const u = new OnePerClassSampler(labels, { seed: 5, batchSize: 2 });
   for (let k = 0; k < 3; k++) {
     const batches = [t.next(), t.next(), t.next()];
-    assert.deepEqual(batches.map((b) => b.length), [2, 2, 1]);
+    assert.deepEqual(
+      batches.map((b) => b.length),
+      [2, 2, 1],
+    );
     assert.deepEqual(batches.flat(), u.span());
   }
 });
@@ -128,15 +162,24 @@ test('OnePerClass: state restore mid-span; empty class is an error', () => {
   const cont = Array.from({ length: 8 }, () => a.next());
   const b = new OnePerClassSampler(ds, { batchSize: 2, seed: 1 });
   b.setState(st);
-  assert.deepEqual(Array.from({ length: 8 }, () => b.next()), cont);
+  assert.deepEqual(
+    Array.from({ length: 8 }, () => b.next()),
+    cont,
+  );
   assert.throws(() => new OnePerClassSampler([0, 0, 2, 2]), /class 1 has no samples/);
 });
 
 test('Random sampler: shuffled epochs, no batch crosses an epoch, dropLast, resume; Sequential is finite', () => {
   const s = new RandomSampler(10, { batchSize: 4, seed: 2 });
   const epoch1 = [s.next(), s.next(), s.next()];
-  assert.deepEqual(epoch1.map((b) => b.length), [4, 4, 2]);
-  assert.deepEqual(epoch1.flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    epoch1.map((b) => b.length),
+    [4, 4, 2],
+  );
+  assert.deepEqual(
+    epoch1.flat().sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   const st = roundTrip(s.getState());
   const e2 = [s.next(), s.next(), s.next()];
   assert.notDeepEqual(e2.flat(), epoch1.flat());
@@ -144,7 +187,10 @@ test('Random sampler: shuffled epochs, no batch crosses an epoch, dropLast, resu
   r.setState(st);
   assert.deepEqual([r.next(), r.next(), r.next()], e2);
   const d = new RandomSampler(10, { batchSize: 4, seed: 2, dropLast: true });
-  assert.deepEqual([d.next(), d.next(), d.next(), d.next()].map((b) => b.length), [4, 4, 4, 4]);
+  assert.deepEqual(
+    [d.next(), d.next(), d.next(), d.next()].map((b) => b.length),
+    [4, 4, 4, 4],
+  );
   assert.equal(d.batchesPerEpoch, 2);
   const q = new SequentialSampler(5, 2);
   assert.deepEqual([q.next(), q.next(), q.next(), q.next()], [[0, 1], [2, 3], [4], null]);

@@ -2,7 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadCub, loadCars196, loadSop, loadInShop, loadImageFolder, loadCsvManifest, readMatFile, matString, matScalar, DataError } from '../../src/data/index.js';
+import {
+  loadCub,
+  loadCars196,
+  loadSop,
+  loadInShop,
+  loadImageFolder,
+  loadCsvManifest,
+  readMatFile,
+  matString,
+  matScalar,
+  DataError,
+} from '../../src/data/index.js';
 import { fixtures, tmpCopy, warnings } from './helpers.js';
 
 test('CUB-200-2011: class-id order, first classes train, rest test, contiguous labels', () => {
@@ -56,7 +67,10 @@ test('MAT reader: truncated and non-MAT files are DataErrors naming the file', (
   const f = path.join(dir, 'cars_annos.mat');
   const buf = fs.readFileSync(f);
   fs.writeFileSync(f, buf.subarray(0, 200));
-  assert.throws(() => readMatFile(f), (e: unknown) => e instanceof DataError && e.message.includes(f));
+  assert.throws(
+    () => readMatFile(f),
+    (e: unknown) => e instanceof DataError && e.message.includes(f),
+  );
   fs.writeFileSync(f, Buffer.alloc(300, 65));
   assert.throws(() => readMatFile(f), /not a level-5 MAT-file/);
   assert.throws(() => loadCars196(path.join(dir, 'nope')), /cars_annos\.mat.*cannot read MAT-file/);
@@ -103,7 +117,10 @@ test('CSV manifest: header, relative paths against the CSV folder, numeric label
   assert.deepEqual([...ds.classNames], ['3', '7', '12']);
   assert.deepEqual([...ds.labels()], [1, 1, 2, 0, 2]);
   assert.equal(ds.where(2), path.join(fixtures, 'csv', 'images', 'im2.png'));
-  assert.deepEqual(ds.items.map((i) => i.split), ['train', 'train', 'train', 'test', 'val']);
+  assert.deepEqual(
+    ds.items.map((i) => i.split),
+    ['train', 'train', 'train', 'test', 'val'],
+  );
   const tr = ds.filterSplit('train');
   assert.deepEqual([...tr.classNames], ['7', '12']);
   assert.deepEqual([...tr.labels()], [0, 0, 1]);

@@ -22,11 +22,23 @@ test('MLRC 4 folds on 100 CUB-like classes: 25 val each, model k validates range
     assert.equal(f.train.numClasses, 75);
     assert.equal(f.valRange, 4 - f.k);
     const lo = 25 * f.valRange;
-    assert.deepEqual(f.valClasses, Array.from({ length: 25 }, (_, i) => lo + i));
+    assert.deepEqual(
+      f.valClasses,
+      Array.from({ length: 25 }, (_, i) => lo + i),
+    );
     // contiguous relabelling, class names kept in order, item counts preserved
-    assert.deepEqual([...f.val.classNames], f.valClasses.map((c) => ds.classNames[c]));
-    assert.deepEqual([...f.train.classNames], f.trainClasses.map((c) => ds.classNames[c]));
-    assert.deepEqual([...f.val.classCounts()], f.valClasses.map((c) => sizes[c]));
+    assert.deepEqual(
+      [...f.val.classNames],
+      f.valClasses.map((c) => ds.classNames[c]),
+    );
+    assert.deepEqual(
+      [...f.train.classNames],
+      f.trainClasses.map((c) => ds.classNames[c]),
+    );
+    assert.deepEqual(
+      [...f.val.classCounts()],
+      f.valClasses.map((c) => sizes[c]),
+    );
     assert.equal(f.train.size + f.val.size, ds.size);
     assert.ok(f.train.labels().every((l) => l >= 0 && l < 75));
     for (const c of f.valClasses) valSets.add(c);
@@ -39,8 +51,14 @@ test('MLRC 4 folds on 100 CUB-like classes: 25 val each, model k validates range
 
 test('Cars-like 98 classes: folds 73-74 train / 24-25 val; 3-split ablation 2/3 vs 1/3', () => {
   const ds = fakeDataset(Array.from({ length: 98 }, () => 3));
-  assert.deepEqual(mlrcFolds(ds).map((f) => f.val.numClasses), [25, 24, 25, 24]);
-  assert.deepEqual(mlrcFolds(ds).map((f) => f.train.numClasses), [73, 74, 73, 74]);
+  assert.deepEqual(
+    mlrcFolds(ds).map((f) => f.val.numClasses),
+    [25, 24, 25, 24],
+  );
+  assert.deepEqual(
+    mlrcFolds(ds).map((f) => f.train.numClasses),
+    [73, 74, 73, 74],
+  );
   const ab = ablationSplit(fakeDataset(Array.from({ length: 100 }, () => 2)));
   assert.equal(ab.train.numClasses, 66);
   assert.equal(ab.val.numClasses, 34);
@@ -58,7 +76,10 @@ test('class-disjoint and seeded random class splits', () => {
   const c = randomClassSplit(ds, 0.5, 8);
   assert.deepEqual(a.trainClasses, b.trainClasses);
   assert.equal(a.trainClasses.length, 5);
-  assert.deepEqual([...a.trainClasses, ...a.testClasses].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    [...a.trainClasses, ...a.testClasses].sort((x, y) => x - y),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.notDeepEqual(a.trainClasses, c.trainClasses);
   assert.equal(a.train.size + a.test.size, ds.size);
   assert.throws(() => randomClassSplit(ds, 10, 1), /class count in 1\.\.9/);

@@ -6,7 +6,9 @@ import { preprocess, sampleCrop, testGeometry, outputShape, decodeImage, resolve
 async function png(width: number, height: number, fill: (x: number, y: number) => [number, number, number]): Promise<ImageInput> {
   const px = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) px.set(fill(x, y), (y * width + x) * 3);
-  const bytes = await sharp(px, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  const bytes = await sharp(px, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
   return { kind: 'encoded', bytes, where: `synthetic ${width}x${height}` };
 }
 

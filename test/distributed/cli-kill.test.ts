@@ -25,29 +25,65 @@ function rankPid(parent: number, rank: number): number | null {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('kill -9 of rank 1 mid-run: non-zero exit naming rank 1, checkpoint intact, --resume --nproc 2 finishes', { timeout: 300_000, skip: process.platform !== 'linux' && 'needs /proc' }, () =>
-  withTempDir(async (dir) => {
-    const { imagesDir } = await makeTinyRun(dir, { classes: 6, perClass: 4 });
-    const args = ['train', '--dataset', 'folder', '--data-root', imagesDir, '--set', 'dataset.validation=samples', '--set', 'dataset.validationShare=0.4',
-      '--model', 'mlp', '--embedding-dim', '4', '--loss', 'contrastive', '--epochs', '12', '--steps-per-epoch', '20',
-      '--set', 'training.classesPerBatch=3', '--set', 'training.samplesPerClass=2', '--out', dir, '--name', 'r', '--no-report', '-q', '--nproc', '2', '--dist-timeout', '30'];
-    const ckpt = join(dir, 'r', 'checkpoint.safetensors');
-    const launcher = spawn(process.execPath, [main, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    launcher.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => launcher.on('close', (code) => r(code)));
-    while (!existsSync(ckpt)) await sleep(50);
-    const victim = rankPid(launcher.pid!, 1);
-    assert.ok(victim, 'rank 1 found');
-    const killedAt = Date.now();
-    process.kill(victim, 'SIGKILL');
-    const code = await exited;
-    assert.notEqual(code, 0);
-    assert.ok(Date.now() - killedAt < 30_000, 'ended within the collective timeout');
-    assert.match(stderr, /rank 1 of 2 was killed by SIGKILL/);
-    assert.match(stderr, /rank 1 \(pid \d+ on [^)]+\) is gone \(killed or crashed\)/, 'rank 0 names the dead rank');
-    const resumed = spawnSync(process.execPath, [main, ...args, '--resume'], { cwd: dir, env, encoding: 'utf8', timeout: 200_000 });
-    assert.equal(resumed.status, 0, resumed.stderr);
-    const final = JSON.parse(readFileSync(join(dir, 'r', 'final-metrics.json'), 'utf8'));
-    assert.equal(final.epochs, 12);
-  }));
+test(
+  'kill -9 of rank 1 mid-run: non-zero exit naming rank 1, checkpoint intact, --resume --nproc 2 finishes',
+  { timeout: 300_000, skip: process.platform !== 'linux' && 'needs /proc' },
+  () =>
+    withTempDir(async (dir) => {
+      const { imagesDir } = await makeTinyRun(dir, { classes: 6, perClass: 4 });
+      const args = [
+        'train',
+        '--dataset',
+        'folder',
+        '--data-root',
+        imagesDir,
+        '--set',
+        'dataset.validation=samples',
+        '--set',
+        'dataset.validationShare=0.4',
+        '--model',
+        'mlp',
+        '--embedding-dim',
+        '4',
+        '--loss',
+        'contrastive',
+        '--epochs',
+        '12',
+        '--steps-per-epoch',
+        '20',
+        '--set',
+        'training.classesPerBatch=3',
+        '--set',
+        'training.samplesPerClass=2',
+        '--out',
+        dir,
+        '--name',
+        'r',
+        '--no-report',
+        '-q',
+        '--nproc',
+        '2',
+        '--dist-timeout',
+        '30',
+      ];
+      const ckpt = join(dir, 'r', 'checkpoint.safetensors');
+      const launcher = spawn(process.execPath, [main, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      launcher.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((r) => launcher.on('close', (code) => r(code)));
+      while (!existsSync(ckpt)) await sleep(50);
+      const victim = rankPid(launcher.pid!, 1);
+      assert.ok(victim, 'rank 1 found');
+      const killedAt = Date.now();
+      process.kill(victim, 'SIGKILL');
+      const code = await exited;
+      assert.notEqual(code, 0);
+      assert.ok(Date.now() - killedAt < 30_000, 'ended within the collective timeout');
+      assert.match(stderr, /rank 1 of 2 was killed by SIGKILL/);
+      assert.match(stderr, /rank 1 \(pid \d+ on [^)]+\) is gone \(killed or crashed\)/, 'rank 0 names the dead rank');
+      const resumed = spawnSync(process.execPath, [main, ...args, '--resume'], { cwd: dir, env, encoding: 'utf8', timeout: 200_000 });
+      assert.equal(resumed.status, 0, resumed.stderr);
+      const final = JSON.parse(readFileSync(join(dir, 'r', 'final-metrics.json'), 'utf8'));
+      assert.equal(final.epochs, 12);
+    }),
+);

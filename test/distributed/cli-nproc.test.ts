@@ -24,16 +24,49 @@ test('withoutNproc drops both spellings and keeps everything else', () => {
 test('ccp-dml train --nproc 2: two ranks, one result, one run folder, exit 0', { timeout: 240_000 }, () =>
   withTempDir(async (dir) => {
     const { imagesDir } = await makeTinyRun(dir, { classes: 6, perClass: 4 });
-    const args = ['train', '--dataset', 'folder', '--data-root', imagesDir, '--set', 'dataset.validation=samples', '--set', 'dataset.validationShare=0.4',
-      '--model', 'mlp', '--embedding-dim', '4', '--loss', 'contrastive', '--epochs', '2', '--steps-per-epoch', '2',
-      '--set', 'training.classesPerBatch=3', '--set', 'training.samplesPerClass=2', '--out', dir, '--name', 'r', '--no-report', '-q', '--nproc', '2'];
+    const args = [
+      'train',
+      '--dataset',
+      'folder',
+      '--data-root',
+      imagesDir,
+      '--set',
+      'dataset.validation=samples',
+      '--set',
+      'dataset.validationShare=0.4',
+      '--model',
+      'mlp',
+      '--embedding-dim',
+      '4',
+      '--loss',
+      'contrastive',
+      '--epochs',
+      '2',
+      '--steps-per-epoch',
+      '2',
+      '--set',
+      'training.classesPerBatch=3',
+      '--set',
+      'training.samplesPerClass=2',
+      '--out',
+      dir,
+      '--name',
+      'r',
+      '--no-report',
+      '-q',
+      '--nproc',
+      '2',
+    ];
     const r = cli(dir, args);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out.match(/run folder: /g)?.length, 1, `only rank 0 prints the result:\n${r.out}`);
     for (const f of ['checkpoint.safetensors', 'model.safetensors', 'final-metrics.json', 'metrics.jsonl']) assert.ok(existsSync(join(dir, 'r', f)), f);
-    const epochs = readFileSync(join(dir, 'r', 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"epoch"'));
+    const epochs = readFileSync(join(dir, 'r', 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"kind":"epoch"'));
     assert.equal(epochs.length, 2, 'one epoch line per epoch (rank 0 logs alone)');
     const bad = cli(dir, [...args.slice(0, -1), '0']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.err, /--nproc must be an integer >= 1, got 0/);
-  }));
+  }),
+);

@@ -15,11 +15,18 @@ import { rankInput, rankLoss } from './scenario.js';
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
 const { ProcessGroup, DistributedError } = distributed;
 
-interface WorkerResult { code: number | null; stdout: string; stderr: string }
+interface WorkerResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function runWorker(env: Record<string, string>): Promise<WorkerResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [WORKER], { env: { ...process.env, CCP_DML_THREADS: '1', OMP_NUM_THREADS: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [WORKER], {
+      env: { ...process.env, CCP_DML_THREADS: '1', OMP_NUM_THREADS: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -29,7 +36,9 @@ function runWorker(env: Record<string, string>): Promise<WorkerResult> {
 }
 
 async function runGroup(worldSize: number, env: (rank: number) => Record<string, string>): Promise<WorkerResult[]> {
-  return Promise.all(Array.from({ length: worldSize }, (_, rank) => runWorker({ RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(worldSize), ...env(rank) })));
+  return Promise.all(
+    Array.from({ length: worldSize }, (_, rank) => runWorker({ RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(worldSize), ...env(rank) })),
+  );
 }
 
 function parse(r: WorkerResult, rank: number) {
@@ -45,7 +54,11 @@ function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 /** The gradient each rank's rows get, computed in one process: the sum over ranks of each rank's loss. */
 function referenceGrads(worldSize: number): number[][] {
   return tidy(() => {
-    const xs = Array.from({ length: worldSize }, (_, r) => { const x = rankInput(r); x.requiresGrad = true; return x; });
+    const xs = Array.from({ length: worldSize }, (_, r) => {
+      const x = rankInput(r);
+      x.requiresGrad = true;
+      return x;
+    });
     const global = cat(xs, 0);
     let total = rankLoss(global, 0);
     for (let r = 1; r < worldSize; r++) total = total.add(rankLoss(global, r));
@@ -64,13 +77,19 @@ function checkCollectives(results: ReturnType<typeof parse>[], worldSize: number
     assert.deepEqual(o.avg, [sum / worldSize, (10 * sum) / worldSize]);
     assert.deepEqual(o.max, [worldSize - 1, 0]);
     assert.deepEqual(o.strided, [sum - worldSize, 100, sum - worldSize, 100], 'only the strided column is reduced, in place');
-    assert.deepEqual(o.started, { avg: [sum / worldSize, (2 * sum) / worldSize], strided: [sum - worldSize, 100, sum - worldSize, 100], busy: [12] },
-      'allReduceStart: two in flight, waited out of order (and twice), avg and strided handled at wait');
+    assert.deepEqual(
+      o.started,
+      { avg: [sum / worldSize, (2 * sum) / worldSize], strided: [sum - worldSize, 100, sum - worldSize, 100], busy: [12] },
+      'allReduceStart: two in flight, waited out of order (and twice), avg and strided handled at wait',
+    );
     assert.deepEqual(o.bcast, [(worldSize - 1) * 7 + 1, (worldSize - 1) * 7 + 2], 'broadcast from the last rank');
     assert.equal(o.gathered.length, worldSize);
     for (const [r, g] of o.gathered.entries()) {
       assert.deepEqual(g.shape, [r + 1, 2], `rank ${r}'s rows keep their own count`);
-      assert.deepEqual(g.values, Array.from({ length: (r + 1) * 2 }, (_, i) => 100 * r + i));
+      assert.deepEqual(
+        g.values,
+        Array.from({ length: (r + 1) * 2 }, (_, i) => 100 * r + i),
+      );
     }
     const rows = ranks.reduce((a, r) => a + r + 1, 0);
     assert.deepEqual(o.catShape, [rows, 2]);
@@ -79,16 +98,23 @@ function checkCollectives(results: ReturnType<typeof parse>[], worldSize: number
     assert.deepEqual(o.globalValues, expectedGlobal);
     assert.equal(o.grad.length, grads[rank]!.length);
     for (const [i, g] of o.grad.entries()) {
-      assert.ok(Math.abs(g - grads[rank]![i]!) <= 1e-12 * (1 + Math.abs(grads[rank]![i]!)), `rank ${rank} grad[${i}] ${g} vs single process ${grads[rank]![i]}`);
+      assert.ok(
+        Math.abs(g - grads[rank]![i]!) <= 1e-12 * (1 + Math.abs(grads[rank]![i]!)),
+        `rank ${rank} grad[${i}] ${g} vs single process ${grads[rank]![i]}`,
+      );
     }
   }
 }
 
-test('2 ranks, FileStore: allReduce sum/avg/max, started all-reduces, broadcast, allGather of uneven batches, barrier, all-gather gradients', { timeout: 120_000 }, () =>
-  withTempDir(async (dir) => {
-    const results = await runGroup(2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store') }));
-    checkCollectives(results.map(parse), 2);
-  }));
+test(
+  '2 ranks, FileStore: allReduce sum/avg/max, started all-reduces, broadcast, allGather of uneven batches, barrier, all-gather gradients',
+  { timeout: 120_000 },
+  () =>
+    withTempDir(async (dir) => {
+      const results = await runGroup(2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store') }));
+      checkCollectives(results.map(parse), 2);
+    }),
+);
 
 test('3 ranks, TCPStore on a free port (torchrun variables): the same collectives', { timeout: 120_000 }, async () => {
   const port = await distributed.freeLoopbackPort();
@@ -98,33 +124,45 @@ test('3 ranks, TCPStore on a free port (torchrun variables): the same collective
 
 test('a peer that dies: the survivor gets an error (no hang, no abort) and the group refuses further collectives', { timeout: 120_000 }, () =>
   withTempDir(async (dir) => {
-    const results = await runGroup(2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store'), CCP_DML_TEST_SCENARIO: 'dead-peer', CCP_DML_TEST_TIMEOUT_MS: '10000' }));
+    const results = await runGroup(2, () => ({
+      CCP_DML_TEST_STORE_FILE: join(dir, 'store'),
+      CCP_DML_TEST_SCENARIO: 'dead-peer',
+      CCP_DML_TEST_TIMEOUT_MS: '10000',
+    }));
     assert.equal(results[1]!.code, 0);
     assert.equal(results[0]!.code, 3, `rank 0 ends through its own error path: ${results[0]!.stderr}`);
     const o = JSON.parse(results[0]!.stdout.trim().split('\n').pop()!);
     assert.equal(o.name, 'DistributedError');
     assert.match(o.error, /allReduce on rank 0 of 2 (failed|timed out)/);
     assert.match(o.after, /unusable after an earlier failure/);
-  }));
+  }),
+);
 
 test('a peer that stalls before a collective: the waiting rank gets a timeout error naming the collective and the timeout', { timeout: 120_000 }, () =>
   withTempDir(async (dir) => {
-    const results = await runGroup(2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store'), CCP_DML_TEST_SCENARIO: 'late-peer', CCP_DML_TEST_TIMEOUT_MS: '2000' }));
+    const results = await runGroup(2, () => ({
+      CCP_DML_TEST_STORE_FILE: join(dir, 'store'),
+      CCP_DML_TEST_SCENARIO: 'late-peer',
+      CCP_DML_TEST_TIMEOUT_MS: '2000',
+    }));
     assert.equal(results[0]!.code, 3, `rank 0 ends through its own error path: ${results[0]!.stderr}`);
     const o = JSON.parse(results[0]!.stdout.trim().split('\n').pop()!);
     assert.match(o.error, /allReduce on rank 0 of 2 timed out: .*\(timeout 2000 ms\); a rank did not reach this collective in time/);
     assert.ok(o.waitedMs >= 1500 && o.waitedMs < 15000, `waited ${o.waitedMs} ms for a 2000 ms timeout`);
-  }));
+  }),
+);
 
 test('a peer that never joins: joining fails after the timeout with a message naming it', { timeout: 60_000 }, () =>
   withTempDir(async (dir) => {
     const started = Date.now();
     assert.throws(
       () => ProcessGroup.create({ rank: 0, worldSize: 2, timeoutMs: 1500, rendezvous: { kind: 'file', path: join(dir, 'store') } }),
-      (err: Error) => err instanceof DistributedError && /rank 0 of 2/.test(err.message) && /timeout 1500 ms/.test(err.message) && /did all 2 ranks start/.test(err.message),
+      (err: Error) =>
+        err instanceof DistributedError && /rank 0 of 2/.test(err.message) && /timeout 1500 ms/.test(err.message) && /did all 2 ranks start/.test(err.message),
     );
     assert.ok(Date.now() - started >= 1000, 'it waited for the timeout');
-  }));
+  }),
+);
 
 test('TCP rendezvous: a port in use and an unreachable address are errors, and the process goes on', { timeout: 60_000 }, async () => {
   const srv = createServer();
@@ -140,9 +178,13 @@ test('TCP rendezvous: a port in use and an unreachable address are errors, and t
   }
   assert.throws(
     () => ProcessGroup.create({ rank: 1, worldSize: 2, timeoutMs: 1500, rendezvous: { kind: 'tcp', host: 'no-such-host.invalid', port: 29500 } }),
-    (err: Error) => err instanceof DistributedError && err.message.includes('connecting to tcp://no-such-host.invalid:29500') && /timeout 1500 ms/.test(err.message),
+    (err: Error) =>
+      err instanceof DistributedError && err.message.includes('connecting to tcp://no-such-host.invalid:29500') && /timeout 1500 ms/.test(err.message),
   );
-  assert.throws(() => ProcessGroup.create({ rank: 2, worldSize: 2, rendezvous: { kind: 'file', path: '/nonexistent' } }), /rank must be an integer in 0\.\.1, got 2/);
+  assert.throws(
+    () => ProcessGroup.create({ rank: 2, worldSize: 2, rendezvous: { kind: 'file', path: '/nonexistent' } }),
+    /rank must be an integer in 0\.\.1, got 2/,
+  );
 });
 
 test('torchrun variables: missing or malformed values are named', () => {
@@ -150,6 +192,11 @@ test('torchrun variables: missing or malformed values are named', () => {
   assert.throws(() => readLaunchEnv({}), /MASTER_ADDR is not set/);
   assert.throws(() => readLaunchEnv({ MASTER_ADDR: 'h', MASTER_PORT: 'x', WORLD_SIZE: '2', RANK: '0' }), /MASTER_PORT="x" must be an integer/);
   assert.throws(() => readLaunchEnv({ MASTER_ADDR: 'h', MASTER_PORT: '1', WORLD_SIZE: '2', RANK: '2' }), /RANK=2 must be below WORLD_SIZE=2/);
-  assert.deepEqual(readLaunchEnv({ MASTER_ADDR: 'h', MASTER_PORT: '29500', WORLD_SIZE: '4', RANK: '3', LOCAL_RANK: '1' }),
-    { masterAddr: 'h', masterPort: 29500, worldSize: 4, rank: 3, localRank: 1 });
+  assert.deepEqual(readLaunchEnv({ MASTER_ADDR: 'h', MASTER_PORT: '29500', WORLD_SIZE: '4', RANK: '3', LOCAL_RANK: '1' }), {
+    masterAddr: 'h',
+    masterPort: 29500,
+    worldSize: 4,
+    rank: 3,
+    localRank: 1,
+  });
 });

@@ -12,7 +12,15 @@ export const IN = 5;
 export const HIDDEN = 8;
 export const DIM = 4;
 export const LABELS = Array.from({ length: CLASSES * PER_CLASS }, (_, i) => i % CLASSES);
-export const EQUIVALENCE_LOSSES = ['contrastive', 'multi_similarity', 'triplet', 'ccp/contrastive', 'ccp/multi_similarity', 'xbm/multi_similarity', 'proxy_anchor'] as const;
+export const EQUIVALENCE_LOSSES = [
+  'contrastive',
+  'multi_similarity',
+  'triplet',
+  'ccp/contrastive',
+  'ccp/multi_similarity',
+  'xbm/multi_similarity',
+  'proxy_anchor',
+] as const;
 
 /** Row i: its class's centre plus noise. */
 export function features(): Float64Array {
@@ -23,7 +31,12 @@ export function features(): Float64Array {
 
 export function mlpParams(): Tensor[] {
   const rnd = seededRandom(9);
-  const init = (shape: number[], scale: number) => tensor(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * (2 * rnd() - 1)), shape, { dtype: 'float64' }).requireGrad();
+  const init = (shape: number[], scale: number) =>
+    tensor(
+      Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * (2 * rnd() - 1)),
+      shape,
+      { dtype: 'float64' },
+    ).requireGrad();
   return [init([HIDDEN, IN], 0.6), init([HIDDEN], 0.1), init([DIM, HIDDEN], 0.5), init([DIM], 0.1)];
 }
 
@@ -32,7 +45,8 @@ export function mlpForward(p: Tensor[], x: Tensor): Tensor {
 }
 
 export function equivalenceLoss(name: string): MetricLoss {
-  if (name.startsWith('ccp/')) return ccp(createLoss(name.slice(4)), { numClasses: CLASSES, dim: DIM, dtype: 'float64', proxiesPerClass: 2, poolSize: 2, patience: 1, lambda: 0.05 });
+  if (name.startsWith('ccp/'))
+    return ccp(createLoss(name.slice(4)), { numClasses: CLASSES, dim: DIM, dtype: 'float64', proxiesPerClass: 2, poolSize: 2, patience: 1, lambda: 0.05 });
   if (name.startsWith('xbm/')) return createLoss(name, { xbm: { memoryBatches: 2, startStep: 2 } });
   if (name === 'proxy_anchor') return createLoss(name, { numClasses: CLASSES, embeddingDim: DIM, dtype: 'float64' });
   return createLoss(name);

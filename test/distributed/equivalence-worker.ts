@@ -17,7 +17,8 @@ const group = joinTestGroup();
 const dp = new DataParallel({ group });
 const out: Record<string, unknown> = { worldSize: group.worldSize };
 const X = features();
-const rowsOf = (idx: readonly number[]) => tensor(Float64Array.from(idx.flatMap((i) => Array.from(X.subarray(i * IN, (i + 1) * IN)))), [idx.length, IN], { dtype: 'float64' });
+const rowsOf = (idx: readonly number[]) =>
+  tensor(Float64Array.from(idx.flatMap((i) => Array.from(X.subarray(i * IN, (i + 1) * IN)))), [idx.length, IN], { dtype: 'float64' });
 
 for (const name of (process.env.CCP_DML_TEST_LOSSES ?? '').split(',')) {
   manualSeed(1);
@@ -40,12 +41,14 @@ for (const name of (process.env.CCP_DML_TEST_LOSSES ?? '').split(',')) {
   const losses: number[] = [];
   for (let step = 1; step <= 6; step++) {
     const idx = sampler.next()!;
-    losses.push(tidy(() => {
-      const g = dp.gatherBatch(mlpForward(params, rowsOf(idx)), int64(idx.map((i) => LABELS[i]!)));
-      const v = loss.forward(g.embeddings, g.labels);
-      v.backward();
-      return v.item();
-    }));
+    losses.push(
+      tidy(() => {
+        const g = dp.gatherBatch(mlpForward(params, rowsOf(idx)), int64(idx.map((i) => LABELS[i]!)));
+        const v = loss.forward(g.embeddings, g.labels);
+        v.backward();
+        return v.item();
+      }),
+    );
     reducer.reduce();
     controller?.applyRegularizer(params);
     opt.step();
@@ -56,7 +59,11 @@ for (const name of (process.env.CCP_DML_TEST_LOSSES ?? '').split(',')) {
     losses,
     weights: noGrad(() => [...params, ...loss.parameters()].map((p) => p.toArray())),
     projections: controller?.history.length ?? 0,
-    proxyChecksum: controller ? createHash('sha256').update(noGrad(() => controller.proxies.proxies.toFloat64Array())).digest('hex') : null,
+    proxyChecksum: controller
+      ? createHash('sha256')
+          .update(noGrad(() => controller.proxies.proxies.toFloat64Array()))
+          .digest('hex')
+      : null,
   };
 }
 console.log(JSON.stringify(out));

@@ -15,24 +15,29 @@ function close(a: number, b: number): boolean {
   return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 }
 
-test('world size 2 with B/2 per rank = world size 1 with B, to 1e-9 (float64; C2, MS, triplet, CCP across a projection, XBM, ProxyAnchor)', { timeout: 240_000 }, () =>
-  withTempDir(async (dir) => {
-    const env = (tag: string) => () => ({ CCP_DML_TEST_STORE_FILE: join(dir, `store-${tag}`), CCP_DML_TEST_LOSSES: EQUIVALENCE_LOSSES.join(',') });
-    const [one, two] = await Promise.all([runRanks(WORKER, 1, env('one')), runRanks(WORKER, 2, env('two'))]);
-    const single = lastJson(one[0]!, 0);
-    const ranks = two.map(lastJson);
-    for (const name of EQUIVALENCE_LOSSES) {
-      const ref = single[name];
-      assert.ok(ref.losses.every((v: number) => Number.isFinite(v)) && ref.losses.some((v: number) => v > 0), `${name}: losses ${ref.losses}`);
-      if (name.startsWith('ccp/')) assert.equal(ref.projections, 1, `${name}: one projection mid-run`);
-      for (const [rank, o] of ranks.entries()) {
-        const got = o[name];
-        ref.losses.forEach((v: number, s: number) => assert.ok(close(got.losses[s], v), `${name} rank ${rank} step ${s + 1}: loss ${got.losses[s]} vs ${v}`));
-        assert.equal(got.weights.length, ref.weights.length);
-        ref.weights.forEach((w: number[], i: number) => w.forEach((v, k) =>
-          assert.ok(close(got.weights[i][k], v), `${name} rank ${rank} parameter ${i}[${k}]: ${got.weights[i][k]} vs ${v}`)));
-        assert.equal(got.projections, ref.projections);
+test(
+  'world size 2 with B/2 per rank = world size 1 with B, to 1e-9 (float64; C2, MS, triplet, CCP across a projection, XBM, ProxyAnchor)',
+  { timeout: 240_000 },
+  () =>
+    withTempDir(async (dir) => {
+      const env = (tag: string) => () => ({ CCP_DML_TEST_STORE_FILE: join(dir, `store-${tag}`), CCP_DML_TEST_LOSSES: EQUIVALENCE_LOSSES.join(',') });
+      const [one, two] = await Promise.all([runRanks(WORKER, 1, env('one')), runRanks(WORKER, 2, env('two'))]);
+      const single = lastJson(one[0]!, 0);
+      const ranks = two.map(lastJson);
+      for (const name of EQUIVALENCE_LOSSES) {
+        const ref = single[name];
+        assert.ok(ref.losses.every((v: number) => Number.isFinite(v)) && ref.losses.some((v: number) => v > 0), `${name}: losses ${ref.losses}`);
+        if (name.startsWith('ccp/')) assert.equal(ref.projections, 1, `${name}: one projection mid-run`);
+        for (const [rank, o] of ranks.entries()) {
+          const got = o[name];
+          ref.losses.forEach((v: number, s: number) => assert.ok(close(got.losses[s], v), `${name} rank ${rank} step ${s + 1}: loss ${got.losses[s]} vs ${v}`));
+          assert.equal(got.weights.length, ref.weights.length);
+          ref.weights.forEach((w: number[], i: number) =>
+            w.forEach((v, k) => assert.ok(close(got.weights[i][k], v), `${name} rank ${rank} parameter ${i}[${k}]: ${got.weights[i][k]} vs ${v}`)),
+          );
+          assert.equal(got.projections, ref.projections);
+        }
+        assert.equal(ranks[0][name].proxyChecksum, ranks[1][name].proxyChecksum, `${name}: proxies identical on both ranks`);
       }
-      assert.equal(ranks[0][name].proxyChecksum, ranks[1][name].proxyChecksum, `${name}: proxies identical on both ranks`);
-    }
-  }));
+    }),
+);

@@ -10,9 +10,16 @@ const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'fault-worker.js');
 const TIMEOUT_MS = 20_000;
 
 async function killOne(victim: number) {
-  const out = new Map<number, { stdout: string[]; stderr: string[] }>([[0, { stdout: [], stderr: [] }], [1, { stdout: [], stderr: [] }]]);
+  const out = new Map<number, { stdout: string[]; stderr: string[] }>([
+    [0, { stdout: [], stderr: [] }],
+    [1, { stdout: [], stderr: [] }],
+  ]);
   const r = await distributed.launchLocal({
-    nproc: 2, threads: 2, script: WORKER, args: ['loop'], graceMs: 2 * TIMEOUT_MS,
+    nproc: 2,
+    threads: 2,
+    script: WORKER,
+    args: ['loop'],
+    graceMs: 2 * TIMEOUT_MS,
     env: { ...process.env, CCP_DML_TEST_VICTIM: String(victim), CCP_DML_TEST_TIMEOUT_MS: String(TIMEOUT_MS) },
     onLine: (rank, stream, line) => out.get(rank)![stream].push(line),
   });

@@ -21,9 +21,15 @@ function handAverage(i: number, worldSize: number): number[] | null {
 test('planBuckets: reverse parameter order, split by dtype and by the byte cap, a large parameter alone', () => {
   const ps = [tensor([1, 2, 3, 4]), tensor([1, 2], [2], { dtype: 'float64' }), tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), tensor([1])];
   const plan = distributed.planBuckets(ps, 20);
-  assert.deepEqual(plan.map((b) => [b.dtype, b.params, b.bytes]), [
-    ['float32', [3], 4], ['float32', [2], 40], ['float32', [0], 16], ['float64', [1], 16],
-  ]);
+  assert.deepEqual(
+    plan.map((b) => [b.dtype, b.params, b.bytes]),
+    [
+      ['float32', [3], 4],
+      ['float32', [2], 40],
+      ['float32', [0], 16],
+      ['float64', [1], 16],
+    ],
+  );
 });
 
 test('2 ranks: GradientReducer averages gradients bucket by bucket, to the hand average', { timeout: 120_000 }, () =>
@@ -36,12 +42,18 @@ test('2 ranks: GradientReducer averages gradients bucket by bucket, to the hand 
         assert.deepEqual(g, handAverage(i, 2), `rank ${rank} parameter ${i} (${REDUCER_SHAPES[i]!.dtype})`);
       }
       assert.equal(o.grads[4], null, 'no gradient on any rank stays none');
-      assert.deepEqual(o.grads[2], reducerGrad(2, 0)!.map((v) => v / 2), 'absent on rank 1 counts as zeros there');
+      assert.deepEqual(
+        o.grads[2],
+        reducerGrad(2, 0)!.map((v) => v / 2),
+        'absent on rank 1 counts as zeros there',
+      );
     }
-  }));
+  }),
+);
 
 test('2 ranks: different parameter lists are refused on every rank, naming the differing rank', { timeout: 120_000 }, () =>
   withTempDir(async (dir) => {
     const results = (await runRanks(WORKER, 2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store'), CCP_DML_TEST_SCENARIO: 'mismatch' }))).map(lastJson);
     for (const o of results) assert.match(o.error, /the parameters of rank\(s\) 1 differ from rank 0's/);
-  }));
+  }),
+);

@@ -12,6 +12,11 @@ export function joinTestGroup(): ProcessGroup {
   const timeoutMs = Number(process.env.CCP_DML_TEST_TIMEOUT_MS ?? 20000);
   const storeFile = process.env.CCP_DML_TEST_STORE_FILE;
   return storeFile
-    ? distributed.ProcessGroup.create({ rank: Number(process.env.RANK), worldSize: Number(process.env.WORLD_SIZE), timeoutMs, rendezvous: { kind: 'file', path: storeFile } })
+    ? distributed.ProcessGroup.create({
+        rank: Number(process.env.RANK),
+        worldSize: Number(process.env.WORLD_SIZE),
+        timeoutMs,
+        rendezvous: { kind: 'file', path: storeFile },
+      })
     : distributed.ProcessGroup.fromEnv({ timeoutMs });
 }

@@ -17,11 +17,12 @@ if (scenario === 'reduce') {
   });
   const reducer = new distributed.GradientReducer(group, params, { bucketBytes: 40 });
   reducer.reduce();
-  console.log(JSON.stringify({
-    buckets: reducer.buckets.map((b) => ({ dtype: b.dtype, params: b.params })),
-    grads: params.map((p) => (p.grad ? p.grad.toArray() : null)),
-
-  }));
+  console.log(
+    JSON.stringify({
+      buckets: reducer.buckets.map((b) => ({ dtype: b.dtype, params: b.params })),
+      grads: params.map((p) => (p.grad ? p.grad.toArray() : null)),
+    }),
+  );
 } else {
   const params = reducerParams();
   if (group.rank === 1) params.push(tensor([1, 2], [2], { dtype: 'float64' }).requireGrad());

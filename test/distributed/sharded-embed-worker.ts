@@ -13,7 +13,10 @@ const evalOpts = { recallAt: [1, 2], normalization: 'l2' as const, nmi: true, se
 const metrics = (e: Embeddings) => ({ ...evaluateEmbeddings(e, undefined, evalOpts), timings: undefined });
 const show = (e: Embeddings) => ({ data: Array.from(e.data), labels: Array.from(e.labels), dim: e.dim });
 const out: Record<string, unknown> = {};
-for (const [name, classes, perClass] of [['uneven', 4, 6], ['tiny', 2, 2]] as const) {
+for (const [name, classes, perClass] of [
+  ['uneven', 4, 6],
+  ['tiny', 2, 2],
+] as const) {
   const ds = memoryDataset(classes, perClass);
   const images = new ImageLoader(ds, { mode: 'test', transform: MEMORY_TRANSFORM });
   const indices = name === 'uneven' ? Array.from({ length: 23 }, (_, i) => 23 - i) : [0, 1, 2];

@@ -10,11 +10,19 @@ import { runRanks, lastJson, withTempDir } from './spawn-ranks.js';
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'sharded-embed-worker.js');
 
 test('shardBatches: contiguous runs covering every batch once, sizes within one', () => {
-  for (const [batches, world] of [[6, 2], [7, 3], [1, 2], [0, 2], [5, 5]] as const) {
+  for (const [batches, world] of [
+    [6, 2],
+    [7, 3],
+    [1, 2],
+    [0, 2],
+    [5, 5],
+  ] as const) {
     const runs = Array.from({ length: world }, (_, r) => shardBatches(batches, r, world));
     assert.equal(runs[0]!.first, 0);
     assert.equal(runs[world - 1]!.end, batches);
-    runs.forEach((s, r) => { if (r > 0) assert.equal(s.first, runs[r - 1]!.end); });
+    runs.forEach((s, r) => {
+      if (r > 0) assert.equal(s.first, runs[r - 1]!.end);
+    });
     const sizes = runs.map((s) => s.end - s.first);
     assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `${batches} over ${world}: ${sizes}`);
   }
@@ -32,4 +40,5 @@ test('2 ranks: sharded embeddings and metrics equal the single-process ones exac
       }
     }
     assert.ok(results[0].uneven.wholeMetrics.mapAtR > 0);
-  }));
+  }),
+);

@@ -6,12 +6,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface WorkerResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
+export interface WorkerResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 export function runWorker(script: string, env: Record<string, string>, onSpawn?: (child: ChildProcess) => void): Promise<WorkerResult> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [script], { env: { ...process.env, CCP_DML_THREADS: '1', OMP_NUM_THREADS: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script], {
+      env: { ...process.env, CCP_DML_THREADS: '1', OMP_NUM_THREADS: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     onSpawn?.(child);
     let stdout = '';
     let stderr = '';
@@ -23,8 +32,11 @@ export function runWorker(script: string, env: Record<string, string>, onSpawn?:
 
 /** Runs `worldSize` ranks of `script`; `env(rank)` adds each rank's variables. */
 export function runRanks(script: string, worldSize: number, env: (rank: number) => Record<string, string>): Promise<WorkerResult[]> {
-  return Promise.all(Array.from({ length: worldSize }, (_, rank) =>
-    runWorker(script, { RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(worldSize), ...env(rank) })));
+  return Promise.all(
+    Array.from({ length: worldSize }, (_, rank) =>
+      runWorker(script, { RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(worldSize), ...env(rank) }),
+    ),
+  );
 }
 
 /** The JSON object a rank printed last; fails the test when the rank did not exit 0. */
@@ -35,5 +47,7 @@ export function lastJson(r: WorkerResult, rank: number) {
 
 export function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'ccp-dml-dist-'));
-  return Promise.resolve().then(() => fn(dir)).finally(() => rmSync(dir, { recursive: true, force: true }));
+  return Promise.resolve()
+    .then(() => fn(dir))
+    .finally(() => rmSync(dir, { recursive: true, force: true }));
 }

@@ -19,8 +19,11 @@ function maxDiff(a: SyncBnResult, b: SyncBnResult): { loss: number; params: numb
   };
 }
 
-const ranks = (scenario: string) => withTempDir(async (dir) =>
-  (await runRanks(WORKER, 2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store'), CCP_DML_TEST_SCENARIO: scenario }))).map(lastJson) as SyncBnResult[]);
+const ranks = (scenario: string) =>
+  withTempDir(
+    async (dir) =>
+      (await runRanks(WORKER, 2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store'), CCP_DML_TEST_SCENARIO: scenario }))).map(lastJson) as SyncBnResult[],
+  );
 
 test('2 ranks with SyncBatchNorm = 1 process with the global batch; per-rank BatchNorm differs', { timeout: 120_000 }, async () => {
   const single = runSyncBnCase(null, false);

@@ -23,11 +23,25 @@ if (scenario === 'collectives') {
     const avg = group.allReduce(tensor([rank + 1, 10 * (rank + 1)], undefined, { dtype: 'float64' }), 'avg');
     const max = group.allReduce(tensor([rank, -rank], undefined, { dtype: 'float32' }), 'max');
     // a strided view: reduced through a contiguous copy, written back in place
-    const base = tensor([[rank, 100], [rank, 100]], undefined, { dtype: 'float32' });
+    const base = tensor(
+      [
+        [rank, 100],
+        [rank, 100],
+      ],
+      undefined,
+      { dtype: 'float32' },
+    );
     group.allReduce(base.slice(1, 0, 1), 'sum');
     // started all-reduces overlap with work on this thread; waited out of order, on a strided view too
     const a = tensor([rank + 1, 2 * (rank + 1)], undefined, { dtype: 'float64' });
-    const b = tensor([[rank, 100], [rank, 100]], undefined, { dtype: 'float32' });
+    const b = tensor(
+      [
+        [rank, 100],
+        [rank, 100],
+      ],
+      undefined,
+      { dtype: 'float32' },
+    );
     const pendingA = group.allReduceStart(a, 'avg');
     const pendingB = group.allReduceStart(b.slice(1, 0, 1), 'sum');
     const busy = tensor([1, 2, 3]).mul(2).sum();
@@ -37,7 +51,11 @@ if (scenario === 'collectives') {
     const started = { avg: values(a), strided: values(b), busy: values(busy) };
     const bcast = group.broadcast(tensor([rank * 7 + 1, rank * 7 + 2], undefined, { dtype: 'float32' }), worldSize - 1);
     // rank r holds r+1 rows: a last, smaller batch
-    const mine = tensor(Array.from({ length: (rank + 1) * 2 }, (_, i) => 100 * rank + i), [rank + 1, 2], { dtype: 'float32' });
+    const mine = tensor(
+      Array.from({ length: (rank + 1) * 2 }, (_, i) => 100 * rank + i),
+      [rank + 1, 2],
+      { dtype: 'float32' },
+    );
     const gathered = group.allGather(mine).map((t) => ({ shape: t.shape, values: values(t) }));
     const cat = group.allGatherCat(mine);
     group.barrier();
@@ -47,8 +65,17 @@ if (scenario === 'collectives') {
     const global = allGatherWithGrad(group, x);
     rankLoss(global, rank).backward();
     return {
-      sum: values(sum), avg: values(avg), started, max: values(max), strided: values(base), bcast: values(bcast), gathered,
-      catShape: cat.shape, globalShape: global.shape, globalValues: values(global.detach()), grad: values(x.grad!),
+      sum: values(sum),
+      avg: values(avg),
+      started,
+      max: values(max),
+      strided: values(base),
+      bcast: values(bcast),
+      gathered,
+      catShape: cat.shape,
+      globalShape: global.shape,
+      globalValues: values(global.detach()),
+      grad: values(x.grad!),
     };
   });
   console.log(JSON.stringify({ rank, worldSize, ...out }));
@@ -58,7 +85,9 @@ if (scenario === 'collectives') {
   group.barrier();
   if (rank === 1) {
     const until = Date.now() + 2 * timeoutMs;
-    while (Date.now() < until) { /* busy: alive, connected, not calling allReduce */ }
+    while (Date.now() < until) {
+      /* busy: alive, connected, not calling allReduce */
+    }
     process.exit(0);
   }
   const started = Date.now();
@@ -78,7 +107,11 @@ if (scenario === 'collectives') {
     console.log(JSON.stringify({ rank, error: null }));
   } catch (err) {
     let after = '';
-    try { group.barrier(); } catch (e) { after = (e as Error).message; }
+    try {
+      group.barrier();
+    } catch (e) {
+      after = (e as Error).message;
+    }
     console.log(JSON.stringify({ rank, error: (err as Error).message, name: (err as Error).name, after }));
   }
   process.exitCode = 3;

@@ -18,12 +18,17 @@ test('allocator: tcmalloc backs CPU tensors where libtcmalloc-minimal4 is instal
   if (TCMALLOC) assert.equal(info.backend, 'tcmalloc', JSON.stringify(info));
   else {
     assert.equal(info.backend, 'system');
-    assert.ok(info.notes.some((n) => n.includes('tcmalloc')), JSON.stringify(info.notes));
+    assert.ok(
+      info.notes.some((n) => n.includes('tcmalloc')),
+      JSON.stringify(info.notes),
+    );
   }
   assert.equal(info.foreignFrees, 0);
 });
 
-test('allocator: freed memory is kept, releaseCachedMemory returns it, a cache limit bounds it', { skip: allocatorInfo().backend === 'system' && 'system allocator in use' }, () => {
+test('allocator: freed memory is kept, releaseCachedMemory returns it, a cache limit bounds it', {
+  skip: allocatorInfo().backend === 'system' && 'system allocator in use',
+}, () => {
   const before = allocatorInfo();
   tidy(() => void zeros([64, 1024, 1024])); // 256 MiB, freed at once
   const after = allocatorInfo();
@@ -69,11 +74,16 @@ console.log(JSON.stringify({ backend: allocatorInfo().backend, losses, w1: bits(
 `;
 
 function trainIn(allocator: string): { backend: string; losses: number[]; w1: string; w2: string; rm: string } {
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', TRAIN], { env: { ...process.env, CCP_DML_ALLOCATOR: allocator, CCP_DML_THREADS: '1' }, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', TRAIN], {
+    env: { ...process.env, CCP_DML_ALLOCATOR: allocator, CCP_DML_THREADS: '1' },
+    encoding: 'utf8',
+  });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
-test('allocator: training gives bit-identical results with the retaining allocator and the system one', { skip: !TCMALLOC && 'libtcmalloc-minimal4 not installed' }, () => {
+test('allocator: training gives bit-identical results with the retaining allocator and the system one', {
+  skip: !TCMALLOC && 'libtcmalloc-minimal4 not installed',
+}, () => {
   const retaining = trainIn('auto');
   const system = trainIn('system');
   assert.equal(retaining.backend, 'tcmalloc');

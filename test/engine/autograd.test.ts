@@ -2,18 +2,7 @@
 // retainGraph, gradient accumulation, zeroGrad, detach, leaf / grad_fn metadata.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  customOp,
-  noGrad,
-  enableGrad,
-  isGradEnabled,
-  grad,
-  tensor,
-  ones,
-  tidy,
-  liveTensors,
-  Tensor,
-} from '../../src/engine/index.js';
+import { customOp, noGrad, enableGrad, isGradEnabled, grad, tensor, ones, tidy, liveTensors, type Tensor } from '../../src/engine/index.js';
 import { gradcheck, GradcheckError, rand64, assertClose } from '../helpers/tensors.js';
 
 const f64 = (d: number[], shape?: number[]) => tensor(Float64Array.from(d), shape ?? [d.length], { dtype: 'float64' });
@@ -34,13 +23,17 @@ function swishScaled(x: Tensor, w: Tensor, wrongBackward = false): Tensor {
 }
 
 test('customOp with a correct backward passes gradcheck', () => {
-  assert.equal(gradcheck((x, w) => swishScaled(x, w), [rand64([3, 4], { low: -2, high: 2 }), rand64([4])]), true);
+  assert.equal(
+    gradcheck((x, w) => swishScaled(x, w), [rand64([3, 4], { low: -2, high: 2 }), rand64([4])]),
+    true,
+  );
 });
 
 test('customOp with a wrong backward is caught by gradcheck', () => {
   assert.throws(
     () => gradcheck((x, w) => swishScaled(x, w, true), [rand64([3, 4], { low: -2, high: 2 }), rand64([4])], { name: 'swish' }),
-    (e: unknown) => e instanceof GradcheckError && /gradcheck\(swish\): 12 of 16 gradient elements differ/.test(e.message) && e.mismatches.every((m) => m.input === 0),
+    (e: unknown) =>
+      e instanceof GradcheckError && /gradcheck\(swish\): 12 of 16 gradient elements differ/.test(e.message) && e.mismatches.every((m) => m.input === 0),
   );
 });
 
@@ -70,7 +63,15 @@ test('customOp: no graph when no input requires grad or grad is off', () => {
   tidy(() => {
     const x = f64([1, 2]);
     let called = 0;
-    const op = (a: Tensor) => customOp([a], (p) => p.mul(3), (g) => { called++; return [g.mul(3)]; });
+    const op = (a: Tensor) =>
+      customOp(
+        [a],
+        (p) => p.mul(3),
+        (g) => {
+          called++;
+          return [g.mul(3)];
+        },
+      );
     const y = op(x);
     assert.equal(y.requiresGrad, false);
     assertClose(y, [3, 6]);
@@ -100,7 +101,10 @@ test('customOp backward does not leak tensors (called outside any tidy)', async 
 
 test('customOp composes with built-in ops and chains (second-order use of its output)', () => {
   const a = rand64([2, 3]);
-  assert.equal(gradcheck((x) => swishScaled(swishScaled(x, ones([3], { dtype: 'float64' })).exp(), ones([3], { dtype: 'float64' })).sum(1), [a]), true);
+  assert.equal(
+    gradcheck((x) => swishScaled(swishScaled(x, ones([3], { dtype: 'float64' })).exp(), ones([3], { dtype: 'float64' })).sum(1), [a]),
+    true,
+  );
 });
 
 test('noGrad / enableGrad nest and restore the previous mode, also after an exception', () => {
@@ -119,9 +123,23 @@ test('noGrad / enableGrad nest and restore the previous mode, also after an exce
     });
     assert.equal(y.requiresGrad, false);
     assert.equal(y.gradFnName, null);
-    assert.throws(() => noGrad(() => { throw new Error('inside'); }), /inside/);
+    assert.throws(
+      () =>
+        noGrad(() => {
+          throw new Error('inside');
+        }),
+      /inside/,
+    );
     assert.equal(isGradEnabled(), true);
-    assert.throws(() => noGrad(() => enableGrad(() => { throw new Error('deeper'); })), /deeper/);
+    assert.throws(
+      () =>
+        noGrad(() =>
+          enableGrad(() => {
+            throw new Error('deeper');
+          }),
+        ),
+      /deeper/,
+    );
     assert.equal(isGradEnabled(), true);
   });
 });

@@ -22,7 +22,7 @@ import {
   liveTensors,
   isGradEnabled,
   noGrad,
-  Tensor,
+  type Tensor,
 } from '../../src/engine/index.js';
 import { assertThrowsMessage, assertClose } from '../helpers/tensors.js';
 
@@ -48,7 +48,12 @@ test('conv2d: wrong rank, wrong channels, kernel larger than input', () => {
 
 test('cat / stack: mismatched sizes and empty lists', () => {
   tidy(() => {
-    assertThrowsMessage(() => cat([randn([2, 3]), randn([2, 4])]), /^cat: /, 'Sizes of tensors must match except in dimension 0', 'Expected size 3 but got size 4');
+    assertThrowsMessage(
+      () => cat([randn([2, 3]), randn([2, 4])]),
+      /^cat: /,
+      'Sizes of tensors must match except in dimension 0',
+      'Expected size 3 but got size 4',
+    );
     assertThrowsMessage(() => cat([randn([2, 3]), randn([2, 3, 1])], 0), /^cat: /, /dimensions|dim/);
     assertThrowsMessage(() => cat([]), /^cat: /, 'non-empty list');
     assertThrowsMessage(() => stack([randn([2]), randn([3])]), /^stack: /, /same size|equal size/);
@@ -102,7 +107,18 @@ test('a disposed tensor used as an argument or receiver', () => {
     assertThrowsMessage(() => randn([2]).add(d), /^add: /, "argument 'b' is a disposed tensor");
     assertThrowsMessage(() => d.mul(2), /^mul: /, "argument 'a' is a disposed tensor");
     assertThrowsMessage(() => cat([randn([2]), d]), /^cat: /, "argument 'tensors'[1] is a disposed tensor");
-    assertThrowsMessage(() => randn([3, 2]).indexSelect(0, (() => { const i = int64([0]); i.dispose(); return i; })()), "argument 'index' is a disposed tensor");
+    assertThrowsMessage(
+      () =>
+        randn([3, 2]).indexSelect(
+          0,
+          (() => {
+            const i = int64([0]);
+            i.dispose();
+            return i;
+          })(),
+        ),
+      "argument 'index' is a disposed tensor",
+    );
     assertThrowsMessage(() => d.shape, 'tensor was already disposed');
     assertThrowsMessage(() => d.toArray(), 'tensor was already disposed');
     assertThrowsMessage(() => d.item(), 'tensor was already disposed');
@@ -127,18 +143,79 @@ test('custom backward mistakes: wrong count, throwing, non-array, non-Tensor, wr
     const a = randn([2]).requireGrad();
     const b = randn([2]).requireGrad();
     const twoIn = (back: (g: Tensor) => unknown) => customOp([a, b], (p, q) => p.mul(q), back as (g: Tensor) => (Tensor | null)[]);
-    assertThrowsMessage(() => twoIn((g) => [g]).sum().backward(), 'customOp: backward returned 1 gradients for 2 inputs');
-    assertThrowsMessage(() => twoIn((g) => [g, g, g]).sum().backward(), 'customOp: backward returned 3 gradients for 2 inputs');
-    assertThrowsMessage(() => twoIn(() => { throw new Error('boom in my backward'); }).sum().backward(), 'boom in my backward');
-    assertThrowsMessage(() => twoIn((g) => g).sum().backward(), 'customOp: backward must return an array', 'a single Tensor (wrap it in an array)');
-    assertThrowsMessage(() => twoIn(() => undefined).sum().backward(), 'customOp: backward must return an array', 'got undefined');
-    assertThrowsMessage(() => twoIn((g) => [g, 3]).sum().backward(), 'customOp: backward returned number as gradient 1; expected a Tensor or null');
-    assertThrowsMessage(() => twoIn(() => [randn([5]), null]).sum().backward(), /^backward: /, 'JsCustomBackward returned an invalid gradient at index 0', '[5]', '[2]');
-    assertThrowsMessage(() => customOp([a], () => { throw new Error('boom in forward'); }, (g) => [g]), 'boom in forward');
+    assertThrowsMessage(
+      () =>
+        twoIn((g) => [g])
+          .sum()
+          .backward(),
+      'customOp: backward returned 1 gradients for 2 inputs',
+    );
+    assertThrowsMessage(
+      () =>
+        twoIn((g) => [g, g, g])
+          .sum()
+          .backward(),
+      'customOp: backward returned 3 gradients for 2 inputs',
+    );
+    assertThrowsMessage(
+      () =>
+        twoIn(() => {
+          throw new Error('boom in my backward');
+        })
+          .sum()
+          .backward(),
+      'boom in my backward',
+    );
+    assertThrowsMessage(
+      () =>
+        twoIn((g) => g)
+          .sum()
+          .backward(),
+      'customOp: backward must return an array',
+      'a single Tensor (wrap it in an array)',
+    );
+    assertThrowsMessage(
+      () =>
+        twoIn(() => undefined)
+          .sum()
+          .backward(),
+      'customOp: backward must return an array',
+      'got undefined',
+    );
+    assertThrowsMessage(
+      () =>
+        twoIn((g) => [g, 3])
+          .sum()
+          .backward(),
+      'customOp: backward returned number as gradient 1; expected a Tensor or null',
+    );
+    assertThrowsMessage(
+      () =>
+        twoIn(() => [randn([5]), null])
+          .sum()
+          .backward(),
+      /^backward: /,
+      'JsCustomBackward returned an invalid gradient at index 0',
+      '[5]',
+      '[2]',
+    );
+    assertThrowsMessage(
+      () =>
+        customOp(
+          [a],
+          () => {
+            throw new Error('boom in forward');
+          },
+          (g) => [g],
+        ),
+      'boom in forward',
+    );
     // Autograd still works after all of that, and grad mode was restored.
     assert.equal(isGradEnabled(), true);
     a.zeroGrad();
-    twoIn((g) => [g.mul(b.detach()), g.mul(a.detach())]).sum().backward();
+    twoIn((g) => [g.mul(b.detach()), g.mul(a.detach())])
+      .sum()
+      .backward();
     assertClose(a.grad!, b.toArray(), { atol: 1e-6 });
   });
 });

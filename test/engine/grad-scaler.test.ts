@@ -21,7 +21,10 @@ test('scale, unscale and step give the unscaled SGD step', () => {
   assert.equal(scaler.step(opt), true);
   scaler.update();
   // w - 0.1 * 2w = 0.8 w
-  assert.deepEqual(w.toArray().map((v) => +v.toFixed(6)), [0.8, 1.6, 2.4]);
+  assert.deepEqual(
+    w.toArray().map((v) => +v.toFixed(6)),
+    [0.8, 1.6, 2.4],
+  );
   assert.equal(scaler.getScale(), 1024, 'one clean step does not grow the scale');
   w.dispose();
 });

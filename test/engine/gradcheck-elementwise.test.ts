@@ -1,9 +1,8 @@
 // Gradient checks (float64, central differences) of elementwise ops: arithmetic with broadcasting and
 // scalars on either side, unary math, activations, clamp and where.
 import { test } from 'node:test';
-import { scalar, tensor, where, Tensor } from '../../src/engine/index.js';
+import { scalar, tensor, where, type Tensor } from '../../src/engine/index.js';
 import { rand64, assertClose, gradcheckCases as run } from '../helpers/tensors.js';
-
 
 // ---- binary arithmetic with broadcasting ----
 run([
@@ -70,10 +69,12 @@ function tensorOf(d: number[]): Tensor {
 }
 /** Uniform in [-1.5, 1.5], nudged at least 0.05 away from every boundary in `bounds`. */
 function awayFrom(bounds: number[], shape: number[], seed: number): Tensor {
-  const d = rand64([shape.reduce((a, b) => a * b, 1)], { low: -1.5, high: 1.5, seed }).toArray().map((v) => {
-    for (const b of bounds) if (Math.abs(v - b) < 0.05) v = b + (v < b ? -0.05 : 0.05);
-    return v;
-  });
+  const d = rand64([shape.reduce((a, b) => a * b, 1)], { low: -1.5, high: 1.5, seed })
+    .toArray()
+    .map((v) => {
+      for (const b of bounds) if (Math.abs(v - b) < 0.05) v = b + (v < b ? -0.05 : 0.05);
+      return v;
+    });
   return tensorOf(d).reshape(shape);
 }
 
@@ -91,6 +92,10 @@ test('grad values: clamp passes gradient only inside the range; relu / abs known
   x.clamp(-1, 1).sum().backward();
   assertClose(x.grad!, [0, 1, 1, 0]);
   const y = tensorOf([-2, 3]).requireGrad();
-  y.abs().mul(tensorOf([1, 1])).add(y.relu()).sum().backward();
+  y.abs()
+    .mul(tensorOf([1, 1]))
+    .add(y.relu())
+    .sum()
+    .backward();
   assertClose(y.grad!, [-1, 2]);
 });

@@ -24,7 +24,6 @@ import {
 } from '../../src/engine/index.js';
 import { gradcheck, rand64, distinct64, assertClose, gradcheckCases as run } from '../helpers/tensors.js';
 
-
 // ---- softmax family and losses ----
 run([
   ['softmax(1)', (a) => a.softmax(1), () => [rand64([3, 4], { low: -2, high: 2 })]],
@@ -33,7 +32,11 @@ run([
   ['crossEntropy mean', (l, t) => crossEntropy(l, t), () => [rand64([4, 5], { low: -2, high: 2 }), int64([0, 4, 2, 2])]],
   ['crossEntropy sum', (l, t) => crossEntropy(l, t, { reduction: 'sum' }), () => [rand64([4, 5], { low: -2, high: 2 }), int64([1, 3, 0, 4])]],
   ['crossEntropy none', (l, t) => crossEntropy(l, t, { reduction: 'none' }), () => [rand64([4, 5], { low: -2, high: 2 }), int64([1, 3, 0, 4])]],
-  ['crossEntropy label smoothing 0.1', (l, t) => crossEntropy(l, t, { labelSmoothing: 0.1 }), () => [rand64([4, 5], { low: -2, high: 2 }), int64([0, 4, 2, 2])]],
+  [
+    'crossEntropy label smoothing 0.1',
+    (l, t) => crossEntropy(l, t, { labelSmoothing: 0.1 }),
+    () => [rand64([4, 5], { low: -2, high: 2 }), int64([0, 4, 2, 2])],
+  ],
   ['crossEntropy label smoothing 0.3, sum', (l, t) => crossEntropy(l, t, { labelSmoothing: 0.3, reduction: 'sum' }), () => [rand64([3, 4]), int64([3, 0, 1])]],
   ['crossEntropy ignoreIndex', (l, t) => crossEntropy(l, t, { ignoreIndex: -1 }), () => [rand64([4, 3]), int64([0, -1, 2, -1])]],
   ['crossEntropy [N, C, d] targets', (l, t) => crossEntropy(l, t), () => [rand64([2, 3, 4]), int64([0, 1, 2, 0, 2, 2, 1, 0], [2, 4])]],
@@ -44,12 +47,22 @@ run([
 
 test('grad: crossEntropy with class-probability targets (logits)', () => {
   const target = rand64([3, 4], { low: 0, high: 1 }).softmax(1);
-  assert.equal(gradcheck((l, p) => crossEntropy(l, p), [rand64([3, 4]), target], { checkInputs: [true, false] }), true);
+  assert.equal(
+    gradcheck((l, p) => crossEntropy(l, p), [rand64([3, 4]), target], { checkInputs: [true, false] }),
+    true,
+  );
 });
 
 test('values: crossEntropy with label smoothing matches the hand formula', () => {
   tidy(() => {
-    const logits = tensor([[1, 2, 0.5], [0.1, -1, 3]], undefined, { dtype: 'float64' });
+    const logits = tensor(
+      [
+        [1, 2, 0.5],
+        [0.1, -1, 3],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    );
     const target = int64([1, 2]);
     const eps = 0.2;
     const lp = logits.logSoftmax(1).toArray();
@@ -73,13 +86,32 @@ run([
   ['conv2d stride 2, padding 1, no bias', (x, w) => conv2d(x, w, null, { stride: 2, padding: 1 }), () => [rand64([1, 2, 6, 5]), rand64([2, 2, 3, 3])]],
   ['conv2d dilation 2', (x, w, b) => conv2d(x, w, b, { dilation: 2, padding: 2 }), () => [rand64([1, 2, 6, 6]), rand64([2, 2, 3, 3]), rand64([2])]],
   ['conv2d groups 2', (x, w, b) => conv2d(x, w, b, { groups: 2 }), () => [rand64([2, 4, 4, 4]), rand64([4, 2, 3, 3]), rand64([4])]],
-  ['conv2d asymmetric stride / padding / kernel', (x, w) => conv2d(x, w, null, { stride: [2, 1], padding: [0, 1] }), () => [rand64([1, 2, 5, 4]), rand64([2, 2, 3, 2])]],
+  [
+    'conv2d asymmetric stride / padding / kernel',
+    (x, w) => conv2d(x, w, null, { stride: [2, 1], padding: [0, 1] }),
+    () => [rand64([1, 2, 5, 4]), rand64([2, 2, 3, 2])],
+  ],
   ['conv2d depthwise (groups = channels)', (x, w) => conv2d(x, w, null, { groups: 3, padding: 1 }), () => [rand64([1, 3, 4, 4]), rand64([3, 1, 3, 3])]],
 ]);
 
 test('values: conv2d of a 1x1 kernel is a channel mix; a 3x3 ones kernel sums neighbourhoods', () => {
   tidy(() => {
-    const x = tensor([[[[1, 2], [3, 4]], [[10, 20], [30, 40]]]], undefined, { dtype: 'float64' }); // [1, 2, 2, 2]
+    const x = tensor(
+      [
+        [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          [
+            [10, 20],
+            [30, 40],
+          ],
+        ],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    ); // [1, 2, 2, 2]
     const w = tensor([[[[2]], [[0.5]]]], undefined, { dtype: 'float64' }); // [1, 2, 1, 1]
     assertClose(conv2d(x, w), [7, 14, 21, 28], { shape: [1, 1, 2, 2] });
     const y = conv2d(x.narrow(1, 0, 1), ones([1, 1, 3, 3], { dtype: 'float64' }), null, { padding: 1 });
@@ -93,8 +125,16 @@ const rmConst = tensor([0.3, -0.2], undefined, { dtype: 'float64' });
 const rvConst = tensor([1.5, 0.5], undefined, { dtype: 'float64' });
 run([
   ['batchNorm training, no affine, 4-D', (x) => batchNorm(x, null, null, { training: true }), () => [rand64([3, 2, 2, 2])]],
-  ['batchNorm training, affine, 4-D', (x, w, b) => batchNorm(x, null, null, { training: true, weight: w, bias: b }), () => [rand64([3, 2, 2, 2]), rand64([2]), rand64([2])]],
-  ['batchNorm training, affine, 2-D', (x, w, b) => batchNorm(x, null, null, { training: true, weight: w, bias: b, eps: 1e-3 }), () => [rand64([5, 3]), rand64([3]), rand64([3])]],
+  [
+    'batchNorm training, affine, 4-D',
+    (x, w, b) => batchNorm(x, null, null, { training: true, weight: w, bias: b }),
+    () => [rand64([3, 2, 2, 2]), rand64([2]), rand64([2])],
+  ],
+  [
+    'batchNorm training, affine, 2-D',
+    (x, w, b) => batchNorm(x, null, null, { training: true, weight: w, bias: b, eps: 1e-3 }),
+    () => [rand64([5, 3]), rand64([3]), rand64([3])],
+  ],
   [
     'batchNorm frozen (inference, running stats)',
     (x, w, b) => batchNorm(x, rmConst, rvConst, { training: false, weight: w, bias: b }),
@@ -106,7 +146,15 @@ run([
 
 test('values: batchNorm training normalises with biased batch variance and updates running stats (unbiased)', () => {
   tidy(() => {
-    const x = tensor([[1, 10], [2, 20], [6, 60]], undefined, { dtype: 'float64' }); // [3, 2]
+    const x = tensor(
+      [
+        [1, 10],
+        [2, 20],
+        [6, 60],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    ); // [3, 2]
     const rm = zeros([2], { dtype: 'float64' });
     const rv = ones([2], { dtype: 'float64' });
     const y = batchNorm(x, rm, rv, { training: true, momentum: 0.1, eps: 0 });
@@ -120,7 +168,11 @@ test('values: batchNorm training normalises with biased batch variance and updat
     assertClose(rv, [0.9 + 0.1 * varU0, 0.9 + 0.1 * varU0 * 100], { atol: 1e-9 });
     // Frozen: uses the running statistics, leaves them alone.
     const z = batchNorm(x, rm, rv, { training: false, eps: 0 });
-    assertClose(z.select(1, 0), [1, 2, 6].map((v) => (v - 0.3) / Math.sqrt(0.9 + 0.7)), { atol: 1e-9 });
+    assertClose(
+      z.select(1, 0),
+      [1, 2, 6].map((v) => (v - 0.3) / Math.sqrt(0.9 + 0.7)),
+      { atol: 1e-9 },
+    );
     assertClose(rm, [0.3, 3], { atol: 1e-12 });
   });
 });
@@ -128,7 +180,10 @@ test('values: batchNorm training normalises with biased batch variance and updat
 test('grad: batchNorm training with running buffers attached still checks', () => {
   const rm = zeros([2], { dtype: 'float64' });
   const rv = ones([2], { dtype: 'float64' });
-  assert.equal(gradcheck((x) => batchNorm(x, rm, rv, { training: true }), [rand64([4, 2, 2, 1])]), true);
+  assert.equal(
+    gradcheck((x) => batchNorm(x, rm, rv, { training: true }), [rand64([4, 2, 2, 1])]),
+    true,
+  );
 });
 
 // ---- pooling ----
@@ -138,7 +193,11 @@ run([
   ['maxPool2d 2x2 ceilMode on 5x5', (x) => maxPool2d(x, 2, { stride: 2, ceilMode: true, dilation: 1 }), () => [distinct64([1, 1, 5, 5])]],
   ['maxPool2d dilation 2', (x) => maxPool2d(x, 2, { stride: 1, dilation: 2 }), () => [distinct64([1, 1, 5, 5])]],
   ['avgPool2d 2x2', (x) => avgPool2d(x, 2), () => [rand64([2, 2, 4, 4])]],
-  ['avgPool2d 3x3 stride 2 padding 1, countIncludePad=false', (x) => avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }), () => [rand64([1, 2, 5, 5])]],
+  [
+    'avgPool2d 3x3 stride 2 padding 1, countIncludePad=false',
+    (x) => avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }),
+    () => [rand64([1, 2, 5, 5])],
+  ],
   ['avgPool2d ceilMode', (x) => avgPool2d(x, 2, { ceilMode: true }), () => [rand64([1, 1, 5, 5])]],
   ['adaptiveAvgPool2d 1', (x) => adaptiveAvgPool2d(x, 1), () => [rand64([2, 3, 3, 4])]],
   ['adaptiveAvgPool2d [2, 3] of 5x7', (x) => adaptiveAvgPool2d(x, [2, 3]), () => [rand64([1, 2, 5, 7])]],
@@ -148,7 +207,20 @@ run([
 
 test('values: pooling', () => {
   tidy(() => {
-    const x = tensor([[[[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]]], undefined, { dtype: 'float64' });
+    const x = tensor(
+      [
+        [
+          [
+            [1, 2, 3, 4],
+            [5, 6, 7, 8],
+            [9, 10, 11, 12],
+            [13, 14, 15, 16],
+          ],
+        ],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    );
     assertClose(maxPool2d(x, 2), [6, 8, 14, 16], { shape: [1, 1, 2, 2] });
     assertClose(avgPool2d(x, 2), [3.5, 5.5, 11.5, 13.5], { shape: [1, 1, 2, 2] });
     assertClose(adaptiveAvgPool2d(x, 1), [8.5], { shape: [1, 1, 1, 1] });
@@ -182,7 +254,16 @@ test('grad: dropout gradient equals mask / (1 - p) under a fixed seed', () => {
   const y2 = dropout(x.detach(), p);
   assert.deepEqual(y2.toArray(), yv);
   // A seeded dropout is deterministic, so the finite-difference check applies too.
-  assert.equal(gradcheck((a) => { manualSeed(5); return dropout(a, 0.5); }, [rand64([4, 5])]), true);
+  assert.equal(
+    gradcheck(
+      (a) => {
+        manualSeed(5);
+        return dropout(a, 0.5);
+      },
+      [rand64([4, 5])],
+    ),
+    true,
+  );
 });
 
 test('dropout: identity when not training or p = 0', () => {
@@ -204,7 +285,14 @@ run([
 
 test('values: normalize gives unit rows and handles a zero row via eps', () => {
   tidy(() => {
-    const x = tensor([[3, 4], [0, 0]], undefined, { dtype: 'float64' });
+    const x = tensor(
+      [
+        [3, 4],
+        [0, 0],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    );
     assertClose(normalize(x), [0.6, 0.8, 0, 0]);
   });
 });

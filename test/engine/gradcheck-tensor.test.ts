@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { cat, stack, matmul, linear, int64, tensor, toChannelsLast } from '../../src/engine/index.js';
 import { gradcheck, rand64, distinct64, gradcheckCases as run } from '../helpers/tensors.js';
 
-
 const pos = (shape: number[]) => rand64(shape, { low: 0.5, high: 1.5 });
 
 // ---- reductions ----
@@ -75,7 +74,14 @@ run([
   ['cat dim 1', (a, b, c) => cat([a, b, c], 1), () => [rand64([2, 1]), rand64([2, 3]), rand64([2, 2])]],
   ['stack dim 0', (a, b) => stack([a, b.exp()]), () => [rand64([2, 3]), rand64([2, 3])]],
   ['stack dim -1', (a, b) => stack([a, b], -1).cumsum(-1), () => [rand64([2, 3]), rand64([2, 3])]],
-  ['split', (a) => { const [p, q, r] = a.split(2, 1); return cat([p!.exp(), q!.mul(3), r!.square()], 1); }, () => [rand64([2, 5])]],
+  [
+    'split',
+    (a) => {
+      const [p, q, r] = a.split(2, 1);
+      return cat([p!.exp(), q!.mul(3), r!.square()], 1);
+    },
+    () => [rand64([2, 5])],
+  ],
   ['slice with step', (a) => a.slice(1, 1, null, 2).square(), () => [rand64([3, 6])]],
   ['slice with negative bounds', (a) => a.slice(0, -3, -1), () => [rand64([5, 2])]],
   ['narrow', (a) => a.narrow(1, 1, 2).exp(), () => [rand64([3, 4])]],
@@ -93,9 +99,39 @@ run([
   ['indexAdd (x and src, repeated index)', (a, i, s) => a.indexAdd(0, i, s).square(), () => [rand64([4, 2]), int64([1, 3, 1]), rand64([3, 2])]],
   ['scatter tensor src (x and src)', (a, i, s) => a.scatter(1, i, s).square(), () => [rand64([2, 4]), int64([2, 0, 3, 1], [2, 2]), rand64([2, 2])]],
   ['scatter scalar value', (a, i) => a.scatter(0, i, 0.5).square(), () => [rand64([3, 2]), int64([2, 0], [1, 2])]],
-  ['maskedFill', (a, m) => a.maskedFill(m, -2).square(), () => [rand64([3, 4]), tensor([[1, 0, 0, 1], [0, 0, 1, 0], [1, 1, 1, 1]], undefined, { dtype: 'bool' })]],
+  [
+    'maskedFill',
+    (a, m) => a.maskedFill(m, -2).square(),
+    () => [
+      rand64([3, 4]),
+      tensor(
+        [
+          [1, 0, 0, 1],
+          [0, 0, 1, 0],
+          [1, 1, 1, 1],
+        ],
+        undefined,
+        { dtype: 'bool' },
+      ),
+    ],
+  ],
   ['indexCopy (x outside the copied rows, and src)', (a, i, s) => a.indexCopy(0, i, s).square(), () => [rand64([4, 2]), int64([3, 0]), rand64([2, 2])]],
-  ['maskedSelect', (a, m) => a.maskedSelect(m).exp(), () => [rand64([3, 4]), tensor([[1, 0, 0, 1], [0, 0, 1, 0], [1, 1, 0, 1]], undefined, { dtype: 'bool' })]],
+  [
+    'maskedSelect',
+    (a, m) => a.maskedSelect(m).exp(),
+    () => [
+      rand64([3, 4]),
+      tensor(
+        [
+          [1, 0, 0, 1],
+          [0, 0, 1, 0],
+          [1, 1, 0, 1],
+        ],
+        undefined,
+        { dtype: 'bool' },
+      ),
+    ],
+  ],
   ['maskedFill broadcast mask', (a, m) => a.maskedFill(m, 0).exp(), () => [rand64([3, 4]), tensor([true, false, false, true])]],
 ]);
 
@@ -125,5 +161,8 @@ run([
 
 // ---- dtype casts keep the graph (float32 rounding: a larger step and tolerance) ----
 test('grad: to(float32) and back', () => {
-  assert.equal(gradcheck((a) => a.to('float32').mul(2).to('float64'), [rand64([3])], { eps: 1e-2, atol: 1e-4 }), true);
+  assert.equal(
+    gradcheck((a) => a.to('float32').mul(2).to('float64'), [rand64([3])], { eps: 1e-2, atol: 1e-4 }),
+    true,
+  );
 });

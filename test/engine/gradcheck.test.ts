@@ -2,7 +2,7 @@
 // message, handles constants (indices) and rejects inputs it cannot check.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, int64, customOp, tidy, liveTensors, Tensor } from '../../src/engine/index.js';
+import { tensor, int64, customOp, tidy, liveTensors, type Tensor } from '../../src/engine/index.js';
 import { gradcheck, GradcheckError } from '../../src/engine/testing/index.js';
 import { rand64, assertThrowsMessage } from '../helpers/tensors.js';
 
@@ -10,7 +10,10 @@ test('gradcheck passes a correct gradient and leaves its inputs unchanged', () =
   const x = rand64([3, 4]);
   const y = rand64([4]);
   const before = x.toArray();
-  assert.equal(gradcheck((a, b) => a.mul(b).sin(), [x, y]), true);
+  assert.equal(
+    gradcheck((a, b) => a.mul(b).sin(), [x, y]),
+    true,
+  );
   assert.deepEqual(x.toArray(), before);
   assert.equal(x.requiresGrad, false);
   assert.equal(x.grad, null);
@@ -28,7 +31,11 @@ test('gradcheck detects a wrong backward and names the input, element and values
   const y = rand64([2, 3], { seed: 4 });
   // d/dx (x*y) = y, but the backward below returns 2y for x (and the right value for y).
   const badMul = (a: Tensor, b: Tensor) =>
-    customOp([a, b], (p, q) => p.mul(q), (g) => [g.mul(b).mul(2), g.mul(a)]);
+    customOp(
+      [a, b],
+      (p, q) => p.mul(q),
+      (g) => [g.mul(b).mul(2), g.mul(a)],
+    );
   let err: unknown;
   try {
     gradcheck(badMul, [x, y], { name: 'badMul' });
@@ -52,14 +59,22 @@ test('gradcheck detects a wrong backward and names the input, element and values
 test('gradcheck treats integer inputs as constants and checks the rest', () => {
   const x = rand64([4, 3]);
   const idx = int64([2, 0, 2]);
-  assert.equal(gradcheck((a, i) => a.indexSelect(0, i).square(), [x, idx]), true);
+  assert.equal(
+    gradcheck((a, i) => a.indexSelect(0, i).square(), [x, idx]),
+    true,
+  );
 });
 
 test('gradcheck respects checkInputs', () => {
   const x = rand64([3]);
   const y = rand64([3]);
   // y's gradient is deliberately wrong, but it is not checked.
-  const op = (a: Tensor, b: Tensor) => customOp([a, b], (p, q) => p.mul(q), (g) => [g.mul(b), g.mul(0)]);
+  const op = (a: Tensor, b: Tensor) =>
+    customOp(
+      [a, b],
+      (p, q) => p.mul(q),
+      (g) => [g.mul(b), g.mul(0)],
+    );
   assert.equal(gradcheck(op, [x, y], { checkInputs: [true, false] }), true);
   assert.throws(() => gradcheck(op, [x, y]), GradcheckError);
 });
@@ -76,7 +91,12 @@ test('gradcheck rejects float32 inputs, non-float outputs and disconnected outpu
 
 test('gradcheck tolerances: a small error passes a loose atol and fails a tight one', () => {
   const x = rand64([4], { seed: 9 });
-  const offBy = (d: number) => (a: Tensor) => customOp([a], (p) => p.square(), (g) => [g.mul(a).mul(2).add(d)]);
+  const offBy = (d: number) => (a: Tensor) =>
+    customOp(
+      [a],
+      (p) => p.square(),
+      (g) => [g.mul(a).mul(2).add(d)],
+    );
   assert.equal(gradcheck(offBy(1e-7), [x]), true);
   assert.throws(() => gradcheck(offBy(1e-3), [x]), /differ from central differences/);
   assert.equal(gradcheck(offBy(1e-3), [x], { atol: 1e-2 }), true);

@@ -73,7 +73,11 @@ test('a custom backward leaves no handles behind', async () => {
   await settle();
   const before = native.liveTensorHandles();
   tidy(() => {
-    const y = customOp([x], (a) => a.mul(3), (g) => [g.mul(3)]);
+    const y = customOp(
+      [x],
+      (a) => a.mul(3),
+      (g) => [g.mul(3)],
+    );
     y.sum().backward();
   });
   await settle(); // the handed-over gradient handles are released in a microtask

@@ -14,7 +14,13 @@ test('inferenceMode turns grad off, nests, and restores the state (also on throw
   });
   assert.equal(isInferenceModeEnabled(), false);
   assert.equal(isGradEnabled(), true);
-  assert.throws(() => inferenceMode(() => { throw new Error('boom'); }), /boom/);
+  assert.throws(
+    () =>
+      inferenceMode(() => {
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(isInferenceModeEnabled(), false, 'a throw left inference mode open');
   assert.throws(() => inferenceMode(async () => 1), /async function/);
   assert.equal(isInferenceModeEnabled(), false);

@@ -9,7 +9,7 @@
 // 5 x linear loop with 2 threads). See the last test for that case.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randn, randint, zeros, linear, crossEntropy, tidy, keep, liveTensors, manualSeed, noGrad, customOp, Tensor } from '../../src/engine/index.js';
+import { randn, randint, zeros, linear, crossEntropy, tidy, keep, liveTensors, manualSeed, noGrad, customOp, type Tensor } from '../../src/engine/index.js';
 
 const STEPS = 3000;
 const WARMUP = 500;
@@ -40,7 +40,11 @@ test(`memory: ${STEPS} MLP training steps inside tidy keep RSS flat`, async () =
       const [w1, b1, w2, b2] = params as [Tensor, Tensor, Tensor, Tensor];
       // A custom op in the graph too, so its JS backward path is exercised every step.
       const h = linear(x, w1, b1);
-      const act = customOp([h], (a) => a.relu(), (g) => [g.mul(h.detach().gt(0))]);
+      const act = customOp(
+        [h],
+        (a) => a.relu(),
+        (g) => [g.mul(h.detach().gt(0))],
+      );
       const l = crossEntropy(linear(act, w2, b2), y);
       l.backward();
       noGrad(() => {
@@ -62,7 +66,9 @@ test(`memory: ${STEPS} MLP training steps inside tidy keep RSS flat`, async () =
   const rssEnd = process.memoryUsage().rss;
   const seconds = (Date.now() - t0) / 1000;
   const growthMB = (rssEnd - rssWarm) / 2 ** 20;
-  console.log(`# ${STEPS} steps in ${seconds.toFixed(1)} s; RSS at step ${WARMUP}: ${(rssWarm / 2 ** 20).toFixed(1)} MB, at step ${STEPS}: ${(rssEnd / 2 ** 20).toFixed(1)} MB (growth ${growthMB.toFixed(1)} MB); loss ${losses[0]?.toFixed(3)} -> ${losses.at(-1)?.toFixed(3)}`);
+  console.log(
+    `# ${STEPS} steps in ${seconds.toFixed(1)} s; RSS at step ${WARMUP}: ${(rssWarm / 2 ** 20).toFixed(1)} MB, at step ${STEPS}: ${(rssEnd / 2 ** 20).toFixed(1)} MB (growth ${growthMB.toFixed(1)} MB); loss ${losses[0]?.toFixed(3)} -> ${losses.at(-1)?.toFixed(3)}`,
+  );
   assert.equal(liveTensors(), liveBefore, 'live tensors after the loop');
   assert.ok(growthMB < MAX_GROWTH_MB, `RSS grew by ${growthMB.toFixed(1)} MB between step ${WARMUP} and step ${STEPS}`);
   assert.ok(losses.at(-1)! < losses[0]! * 0.8, `loss did not fall: ${losses[0]} -> ${losses.at(-1)}`);

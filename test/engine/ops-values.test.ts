@@ -30,7 +30,10 @@ import { assertClose } from '../helpers/tensors.js';
 
 test('comparisons with broadcasting and scalars give bool tensors', () => {
   tidy(() => {
-    const a = tensor([[1, 2, 3], [4, 5, 6]]);
+    const a = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const b = tensor([2, 2, 7]);
     const cases: [string, ReturnType<typeof a.eq>, number[]][] = [
       ['eq', a.eq(b), [0, 1, 0, 0, 0, 0]],
@@ -63,9 +66,27 @@ test('rounding, sign, remainder, floorDivide follow Python semantics', () => {
   tidy(() => {
     const x = tensor([-2.5, -1.5, -0.2, 0, 0.5, 1.5, 2.7]);
     assert.deepEqual(x.floor().toArray(), [-3, -2, -1, 0, 0, 1, 2]);
-    assert.deepEqual(x.ceil().toArray().map((v) => v + 0), [-2, -1, 0, 0, 1, 2, 3]);
-    assert.deepEqual(x.round().toArray().map((v) => v + 0), [-2, -2, 0, 0, 0, 2, 3]); // half to even
-    assert.deepEqual(x.sign().toArray().map((v) => v + 0), [-1, -1, -1, 0, 1, 1, 1]);
+    assert.deepEqual(
+      x
+        .ceil()
+        .toArray()
+        .map((v) => v + 0),
+      [-2, -1, 0, 0, 1, 2, 3],
+    );
+    assert.deepEqual(
+      x
+        .round()
+        .toArray()
+        .map((v) => v + 0),
+      [-2, -2, 0, 0, 0, 2, 3],
+    ); // half to even
+    assert.deepEqual(
+      x
+        .sign()
+        .toArray()
+        .map((v) => v + 0),
+      [-1, -1, -1, 0, 1, 1, 1],
+    );
     const a = tensor([7, -7, 7, -7]);
     const b = tensor([3, 3, -3, -3]);
     assert.deepEqual(a.remainder(b).toArray(), [1, 2, -2, -1]);
@@ -94,20 +115,30 @@ test('sort is stable (ascending and descending); argsort matches', () => {
     assert.deepEqual(desc.indices.toArray(), [0, 4, 2, 5, 1, 3, 6]);
     assert.deepEqual(x.argsort().toArray(), [1, 3, 6, 2, 5, 0, 4]);
     // along dim 0 of a matrix
-    const m = tensor([[3, 0], [1, 5], [2, 5]]);
+    const m = tensor([
+      [3, 0],
+      [1, 5],
+      [2, 5],
+    ]);
     const s0 = m.sort(0);
     assert.deepEqual(s0.values.toArray(), [1, 0, 2, 5, 3, 5]);
     assert.deepEqual(s0.indices.toArray(), [1, 0, 2, 1, 0, 2]);
     assert.deepEqual(m.argsort(1, true).toArray(), [0, 1, 1, 0, 1, 0]);
     // a long run of ties keeps the original order
     const ties = zeros([1000]);
-    assert.deepEqual(ties.argsort().toArray(), Array.from({ length: 1000 }, (_, i) => i));
+    assert.deepEqual(
+      ties.argsort().toArray(),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
   });
 });
 
 test('topk: largest / smallest, along a dim, sorted', () => {
   tidy(() => {
-    const x = tensor([[5, 1, 4, 9, 2], [0, 8, 3, 7, 6]]);
+    const x = tensor([
+      [5, 1, 4, 9, 2],
+      [0, 8, 3, 7, 6],
+    ]);
     const t = x.topk(2);
     assert.deepEqual(t.values.toArray(), [9, 5, 8, 7]);
     assert.deepEqual(t.indices.toArray(), [3, 0, 1, 3]);
@@ -123,7 +154,10 @@ test('topk: largest / smallest, along a dim, sorted', () => {
 
 test('argmax / argmin (global, per dim, keepdim; first index on ties) and maxWithIndices', () => {
   tidy(() => {
-    const x = tensor([[1, 7, 7], [9, 0, 0]]);
+    const x = tensor([
+      [1, 7, 7],
+      [9, 0, 0],
+    ]);
     assert.equal(x.argmax().item(), 3);
     assert.equal(x.argmin().item(), 4);
     assert.deepEqual(x.argmax(1).toArray(), [1, 0]);
@@ -155,15 +189,24 @@ test('unique: sorted values, inverse and counts; nonzero; maskedSelect', () => {
     assert.deepEqual(values.toArray(), [1, 3, 7]);
     assert.deepEqual(inverse.toArray(), [1, 0, 1, 1, 2, 0]);
     assert.deepEqual(counts.toArray(), [2, 3, 1]);
-    const u2 = tensor([[2.5, -1], [2.5, 0]]).unique();
+    const u2 = tensor([
+      [2.5, -1],
+      [2.5, 0],
+    ]).unique();
     assert.deepEqual(u2.values.toArray(), [-1, 0, 2.5]);
     assert.deepEqual(u2.inverse.shape, [2, 2]);
     assert.deepEqual(u2.inverse.toArray(), [2, 0, 2, 1]);
-    const nz = tensor([[0, 1, 0], [2, 0, 3]]).nonzero();
+    const nz = tensor([
+      [0, 1, 0],
+      [2, 0, 3],
+    ]).nonzero();
     assert.deepEqual(nz.shape, [3, 2]);
     assert.deepEqual(nz.toArray(), [0, 1, 1, 0, 1, 2]);
     assert.deepEqual(zeros([4]).nonzero().shape, [0, 1]);
-    const x = tensor([[1, 2], [3, 4]]);
+    const x = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     assert.deepEqual(x.maskedSelect(x.gt(1.5)).toArray(), [2, 3, 4]);
   });
 });
@@ -180,8 +223,14 @@ test('random draws are reproducible under manualSeed; randperm is a permutation'
     assert.deepEqual(rand([5]).toArray(), r1);
     assert.deepEqual(randn([5]).toArray(), n1);
     assert.deepEqual(randint(3, 9, [20]).toArray(), i1);
-    assert.deepEqual([...p1].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
-    assert.notDeepEqual(p1, Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      [...p1].sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    assert.notDeepEqual(
+      p1,
+      Array.from({ length: 50 }, (_, i) => i),
+    );
     manualSeed(43);
     assert.notDeepEqual(randperm(50).toArray(), p1);
     assert.ok(i1.every((v) => Number.isInteger(v) && v >= 3 && v < 9));

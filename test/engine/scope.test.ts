@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
-import { tensor, ones, zeros, randn, tidy, keep, dispose, pipe, liveTensors, noGrad, releaseFinalizedWrappers, Tensor } from '../../src/engine/index.js';
+import { tensor, ones, zeros, randn, tidy, keep, dispose, pipe, liveTensors, noGrad, releaseFinalizedWrappers, type Tensor } from '../../src/engine/index.js';
 
 test('tidy disposes intermediates and keeps the returned tensor', () => {
   const before = liveTensors();
@@ -203,7 +203,10 @@ test('pipe frees each intermediate once the next step used it, never the input; 
       (v) => v.relu(),
     );
     assert.equal(x.isDisposed, false);
-    assert.ok(seen.every((t) => t.isDisposed), 'the intermediates are freed inside the scope');
+    assert.ok(
+      seen.every((t) => t.isDisposed),
+      'the intermediates are freed inside the scope',
+    );
     y.sum().backward();
     return y;
   });

@@ -59,13 +59,25 @@ interface Fixture {
   produced_by: string;
   recallAtK: number[];
   self: { embeddings: number[][]; shape: [number, number]; labels: number[]; expected: Expected };
-  queryGallery: { queries: number[][]; queryShape: [number, number]; queryLabels: number[]; references: number[][]; referenceShape: [number, number]; referenceLabels: number[]; expected: Expected };
+  queryGallery: {
+    queries: number[][];
+    queryShape: [number, number];
+    queryLabels: number[];
+    references: number[][];
+    referenceShape: [number, number];
+    referenceLabels: number[];
+    expected: Expected;
+  };
 }
 
 test('matches the Python/torch reference fixture (self and query/gallery)', () => {
   const fx = readFixture<Fixture>('reference.json');
   assert.match(fx.produced_by, /evaluation_reference\.py/);
-  const self = evaluateRetrieval({ queries: { data: Float32Array.from(fx.self.embeddings.flat()), shape: fx.self.shape }, queryLabels: fx.self.labels, recallAtK: fx.recallAtK });
+  const self = evaluateRetrieval({
+    queries: { data: Float32Array.from(fx.self.embeddings.flat()), shape: fx.self.shape },
+    queryLabels: fx.self.labels,
+    recallAtK: fx.recallAtK,
+  });
   const qg = evaluateRetrieval({
     queries: { data: Float32Array.from(fx.queryGallery.queries.flat()), shape: fx.queryGallery.queryShape },
     queryLabels: fx.queryGallery.queryLabels,
@@ -73,7 +85,10 @@ test('matches the Python/torch reference fixture (self and query/gallery)', () =
     referenceLabels: fx.queryGallery.referenceLabels,
     recallAtK: fx.recallAtK,
   });
-  for (const [res, exp, what] of [[self, fx.self.expected, 'self'], [qg, fx.queryGallery.expected, 'query/gallery']] as const) {
+  for (const [res, exp, what] of [
+    [self, fx.self.expected, 'self'],
+    [qg, fx.queryGallery.expected, 'query/gallery'],
+  ] as const) {
     assertAgree(res, { ...exp, recallAtK: Object.fromEntries(Object.entries(exp.recallAtK).map(([K, v]) => [Number(K), v])) }, 1e-9, `fixture ${what}`);
   }
 });

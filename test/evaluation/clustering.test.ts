@@ -49,7 +49,13 @@ function blobs(seed: number, perBlob: number, centres: number[][], spread: numbe
 }
 
 test('k-means recovers well-separated blobs, deterministically for a seed', () => {
-  const centres = [[0, 0, 0], [10, 0, 0], [0, 10, 0], [0, 0, 10], [10, 10, 10]];
+  const centres = [
+    [0, 0, 0],
+    [10, 0, 0],
+    [0, 10, 0],
+    [0, 0, 10],
+    [10, 10, 10],
+  ];
   const b = blobs(4, 40, centres, 0.5);
   const before = liveTensors();
   const km = kmeans({ data: b.data, shape: b.shape }, 5, { seed: 1 });
@@ -83,7 +89,17 @@ test('k-means edge cases: k = n, k = 1, duplicate points, bad arguments', () => 
 });
 
 test('NMI through evaluateRetrieval: blobs give 1, shuffled labels give ~0', () => {
-  const b = blobs(8, 30, [[0, 0], [0.9, 0], [0, 0.9], [0.9, 0.9]], 0.05);
+  const b = blobs(
+    8,
+    30,
+    [
+      [0, 0],
+      [0.9, 0],
+      [0, 0.9],
+      [0.9, 0.9],
+    ],
+    0.05,
+  );
   const res = evaluateRetrieval({ queries: { data: b.data, shape: b.shape }, queryLabels: b.labels, metrics: ['nmi', 'precisionAt1'] });
   assert.equal(res.nmi, 1);
   assert.equal(res.precisionAt1, 1);

@@ -14,7 +14,13 @@ export function gaussian(r: () => number): number {
 }
 
 /** n points in `dim` dimensions around `classes` random centres; labels uniform over the classes. */
-export function clustered(seed: number, n: number, dim: number, classes: number, spread = 0.8): { data: Float32Array; labels: Int32Array; shape: [number, number] } {
+export function clustered(
+  seed: number,
+  n: number,
+  dim: number,
+  classes: number,
+  spread = 0.8,
+): { data: Float32Array; labels: Int32Array; shape: [number, number] } {
   const r = rng(seed);
   const centres = Array.from({ length: classes }, () => Array.from({ length: dim }, () => gaussian(r)));
   const data = new Float32Array(n * dim);
@@ -66,7 +72,10 @@ export interface BruteMetrics {
 
 /** Metrics straight from their definitions over full rankings. */
 export function bruteForceMetrics(ranking: number[][], ql: ArrayLike<number>, rl: ArrayLike<number>, ks: number[]): BruteMetrics {
-  let p1 = 0, rp = 0, map = 0, n = 0;
+  let p1 = 0,
+    rp = 0,
+    map = 0,
+    n = 0;
   const rec: Record<number, number> = Object.fromEntries(ks.map((K) => [K, 0]));
   ranking.forEach((order, i) => {
     const rel = order.map((j) => (rl[j] === ql[i] ? 1 : 0));

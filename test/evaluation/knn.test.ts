@@ -48,8 +48,16 @@ test('query/gallery: no exclusion, an identical gallery item is returned at dist
   const g = { data: new Float32Array([0, 2, 4, 6]), shape: [4, 1] as [number, number] };
   const q = { data: new Float32Array([1, 5, 6]), shape: [3, 1] as [number, number] };
   const res = knn(q, g, { k: 2 });
-  assert.deepEqual(rows(res.indices, 2), [[0, 1], [2, 3], [3, 2]]);
-  assert.deepEqual(rows(res.distances, 2), [[1, 1], [1, 1], [0, 2]]);
+  assert.deepEqual(rows(res.indices, 2), [
+    [0, 1],
+    [2, 3],
+    [3, 2],
+  ]);
+  assert.deepEqual(rows(res.distances, 2), [
+    [1, 1],
+    [1, 1],
+    [0, 2],
+  ]);
   assert.throws(() => knn(q, g, { k: 2, excludeSelf: true }), /excludeSelf needs as many queries as references/);
 });
 
@@ -78,7 +86,10 @@ test('chunked kNN equals one-chunk kNN (random and tie-heavy data, self and gall
   const r = rng(3);
   const grid = Float32Array.from({ length: 120 * 3 }, () => Math.floor(r() * 3));
   const gq = Float32Array.from({ length: 33 * 3 }, () => Math.floor(r() * 3));
-  for (const [q, ref] of [[grid, null], [gq, grid]] as const) {
+  for (const [q, ref] of [
+    [grid, null],
+    [gq, grid],
+  ] as const) {
     const nq = q.length / 3;
     const base = knn({ data: q, shape: [nq, 3] }, ref && { data: ref, shape: [120, 3] }, { k: 15, chunkSize: nq });
     for (const chunkSize of [1, 5, 32]) {
@@ -96,16 +107,24 @@ test('kNN agrees with a brute-force stable ranking, including heavy ties (float3
   for (const dtype of ['float32', 'float64'] as const) {
     for (const k of [1, 4, 17, n - 1]) {
       const res = knn({ data: grid, shape: [n, 3] }, null, { k, dtype, chunkSize: 25 });
-      assert.deepEqual(rows(res.indices, k), brute.map((o) => o.slice(0, k)), `${dtype} k=${k}`);
+      assert.deepEqual(
+        rows(res.indices, k),
+        brute.map((o) => o.slice(0, k)),
+        `${dtype} k=${k}`,
+      );
     }
   }
   const { data, shape } = clustered(21, 200, 8, 10);
   const bf = bruteForceRanking(data, 200, data, 200, 8, true);
   const res = knn({ data, shape }, null, { k: 30, memoryBudgetBytes: 20_000 });
   assert.ok(res.chunkSize < 200, `a small budget gives several chunks (chunkSize ${res.chunkSize})`);
-  assert.deepEqual(rows(res.indices, 30), bf.map((o) => o.slice(0, 30)));
+  assert.deepEqual(
+    rows(res.indices, 30),
+    bf.map((o) => o.slice(0, 30)),
+  );
   // distances are Euclidean
-  const i = 17, j = res.indices[i * 30]!;
+  const i = 17,
+    j = res.indices[i * 30]!;
   let s = 0;
   for (let t = 0; t < 8; t++) s += (data[i * 8 + t]! - data[j * 8 + t]!) ** 2;
   assert.ok(Math.abs(res.distances[i * 30]! - Math.sqrt(s)) < 1e-4);

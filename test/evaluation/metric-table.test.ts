@@ -61,8 +61,14 @@ test('defaults, the config’s opt-in list and formatting come from the table', 
   assert.deepEqual(EvaluationConfig.parse({ extraMetrics: OPT_IN_METRICS }).extraMetrics, OPT_IN_METRICS);
   assert.throws(() => EvaluationConfig.parse({ extraMetrics: ['precisionAtK'] }));
   const def = evaluateRetrieval({ queries: X1, queryLabels: L1, normalize: 'none' });
-  assert.deepEqual(Object.keys(flattenMetrics(def)).sort(), ['mapAtR', 'precisionAt1', 'rPrecision', 'recallAt1', 'recallAt2', 'recallAt4', 'recallAt8'].sort());
-  assert.throws(() => evaluateRetrieval({ queries: X1, queryLabels: L1, metrics: ['hitRate' as 'mrr'] }), /unknown metric 'hitRate' \(known: precisionAt1, recallAtK/);
+  assert.deepEqual(
+    Object.keys(flattenMetrics(def)).sort(),
+    ['mapAtR', 'precisionAt1', 'rPrecision', 'recallAt1', 'recallAt2', 'recallAt4', 'recallAt8'].sort(),
+  );
+  assert.throws(
+    () => evaluateRetrieval({ queries: X1, queryLabels: L1, metrics: ['hitRate' as 'mrr'] }),
+    /unknown metric 'hitRate' \(known: precisionAt1, recallAtK/,
+  );
   assert.deepEqual([formatMetric(0.4321), formatMetric(undefined), formatMetric(NaN)], ['43.21', '-', '-']);
   // Direction: best/worst follow the row's higherIsBetter.
   assert.deepEqual([describeValues([0.2, 0.5], 0, false).best, describeValues([0.2, 0.5], 0, false).worst], [0.2, 0.5]);

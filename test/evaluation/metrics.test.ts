@@ -3,9 +3,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { liveTensors, tensor, int64 } from '../../src/engine/index.js';
-import { averagePrecisionAtR, evaluateRetrieval, mapAtR, precisionAt1, rankedRelevance, recallAtK, rPrecision, relevantCounts } from '../../src/evaluation/index.js';
+import {
+  averagePrecisionAtR,
+  evaluateRetrieval,
+  mapAtR,
+  precisionAt1,
+  rankedRelevance,
+  recallAtK,
+  rPrecision,
+  relevantCounts,
+} from '../../src/evaluation/index.js';
 
-const close = (a: number | undefined, b: number, msg?: string) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${msg ?? ''}: got ${a}, expected ${b}`);
+const close = (a: number | undefined, b: number, msg?: string) =>
+  assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${msg ?? ''}: got ${a}, expected ${b}`);
 
 // 1-D, labels A=0, B=1 (normalize: 'none' keeps the 1-D geometry):
 //   idx: 0   1   2   3   4   5
@@ -38,7 +48,12 @@ test('hand case with ties: P@1, Recall@K, R-Precision, MAP@R', () => {
 
 test('a single-sample class (R_q = 0) is excluded from every metric and counted', () => {
   // Add x = -5 with its own label 2: it is never within anyone's top 4, and has no relevant reference.
-  const res = evaluateRetrieval({ queries: { data: new Float32Array([...X1, -5]), shape: [7, 1] }, queryLabels: [...L1, 2], normalize: 'none', recallAtK: [1, 2, 4] });
+  const res = evaluateRetrieval({
+    queries: { data: new Float32Array([...X1, -5]), shape: [7, 1] },
+    queryLabels: [...L1, 2],
+    normalize: 'none',
+    recallAtK: [1, 2, 4],
+  });
   close(res.precisionAt1, 2 / 6, 'P@1');
   close(res.rPrecision, 2 / 6, 'RP');
   close(res.mapAtR, 0.25, 'MAP@R');

@@ -40,18 +40,49 @@ async function pngs(n: number, size: number, channels: 1 | 3): Promise<Buffer[]>
     const w = size + 13;
     const h = size + 5;
     const px = new Uint8Array(w * h * channels);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < channels; c++) px[(y * w + x) * channels + c] = Math.round(((x * (c + 1) + y * (3 - c)) * 255) / (w + h) / 2 + 60 * r());
-    out.push(await sharp(Buffer.from(px), { raw: { width: w, height: h, channels } }).png().toBuffer());
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let c = 0; c < channels; c++) px[(y * w + x) * channels + c] = Math.round(((x * (c + 1) + y * (3 - c)) * 255) / (w + h) / 2 + 60 * r());
+    out.push(
+      await sharp(Buffer.from(px), { raw: { width: w, height: h, channels } })
+        .png()
+        .toBuffer(),
+    );
   }
   return out;
 }
 
 const CASES: { name: string; options: Record<string, unknown>; transform: TransformOptions; normalization: NormalizationMode }[] = [
-  { name: 'mlp', options: { inputDim: 28 * 28, hidden: [32, 16], batchNorm: true, embeddingDim: 8 }, transform: { size: 28, channels: 1, normalize: 'unit', resizeTo: 32 }, normalization: 'lipschitz' },
-  { name: 'small_cnn', options: { inChannels: 1, channels: [4, 8], embeddingDim: 8, pooling: 'avg+max' }, transform: { size: 28, channels: 1, normalize: 'unit', resizeTo: 32 }, normalization: 'none' },
-  { name: 'small_resnet', options: { inChannels: 3, channels: [4, 8], embeddingDim: 8, pooling: 'max' }, transform: { size: 32, channels: 3, normalize: 'imagenet', resizeTo: 36 }, normalization: 'l2' },
-  { name: 'resnet50', options: { widthMultiplier: 0.25, embeddingDim: 16 }, transform: { size: 64, channels: 3, normalize: 'imagenet', resizeTo: 72 }, normalization: 'lipschitz' },
-  { name: 'bninception', options: { widthMultiplier: 0.25, embeddingDim: 16 }, transform: { size: 64, channels: 3, normalize: 'caffe', resizeTo: 72 }, normalization: 'lipschitz' },
+  {
+    name: 'mlp',
+    options: { inputDim: 28 * 28, hidden: [32, 16], batchNorm: true, embeddingDim: 8 },
+    transform: { size: 28, channels: 1, normalize: 'unit', resizeTo: 32 },
+    normalization: 'lipschitz',
+  },
+  {
+    name: 'small_cnn',
+    options: { inChannels: 1, channels: [4, 8], embeddingDim: 8, pooling: 'avg+max' },
+    transform: { size: 28, channels: 1, normalize: 'unit', resizeTo: 32 },
+    normalization: 'none',
+  },
+  {
+    name: 'small_resnet',
+    options: { inChannels: 3, channels: [4, 8], embeddingDim: 8, pooling: 'max' },
+    transform: { size: 32, channels: 3, normalize: 'imagenet', resizeTo: 36 },
+    normalization: 'l2',
+  },
+  {
+    name: 'resnet50',
+    options: { widthMultiplier: 0.25, embeddingDim: 16 },
+    transform: { size: 64, channels: 3, normalize: 'imagenet', resizeTo: 72 },
+    normalization: 'lipschitz',
+  },
+  {
+    name: 'bninception',
+    options: { widthMultiplier: 0.25, embeddingDim: 16 },
+    transform: { size: 64, channels: 3, normalize: 'caffe', resizeTo: 72 },
+    normalization: 'lipschitz',
+  },
 ];
 
 for (const c of CASES) {
@@ -82,7 +113,10 @@ for (const c of CASES) {
       let worst = 0;
       for (let j = 0; j < want.length; j++) worst = Math.max(worst, Math.abs(data[j]! - want[j]!));
       assert.ok(worst <= 1e-4, `${c.name} batch ${batch}: max |difference| ${worst}`);
-      assert.ok(want.some((v) => Math.abs(v) > 1e-3), 'embeddings are not trivially zero');
+      assert.ok(
+        want.some((v) => Math.abs(v) > 1e-3),
+        'embeddings are not trivially zero',
+      );
     }
     await session.release();
   });

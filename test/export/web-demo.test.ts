@@ -21,7 +21,8 @@ test('export --web: the page in Chromium finds the same neighbours as the CLI', 
     const web = join(tmp, 'web');
     const r = await writeWebDemo({ dir: web, run: openRun(tiny.runDir), gallery: tiny.imagesDir, k: 5 });
     assert.equal(r.items, tiny.files.length);
-    for (const f of ['index.html', 'demo.js', 'model.onnx', 'gallery.json', 'gallery.f32', 'ort/ort.wasm.min.js', 'ort/ort-wasm-simd-threaded.wasm']) assert.ok(existsSync(join(web, f)), f);
+    for (const f of ['index.html', 'demo.js', 'model.onnx', 'gallery.json', 'gallery.f32', 'ort/ort.wasm.min.js', 'ort/ort-wasm-simd-threaded.wasm'])
+      assert.ok(existsSync(join(web, f)), f);
     await assert.rejects(writeWebDemo({ dir: web, run: openRun(tiny.runDir), gallery: tiny.imagesDir }), /exists and is not empty/);
 
     const query = tiny.files[13]!;
@@ -41,9 +42,16 @@ test('export --web: the page in Chromium finds the same neighbours as the CLI', 
       await page.setInputFiles('#file', query.path);
       await page.waitForFunction(() => /^(done|error)/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
       assert.equal(await page.textContent('#status'), 'done', errors.join('\n'));
-      const shown = await page.$$eval('#neighbours li', (lis) => lis.map((li) => ({ id: (li as HTMLElement).dataset.id!, distance: Number((li as HTMLElement).dataset.distance) })));
-      assert.deepEqual(shown.map((s) => s.id), cli!.results.map((x) => x.id));
-      shown.forEach((s, i) => assert.ok(Math.abs(s.distance - cli!.results[i]!.distance) < 1e-4, `${s.id}: page ${s.distance}, CLI ${cli!.results[i]!.distance}`));
+      const shown = await page.$$eval('#neighbours li', (lis) =>
+        lis.map((li) => ({ id: (li as HTMLElement).dataset.id!, distance: Number((li as HTMLElement).dataset.distance) })),
+      );
+      assert.deepEqual(
+        shown.map((s) => s.id),
+        cli!.results.map((x) => x.id),
+      );
+      shown.forEach((s, i) =>
+        assert.ok(Math.abs(s.distance - cli!.results[i]!.distance) < 1e-4, `${s.id}: page ${s.distance}, CLI ${cli!.results[i]!.distance}`),
+      );
       const shot = join(tmp, 'demo.png');
       await page.screenshot({ path: shot, fullPage: true });
       assert.ok(statSync(shot).size > 1000);

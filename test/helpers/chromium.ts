@@ -20,7 +20,16 @@ export interface Browser {
 
 export async function launchChromium(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'ccp-chromium-'));
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ];
   try {
     // TMPDIR inside the profile: the browser's own temporary files (e.g. /tmp/mat-debug-<pid>.log) go with it.
     const env = Object.fromEntries(Object.entries({ ...process.env, TMPDIR: profile }).filter((e): e is [string, string] => e[1] !== undefined));

@@ -38,7 +38,9 @@ async function glyph(cls: number, drawer: number): Promise<Buffer> {
   bar(10 + ((cls * 17) % 60) + j, 10, 8, 80);
   bar(10, 15 + ((cls * 29) % 70) + j, 85, 7);
   if (cls % 2) bar(50 + j, 50, 30, 30);
-  return sharp(Buffer.from(px), { raw: { width: s, height: s, channels: 1 } }).png().toBuffer();
+  return sharp(Buffer.from(px), { raw: { width: s, height: s, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 async function writeSet(dir: string, set: string, [alphabets, chars, drawers]: [number, number, number], classOffset: number): Promise<void> {

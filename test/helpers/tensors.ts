@@ -48,7 +48,11 @@ export function distinct64(shape: number[], o: { seed?: number; gap?: number; of
 }
 
 /** Asserts elementwise |actual - expected| <= atol + rtol*|expected| and equal shapes (when given). */
-export function assertClose(actual: Tensor | ArrayLike<number>, expected: Tensor | ArrayLike<number>, o: { atol?: number; rtol?: number; shape?: number[]; msg?: string } = {}): void {
+export function assertClose(
+  actual: Tensor | ArrayLike<number>,
+  expected: Tensor | ArrayLike<number>,
+  o: { atol?: number; rtol?: number; shape?: number[]; msg?: string } = {},
+): void {
   const atol = o.atol ?? 1e-6;
   const rtol = o.rtol ?? 1e-5;
   if (actual instanceof Tensor && o.shape) assert.deepEqual(actual.shape, o.shape, `${o.msg ?? ''} shape`);
@@ -58,7 +62,10 @@ export function assertClose(actual: Tensor | ArrayLike<number>, expected: Tensor
   assert.equal(a.length, e.length, `${o.msg ?? ''} length ${a.length} vs ${e.length}`);
   for (let i = 0; i < a.length; i++) {
     const ok = Math.abs(a[i]! - e[i]!) <= atol + rtol * Math.abs(e[i]!) || (Number.isNaN(a[i]) && Number.isNaN(e[i]));
-    if (!ok) assert.fail(`${o.msg ?? 'assertClose'}: element ${i}: got ${a[i]}, expected ${e[i]} (atol ${atol}, rtol ${rtol})\n  got      [${a.slice(0, 12).join(', ')}]\n  expected [${e.slice(0, 12).join(', ')}]`);
+    if (!ok)
+      assert.fail(
+        `${o.msg ?? 'assertClose'}: element ${i}: got ${a[i]}, expected ${e[i]} (atol ${atol}, rtol ${rtol})\n  got      [${a.slice(0, 12).join(', ')}]\n  expected [${e.slice(0, 12).join(', ')}]`,
+      );
   }
 }
 

@@ -33,10 +33,15 @@ export async function classImage(c: number, i: number, size = 28): Promise<Buffe
       px[y * size + x] = Math.max(0, Math.min(255, Math.round((inside ? 200 : 30) + 40 * (rnd() - 0.5))));
     }
   }
-  return sharp(Buffer.from(px), { raw: { width: size, height: size, channels: 1 } }).png().toBuffer();
+  return sharp(Buffer.from(px), { raw: { width: size, height: size, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
-export async function makeTinyRun(root: string, o: { classes?: number; perClass?: number; model?: string; dim?: number; options?: Record<string, unknown>; seed?: number } = {}): Promise<TinyRun> {
+export async function makeTinyRun(
+  root: string,
+  o: { classes?: number; perClass?: number; model?: string; dim?: number; options?: Record<string, unknown>; seed?: number } = {},
+): Promise<TinyRun> {
   const classes = o.classes ?? 12;
   const perClass = o.perClass ?? 5;
   const imagesDir = join(root, 'images');

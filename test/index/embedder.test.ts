@@ -13,7 +13,7 @@ import { tempDir } from '../helpers/tmp.js';
 const tmp = tempDir('embedder');
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('embedDataset in batches: same vectors as batch 1 (to 1e-5), same digests; queries take an indexed twin\'s vector', async () => {
+test("embedDataset in batches: same vectors as batch 1 (to 1e-5), same digests; queries take an indexed twin's vector", async () => {
   const tiny = await makeTinyRun(tmp, { classes: 6, perClass: 7 });
   const { config, model } = loadRun(tiny.runDir);
   const embedder = new RunEmbedder(config, model);
@@ -32,8 +32,14 @@ test('embedDataset in batches: same vectors as batch 1 (to 1e-5), same digests; 
   assert.ok(maxDiff < 1e-5, `batched vs alone differ by ${maxDiff}`);
   await assert.rejects(embedder.embedDataset(ds, { batchSize: 0 }), /batch size must be a positive integer, got 0/);
 
-  const index = VectorIndex.create(join(tmp, 'index'), { dim: embedder.dim, model: { hash: 'h', name: 'small_cnn', dim: embedder.dim, normalization: 'lipschitz', run: tiny.runDir } });
-  index.add(itemsOf(ds, tiny.imagesDir).map((it, i) => ({ ...it, digest: many[i] })), batched);
+  const index = VectorIndex.create(join(tmp, 'index'), {
+    dim: embedder.dim,
+    model: { hash: 'h', name: 'small_cnn', dim: embedder.dim, normalization: 'lipschitz', run: tiny.runDir },
+  });
+  index.add(
+    itemsOf(ds, tiny.imagesDir).map((it, i) => ({ ...it, digest: many[i] })),
+    batched,
+  );
   const path = tiny.files[9]!.path;
   const input = () => ({ kind: 'encoded' as const, bytes: readFileSync(path), where: path });
   const q = await queryEmbedding(embedder, index, input());

@@ -32,7 +32,10 @@ test('build, search by image and vector, add, remove, model check, calibrate and
   // Same neighbours as the exact, batched search command (distances to 1e-3: it ranks by the dot-product
   // expansion, whose cancellation leaves ~sqrt(eps) at distance 0, and batch sizes round differently).
   const [exact] = await searchCommand({ run: tiny.runDir, gallery: tiny.imagesDir, queries: [query], k: 5 });
-  assert.deepEqual(r!.results.map((x) => x.path), exact!.results.map((x) => resolve(x.path)));
+  assert.deepEqual(
+    r!.results.map((x) => x.path),
+    exact!.results.map((x) => resolve(x.path)),
+  );
   r!.results.forEach((x, i) => assert.ok(Math.abs(x.distance - exact!.results[i]!.distance) < 1e-3, `${x.distance} vs ${exact!.results[i]!.distance}`));
 
   const filtered = await indexSearch({ index, run: tiny.runDir, queries: [query], k: 3, label: 'class05' });
@@ -83,7 +86,10 @@ test('build, search by image and vector, add, remove, model check, calibrate and
   // embed writes each row's id, path and class name beside the vectors.
   const emb = await embedCommand({ run: tiny.runDir, output: join(tmp, 'emb.npy'), split: 'test', images: tiny.imagesDir });
   assert.ok(emb.files.includes(join(tmp, 'emb.items.jsonl')));
-  const rows = readFileSync(join(tmp, 'emb.items.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const rows = readFileSync(join(tmp, 'emb.items.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(rows.length, tiny.files.length);
   assert.deepEqual(rows[7], { id: 'class01/img2.png', path: resolve(query), label: 'class01' });
 
@@ -91,7 +97,7 @@ test('build, search by image and vector, add, remove, model check, calibrate and
   const cli = (...a: string[]) => spawnSync(process.execPath, [join(repo, 'dist/src/cli/main.js'), ...a], { encoding: 'utf8', timeout: 120_000 });
   const s = cli('index', 'search', '-i', index, '-r', tiny.runDir, '-k', '2', query);
   assert.equal(s.status, 0, s.stderr);
-  assert.match(s.stdout, /-> class01 \(0\.0000\)\n  1\. 0\.0000  \[class01\] class01\/img2\.png/);
+  assert.match(s.stdout, /-> class01 \(0\.0000\)\n {2}1\. 0\.0000 {2}\[class01\] class01\/img2\.png/);
   const bad = cli('index', 'search', '-i', index, '--vector', '1,2');
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--vector: 2 values is not a whole number of 8-d vectors/);

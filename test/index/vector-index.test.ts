@@ -18,7 +18,8 @@ function vectors(n: number, dim: number, seed: number): Float32Array {
   const r = seededRandom(seed);
   return Float32Array.from({ length: n * dim }, () => r() * 2 - 1);
 }
-const items = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ id: `item${from + i}`, path: `/img/${from + i}.png`, label: `L${(from + i) % 7}` }));
+const items = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => ({ id: `item${from + i}`, path: `/img/${from + i}.png`, label: `L${(from + i) % 7}` }));
 
 test('search: exact re-rank (identical vector at distance 0), agreement with exact kNN, label filter', () => {
   const dir = join(tmp, 'a');
@@ -33,8 +34,17 @@ test('search: exact re-rank (identical vector at distance 0), agreement with exa
   assert.equal(r[0]!.distance, 0);
   // With every item a candidate, the re-rank is exact kNN (the default candidate count is approximate).
   const all = index.search(q, { k: 10, candidates: n });
-  const exact = nearestRows(q, v, 16, Array.from({ length: n }, (_, i) => i), 10);
-  assert.deepEqual(all.map((x) => x.id), exact.map((e) => `item${e.row}`));
+  const exact = nearestRows(
+    q,
+    v,
+    16,
+    Array.from({ length: n }, (_, i) => i),
+    10,
+  );
+  assert.deepEqual(
+    all.map((x) => x.id),
+    exact.map((e) => `item${e.row}`),
+  );
   all.forEach((x, i) => assert.equal(x.distance, exact[i]!.distance));
   for (let i = 1; i < r.length; i++) assert.ok(r[i]!.distance >= r[i - 1]!.distance);
   // recall@10 of the approximate path over 50 random queries
@@ -42,15 +52,32 @@ test('search: exact re-rank (identical vector at distance 0), agreement with exa
   let hit = 0;
   for (let i = 0; i < 50; i++) {
     const qi = qs.subarray(i * 16, (i + 1) * 16);
-    const want = new Set(nearestRows(qi, v, 16, Array.from({ length: n }, (_, j) => j), 10).map((e) => `item${e.row}`));
+    const want = new Set(
+      nearestRows(
+        qi,
+        v,
+        16,
+        Array.from({ length: n }, (_, j) => j),
+        10,
+      ).map((e) => `item${e.row}`),
+    );
     hit += index.search(qi, { k: 10 }).filter((x) => want.has(x.id)).length;
   }
   assert.ok(hit / 500 >= 0.95, `recall@10 ${hit / 500}`);
   const f = index.search(q, { k: 5, label: 'L3' });
   assert.equal(f.length, 5);
   assert.ok(f.every((x) => x.label === 'L3'));
-  const want = nearestRows(q, v, 16, Array.from({ length: n }, (_, i) => i).filter((i) => i % 7 === 3), 5);
-  assert.deepEqual(f.map((x) => x.id), want.map((e) => `item${e.row}`));
+  const want = nearestRows(
+    q,
+    v,
+    16,
+    Array.from({ length: n }, (_, i) => i).filter((i) => i % 7 === 3),
+    5,
+  );
+  assert.deepEqual(
+    f.map((x) => x.id),
+    want.map((e) => `item${e.row}`),
+  );
   assert.deepEqual(index.search(q, { k: 5, label: 'nope' }), []);
   assert.throws(() => index.search(q, { k: 0 }), /k must be a positive integer, got 0/);
   assert.throws(() => index.search(q.subarray(0, 3), { k: 1 }), /vector has 3 values, the index holds 16-d vectors/);
@@ -144,7 +171,10 @@ test('compact: removed items never return, the files shrink, live results are un
   const n = 1200;
   const v = vectors(n, 16, 7);
   let index = VectorIndex.create(dir, { dim: 16, model });
-  index.add(items(n).map((it, i) => ({ ...it, digest: i === 900 ? 'pixels-of-900' : null })), v);
+  index.add(
+    items(n).map((it, i) => ({ ...it, digest: i === 900 ? 'pixels-of-900' : null })),
+    v,
+  );
   index.save({ snapshot: true });
   const removed = Array.from({ length: 600 }, (_, i) => `item${2 * i}`); // every even item
   index.remove(removed);
@@ -160,7 +190,12 @@ test('compact: removed items never return, the files shrink, live results are un
   index.close();
 
   assert.ok(bytes() < 0.7 * before, `index files ${before} -> ${bytes()} bytes`);
-  assert.deepEqual(readdirSync(dir).filter((f) => /^(vectors|items)/.test(f)).sort(), ['items-3.jsonl', 'vectors-3.f32']);
+  assert.deepEqual(
+    readdirSync(dir)
+      .filter((f) => /^(vectors|items)/.test(f))
+      .sort(),
+    ['items-3.jsonl', 'vectors-3.f32'],
+  );
   index = VectorIndex.open(dir, { model });
   assert.equal(index.size, 600);
   assert.equal(index.info().deletedRows, 0);
@@ -168,7 +203,10 @@ test('compact: removed items never return, the files shrink, live results are un
   for (const id of removed.slice(0, 50)) {
     const k = Number(id.slice(4));
     assert.ok(!index.has(id));
-    assert.ok(index.search(v.subarray(k * 16, (k + 1) * 16), { k: 20 }).every((x) => Number(x.id.slice(4)) % 2 === 1), `${id} never returns`);
+    assert.ok(
+      index.search(v.subarray(k * 16, (k + 1) * 16), { k: 20 }).every((x) => Number(x.id.slice(4)) % 2 === 1),
+      `${id} never returns`,
+    );
   }
   const top = index.search(v.subarray(901 * 16, 902 * 16), { k: 1 })[0]!;
   assert.deepEqual([top.id, top.distance], ['item901', 0]);

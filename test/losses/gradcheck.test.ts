@@ -4,7 +4,7 @@
 import { test, describe } from 'node:test';
 import { tidy, manualSeed, randn, int64, noGrad, tensor, type Tensor } from '../../src/engine/index.js';
 import { gradcheck } from '../../src/engine/testing/index.js';
-import { type MetricLoss } from '../../src/losses/index.js';
+import type { MetricLoss } from '../../src/losses/index.js';
 import { createLoss } from '../../src/miners/index.js';
 import { assertClose } from './helpers.js';
 

@@ -2,18 +2,16 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { tidy, int64 } from '../../src/engine/index.js';
-import {
-  ContrastiveLoss,
-  OriginalContrastiveLoss,
-  TripletLoss,
-  MultiSimilarityLoss,
-  ProxyNCALoss,
-  ProxyAnchorLoss,
-} from '../../src/losses/index.js';
+import { ContrastiveLoss, OriginalContrastiveLoss, TripletLoss, MultiSimilarityLoss, ProxyNCALoss, ProxyAnchorLoss } from '../../src/losses/index.js';
 import { f64, assertClose } from './helpers.js';
 
 // x0 = (0,0), x1 = (0.3,0.4) share class 0, x2 = (0.6,0) is class 1. d01 = 0.5, d02 = 0.6, d12 = 0.5.
-const pts = () => f64([[0, 0], [0.3, 0.4], [0.6, 0]]);
+const pts = () =>
+  f64([
+    [0, 0],
+    [0.3, 0.4],
+    [0.6, 0],
+  ]);
 const y = () => int64([0, 0, 1]);
 
 describe('hand-checked losses', () => {
@@ -54,7 +52,13 @@ describe('hand-checked losses', () => {
   test('triplet against a reference set: rows = samples, cols = refs; a coincident positive ref has d = 0', () => {
     tidy(() => {
       const x = f64([[0.3, 0.4]]).requireGrad();
-      const ref = { embeddings: f64([[0.3, 0.4], [0.6, 0]]), labels: int64([5, 7]) };
+      const ref = {
+        embeddings: f64([
+          [0.3, 0.4],
+          [0.6, 0],
+        ]),
+        labels: int64([5, 7]),
+      };
       const loss = new TripletLoss({ margin: 0.7 }).forward(x, int64([5]), ref);
       assertClose(loss, 0 - 0.5 + 0.7, 'tau = d_ap - d_an + m', 1e-12);
       loss.backward();
@@ -66,27 +70,54 @@ describe('hand-checked losses', () => {
   test('C1 original contrastive (m 0.5, eps 1e-5) on cos similarities', () => {
     tidy(() => {
       // s01 = 0.96, s02 = 0.6, s12 = 0.8
-      const x = f64([[0.6, 0.8], [0.8, 0.6], [1, 0]]);
+      const x = f64([
+        [0.6, 0.8],
+        [0.8, 0.6],
+        [1, 0],
+      ]);
       const pos = 2 * (1 - 0.96 - 1e-5);
       const neg = 2 * (0.6 - 0.5) + 2 * (0.8 - 0.5);
       assertClose(new OriginalContrastiveLoss().forward(x, y()), (pos + neg) / 3, 'C1', 1e-12);
       // XBM's official value adds s, not s - m, for the active negatives
       assertClose(new OriginalContrastiveLoss({ negativeTerm: 's' }).forward(x, y()), (pos + 2 * 0.6 + 2 * 0.8) / 3, 'C1 xbm-style', 1e-12);
       // 1/n_rows with a reference set: rows = 1 sample
-      const ref = { embeddings: f64([[0.8, 0.6], [1, 0]]), labels: int64([0, 1]) };
+      const ref = {
+        embeddings: f64([
+          [0.8, 0.6],
+          [1, 0],
+        ]),
+        labels: int64([0, 1]),
+      };
       assertClose(new OriginalContrastiveLoss().forward(f64([[0.6, 0.8]]), int64([0]), ref), 1 - 0.96 - 1e-5 + 0.1, 'C1 ref', 1e-12);
       // reduction 'active': each sum over its own active terms (2 positive pairs, 4 active negatives)
       assertClose(new OriginalContrastiveLoss({ reduction: 'active' }).forward(x, y()), pos / 2 + neg / 4, 'C1 active mean', 1e-12);
       // with more (here: inactive) columns the 'anchors' form keeps its sum; the active mean ignores inactive terms
-      const wide = { embeddings: f64([[0.8, 0.6], [1, 0], [0, 1], [-1, 0]]), labels: int64([0, 1, 1, 1]) };
-      assertClose(new OriginalContrastiveLoss({ reduction: 'active' }).forward(f64([[0.6, 0.8]]), int64([0]), wide), 1 - 0.96 - 1e-5 + (0.1 + 0.3) / 2, 'C1 active, ref', 1e-12);
+      const wide = {
+        embeddings: f64([
+          [0.8, 0.6],
+          [1, 0],
+          [0, 1],
+          [-1, 0],
+        ]),
+        labels: int64([0, 1, 1, 1]),
+      };
+      assertClose(
+        new OriginalContrastiveLoss({ reduction: 'active' }).forward(f64([[0.6, 0.8]]), int64([0]), wide),
+        1 - 0.96 - 1e-5 + (0.1 + 0.3) / 2,
+        'C1 active, ref',
+        1e-12,
+      );
       assert.throws(() => new OriginalContrastiveLoss({ reduction: 'mean' as never }), /reduction must be 'anchors' or 'active', got 'mean'/);
     });
   });
 
   test('MS (alpha 2, beta 4, lambda 0.5)', () => {
     tidy(() => {
-      const x = f64([[0.6, 0.8], [0.8, 0.6], [1, 0]]);
+      const x = f64([
+        [0.6, 0.8],
+        [0.8, 0.6],
+        [1, 0],
+      ]);
       const p = (s: number) => Math.log(1 + Math.exp(-2 * (s - 0.5))) / 2;
       const n = (...s: number[]) => Math.log(1 + s.reduce((acc, v) => acc + Math.exp(4 * (v - 0.5)), 0)) / 4;
       const expected = (p(0.96) + n(0.6) + p(0.96) + n(0.8) + 0 + n(0.6, 0.8)) / 3;
@@ -96,7 +127,10 @@ describe('hand-checked losses', () => {
 
   test('ProxyNCA++: softmax over all proxies, positive included', () => {
     tidy(() => {
-      const proxies = f64([[1, 0], [0, 1]]);
+      const proxies = f64([
+        [1, 0],
+        [0, 1],
+      ]);
       const loss = new ProxyNCALoss({ numClasses: 2, embeddingDim: 2, initialProxies: proxies, temperature: 0.5 });
       const x = f64([[0.6, 0.8]]);
       // logits (0.6, 0.8)/0.5 = (1.2, 1.6); class 0: -log(e^1.2 / (e^1.2 + e^1.6))
@@ -106,12 +140,20 @@ describe('hand-checked losses', () => {
 
   test('ProxyAnchor: rows = proxies, counts of proxies with positives / negatives', () => {
     tidy(() => {
-      const proxies = f64([[1, 0], [0, 1], [-1, 0]]);
+      const proxies = f64([
+        [1, 0],
+        [0, 1],
+        [-1, 0],
+      ]);
       const loss = new ProxyAnchorLoss({ numClasses: 3, embeddingDim: 2, initialProxies: proxies, alpha: 2, delta: 0.1 });
-      const x = f64([[0.6, 0.8], [1, 0]]);
+      const x = f64([
+        [0.6, 0.8],
+        [1, 0],
+      ]);
       // sims: proxy0: (0.6, 1); proxy1: (0.8, 0); proxy2: (-0.6, -1). labels (0, 1)
       const pos = Math.log(1 + Math.exp(-2 * (0.6 - 0.1))) + Math.log(1 + Math.exp(-2 * (0 - 0.1)));
-      const neg = Math.log(1 + Math.exp(2 * (1 + 0.1))) + Math.log(1 + Math.exp(2 * (0.8 + 0.1))) + Math.log(1 + Math.exp(2 * (-0.6 + 0.1)) + Math.exp(2 * (-1 + 0.1)));
+      const neg =
+        Math.log(1 + Math.exp(2 * (1 + 0.1))) + Math.log(1 + Math.exp(2 * (0.8 + 0.1))) + Math.log(1 + Math.exp(2 * (-0.6 + 0.1)) + Math.exp(2 * (-1 + 0.1)));
       assertClose(loss.forward(x, int64([0, 1])), pos / 2 + neg / 3, 'ProxyAnchor', 1e-12);
     });
   });
@@ -120,7 +162,10 @@ describe('hand-checked losses', () => {
     tidy(() => {
       assert.throws(() => new ContrastiveLoss().forward(f64([[1, 2]]), int64([0, 1])), /contrastive: 1 embeddings but 2 labels/);
       assert.throws(() => new ContrastiveLoss().forward(f64([1, 2]), int64([0, 1])), /contrastive: embeddings must be 2-D/);
-      assert.throws(() => new TripletLoss().forward(f64([[1, 2]]), int64([0]), { embeddings: f64([[1, 2, 3]]), labels: int64([0]) }), /triplet: ref.embeddings have dimension 3, the batch has 2/);
+      assert.throws(
+        () => new TripletLoss().forward(f64([[1, 2]]), int64([0]), { embeddings: f64([[1, 2, 3]]), labels: int64([0]) }),
+        /triplet: ref.embeddings have dimension 3, the batch has 2/,
+      );
       const pn = new ProxyNCALoss({ numClasses: 2, embeddingDim: 2, dtype: 'float64' });
       assert.throws(() => pn.forward(f64([[1, 2]]), int64([2])), /proxy_nca: labels must be class indices in \[0, 2\)/);
       assert.throws(() => new ContrastiveLoss({ posMargin: Number.NaN }), /contrastive: posMargin must be a finite number/);

@@ -27,9 +27,14 @@ export function labels(values: number[]): Tensor {
 }
 
 /** |a - e| <= atol + rtol |e| elementwise. */
-export function assertClose(actual: Tensor | number | ArrayLike<number>, expected: Tensor | number | ArrayLike<number>, msg: string, atol = 1e-6, rtol = 1e-6): void {
-  const toArr = (v: Tensor | number | ArrayLike<number>): number[] =>
-    typeof v === 'number' ? [v] : v instanceof Tensor ? v.toArray() : Array.from(v, Number);
+export function assertClose(
+  actual: Tensor | number | ArrayLike<number>,
+  expected: Tensor | number | ArrayLike<number>,
+  msg: string,
+  atol = 1e-6,
+  rtol = 1e-6,
+): void {
+  const toArr = (v: Tensor | number | ArrayLike<number>): number[] => (typeof v === 'number' ? [v] : v instanceof Tensor ? v.toArray() : Array.from(v, Number));
   const a = toArr(actual);
   const e = toArr(expected);
   assert.equal(a.length, e.length, `${msg}: length ${a.length} vs ${e.length}`);

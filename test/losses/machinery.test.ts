@@ -35,25 +35,50 @@ describe('N(v): Lipschitz normalisation', () => {
 
   test('norm <= 1 is the identity, forward and backward (also at 0 and exactly 1)', () => {
     tidy(() => {
-      const v = f64([[0.3, 0.4], [0, 0], [0.6, 0.8]]).requireGrad();
+      const v = f64([
+        [0.3, 0.4],
+        [0, 0],
+        [0.6, 0.8],
+      ]).requireGrad();
       const out = lipschitzNormalize(v);
       assertClose(out, [0.3, 0.4, 0, 0, 0.6, 0.8], 'N identity', 1e-15);
-      out.backward(f64([[1, 2], [3, 4], [5, 6]]));
+      out.backward(
+        f64([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+      );
       assertClose(v.grad!, [1, 2, 3, 4, 5, 6], 'identity gradient', 1e-15);
     });
   });
 
   test('the customOp backward is used on CPU and agrees with the autograd formulation', () => {
     tidy(() => {
-      const v = f64([[0.2, 0.1], [2, -1]]).requireGrad();
+      const v = f64([
+        [0.2, 0.1],
+        [2, -1],
+      ]).requireGrad();
       assert.equal(lipschitzNormalize(v).gradFnName, 'JsCustomBackward');
       assert.notEqual(lipschitzNormalize(v, { impl: 'autograd' }).gradFnName, 'JsCustomBackward');
     });
   });
 
   test('a backward() after the creating tidy scope ended still works (saved tensors are kept)', () => {
-    const v = f64([[2, 0], [0.5, 0]]).requireGrad();
-    const loss = tidy(() => lipschitzNormalize(v).mul(f64([[1, 1], [1, 1]])).sum());
+    const v = f64([
+      [2, 0],
+      [0.5, 0],
+    ]).requireGrad();
+    const loss = tidy(() =>
+      lipschitzNormalize(v)
+        .mul(
+          f64([
+            [1, 1],
+            [1, 1],
+          ]),
+        )
+        .sum(),
+    );
     loss.backward();
     assertClose(v.grad!, [0, 0.5, 1, 1], 'gradient after scope');
   });
@@ -69,7 +94,10 @@ describe('N(v): Lipschitz normalisation', () => {
 
   test('normalizeEmbeddings modes and error', () => {
     tidy(() => {
-      const v = f64([[0.3, 0.4], [3, 4]]);
+      const v = f64([
+        [0.3, 0.4],
+        [3, 4],
+      ]);
       assertClose(normalizeEmbeddings(v, 'lipschitz'), [0.3, 0.4, 0.6, 0.8], 'lipschitz');
       assertClose(normalizeEmbeddings(v, 'l2'), [0.6, 0.8, 0.6, 0.8], 'l2');
       assertClose(normalizeEmbeddings(v, 'none'), [0.3, 0.4, 3, 4], 'none');
@@ -81,7 +109,11 @@ describe('N(v): Lipschitz normalisation', () => {
 describe('distances', () => {
   test('hand-checked distances; self matrix has a zero diagonal', () => {
     tidy(() => {
-      const a = f64([[0, 0], [0.3, 0.4], [0.6, 0]]);
+      const a = f64([
+        [0, 0],
+        [0.3, 0.4],
+        [0.6, 0],
+      ]);
       assertClose(euclideanDistance(a), [0, 0.5, 0.6, 0.5, 0, 0.5, 0.6, 0.5, 0], 'self distances', 1e-12);
       assertClose(euclideanDistance(a, f64([[3, 4]])), [5, Math.hypot(2.7, 3.6), Math.hypot(2.4, 4)], 'cross', 1e-12);
       assertClose(similarityMatrix(a, f64([[1, 2]])), [0, 1.1, 0.6], 'inner products', 1e-12);
@@ -91,7 +123,10 @@ describe('distances', () => {
   test('zero-distance rule: gradient 0 (not NaN) where d = 0, the usual (a - b)/d elsewhere', () => {
     tidy(() => {
       const a = f64([[1, 0]]).requireGrad();
-      const b = f64([[1, 0], [0, 1]]).requireGrad();
+      const b = f64([
+        [1, 0],
+        [0, 1],
+      ]).requireGrad();
       const d = euclideanDistance(a, b);
       assertClose(d, [0, Math.SQRT2], 'd', 1e-15);
       d.sum().backward();
@@ -99,16 +134,30 @@ describe('distances', () => {
       assertClose(b.grad!, [0, 0, -1 / Math.SQRT2, 1 / Math.SQRT2], 'd sum / d b: 0 for the coincident point', 1e-12);
       // a naive sqrt gives NaN there
       const a2 = f64([[1, 0]]).requireGrad();
-      a2.sub(f64([[1, 0]])).square().sum().sqrt().backward();
+      a2.sub(f64([[1, 0]]))
+        .square()
+        .sum()
+        .sqrt()
+        .backward();
       assert.ok(Number.isNaN(a2.grad!.toArray()[0]!));
     });
   });
 
   test('self matrix: the diagonal and duplicate rows get no gradient, no NaN anywhere', () => {
     tidy(() => {
-      const a = f64([[1, 0], [1, 0], [0, 2]]).requireGrad();
+      const a = f64([
+        [1, 0],
+        [1, 0],
+        [0, 2],
+      ]).requireGrad();
       const d = euclideanDistance(a);
-      d.backward(f64([[5, 1, 0], [1, 5, 0], [0, 0, 5]]));
+      d.backward(
+        f64([
+          [5, 1, 0],
+          [1, 5, 0],
+          [0, 0, 5],
+        ]),
+      );
       const g = a.grad!.toArray();
       assert.ok(g.every(Number.isFinite), `finite gradient ${g}`);
       assertClose(a.grad!, [0, 0, 0, 0, 0, 0], 'only zero-distance pairs had weight');
@@ -179,8 +228,16 @@ describe('reducers', () => {
 
   test('masked log-sum-exp forms (also with huge logits)', () => {
     tidy(() => {
-      const z = f64([[1, 2, 3], [500, 0, 0]]);
-      const m = noGrad(() => f64([[1, 0, 1], [1, 0, 0]]).gt(0));
+      const z = f64([
+        [1, 2, 3],
+        [500, 0, 0],
+      ]);
+      const m = noGrad(() =>
+        f64([
+          [1, 0, 1],
+          [1, 0, 0],
+        ]).gt(0),
+      );
       assertClose(maskedLog1pSumExp(z, m), [Math.log(1 + Math.E + Math.exp(3)), 500], 'log1p sum exp', 1e-12);
       assertClose(maskedLog1pSumExp(z, m.logicalAnd(m.logicalNot())), [0, 0], 'empty mask gives 0');
       assertClose(maskedLogSumExp(z, m).slice(0, 0, 1), [Math.log(Math.E + Math.exp(3))], 'logsumexp', 1e-12);

@@ -4,13 +4,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { tidy } from '../../src/engine/index.js';
-import {
-  euclideanDistance,
-  lipschitzNormalize,
-  TripletLoss,
-  type MetricLoss,
-  type ReferenceSet,
-} from '../../src/losses/index.js';
+import { euclideanDistance, lipschitzNormalize, TripletLoss, type MetricLoss, type ReferenceSet } from '../../src/losses/index.js';
 import { createLoss } from '../../src/miners/index.js';
 import { readFixture, f64, labels as int, assertClose } from './helpers.js';
 
@@ -107,4 +101,3 @@ describe('losses vs PyTorch reference', () => {
     });
   });
 });
-

@@ -30,7 +30,22 @@ const proxyOpts = { numClasses: 3, embeddingDim: 4 };
 describe('registry and presets', () => {
   test('createLoss builds every CLI name with the right class and name', () => {
     tidy(() => {
-      const classes = [ContrastiveLoss, OriginalContrastiveLoss, TripletLoss, MultiSimilarityLoss, ProxyAnchorLoss, ProxyNCALoss, SoftTripleLoss, NormalizedSoftmaxLoss, ArcFaceLoss, CosFaceLoss, SubCenterArcFaceLoss, NTXentLoss, SupConLoss, CircleLoss];
+      const classes = [
+        ContrastiveLoss,
+        OriginalContrastiveLoss,
+        TripletLoss,
+        MultiSimilarityLoss,
+        ProxyAnchorLoss,
+        ProxyNCALoss,
+        SoftTripleLoss,
+        NormalizedSoftmaxLoss,
+        ArcFaceLoss,
+        CosFaceLoss,
+        SubCenterArcFaceLoss,
+        NTXentLoss,
+        SupConLoss,
+        CircleLoss,
+      ];
       assert.equal(classes.length, LOSS_NAMES.length);
       LOSS_NAMES.forEach((name, i) => {
         const l = createLoss(name, proxyOpts);
@@ -96,7 +111,10 @@ describe('registry and presets', () => {
   test('proxy losses ignore a reference set', () => {
     tidy(() => {
       const l = new ProxyNCALoss({ ...proxyOpts, dtype: 'float64' });
-      const x = f64([[1, 0, 0, 0], [0, 1, 0, 0]]);
+      const x = f64([
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+      ]);
       const y = int64([0, 2]);
       assert.equal(l.forward(x, y).item(), l.forward(x, y).item());
     });
@@ -108,7 +126,10 @@ describe('registry and presets', () => {
     assert.throws(() => createLoss('normalized_softmax', { ...proxyOpts, preset: 'cub' }), /normalized_softmax: no preset 'cub'; available: pml/);
     assert.throws(() => createLoss('proxy_anchor', {}), /proxy_anchor: numClasses must be an integer >= 1, got undefined/);
     assert.throws(() => createLoss('triplet', { path: 'sparse' }), /triplet: path must be 'auto', 'dense' or 'chunked'/);
-    assert.throws(() => createLoss('multi_similarity', { embeddingNormalization: 'L2' }), /multi_similarity: embeddingNormalization must be one of lipschitz, l2, none, got 'L2'/);
+    assert.throws(
+      () => createLoss('multi_similarity', { embeddingNormalization: 'L2' }),
+      /multi_similarity: embeddingNormalization must be one of lipschitz, l2, none, got 'L2'/,
+    );
     assert.throws(() => createLoss('xbm/contrastive'), /give options.xbm.memoryBatches or memorySize, or a preset/);
   });
 });

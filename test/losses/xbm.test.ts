@@ -7,7 +7,14 @@ import { createLoss } from '../../src/miners/index.js';
 import { f64, assertClose } from './helpers.js';
 
 /** Batch k: rows (k, r) for r = 0..2, labels 10k + r. */
-const batch = (k: number) => ({ x: f64([[k, 0], [k, 1], [k, 2]]), y: int64([10 * k, 10 * k + 1, 10 * k + 2]) });
+const batch = (k: number) => ({
+  x: f64([
+    [k, 0],
+    [k, 1],
+    [k, 2],
+  ]),
+  y: int64([10 * k, 10 * k + 1, 10 * k + 2]),
+});
 
 describe('XBM', () => {
   test('FIFO over batches: the oldest batch is overwritten, pointer / filled / step advance', () => {
@@ -85,7 +92,10 @@ describe('XBM', () => {
     tidy(() => {
       const base = new ContrastiveLoss({ negMargin: 3 });
       const xbm = new XBM(base, { memoryBatches: 1, startStep: 1, pairLossWeight: 0, weight: 1 });
-      const x = f64([[0.1, 0.2], [0.3, -0.1]]).requireGrad();
+      const x = f64([
+        [0.1, 0.2],
+        [0.3, -0.1],
+      ]).requireGrad();
       const loss = xbm.forward(x, int64([0, 1]));
       // memory = x itself (detached): the loss is base(x vs mem) only
       assertClose(loss.item(), base.forward(x.detach(), int64([0, 1]), { embeddings: x.detach(), labels: int64([0, 1]) }).item(), 'value', 1e-12);

@@ -25,7 +25,10 @@ function build(c: (typeof cases)[number], seed: number): EmbeddingNet {
 function run(model: EmbeddingNet, x: Tensor): { emb: Float32Array; grads: Map<string, Float32Array> } {
   for (const p of model.parameters()) p.grad = null;
   const emb = model.forward(x);
-  emb.mul(tensor([[...Array(emb.shape[1]).keys()].map((i) => Math.cos(i))])).sum().backward();
+  emb
+    .mul(tensor([[...Array(emb.shape[1]).keys()].map((i) => Math.cos(i))]))
+    .sum()
+    .backward();
   const grads = new Map<string, Float32Array>();
   for (const [n, p] of model.namedParameters()) if (p.grad) grads.set(n, p.grad.toFloat32Array());
   return { emb: emb.toFloat32Array(), grads };
@@ -42,48 +45,52 @@ const relErr = (a: Float32Array, b: Float32Array) => {
 };
 
 for (const c of cases) {
-  test(`${c.name}: channels_last gives float32 results equal to the standard layout; saved weights are standard`, { timeout: 300_000 }, () => tidy(() => {
-    const ref = build(c, 1);
-    const cl = build(c, 1).useChannelsLast();
-    assert.equal(cl.memoryFormat, 'channels_last');
-    const conv = [...cl.stateDict().values()].filter((t) => t.shape.length === 4);
-    assert.ok(conv.length > 0 && conv.every((t) => t.memoryFormat === 'channels_last' || t.shape[1] === 1 || (t.shape[2] === 1 && t.shape[3] === 1)));
-    manualSeed(2);
-    const x = randn(c.input);
-    const a = run(ref, x);
-    const b = run(cl, x);
-    assert.ok(relErr(b.emb, a.emb) < 1e-5, `embeddings: ${relErr(b.emb, a.emb)}`);
-    for (const [n, g] of a.grads) assert.ok(relErr(b.grads.get(n)!, g) < 1e-4, `grad ${n}: ${relErr(b.grads.get(n)!, g)}`);
-    // Round trip through safetensors into a standard-layout model: the same numbers.
-    const dir = mkdtempSync(join(tmpdir(), 'ccp-exec-'));
-    try {
-      saveModule(join(dir, 'm.safetensors'), cl);
-      const back = build(c, 9);
-      loadModule(join(dir, 'm.safetensors'), back);
-      for (const [n, t] of back.stateDict()) assert.deepEqual(t.toFloat32Array(), cl.stateDict().get(n)!.toFloat32Array(), n);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }));
+  test(`${c.name}: channels_last gives float32 results equal to the standard layout; saved weights are standard`, { timeout: 300_000 }, () =>
+    tidy(() => {
+      const ref = build(c, 1);
+      const cl = build(c, 1).useChannelsLast();
+      assert.equal(cl.memoryFormat, 'channels_last');
+      const conv = [...cl.stateDict().values()].filter((t) => t.shape.length === 4);
+      assert.ok(conv.length > 0 && conv.every((t) => t.memoryFormat === 'channels_last' || t.shape[1] === 1 || (t.shape[2] === 1 && t.shape[3] === 1)));
+      manualSeed(2);
+      const x = randn(c.input);
+      const a = run(ref, x);
+      const b = run(cl, x);
+      assert.ok(relErr(b.emb, a.emb) < 1e-5, `embeddings: ${relErr(b.emb, a.emb)}`);
+      for (const [n, g] of a.grads) assert.ok(relErr(b.grads.get(n)!, g) < 1e-4, `grad ${n}: ${relErr(b.grads.get(n)!, g)}`);
+      // Round trip through safetensors into a standard-layout model: the same numbers.
+      const dir = mkdtempSync(join(tmpdir(), 'ccp-exec-'));
+      try {
+        saveModule(join(dir, 'm.safetensors'), cl);
+        const back = build(c, 9);
+        loadModule(join(dir, 'm.safetensors'), back);
+        for (const [n, t] of back.stateDict()) assert.deepEqual(t.toFloat32Array(), cl.stateDict().get(n)!.toFloat32Array(), n);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }),
+  );
 
   // bf16 keeps 8 bits of mantissa. Stated tolerance, on random weights and inputs in training mode: embeddings
   // within 2% (relative L2) of float32, the gradient of all parameters within 20% (measured: embeddings
   // 0.3-0.6%, gradients 4-12%, the largest for ResNet-50's 53 BatchNorm layers).
-  test(`${c.name}: bf16 forward and backward agree with float32 within the stated tolerance`, { timeout: 300_000 }, () => tidy(() => {
-    const fp32 = build(c, 3).useChannelsLast();
-    const bf16 = build(c, 3).useChannelsLast().setPrecision('bf16');
-    manualSeed(4);
-    const x = randn(c.input);
-    const a = run(fp32, x);
-    const b = run(bf16, x);
-    const embErr = relErr(b.emb, a.emb);
-    assert.ok(embErr < 0.02 && embErr > 0, `embeddings: ${embErr} (0 would mean bf16 never ran)`);
-    // All parameter gradients as one vector: bf16 rounding shows most on tiny per-layer sums (BatchNorm
-    // shifts), so the tolerance is on the whole gradient, the direction the optimizer takes.
-    const all = (m: Map<string, Float32Array>) => Float32Array.from([...a.grads.keys()].flatMap((n) => [...m.get(n)!]));
-    const gradErr = relErr(all(b.grads), all(a.grads));
-    console.log(`${c.name}: bf16 vs float32 relative L2 error: embeddings ${embErr.toFixed(4)}, gradient ${gradErr.toFixed(4)}`);
-    assert.ok(gradErr < 0.2, `gradient error ${gradErr}`);
-    assert.equal(b.emb.length, a.emb.length);
-  }));
+  test(`${c.name}: bf16 forward and backward agree with float32 within the stated tolerance`, { timeout: 300_000 }, () =>
+    tidy(() => {
+      const fp32 = build(c, 3).useChannelsLast();
+      const bf16 = build(c, 3).useChannelsLast().setPrecision('bf16');
+      manualSeed(4);
+      const x = randn(c.input);
+      const a = run(fp32, x);
+      const b = run(bf16, x);
+      const embErr = relErr(b.emb, a.emb);
+      assert.ok(embErr < 0.02 && embErr > 0, `embeddings: ${embErr} (0 would mean bf16 never ran)`);
+      // All parameter gradients as one vector: bf16 rounding shows most on tiny per-layer sums (BatchNorm
+      // shifts), so the tolerance is on the whole gradient, the direction the optimizer takes.
+      const all = (m: Map<string, Float32Array>) => Float32Array.from([...a.grads.keys()].flatMap((n) => [...m.get(n)!]));
+      const gradErr = relErr(all(b.grads), all(a.grads));
+      console.log(`${c.name}: bf16 vs float32 relative L2 error: embeddings ${embErr.toFixed(4)}, gradient ${gradErr.toFixed(4)}`);
+      assert.ok(gradErr < 0.2, `gradient error ${gradErr}`);
+      assert.equal(b.emb.length, a.emb.length);
+    }),
+  );
 }

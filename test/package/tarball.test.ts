@@ -19,14 +19,36 @@ function packList(): string[] {
 
 test('the npm tarball holds the library, the CLI and the native sources, and nothing else', () => {
   const files = packList();
-  for (const must of ['package.json', 'README.md', 'binding.gyp', 'scripts/build-native.mjs', 'scripts/torch-paths.cjs', 'native/addon.cc', 'native/common.h', pkg.main, pkg.types, pkg.bin['ccp-dml']]) {
+  for (const must of [
+    'package.json',
+    'README.md',
+    'binding.gyp',
+    'scripts/build-native.mjs',
+    'scripts/torch-paths.cjs',
+    'native/addon.cc',
+    'native/common.h',
+    pkg.main,
+    pkg.types,
+    pkg.bin['ccp-dml'],
+  ]) {
     assert.ok(files.includes(must), `${must} is packed`);
   }
-  const unwanted = files.filter((f) => /^(test|bench|results|docs|\.ci|src|scripts\/fixtures|build|node_modules|dist\/test|dist\/bench)\//.test(f) || /\.(ts|map)$/.test(f.replace(/\.d\.ts$/, '')) || f === 'scripts/setup.sh');
+  const unwanted = files.filter(
+    (f) =>
+      /^(test|bench|results|docs|\.ci|src|scripts\/fixtures|build|node_modules|dist\/test|dist\/bench)\//.test(f) ||
+      /\.(ts|map)$/.test(f.replace(/\.d\.ts$/, '')) ||
+      f === 'scripts/setup.sh',
+  );
   assert.deepEqual(unwanted, []);
-  for (const f of files) assert.match(f, /^(dist\/src\/.*\.(js|d\.ts)|native\/[\w.]+|binding\.gyp|scripts\/(build-native\.mjs|torch-paths\.cjs)|package\.json|README\.md|LICENSE)$/, f);
+  for (const f of files)
+    assert.match(
+      f,
+      /^(dist\/src\/.*\.(js|d\.ts)|native\/[\w.]+|binding\.gyp|scripts\/(build-native\.mjs|torch-paths\.cjs)|package\.json|README\.md|LICENSE)$/,
+      f,
+    );
   // Every file the install script reads is packed.
-  for (const s of JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).scripts.install.match(/scripts\/[\w.-]+/g) ?? []) assert.ok(files.includes(s), s);
+  for (const s of JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).scripts.install.match(/scripts\/[\w.-]+/g) ?? [])
+    assert.ok(files.includes(s), s);
 });
 
 test("the public declarations' imports resolve to dependencies that bring their types", () => {

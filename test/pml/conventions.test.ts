@@ -39,7 +39,7 @@ describe('distances as objects', () => {
     });
   });
 
-  test('a distance object given to a loss is used as is (its normalisation wins over the loss\'s)', () => {
+  test("a distance object given to a loss is used as is (its normalisation wins over the loss's)", () => {
     tidy(() => {
       const emb = f64([3, 4, 0, 2, 1, 0], [3, 2]);
       const y = int64([0, 0, 1]);
@@ -52,7 +52,10 @@ describe('distances as objects', () => {
       // the triplet loss on a similarity = the triplet loss on minus that similarity, as a distance
       const ts = new TripletLoss({ distance: 'dot', embeddingNormalization: 'none', margin: 0.3 }).forward(emb, y).item();
       // by hand: anchors 0,1 (pos each other), negative 2; s = <a, b>
-      const s = (i: number, j: number): number => { const v = emb.toArray(); return v[2 * i]! * v[2 * j]! + v[2 * i + 1]! * v[2 * j + 1]!; };
+      const s = (i: number, j: number): number => {
+        const v = emb.toArray();
+        return v[2 * i]! * v[2 * j]! + v[2 * i + 1]! * v[2 * j + 1]!;
+      };
       const terms = [s(0, 2) - s(0, 1) + 0.3, s(1, 2) - s(1, 0) + 0.3].filter((t) => t > 0);
       assert.ok(Math.abs(ts - (terms.length ? terms.reduce((p, q) => p + q) / terms.length : 0)) < 1e-12);
     });
@@ -69,8 +72,16 @@ describe('convention switches', () => {
       const spec = new ProxyAnchorLoss({ ...opts, initialProxies: proxies }).forward(emb, y).item();
       const pml = new ProxyAnchorLoss({ ...opts, initialProxies: proxies, negativeDivisor: 'classes' }).forward(emb, y).item();
       // by hand
-      const e = [[0.6, 0.8], [0.8, 0.6]];
-      const p = [[1, 0], [0, 1], [-1, 0], [0, -1]];
+      const e = [
+        [0.6, 0.8],
+        [0.8, 0.6],
+      ];
+      const p = [
+        [1, 0],
+        [0, 1],
+        [-1, 0],
+        [0, -1],
+      ];
       const dot = (u: number[], v: number[]): number => u[0]! * v[0]! + u[1]! * v[1]!;
       const pos = Math.log(1 + e.reduce((acc, x) => acc + Math.exp(-4 * (dot(p[1]!, x) - 0.1)), 0));
       let negSum = 0;
@@ -83,7 +94,17 @@ describe('convention switches', () => {
 
   test('SoftTriple: negative Euclidean (code) by default, cosine (PML) on request; the pml preset', () => {
     tidy(() => {
-      const opts = { numClasses: 2, embeddingDim: 2, centersPerClass: 1, la: 1, gamma: 1, tau: 0, delta: 0, initialProxies: f64([1, 0, 0, 1], [2, 2]), embeddingNormalization: 'l2' as const };
+      const opts = {
+        numClasses: 2,
+        embeddingDim: 2,
+        centersPerClass: 1,
+        la: 1,
+        gamma: 1,
+        tau: 0,
+        delta: 0,
+        initialProxies: f64([1, 0, 0, 1], [2, 2]),
+        embeddingNormalization: 'l2' as const,
+      };
       const emb = f64([0.6, 0.8], [1, 2]);
       const y = int64([0]);
       const code = new SoftTripleLoss(opts).forward(emb, y).item();

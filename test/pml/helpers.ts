@@ -40,7 +40,15 @@ export class Deviations {
   }
 
   /** Asserts |a - e| <= atol + rtol |e| elementwise and records the largest absolute deviation. */
-  check(group: string, kind: 'value' | 'grad', actual: Tensor | number | ArrayLike<number>, expected: Tensor | number | ArrayLike<number>, msg: string, atol = 1e-9, rtol = 1e-9): void {
+  check(
+    group: string,
+    kind: 'value' | 'grad',
+    actual: Tensor | number | ArrayLike<number>,
+    expected: Tensor | number | ArrayLike<number>,
+    msg: string,
+    atol = 1e-9,
+    rtol = 1e-9,
+  ): void {
     const a = toArr(actual);
     const e = toArr(expected);
     assert.equal(a.length, e.length, `${msg}: length ${a.length} vs ${e.length}`);

@@ -7,7 +7,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { int64, tensor, tidy, type Tensor } from '../../src/engine/index.js';
-import { type MetricLoss, type MinedTuples, type ReferenceSet } from '../../src/losses/index.js';
+import type { MetricLoss, MinedTuples, ReferenceSet } from '../../src/losses/index.js';
 import { createLoss, createMiner, withMiner, type MinerSpec } from '../../src/miners/index.js';
 import { Deviations, readPmlFixture } from './helpers.js';
 

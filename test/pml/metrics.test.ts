@@ -20,7 +20,16 @@ interface Fixture {
     query_gallery: { num_queries: number; expected: Record<'micro' | 'avg_of_avgs', PmlMetrics> };
   }[];
   mutual_information: { a: number[]; b: number[]; ami: number; nmi: number }[];
-  kmeans: { case: string; embeddings: number[]; shape: [number, number]; labels: number[]; k: number; sklearn_inertia: number; sklearn_nmi: number; sklearn_ami: number }[];
+  kmeans: {
+    case: string;
+    embeddings: number[];
+    shape: [number, number];
+    labels: number[];
+    k: number;
+    sklearn_inertia: number;
+    sklearn_nmi: number;
+    sklearn_ami: number;
+  }[];
 }
 
 const fx = readPmlFixture<Fixture>('metrics.json');
@@ -52,7 +61,15 @@ describe('metrics vs the real pytorch-metric-learning', () => {
       const tag = avg ? 'avg_of_avgs' : 'micro';
       test(`${c.case}, ${tag}`, () => {
         const data = Float64Array.from(c.embeddings);
-        const r = evaluateRetrieval({ queries: { data, shape: c.shape }, queryLabels: c.labels, metrics: METRICS, atK: c.K, avgOfAvgs: avg, normalize: 'l2', dtype: 'float64' });
+        const r = evaluateRetrieval({
+          queries: { data, shape: c.shape },
+          queryLabels: c.labels,
+          metrics: METRICS,
+          atK: c.K,
+          avgOfAvgs: avg,
+          normalize: 'l2',
+          dtype: 'float64',
+        });
         assert.equal(r.numExcluded, 1, 'the singleton class is a lone query');
         compare(`${c.case} ${tag}`, r as unknown as Record<string, number>, c.expected[tag]);
       });
@@ -99,7 +116,9 @@ describe('metrics vs the real pytorch-metric-learning', () => {
       const runs = [0, 1, 2, 3, 4].map((seed) => kmeans(x, c.k, { dtype: 'float64', seed }));
       const mean = runs.reduce((a, r) => a + r.inertia, 0) / runs.length;
       const skMean = sk.reduce((a, b) => a + b, 0) / sk.length;
-      inertia.push(`k-means ${c.case}: ours ${mean.toFixed(3)} (mean of 5 seeds), scikit-learn ${skMean.toFixed(3)} (range ${Math.min(...sk).toFixed(3)}..${Math.max(...sk).toFixed(3)})`);
+      inertia.push(
+        `k-means ${c.case}: ours ${mean.toFixed(3)} (mean of 5 seeds), scikit-learn ${skMean.toFixed(3)} (range ${Math.min(...sk).toFixed(3)}..${Math.max(...sk).toFixed(3)})`,
+      );
       assert.ok(mean <= Math.max(...sk), `${c.case}: our mean inertia ${mean} exceeds every scikit-learn run (${sk.join(', ')})`);
       ours += mean / sk[0]!;
       theirs += skMean / sk[0]!;
@@ -111,7 +130,7 @@ describe('metrics vs the real pytorch-metric-learning', () => {
     assert.ok(ours <= theirs, `mean inertia ratio over the fixtures: ours ${ours / fx.kmeans.length}, scikit-learn ${theirs / fx.kmeans.length}`);
   });
 
-  test('k-means defaults: n_init 10, scikit-learn\'s 2 + ln k candidates; plain k-means++ and fewer restarts do worse here', () => {
+  test("k-means defaults: n_init 10, scikit-learn's 2 + ln k candidates; plain k-means++ and fewer restarts do worse here", () => {
     const c = fx.kmeans[1]!;
     const x = { data: Float64Array.from(c.embeddings), shape: c.shape };
     const dflt = kmeans(x, c.k, { dtype: 'float64' });

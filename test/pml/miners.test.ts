@@ -5,7 +5,16 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { int64, tensor, tidy, type Tensor } from '../../src/engine/index.js';
 import type { MinedTuples } from '../../src/losses/index.js';
-import { createLoss, BatchHardMiner, createMiner, MinedLoss, MultiSimilarityMiner, TripletMarginMiner, withMiner, type MinerSpec } from '../../src/miners/index.js';
+import {
+  createLoss,
+  BatchHardMiner,
+  createMiner,
+  MinedLoss,
+  type MultiSimilarityMiner,
+  type TripletMarginMiner,
+  withMiner,
+  type MinerSpec,
+} from '../../src/miners/index.js';
 import { parseRunConfig } from '../../src/training/config.js';
 import { buildLoss } from '../../src/training/build.js';
 import { readPmlFixture } from './helpers.js';
@@ -53,7 +62,7 @@ describe('miners vs the real pytorch-metric-learning', () => {
 });
 
 describe('miner composition', () => {
-  test('createMiner by name and by { type, ...options }; defaults are PML\'s', () => {
+  test("createMiner by name and by { type, ...options }; defaults are PML's", () => {
     const bh = createMiner('batch_hard');
     assert.ok(bh instanceof BatchHardMiner);
     assert.equal(bh.distance.name, 'euclidean');
@@ -90,7 +99,10 @@ describe('miner composition', () => {
       assert.equal((l.miner as TripletMarginMiner).margin, 0.1);
       const x = buildLoss(parseRunConfig({ dataset: { name: 'mnist' }, loss: { name: 'xbm/multi_similarity', miner: 'multi_similarity' } }), 10);
       assert.equal(x.name, 'xbm/multi_similarity+multi_similarity');
-      const c = buildLoss(parseRunConfig({ dataset: { name: 'mnist' }, model: { embeddingDim: fx.inputs.shape[1] }, loss: { name: 'ccp/triplet', miner: 'batch_hard' } }), 10);
+      const c = buildLoss(
+        parseRunConfig({ dataset: { name: 'mnist' }, model: { embeddingDim: fx.inputs.shape[1] }, loss: { name: 'ccp/triplet', miner: 'batch_hard' } }),
+        10,
+      );
       assert.equal(c.name, 'ccp/triplet+batch_hard');
       // the miner mines the batch against itself and against the CCP proxies; gradients reach the proxies
       const emb = f64(fx.inputs.embeddings, fx.inputs.shape).to('float32').requireGrad();
@@ -98,7 +110,10 @@ describe('miner composition', () => {
       v.backward();
       assert.ok(Number.isFinite(v.item()) && emb.grad!.abs().sum().item() > 0 && c.parameters()[0]!.grad!.abs().sum().item() > 0);
       assert.throws(() => parseRunConfig({ dataset: { name: 'mnist' }, loss: { name: 'triplet', miner: 'hardest' } }), /loss\.miner/);
-      assert.throws(() => buildLoss(parseRunConfig({ dataset: { name: 'mnist' }, loss: { name: 'arcface', miner: 'batch_hard' } }), 10), /does not take mined pairs/);
+      assert.throws(
+        () => buildLoss(parseRunConfig({ dataset: { name: 'mnist' }, loss: { name: 'arcface', miner: 'batch_hard' } }), 10),
+        /does not take mined pairs/,
+      );
     });
   });
 

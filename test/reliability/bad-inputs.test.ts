@@ -85,7 +85,9 @@ function folderCopy(dir: string): string {
 }
 
 function folderDataset(root: string, over: Record<string, unknown> = {}): RunConfig['dataset'] {
-  return parseRunConfig({ dataset: { name: 'folder', root, imageSize: 16, channels: 1, normalization: 'unit', validation: 'samples', validationShare: 0.5, ...over } }).dataset;
+  return parseRunConfig({
+    dataset: { name: 'folder', root, imageSize: 16, channels: 1, normalization: 'unit', validation: 'samples', validationShare: 0.5, ...over },
+  }).dataset;
 }
 
 const reportOf = (r: unknown) => {
@@ -158,7 +160,10 @@ const stCase = (name: string, make: (dir: string) => string, expect: RegExp): Ca
 });
 
 /** A copy of the interrupted run whose checkpoint `tamper` edits (state JSON, tensors, metadata). */
-function tamperedRun(dir: string, tamper: (state: Record<string, unknown>, tensors: Map<string, ReturnType<typeof tensor>>, meta: Record<string, string>) => void): string {
+function tamperedRun(
+  dir: string,
+  tamper: (state: Record<string, unknown>, tensors: Map<string, ReturnType<typeof tensor>>, meta: Record<string, string>) => void,
+): string {
   const copy = join(dir, 'run');
   cpSync(runDir, copy, { recursive: true });
   const ckpt = join(copy, 'checkpoint.safetensors');
@@ -470,7 +475,11 @@ const cases: Case[] = [
       ['an empty label', 'path,label,split\nimages/im0.png,,train\n', /manifest\.csv:2: empty label/],
       ['only a header', 'path,label,split\n', /manifest\.csv: CSV manifest lists no images/],
       ['a missing image', 'path,label,split\nimages/nope.png,a,train\n', /images\/nope\.png: image file not found \(listed at .*manifest\.csv:2\)/],
-      ['bytes that are not UTF-8', Buffer.concat([Buffer.from('path,label,split\nimages/im0.png,a,train\nimages/im1.png,'), Buffer.from([0xe9]), Buffer.from(',train\n')]), /manifest\.csv:3: is not valid UTF-8 text/],
+      [
+        'bytes that are not UTF-8',
+        Buffer.concat([Buffer.from('path,label,split\nimages/im0.png,a,train\nimages/im1.png,'), Buffer.from([0xe9]), Buffer.from(',train\n')]),
+        /manifest\.csv:3: is not valid UTF-8 text/,
+      ],
     ] as const
   ).map(
     ([name, text, expect]): Case => ({
@@ -537,8 +546,18 @@ const cases: Case[] = [
   },
   ...(
     [
-      ['classesPerBatch above the training classes', { classesPerBatch: 5 }, /training\.classesPerBatch is 5, but the training split .* has only 2 classes/, 'classesPerBatch'],
-      ['samplesPerClass above the largest class', { samplesPerClass: 9 }, /training\.samplesPerClass is 9, but the largest training class .* has 2 images/, 'samplesPerClass'],
+      [
+        'classesPerBatch above the training classes',
+        { classesPerBatch: 5 },
+        /training\.classesPerBatch is 5, but the training split .* has only 2 classes/,
+        'classesPerBatch',
+      ],
+      [
+        'samplesPerClass above the largest class',
+        { samplesPerClass: 9 },
+        /training\.samplesPerClass is 9, but the largest training class .* has 2 images/,
+        'samplesPerClass',
+      ],
     ] as const
   ).map(
     ([name, training, expect, culprit]): Case => ({
@@ -557,7 +576,10 @@ const cases: Case[] = [
     run: async (dir) => {
       // 8 training classes of 4 images: batches of 32 at 3x512x512 floats, 65 in flight.
       const root = await makeImageFolder(join(dir, 'many'), 16, 5);
-      const cfg = tinyConfig(root, dir, { dataset: { imageSize: 512, resizeTo: 512, channels: 3, validationShare: 0.2 }, training: { prefetchBatches: 64, classesPerBatch: 8, samplesPerClass: 4 } });
+      const cfg = tinyConfig(root, dir, {
+        dataset: { imageSize: 512, resizeTo: 512, channels: 3, validationShare: 0.2 },
+        training: { prefetchBatches: 64, classesPerBatch: 8, samplesPerClass: 4 },
+      });
       return { outcome: await attempt(() => train(cfg, { quiet: true })), culprit: 'training.prefetchBatches' };
     },
   },
@@ -636,10 +658,30 @@ const cases: Case[] = [
   configCase('prefetchBatches over 64', { dataset, training: { prefetchBatches: 1000 } }, /training\.prefetchBatches: Too big/, 'training.prefetchBatches'),
   configCase('an image size over 512', { dataset: { ...dataset, imageSize: 100000 } }, /dataset\.imageSize: Too big/, 'dataset.imageSize'),
   configCase('no dataset section', { model: { name: 'mlp' } }, /no dataset given/, 'dataset'),
-  buildCase('an unknown model.options key', { model: { name: 'small_cnn', options: { chanels: [4] } } }, /model\.options: unknown key\(s\) 'chanels' for model 'small_cnn'; known: channels/, 'chanels'),
-  buildCase('model.options.embeddingDim (owned by model.embeddingDim)', { model: { name: 'mlp', options: { embeddingDim: 3 } } }, /'embeddingDim' \(set by model\.embeddingDim\)/, 'model.options'),
-  buildCase('an unknown loss.options key', { loss: { name: 'triplet', options: { margn: 0.1 } } }, /loss\.options: unknown key\(s\) 'margn' for loss 'triplet'/, 'margn'),
-  buildCase('a loss option of another loss under ccp/', { loss: { name: 'ccp/contrastive', options: { alpha: 2 } } }, /loss\.options: unknown key\(s\) 'alpha' for loss 'contrastive'/, 'alpha'),
+  buildCase(
+    'an unknown model.options key',
+    { model: { name: 'small_cnn', options: { chanels: [4] } } },
+    /model\.options: unknown key\(s\) 'chanels' for model 'small_cnn'; known: channels/,
+    'chanels',
+  ),
+  buildCase(
+    'model.options.embeddingDim (owned by model.embeddingDim)',
+    { model: { name: 'mlp', options: { embeddingDim: 3 } } },
+    /'embeddingDim' \(set by model\.embeddingDim\)/,
+    'model.options',
+  ),
+  buildCase(
+    'an unknown loss.options key',
+    { loss: { name: 'triplet', options: { margn: 0.1 } } },
+    /loss\.options: unknown key\(s\) 'margn' for loss 'triplet'/,
+    'margn',
+  ),
+  buildCase(
+    'a loss option of another loss under ccp/',
+    { loss: { name: 'ccp/contrastive', options: { alpha: 2 } } },
+    /loss\.options: unknown key\(s\) 'alpha' for loss 'contrastive'/,
+    'alpha',
+  ),
   buildCase('an unknown loss name', { loss: { name: 'arcfase' } }, /loss\.name: unknown loss 'arcfase'/, 'arcfase'),
   buildCase('ccp/ around a proxy loss', { loss: { name: 'ccp/proxy_anchor' } }, /loss\.name: ccp\/ wraps a pair loss/, 'proxy_anchor'),
   {
@@ -662,13 +704,38 @@ const cases: Case[] = [
   stCase('a header length of 2^60', (dir) => safetensors(dir, {}, Buffer.alloc(0), 2n ** 60n), /header length 1152921504606846976 is too large/),
   stCase('a header longer than the file', (dir) => safetensors(dir, '{}', Buffer.alloc(0), 4096n), /file is truncated: header needs 4096 bytes/),
   stCase('a header that is not JSON', (dir) => safetensors(dir, '{"a": '), /header is not valid JSON/),
-  stCase('a header that is not UTF-8', (dir) => safetensors(dir, Buffer.concat([Buffer.from('{"a'), Buffer.from([0xff]), Buffer.from('":{}}')])), /header is not valid UTF-8/),
+  stCase(
+    'a header that is not UTF-8',
+    (dir) => safetensors(dir, Buffer.concat([Buffer.from('{"a'), Buffer.from([0xff]), Buffer.from('":{}}')])),
+    /header is not valid UTF-8/,
+  ),
   stCase('a header that is a list', (dir) => safetensors(dir, '[]'), /header is not a JSON object/),
-  stCase('an unsupported dtype', (dir) => safetensors(dir, { w: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, Buffer.alloc(1)), /tensor 'w': unsupported dtype "F8_E4M3"/),
-  stCase('a negative dimension', (dir) => safetensors(dir, { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, Buffer.alloc(4)), /tensor 'w': bad shape \[-1\]/),
-  stCase('offsets that do not match the shape', (dir) => safetensors(dir, { w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 8] } }, Buffer.alloc(8)), /tensor 'w': data_offsets \[0, 8\] hold 8 bytes, shape \[2,2\] of F32 needs 16/),
-  stCase('data past the end of the file', (dir) => safetensors(dir, { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, Buffer.alloc(8)), /tensor 'w' ends at byte 16 of the data, only 8 bytes present/),
-  stCase('overlapping tensors', (dir) => safetensors(dir, { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, Buffer.alloc(12)), /tensors 'a' and 'b' overlap/),
+  stCase(
+    'an unsupported dtype',
+    (dir) => safetensors(dir, { w: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, Buffer.alloc(1)),
+    /tensor 'w': unsupported dtype "F8_E4M3"/,
+  ),
+  stCase(
+    'a negative dimension',
+    (dir) => safetensors(dir, { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, Buffer.alloc(4)),
+    /tensor 'w': bad shape \[-1\]/,
+  ),
+  stCase(
+    'offsets that do not match the shape',
+    (dir) => safetensors(dir, { w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 8] } }, Buffer.alloc(8)),
+    /tensor 'w': data_offsets \[0, 8\] hold 8 bytes, shape \[2,2\] of F32 needs 16/,
+  ),
+  stCase(
+    'data past the end of the file',
+    (dir) => safetensors(dir, { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, Buffer.alloc(8)),
+    /tensor 'w' ends at byte 16 of the data, only 8 bytes present/,
+  ),
+  stCase(
+    'overlapping tensors',
+    (dir) =>
+      safetensors(dir, { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, Buffer.alloc(12)),
+    /tensors 'a' and 'b' overlap/,
+  ),
   stCase('metadata that is not a string map', (dir) => safetensors(dir, { __metadata__: { epoch: 3 } }), /__metadata__ 'epoch' is not a string/),
   {
     area: 'safetensors',
@@ -735,29 +802,53 @@ const cases: Case[] = [
   ckptCase('the optimizer state missing', (s) => delete s.optimizer, /entry 'optimizer' is missing \(the optimiser state\)/),
   ckptCase('the optimizer state of the wrong shape', (s) => (s.optimizer = [1, 2]), /entry 'optimizer' is not an optimiser state/),
   ckptCase('the sampler state missing', (s) => delete s.loader, /entry 'loader' is missing \(the training sampler position\)/),
-  ckptCase('the loader position not matching the steps', (s) => ((s.loader as { nextBatch: number }).nextBatch = 40), /entry 'loader\.nextBatch' is 40, expected 2/),
+  ckptCase(
+    'the loader position not matching the steps',
+    (s) => ((s.loader as { nextBatch: number }).nextBatch = 40),
+    /entry 'loader\.nextBatch' is 40, expected 2/,
+  ),
   ckptCase('the early-stopping state missing', (s) => delete s.early, /entry 'early' is missing/),
   ckptCase('the history not a list', (s) => (s.history = 'x'), /entry 'history' is not a list/),
   ckptCase('a negative elapsed time', (s) => (s.elapsedSeconds = -5), /entry 'elapsedSeconds' is -5/),
   ckptCase('an unknown state version', (s) => (s.version = 7), /entry 'version' is 7, expected 1/),
-  ckptCase('hasBest without best weights', (s, t) => {
-    s.hasBest = true;
-    for (const n of [...t.keys()]) if (n.startsWith('best.')) t.delete(n);
-  }, /entry 'best\.\*' is missing/),
-  ckptCase('the model weights missing', (_s, t) => {
-    for (const n of [...t.keys()]) if (n.startsWith('model.')) t.delete(n);
-  }, /entry 'model\.\*' is missing \(the model weights\)/),
-  ckptCase('the Adam moments missing', (_s, t) => {
-    for (const n of [...t.keys()]) if (n.startsWith('optim.')) t.delete(n);
-  }, /entry 'optimizer\.state' is missing \(the Adam moments of a run 2 steps in\)/),
-  ckptCase('a sampler state from another dataset', (s) => {
-    const sampler = (s.loader as { sampler: { queues?: number[][] } }).sampler;
-    sampler.queues = [[999], [998]];
-  }, /cannot resume from checkpoint .*: sampler state/),
-  ckptCase('a weight of the wrong shape', (_s, t) => {
-    const [n] = [...t.keys()].filter((k) => k.startsWith('model.'));
-    t.set(n!, tensor(new Float32Array(3), [3]));
-  }, /cannot resume from checkpoint .*shape mismatch/),
+  ckptCase(
+    'hasBest without best weights',
+    (s, t) => {
+      s.hasBest = true;
+      for (const n of [...t.keys()]) if (n.startsWith('best.')) t.delete(n);
+    },
+    /entry 'best\.\*' is missing/,
+  ),
+  ckptCase(
+    'the model weights missing',
+    (_s, t) => {
+      for (const n of [...t.keys()]) if (n.startsWith('model.')) t.delete(n);
+    },
+    /entry 'model\.\*' is missing \(the model weights\)/,
+  ),
+  ckptCase(
+    'the Adam moments missing',
+    (_s, t) => {
+      for (const n of [...t.keys()]) if (n.startsWith('optim.')) t.delete(n);
+    },
+    /entry 'optimizer\.state' is missing \(the Adam moments of a run 2 steps in\)/,
+  ),
+  ckptCase(
+    'a sampler state from another dataset',
+    (s) => {
+      const sampler = (s.loader as { sampler: { queues?: number[][] } }).sampler;
+      sampler.queues = [[999], [998]];
+    },
+    /cannot resume from checkpoint .*: sampler state/,
+  ),
+  ckptCase(
+    'a weight of the wrong shape',
+    (_s, t) => {
+      const [n] = [...t.keys()].filter((k) => k.startsWith('model.'));
+      t.set(n!, tensor(new Float32Array(3), [3]));
+    },
+    /cannot resume from checkpoint .*shape mismatch/,
+  ),
   ckptCase('another format tag', (_s, _t, m) => (m.format = 'something-else/1'), /is not a ccp-dml checkpoint \(format 'something-else\/1'/),
   {
     area: 'checkpoint',
@@ -804,7 +895,10 @@ const cases: Case[] = [
     expect: /the config differs from the run's in optimizer\.lr \(0\.001 -> 0\.5\)/,
     run: async (dir) => {
       const copy = tamperedRun(dir, () => {});
-      return { outcome: await attempt(() => train({ ...runCfg, optimizer: { ...runCfg.optimizer, lr: 0.5 } }, { runDir: copy, resume: true, quiet: true })), culprit: copy };
+      return {
+        outcome: await attempt(() => train({ ...runCfg, optimizer: { ...runCfg.optimizer, lr: 0.5 } }, { runDir: copy, resume: true, quiet: true })),
+        culprit: copy,
+      };
     },
   },
   {
@@ -948,7 +1042,10 @@ const cases: Case[] = [
     name: 'train --set training.prefetchBatches=-1',
     code: 1,
     expect: /training\.prefetchBatches: Too small/,
-    run: async () => ({ outcome: await attempt(() => resolveConfig({ preset: 'mnist', overrides: [parseOverride('training.prefetchBatches=-1')] })), culprit: 'prefetchBatches' }),
+    run: async () => ({
+      outcome: await attempt(() => resolveConfig({ preset: 'mnist', overrides: [parseOverride('training.prefetchBatches=-1')] })),
+      culprit: 'prefetchBatches',
+    }),
   },
   {
     area: 'cli',
@@ -1005,7 +1102,10 @@ const cases: Case[] = [
       const root = folderCopy(dir);
       writeFileSync(Buffer.concat([Buffer.from(join(root, 'class01') + '/g'), Buffer.from([0xc3, 0x28]), Buffer.from('.png')]), await pngBytes());
       const q = join(root, 'class00/img0.png');
-      return { outcome: await attempt(() => searchCommand({ run: finishedDir, gallery: root, queries: [q], k: 2 })), culprit: `${join(root, 'class01')}/g\\xc3(.png` };
+      return {
+        outcome: await attempt(() => searchCommand({ run: finishedDir, gallery: root, queries: [q], k: 2 })),
+        culprit: `${join(root, 'class01')}/g\\xc3(.png`,
+      };
     },
   },
   {
@@ -1023,7 +1123,10 @@ const cases: Case[] = [
 test('the corpus holds at least 60 cases covering every area', () => {
   assert.ok(cases.length >= 60, `${cases.length} cases`);
   for (const area of ['image', 'dataset', 'config', 'safetensors', 'checkpoint', 'signal', 'cli'] as const) {
-    assert.ok(cases.some((c) => c.area === area), area);
+    assert.ok(
+      cases.some((c) => c.area === area),
+      area,
+    );
   }
   assert.equal(new Set(cases.map((c) => `${c.area}: ${c.name}`)).size, cases.length, 'case names are unique');
 });

@@ -35,13 +35,26 @@ test('NaN embeddings stop training at epoch 1, step 1 for every loss (and its cc
   const nan = weightsFile('nan', () => NaN);
   const names = [...LOSS_NAMES, ...PAIR_LOSS_NAMES.map((n) => `ccp/${n}`), ...PAIR_LOSS_NAMES.map((n) => `xbm/${n}`)];
   for (const loss of names) {
-    const cfg = tinyConfig(images, tmp, { name: `nan-${loss.replace('/', '-')}`, model: { pretrained: nan }, loss: { name: loss }, ccp: { proxiesPerClass: 1, poolSize: 2 } });
-    await assert.rejects(train(cfg, { quiet: true }), /training diverged at epoch 1, step 1 \(step 1 of the run\): 16 of 16 embedding values are NaN or infinite; the learning rate is 0\.001 \(optimizer\.lr\)/, loss);
+    const cfg = tinyConfig(images, tmp, {
+      name: `nan-${loss.replace('/', '-')}`,
+      model: { pretrained: nan },
+      loss: { name: loss },
+      ccp: { proxiesPerClass: 1, poolSize: 2 },
+    });
+    await assert.rejects(
+      train(cfg, { quiet: true }),
+      /training diverged at epoch 1, step 1 \(step 1 of the run\): 16 of 16 embedding values are NaN or infinite; the learning rate is 0\.001 \(optimizer\.lr\)/,
+      loss,
+    );
   }
 });
 
 test('an exploding learning rate is caught at the step it breaks, before the update is applied', { timeout: 60_000 }, async () => {
-  const cfg = tinyConfig(images, tmp, { name: 'explode', optimizer: { name: 'sgd', lr: 1e38, clipNorm: null, clipValue: null, weightDecay: 0 }, training: { stepsPerEpoch: 10 } });
+  const cfg = tinyConfig(images, tmp, {
+    name: 'explode',
+    optimizer: { name: 'sgd', lr: 1e38, clipNorm: null, clipValue: null, weightDecay: 0 },
+    training: { stepsPerEpoch: 10 },
+  });
   await assert.rejects(train(cfg, { quiet: true }), (e: Error) => {
     assert.match(e.message, /training diverged at epoch 1, step ([2-9]|10) .*the learning rate is 1e\+38/);
     return true;
@@ -53,7 +66,10 @@ test('a collapsed model (every embedding equal) is reported in the warnings, the
   const flat = weightsFile('flat', (n) => (n.endsWith('bias') ? 0.5 : n.includes('running_var') ? 1 : 0));
   const cfg = tinyConfig(images, tmp, { name: 'collapse', model: { pretrained: flat }, optimizer: { lr: 1e-30, weightDecay: 0 } });
   const r = await train(cfg, { quiet: true });
-  assert.ok(r.warnings.some((w) => /epoch 1: the \d+ validation embeddings are all equal \(the model collapsed/.test(w)), r.warnings.join('\n'));
+  assert.ok(
+    r.warnings.some((w) => /epoch 1: the \d+ validation embeddings are all equal \(the model collapsed/.test(w)),
+    r.warnings.join('\n'),
+  );
   assert.match(readFileSync(join(r.runDir, 'metrics.jsonl'), 'utf8'), /"kind":"warning".*collapsed/);
   assert.match(readFileSync(join(r.runDir, 'final-metrics.json'), 'utf8'), /collapsed/);
 });
@@ -64,7 +80,10 @@ test('collapse and chance helpers on hand-computed cases', () => {
   assert.equal(embeddingsCollapsed(new Float32Array([1, 2]), 2), false, 'one row is not a collapse');
   // Classes of sizes 2 and 3: (2*1 + 3*2) / (5*4) = 0.4.
   assert.equal(chancePrecisionAt1(Int32Array.from([0, 0, 1, 1, 1])), 0.4);
-  assert.match(chanceWarning({ epoch: 3, validation: { precisionAt1: 0.4 } }, 0.4) ?? '', /best validation P@1 \(0\.4000, epoch 3\) is no better than chance \(0\.4000\)/);
+  assert.match(
+    chanceWarning({ epoch: 3, validation: { precisionAt1: 0.4 } }, 0.4) ?? '',
+    /best validation P@1 \(0\.4000, epoch 3\) is no better than chance \(0\.4000\)/,
+  );
   assert.equal(chanceWarning({ epoch: 3, validation: { precisionAt1: 0.41 } }, 0.4), null);
   assert.equal(chanceWarning(undefined, 0.4), null);
 });

@@ -48,7 +48,9 @@ test('kill -9 mid-run, then --resume: byte-identical weights and one metrics lin
     let seen = 0;
     const timer = setInterval(() => {
       if (!existsSync(join(runDir, 'metrics.jsonl'))) return;
-      seen = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"epoch"')).length;
+      seen = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"kind":"epoch"')).length;
       if (seen >= 2) {
         clearInterval(timer);
         child.kill('SIGKILL');
@@ -82,7 +84,10 @@ test('--resume with config.json deleted: a changed key is refused, the same conf
   const cfg = tinyConfig(images, tmp, { name: 'noconfig', training: { maxEpochs: 3 } });
   const first = await train(cfg, { quiet: true, stopAfterEpochs: 1 });
   rmSync(join(first.runDir, 'config.json'));
-  await assert.rejects(train({ ...cfg, optimizer: { ...cfg.optimizer, lr: 0.01 } }, { quiet: true, resume: true }), /cannot resume .*noconfig: the config differs from the run's in optimizer\.lr \(0\.001 -> 0\.01\)/);
+  await assert.rejects(
+    train({ ...cfg, optimizer: { ...cfg.optimizer, lr: 0.01 } }, { quiet: true, resume: true }),
+    /cannot resume .*noconfig: the config differs from the run's in optimizer\.lr \(0\.001 -> 0\.01\)/,
+  );
   assert.ok(!existsSync(join(first.runDir, 'config.json')), 'a refused resume writes no config.json');
   const r = await train(cfg, { quiet: true, resume: true });
   assert.equal(r.epochs, 3);

@@ -38,11 +38,23 @@ test('analyzeRetrieval: per-query AP@R, per-class MAP@R and the worst queries, b
     { label: 0, queries: 3, mapAtR: 1.25 / 3 },
     { label: 1, queries: 2, mapAtR: 0 },
   ]);
-  assert.deepEqual(a.worst.map((q) => q.index), [3, 4]);
-  assert.deepEqual(a.worst[0]!.neighbours.map((n) => [n.index, n.hit]), [[2, false], [1, false]]);
+  assert.deepEqual(
+    a.worst.map((q) => q.index),
+    [3, 4],
+  );
+  assert.deepEqual(
+    a.worst[0]!.neighbours.map((n) => [n.index, n.hit]),
+    [
+      [2, false],
+      [1, false],
+    ],
+  );
   assert.ok(Math.abs(a.worst[0]!.neighbours[0]!.distance - 0.1) < 1e-6);
   assert.equal(a.random.length, 2);
-  assert.ok(a.random.every((q) => q.index <= 2), 'random queries are drawn from the others');
+  assert.ok(
+    a.random.every((q) => q.index <= 2),
+    'random queries are drawn from the others',
+  );
 });
 
 test('stratifiedSample keeps every class in proportion and is seeded', () => {
@@ -67,7 +79,16 @@ test('a tiny CCP run writes a complete report; Chromium renders it without error
     // patience 1 and a min delta only the first epoch of a problem reaches: a projection every second epoch.
     ccp: { proxiesPerClass: 2, poolSize: 3, patience: 1 },
     optimizer: { lr: 2e-3 },
-    training: { classesPerBatch: 5, samplesPerClass: 4, stepsPerEpoch: 10, maxEpochs: 4, earlyStopPatience: 10, minDelta: 0.5, evalBatchSize: 128, logEverySteps: 5 },
+    training: {
+      classesPerBatch: 5,
+      samplesPerClass: 4,
+      stepsPerEpoch: 10,
+      maxEpochs: 4,
+      earlyStopPatience: 10,
+      minDelta: 0.5,
+      evalBatchSize: 128,
+      logEverySteps: 5,
+    },
   });
   const data = await prepareData(cfg.dataset, cfg.seed);
   const r = await train(cfg, { quiet: true, data, callbacks: [runReportCallback()] });
@@ -78,7 +99,10 @@ test('a tiny CCP run writes a complete report; Chromium renders it without error
   // The log holds what the report shows.
   const rec = readRunRecords(runDir);
   assert.equal(rec.epochs.length, 4);
-  assert.deepEqual(rec.steps.map((s) => s.step), [5, 10, 15, 20, 25, 30, 35, 40]);
+  assert.deepEqual(
+    rec.steps.map((s) => s.step),
+    [5, 10, 15, 20, 25, 30, 35, 40],
+  );
   assert.equal(rec.projections.length, r.ccpProjections.length);
   for (const p of rec.projections) {
     assert.ok(p.coveringRadius! > 0 && p.coveringRadius! <= p.coveringRadiusMax! && p.coveringRadiusMax! <= 2, JSON.stringify(p));

@@ -81,7 +81,9 @@ test('health, info, embed, search by vector and by image, add and remove', async
 });
 
 test('malformed requests get a 4xx JSON error naming the problem; the server stays up', async () => {
-  const huge = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#000' } }).png({ compressionLevel: 1 }).toBuffer();
+  const huge = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#000' } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
   const vector = Array(8).fill(0.1);
   const corpus: [string, string, Buffer | string | object | undefined, string | undefined, number, string, RegExp][] = [
     ['bad JSON', '/search', '{"vector": [1,', undefined, 400, 'bad_json', /not valid JSON/],
@@ -131,7 +133,9 @@ test('a short load run: 200 vector searches and 40 image searches, no error', as
 
 test('SIGTERM finishes the request in flight, saves the index and exits 0', { timeout: 120_000 }, async () => {
   await server.stop(); // the CLI process below needs the index's writer lock
-  const child = spawn(process.execPath, [join(repo, 'dist/src/cli/main.js'), 'serve', '-r', tiny.runDir, '-i', indexDir, '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repo, 'dist/src/cli/main.js'), 'serve', '-r', tiny.runDir, '-i', indexDir, '-p', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((res, rej) => {
@@ -143,9 +147,17 @@ test('SIGTERM finishes the request in flight, saves the index and exits 0', { ti
     });
     child.on('exit', (c) => rej(new Error(`serve exited ${c}: ${err}`)));
   });
-  const added = await fetch(url + '/items', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'kept', vector: Array(8).fill(0.5) }) });
+  const added = await fetch(url + '/items', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'kept', vector: Array(8).fill(0.5) }),
+  });
   assert.equal(added.status, 201);
-  const inFlight = fetch(url + '/search?k=2', { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(readFileSync(tiny.files[1]!.path)) });
+  const inFlight = fetch(url + '/search?k=2', {
+    method: 'POST',
+    headers: { 'content-type': 'image/png' },
+    body: new Uint8Array(readFileSync(tiny.files[1]!.path)),
+  });
   await new Promise((r) => setTimeout(r, 20));
   child.kill('SIGTERM');
   const [code, response] = await Promise.all([new Promise<number | null>((r) => child.on('exit', r)), inFlight]);

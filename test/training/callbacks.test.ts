@@ -59,7 +59,9 @@ function recorder(name: string, events: string[], norms?: { after: number[]; bef
     onEpochEnd: (ctx) => {
       at('epochEnd', ctx.record.epoch);
       // The trainer's own callbacks ran first: the metrics log already holds this epoch's line.
-      const logged = readFileSync(join(ctx.runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"epoch"'));
+      const logged = readFileSync(join(ctx.runDir, 'metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"kind":"epoch"'));
       assert.equal(logged.length, ctx.record.epoch);
     },
     onTrainEnd: (ctx) => at(`trainEnd:${ctx.result.stopReason}:${ctx.test ? 'tested' : 'untested'}`),
@@ -67,7 +69,9 @@ function recorder(name: string, events: string[], norms?: { after: number[]; bef
   };
 }
 
-test('user callbacks run in order at every event, after the trainer own; the gradient pipeline sits between afterBackward and beforeOptimizerStep', { timeout: 300_000 }, async () => {
+test('user callbacks run in order at every event, after the trainer own; the gradient pipeline sits between afterBackward and beforeOptimizerStep', {
+  timeout: 300_000,
+}, async () => {
   const events: string[] = [];
   const norms = { after: [] as number[], before: [] as number[] };
   const cfg = config({ training: { classesPerBatch: 4, samplesPerClass: 2, stepsPerEpoch: 3, maxEpochs: 2, earlyStopPatience: 10, evalBatchSize: 128 } });
@@ -83,7 +87,10 @@ test('user callbacks run in order at every event, after the trainer own; the gra
   assert.deepEqual(events, expected);
   // clipNorm 0.05: raw gradients after backward are larger; what the optimiser gets is clipped.
   assert.equal(norms.after.length, 6);
-  assert.ok(norms.after.some((n) => n > 0.06), `raw norms ${norms.after}`);
+  assert.ok(
+    norms.after.some((n) => n > 0.06),
+    `raw norms ${norms.after}`,
+  );
   for (const n of norms.before) assert.ok(n <= 0.05 * (1 + 1e-4), `clipped norm ${n}`);
 });
 
@@ -144,18 +151,27 @@ test('a callback state survives checkpoint and resume; a state no callback takes
   assert.equal(second.steps, 12);
   // The resumed run's loss values equal the straight run's, so the restored tensor sum continues to the same value.
   assert.equal(second.sum.item(), straight.sum.item());
-  assert.deepEqual(r2.history.map((h) => h.loss), s.history.map((h) => h.loss));
+  assert.deepEqual(
+    r2.history.map((h) => h.loss),
+    s.history.map((h) => h.loss),
+  );
 
   // Resumed without the callback: its saved state is reported, not silently dropped.
   const orphanDir = join(tmp, 'orphan');
   await train(config(), { runDir: orphanDir, quiet: true, data: d, callbacks: [new Counter()], stopAfterEpochs: 1 });
   const r3 = await train(config(), { runDir: orphanDir, quiet: true, data: d, resume: true });
-  assert.ok(r3.warnings.some((w) => w.includes("callback named 'counter'")), r3.warnings.join('\n'));
+  assert.ok(
+    r3.warnings.some((w) => w.includes("callback named 'counter'")),
+    r3.warnings.join('\n'),
+  );
   for (const c of [straight, first, second]) c.sum.dispose();
 });
 
 test('callback names must be unique', async () => {
   const c: TrainCallback = { name: 'twice' };
-  await assert.rejects(train(config(), { runDir: join(tmp, 'dup'), quiet: true, data: await data(), callbacks: [c, { ...c }] }), /two training callbacks are named 'twice'/);
+  await assert.rejects(
+    train(config(), { runDir: join(tmp, 'dup'), quiet: true, data: await data(), callbacks: [c, { ...c }] }),
+    /two training callbacks are named 'twice'/,
+  );
   assert.equal(existsSync(join(tmp, 'dup')), false);
 });

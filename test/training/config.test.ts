@@ -37,7 +37,12 @@ test('the ccp section is the library’s CCP options: same names, defaults and p
   assert.deepEqual(large, { ...libraryDefaults, preset: 'large', proxiesPerClass: 4, poolSize: 7, lambda: 1e-3 });
   assert.equal(parseRunConfig({ ...base, ccp: { preset: 'small', proxiesPerClass: 5 } }).ccp.proxiesPerClass, 5);
   // A parsed config parses to itself (config.json of a run is re-read on resume).
-  assert.deepEqual(parseRunConfig(parseRunConfig({ ...base, ccp: { preset: 'large' } })).ccp, { ...libraryDefaults, preset: 'large', proxiesPerClass: 4, poolSize: 7 });
+  assert.deepEqual(parseRunConfig(parseRunConfig({ ...base, ccp: { preset: 'large' } })).ccp, {
+    ...libraryDefaults,
+    preset: 'large',
+    proxiesPerClass: 4,
+    poolSize: 7,
+  });
   const viaFlag = resolveConfig({ preset: 'mnist', overrides: [parseOverride('ccp.preset=large')] }).ccp;
   assert.deepEqual([viaFlag.proxiesPerClass, viaFlag.poolSize, viaFlag.patience], [4, 7, 1]); // mnist's explicit keys win
   assert.throws(() => parseRunConfig({ ...base, ccp: { preset: 'huge' } }), /ccp\.preset/);
@@ -83,14 +88,20 @@ test('config file errors name the file', () => {
   const dir = tempDir('cfg');
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'a: [1, 2\n');
-  assert.throws(() => readConfigFile(bad), (e: Error) => e.message.includes(bad));
+  assert.throws(
+    () => readConfigFile(bad),
+    (e: Error) => e.message.includes(bad),
+  );
   assert.throws(() => readConfigFile(join(dir, 'missing.yaml')), /config file not found: .*missing\.yaml/);
   const list = join(dir, 'list.json');
   writeFileSync(list, '[1]');
   assert.throws(() => readConfigFile(list), /must hold a mapping/);
   const typo = join(dir, 'typo.yaml');
   writeFileSync(typo, 'dataset:\n  name: mnist\ntrainig:\n  maxEpochs: 3\n');
-  assert.throws(() => resolveConfig({ file: typo }), (e: Error) => e.message.includes(typo) && e.message.includes("'trainig'"));
+  assert.throws(
+    () => resolveConfig({ file: typo }),
+    (e: Error) => e.message.includes(typo) && e.message.includes("'trainig'"),
+  );
   assert.throws(() => parseOverride('noequals'), /key=value/);
   assert.throws(() => resolveConfig({ preset: 'nope' }), /unknown preset 'nope'/);
 });
@@ -99,12 +110,20 @@ test('pretrained weights fed other images than their metadata states are warned 
   const { pretrainedWarnings } = await import('../../src/training/setup-summary.js');
   const cub = parseRunConfig({ ...presets.cub, model: { ...presets.cub.model, pretrained: 'bni.safetensors' } });
   assert.deepEqual(pretrainedWarnings(cub), []); // the paper preset matches BN-Inception's Caffe weights
-  const wrong = parseRunConfig({ ...presets.cub, dataset: { ...presets.cub.dataset, imageSize: 128, normalization: 'imagenet' }, model: { ...presets.cub.model, pretrained: 'bni.safetensors' } });
+  const wrong = parseRunConfig({
+    ...presets.cub,
+    dataset: { ...presets.cub.dataset, imageSize: 128, normalization: 'imagenet' },
+    model: { ...presets.cub.model, pretrained: 'bni.safetensors' },
+  });
   const w = pretrainedWarnings(wrong);
   assert.equal(w.length, 2);
   assert.match(w[0]!, /expect 227x227 images with 3 channels; dataset.imageSize is 128/);
   assert.match(w[1]!, /other preprocessing than dataset.normalization 'imagenet' \(mean \[0.485, 0.456, 0.406\], scale 255, BGR\)/);
   assert.deepEqual(pretrainedWarnings(parseRunConfig({ ...presets.cub, dataset: { ...presets.cub.dataset, normalization: 'imagenet' } })), []); // no pretrained file
-  const rn = parseRunConfig({ ...presets.cub, dataset: { ...presets.cub.dataset, imageSize: 224, normalization: 'imagenet' }, model: { name: 'resnet50', pretrained: 'r.safetensors' } });
+  const rn = parseRunConfig({
+    ...presets.cub,
+    dataset: { ...presets.cub.dataset, imageSize: 224, normalization: 'imagenet' },
+    model: { name: 'resnet50', pretrained: 'r.safetensors' },
+  });
   assert.deepEqual(pretrainedWarnings(rn), []);
 });

@@ -23,8 +23,14 @@ test('device: cpu and auto resolve to the cpu with the reason', () => {
 
 test('device: cuda and cuda:N are refused naming the key and the reason', () => {
   for (const setting of ['cuda', 'cuda:1'] as const) {
-    assert.throws(() => resolveDevice(setting, noCuda), new RegExp(`config key 'device' is '${setting}', but CUDA is unavailable: the libtorch this addon loaded has no CUDA`));
-    assert.throws(() => resolveDevice(setting, withCuda), /config key 'device' is 'cuda.*': training on CUDA is not supported by this version of the trainer yet/);
+    assert.throws(
+      () => resolveDevice(setting, noCuda),
+      new RegExp(`config key 'device' is '${setting}', but CUDA is unavailable: the libtorch this addon loaded has no CUDA`),
+    );
+    assert.throws(
+      () => resolveDevice(setting, withCuda),
+      /config key 'device' is 'cuda.*': training on CUDA is not supported by this version of the trainer yet/,
+    );
   }
 });
 
@@ -34,7 +40,9 @@ test('device: the config accepts cpu, cuda, cuda:N, auto (default auto) and name
   for (const d of ['gpu', 'cuda:', 'cuda:x', 'CPU']) assert.throws(() => parseRunConfig({ dataset: { name: 'mnist' }, device: d }), /device/);
 });
 
-test('device: on this libtorch, cuda is refused by train() before any data is prepared', { skip: cudaIsAvailable() ? 'CUDA is available here: this test checks the refusal without CUDA' : false }, async () => {
+test('device: on this libtorch, cuda is refused by train() before any data is prepared', {
+  skip: cudaIsAvailable() ? 'CUDA is available here: this test checks the refusal without CUDA' : false,
+}, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'ccp-device-'));
   try {
     // A dataset that does not exist: reaching data preparation would fail with another error.
@@ -46,7 +54,9 @@ test('device: on this libtorch, cuda is refused by train() before any data is pr
   }
 });
 
-test('device: with CUDA visible, auto records the visible GPU and cuda is refused as not supported yet', { skip: cudaIsAvailable() ? false : 'CUDA is unavailable (libtorch without CUDA or no GPU visible)' }, () => {
+test('device: with CUDA visible, auto records the visible GPU and cuda is refused as not supported yet', {
+  skip: cudaIsAvailable() ? false : 'CUDA is unavailable (libtorch without CUDA or no GPU visible)',
+}, () => {
   assert.match(resolveDevice('auto').reason, /a CUDA device is visible/);
   assert.throws(() => resolveDevice('cuda'), /not supported by this version of the trainer yet/);
 });

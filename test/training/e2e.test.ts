@@ -88,7 +88,9 @@ test('train, reload and evaluate give the same metrics; interrupted + resumed eq
 });
 
 test('CCP projections happen when the problem stops improving and are logged', { timeout: 300_000 }, async () => {
-  const cfg = config({ training: { classesPerBatch: 5, samplesPerClass: 4, stepsPerEpoch: 10, maxEpochs: 4, earlyStopPatience: 10, minDelta: 1, evalBatchSize: 128 } });
+  const cfg = config({
+    training: { classesPerBatch: 5, samplesPerClass: 4, stepsPerEpoch: 10, maxEpochs: 4, earlyStopPatience: 10, minDelta: 1, evalBatchSize: 128 },
+  });
   const r = await train(cfg, { runDir: join(tmp, 'projections'), quiet: true });
   // minDelta 1: a problem's first epoch improves on -inf and no later epoch can, so with patience 1 every
   // problem lasts two epochs: projections at the ends of epochs 2 and 4.
@@ -115,7 +117,10 @@ test('run folder errors: existing checkpoint, changed config on resume, corrupt 
   const dir = join(tmp, 'errors');
   await train(cfg, { runDir: dir, quiet: true });
   await assert.rejects(train(cfg, { runDir: dir, quiet: true }), /already holds a checkpoint: pass --resume/);
-  await assert.rejects(train({ ...cfg, optimizer: { ...cfg.optimizer, lr: 0.1 } }, { runDir: dir, quiet: true, resume: true }), /config differs .* optimizer\.lr \(0\.002 -> 0\.1\)/);
+  await assert.rejects(
+    train({ ...cfg, optimizer: { ...cfg.optimizer, lr: 0.1 } }, { runDir: dir, quiet: true, resume: true }),
+    /config differs .* optimizer\.lr \(0\.002 -> 0\.1\)/,
+  );
   const ckpt = join(dir, 'checkpoint.safetensors');
   truncateSync(ckpt, Math.floor(statSync(ckpt).size / 2));
   await assert.rejects(train(cfg, { runDir: dir, quiet: true, resume: true }), (e: Error) => e.message.includes(ckpt));
@@ -124,7 +129,21 @@ test('run folder errors: existing checkpoint, changed config on resume, corrupt 
 });
 
 test('every loss family trains through the same loop', { timeout: 300_000 }, async () => {
-  const names = ['contrastive', 'original_contrastive', 'triplet', 'multi_similarity', 'proxy_anchor', 'proxy_nca', 'soft_triple', 'normalized_softmax', 'arcface', 'ccp/triplet', 'ccp/multi_similarity', 'ccp/original_contrastive', 'xbm/contrastive'];
+  const names = [
+    'contrastive',
+    'original_contrastive',
+    'triplet',
+    'multi_similarity',
+    'proxy_anchor',
+    'proxy_nca',
+    'soft_triple',
+    'normalized_softmax',
+    'arcface',
+    'ccp/triplet',
+    'ccp/multi_similarity',
+    'ccp/original_contrastive',
+    'xbm/contrastive',
+  ];
   for (const name of names) {
     const cfg = config({
       name,

@@ -13,7 +13,15 @@ const emb = { data, dim: 2, labels };
 test('evaluation.extraMetrics / atK / avgOfAvgs reach evaluateRetrieval', () => {
   const evaluation = EvaluationConfig.parse({ extraMetrics: ['mapAtK', 'mrr', 'ami'], atK: 3, avgOfAvgs: true, normalization: 'none' });
   const r = evaluateEmbeddings(emb, undefined, { ...evaluation, seed: 0 });
-  const ref = evaluateRetrieval({ queries: { data, shape: [labels.length, 2] }, queryLabels: labels, metrics: ['precisionAt1', 'mapAtK', 'mrr', 'ami'], atK: 3, avgOfAvgs: true, normalize: 'none', kmeans: { seed: 0 } });
+  const ref = evaluateRetrieval({
+    queries: { data, shape: [labels.length, 2] },
+    queryLabels: labels,
+    metrics: ['precisionAt1', 'mapAtK', 'mrr', 'ami'],
+    atK: 3,
+    avgOfAvgs: true,
+    normalize: 'none',
+    kmeans: { seed: 0 },
+  });
   for (const k of ['precisionAt1', 'mapAtK', 'mrr', 'ami'] as const) {
     assert.equal(typeof r[k], 'number', k);
     assert.equal(r[k], ref[k], k);

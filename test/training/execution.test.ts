@@ -32,11 +32,17 @@ test('precision and memory format: recorded, kept across interrupt + resume, ove
     assert.match(first.execution.deviceReason, /^device: auto -> cpu \(/);
     const resumed = await train(cfg, { runDir, quiet: true, data, resume: true });
     assert.equal(resumed.execution.precision, 'bf16');
-    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; precision?: string; memoryFormat?: string });
+    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; precision?: string; memoryFormat?: string });
     const exec = lines.filter((l) => l.kind === 'execution');
     assert.equal(exec.length, 2, 'one execution record per start');
     assert.ok(exec.every((l) => l.precision === 'bf16' && l.memoryFormat === 'channels_last'));
-    assert.ok(exec.every((l) => (l as { device?: string }).device === 'cpu'), 'the execution record names the device');
+    assert.ok(
+      exec.every((l) => (l as { device?: string }).device === 'cpu'),
+      'the execution record names the device',
+    );
     const final = JSON.parse(readFileSync(join(runDir, 'final-metrics.json'), 'utf8')) as { execution: { precision: string } };
     assert.equal(final.execution.precision, 'bf16');
 

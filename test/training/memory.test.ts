@@ -25,7 +25,11 @@ test('CCP training over 800 steps: constant live tensors, flat resident memory',
   assert.equal(r.ccpProjections.length, 4);
   const h = r.history;
   const live = h.slice(1).map((e) => e.liveTensors);
-  assert.deepEqual(live, live.map(() => live[0]), `live tensors per epoch: ${h.map((e) => e.liveTensors).join(' ')}`);
+  assert.deepEqual(
+    live,
+    live.map(() => live[0]),
+    `live tensors per epoch: ${h.map((e) => e.liveTensors).join(' ')}`,
+  );
   // The bug this guards against grew RSS ~300 MB per epoch (Node-API finalizers starved by a loop that never
   // yielded). The allocator keeps freed heap (trim threshold 1 GiB, see native/addon.cc), so a new high-water
   // mark, e.g. a projection coinciding with a checkpoint, can lift RSS once by tens of MB and stay: bound the

@@ -25,7 +25,8 @@ export function loadCars196(root: string, opts: CarsOptions = {}): BenchmarkSpli
   const vars = readMatFile(file);
   const ann = vars.get('annotations');
   if (!ann || ann.type !== 'struct') throw new DataError(file, `no struct array 'annotations' (variables: ${[...vars.keys()].join(', ')})`);
-  for (const f of ['relative_im_path', 'class']) if (!ann.fieldNames.includes(f)) throw new DataError(`${file}:annotations`, `missing field '${f}' (fields: ${ann.fieldNames.join(', ')})`);
+  for (const f of ['relative_im_path', 'class'])
+    if (!ann.fieldNames.includes(f)) throw new DataError(`${file}:annotations`, `missing field '${f}' (fields: ${ann.fieldNames.join(', ')})`);
   const namesVar = vars.get('class_names');
   let classNames: string[];
   if (namesVar && namesVar.type === 'cell') classNames = namesVar.cells.map((c, i) => matString(c, `${file}:class_names{${i + 1}}`));
@@ -40,8 +41,14 @@ export function loadCars196(root: string, opts: CarsOptions = {}): BenchmarkSpli
     try {
       const rel = matString(e['relative_im_path'], `${where}.relative_im_path`);
       const cls = matScalar(e['class'], `${where}.class`);
-      if (!Number.isInteger(cls) || cls < 1 || cls > classNames.length) throw new DataError(`${where}.class`, `unknown label: class ${cls} outside 1..${classNames.length}`);
-      raw.push({ source: { kind: 'file', path: path.join(abs, rel) }, className: classNames[cls - 1]!, split: cls <= nTrain ? 'train' : 'test', origin: where });
+      if (!Number.isInteger(cls) || cls < 1 || cls > classNames.length)
+        throw new DataError(`${where}.class`, `unknown label: class ${cls} outside 1..${classNames.length}`);
+      raw.push({
+        source: { kind: 'file', path: path.join(abs, rel) },
+        className: classNames[cls - 1]!,
+        split: cls <= nTrain ? 'train' : 'test',
+        origin: where,
+      });
     } catch (err) {
       if (!(err instanceof DataError)) throw err;
       handleBad(opts, err);

@@ -95,5 +95,9 @@ export function loadCsvManifest(csvPath: string, opts: CsvManifestOptions = {}):
   }
   if (raw.length === 0) throw new DataError(abs, 'CSV manifest lists no images');
   const items = checkFilesExist(raw, opts);
-  return ImageDataset.build(opts.name ?? path.basename(abs, path.extname(abs)), items, { classOrder: opts.classes, onBadItem: opts.onBadItem, warn: opts.warn });
+  return ImageDataset.build(opts.name ?? path.basename(abs, path.extname(abs)), items, {
+    classOrder: opts.classes,
+    onBadItem: opts.onBadItem,
+    warn: opts.warn,
+  });
 }

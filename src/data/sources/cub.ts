@@ -61,7 +61,12 @@ export function loadCub(root: string, opts: CubOptions = {}): BenchmarkSplit & {
       handleBad(opts, new DataError(lab.where, `unknown label: class id '${lab.value}' is not in classes.txt`));
       continue;
     }
-    raw.push({ source: { kind: 'file', path: path.join(abs, 'images', img.value) }, className: cls.value, split: trainNames.has(cls.value) ? 'train' : 'test', origin: img.where });
+    raw.push({
+      source: { kind: 'file', path: path.join(abs, 'images', img.value) },
+      className: cls.value,
+      split: trainNames.has(cls.value) ? 'train' : 'test',
+      origin: img.where,
+    });
   }
   const items = checkFilesExist(raw, opts);
   const all = ImageDataset.build('cub200', items, { classOrder: order, onBadItem: opts.onBadItem, warn: opts.warn });

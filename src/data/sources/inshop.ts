@@ -24,7 +24,8 @@ export function loadInShop(root: string, opts: FileSourceOptions & { partitionFi
   if (lines.length < 2) throw new DataError(file, 'expected a count line and a header line');
   const count = parseIntField(fields(lines[0]!)[0], `${file}:1`, 'image count');
   const head = fields(lines[1]!).join(' ');
-  if (head !== 'image_name item_id evaluation_status') throw new DataError(`${file}:2`, `expected header 'image_name item_id evaluation_status', got '${lines[1]!.text}'`);
+  if (head !== 'image_name item_id evaluation_status')
+    throw new DataError(`${file}:2`, `expected header 'image_name item_id evaluation_status', got '${lines[1]!.text}'`);
   const raw: RawItem[] = [];
   let listed = 0;
   for (const line of lines.slice(2)) {

@@ -9,12 +9,44 @@ import { DataError } from '../errors.js';
 
 export type MatArray =
   | { type: 'numeric'; mxClass: string; dims: number[]; data: Float64Array; imag?: Float64Array; logical?: boolean }
-  | { type: 'char'; dims: number[]; /** one string per row (column-major decoding), trailing spaces kept */ rows: string[] }
-  | { type: 'cell'; dims: number[]; /** column-major */ cells: MatArray[] }
-  | { type: 'struct'; dims: number[]; fieldNames: string[]; /** column-major */ elements: Record<string, MatArray>[] };
+  | { type: 'char'; dims: number[] /** one string per row (column-major decoding), trailing spaces kept */; rows: string[] }
+  | { type: 'cell'; dims: number[] /** column-major */; cells: MatArray[] }
+  | { type: 'struct'; dims: number[]; fieldNames: string[] /** column-major */; elements: Record<string, MatArray>[] };
 
-const MI = { INT8: 1, UINT8: 2, INT16: 3, UINT16: 4, INT32: 5, UINT32: 6, SINGLE: 7, DOUBLE: 9, INT64: 12, UINT64: 13, MATRIX: 14, COMPRESSED: 15, UTF8: 16, UTF16: 17, UTF32: 18 };
-const MX_NAMES: Record<number, string> = { 1: 'cell', 2: 'struct', 3: 'object', 4: 'char', 5: 'sparse', 6: 'double', 7: 'single', 8: 'int8', 9: 'uint8', 10: 'int16', 11: 'uint16', 12: 'int32', 13: 'uint32', 14: 'int64', 15: 'uint64' };
+const MI = {
+  INT8: 1,
+  UINT8: 2,
+  INT16: 3,
+  UINT16: 4,
+  INT32: 5,
+  UINT32: 6,
+  SINGLE: 7,
+  DOUBLE: 9,
+  INT64: 12,
+  UINT64: 13,
+  MATRIX: 14,
+  COMPRESSED: 15,
+  UTF8: 16,
+  UTF16: 17,
+  UTF32: 18,
+};
+const MX_NAMES: Record<number, string> = {
+  1: 'cell',
+  2: 'struct',
+  3: 'object',
+  4: 'char',
+  5: 'sparse',
+  6: 'double',
+  7: 'single',
+  8: 'int8',
+  9: 'uint8',
+  10: 'int16',
+  11: 'uint16',
+  12: 'int32',
+  13: 'uint32',
+  14: 'int64',
+  15: 'uint64',
+};
 const ELEM_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 4, 9: 8, 12: 8, 13: 8, 16: 1, 17: 2, 18: 4 };
 
 interface Element {
@@ -51,7 +83,8 @@ class Reader {
     const type = first;
     const n = this.u32(this.pos + 4);
     const start = this.pos + 8;
-    if (start + n > b.length) throw new DataError(this.where, `data element of type ${type} at byte ${this.pos} claims ${n} bytes, only ${b.length - start} remain`);
+    if (start + n > b.length)
+      throw new DataError(this.where, `data element of type ${type} at byte ${this.pos} claims ${n} bytes, only ${b.length - start} remain`);
     const data = b.subarray(start, start + n);
     // compressed elements are not padded; all others are padded to a multiple of 8 bytes
     this.pos = type === MI.COMPRESSED ? start + n : start + Math.ceil(n / 8) * 8;
@@ -68,16 +101,39 @@ function numbers(el: Element, le: boolean, where: string): Float64Array {
   for (let i = 0; i < n; i++) {
     const o = i * size;
     switch (el.type) {
-      case MI.INT8: out[i] = d.readInt8(o); break;
-      case MI.UINT8: case MI.UTF8: out[i] = d.readUInt8(o); break;
-      case MI.INT16: out[i] = le ? d.readInt16LE(o) : d.readInt16BE(o); break;
-      case MI.UINT16: case MI.UTF16: out[i] = le ? d.readUInt16LE(o) : d.readUInt16BE(o); break;
-      case MI.INT32: out[i] = le ? d.readInt32LE(o) : d.readInt32BE(o); break;
-      case MI.UINT32: case MI.UTF32: out[i] = le ? d.readUInt32LE(o) : d.readUInt32BE(o); break;
-      case MI.SINGLE: out[i] = le ? d.readFloatLE(o) : d.readFloatBE(o); break;
-      case MI.DOUBLE: out[i] = le ? d.readDoubleLE(o) : d.readDoubleBE(o); break;
-      case MI.INT64: out[i] = Number(le ? d.readBigInt64LE(o) : d.readBigInt64BE(o)); break;
-      case MI.UINT64: out[i] = Number(le ? d.readBigUInt64LE(o) : d.readBigUInt64BE(o)); break;
+      case MI.INT8:
+        out[i] = d.readInt8(o);
+        break;
+      case MI.UINT8:
+      case MI.UTF8:
+        out[i] = d.readUInt8(o);
+        break;
+      case MI.INT16:
+        out[i] = le ? d.readInt16LE(o) : d.readInt16BE(o);
+        break;
+      case MI.UINT16:
+      case MI.UTF16:
+        out[i] = le ? d.readUInt16LE(o) : d.readUInt16BE(o);
+        break;
+      case MI.INT32:
+        out[i] = le ? d.readInt32LE(o) : d.readInt32BE(o);
+        break;
+      case MI.UINT32:
+      case MI.UTF32:
+        out[i] = le ? d.readUInt32LE(o) : d.readUInt32BE(o);
+        break;
+      case MI.SINGLE:
+        out[i] = le ? d.readFloatLE(o) : d.readFloatBE(o);
+        break;
+      case MI.DOUBLE:
+        out[i] = le ? d.readDoubleLE(o) : d.readDoubleBE(o);
+        break;
+      case MI.INT64:
+        out[i] = Number(le ? d.readBigInt64LE(o) : d.readBigInt64BE(o));
+        break;
+      case MI.UINT64:
+        out[i] = Number(le ? d.readBigUInt64LE(o) : d.readBigUInt64BE(o));
+        break;
     }
   }
   return out;
@@ -104,8 +160,16 @@ function parseMatrix(data: Buffer, le: boolean, where: string): { name: string; 
   const count = dims.reduce((a, b) => a * b, 1);
   const cls = MX_NAMES[mxClass];
   switch (cls) {
-    case 'double': case 'single': case 'int8': case 'uint8': case 'int16': case 'uint16':
-    case 'int32': case 'uint32': case 'int64': case 'uint64': {
+    case 'double':
+    case 'single':
+    case 'int8':
+    case 'uint8':
+    case 'int16':
+    case 'uint16':
+    case 'int32':
+    case 'uint32':
+    case 'int64':
+    case 'uint64': {
       const real = numbers(r.element(), le, w);
       if (real.length !== count) throw new DataError(w, `numeric array of dims [${dims.join(', ')}] holds ${real.length} values`);
       const value: MatArray = { type: 'numeric', mxClass: cls, dims, data: real, logical: logical || undefined };
@@ -209,6 +273,7 @@ export function matString(a: MatArray | undefined, where: string): string {
 
 /** The single number of a 1x1 numeric array. */
 export function matScalar(a: MatArray | undefined, where: string): number {
-  if (!a || a.type !== 'numeric' || a.data.length !== 1) throw new DataError(where, `expected a numeric scalar, got ${a ? `${a.type} [${a.dims.join('x')}]` : 'nothing'}`);
+  if (!a || a.type !== 'numeric' || a.data.length !== 1)
+    throw new DataError(where, `expected a numeric scalar, got ${a ? `${a.type} [${a.dims.join('x')}]` : 'nothing'}`);
   return a.data[0]!;
 }

@@ -74,7 +74,8 @@ export interface MnistOptions {
 /** An in-memory MNIST dataset (1 channel, 28x28 uint8). */
 export function loadMnist(opts: MnistOptions = {}): ImageDataset {
   const from = opts.from ?? 'train';
-  if (from !== 'train' && from !== 'test' && from !== 'both') throw new Error(`loadMnist(): from must be 'train', 'test' or 'both', got ${JSON.stringify(from)}`);
+  if (from !== 'train' && from !== 'test' && from !== 'both')
+    throw new Error(`loadMnist(): from must be 'train', 'test' or 'both', got ${JSON.stringify(from)}`);
   const parts: MnistPart[] = from === 'both' ? ['train', 'test'] : [from];
   const digits = opts.digits ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   for (const d of digits) if (!Number.isInteger(d) || d < 0 || d > 9) throw new Error(`loadMnist(): digit ${d} is not 0-9`);

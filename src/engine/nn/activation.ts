@@ -1,5 +1,5 @@
 // Parameter-free layers: activations, reshaping, identity, dropout.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { dropout } from '../functional.js';
 import { Module } from './module.js';
 
@@ -18,7 +18,10 @@ export class Identity extends Module {
 
 /** Flattens dims startDim..endDim (default: everything but the batch dim). */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   override forward(x: Tensor): Tensor {

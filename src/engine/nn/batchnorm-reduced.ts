@@ -31,10 +31,12 @@ export function batchNormReduced(x: Tensor, s: ReducedBatchNormState, reduce: Ba
   const variance = stats.select(0, 1).div(n).sub(mean.square());
   const total = n.max().item();
   if (total <= 1) throw new Error(`SyncBatchNorm: expected more than 1 value per channel over all ranks, got ${total}`);
-  noGrad(() => tidy(() => {
-    s.runningMean.copy_(s.runningMean.mul(1 - s.momentum).add(mean.detach().mul(s.momentum)));
-    s.runningVar.copy_(s.runningVar.mul(1 - s.momentum).add(variance.detach().mul((s.momentum * total) / (total - 1))));
-  }));
+  noGrad(() =>
+    tidy(() => {
+      s.runningMean.copy_(s.runningMean.mul(1 - s.momentum).add(mean.detach().mul(s.momentum)));
+      s.runningVar.copy_(s.runningVar.mul(1 - s.momentum).add(variance.detach().mul((s.momentum * total) / (total - 1))));
+    }),
+  );
   const shape = x.shape.map((d, i) => (i === 1 ? d : 1));
   let y = x.sub(mean.reshape(shape)).div(variance.add(s.eps).sqrt().reshape(shape));
   if (s.weight) y = y.mul(s.weight.reshape(shape));

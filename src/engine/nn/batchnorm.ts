@@ -1,7 +1,7 @@
 // Batch normalisation with PyTorch's buffers (running_mean, running_var, num_batches_tracked) and a
 // `freeze()` switch: a frozen layer always normalises with its running statistics, never updates them, and
 // its affine parameters do not train, whatever train()/eval() says (the CCP backbone's frozen BN).
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { ones, zeros } from '../creation.js';
 import { batchNorm } from '../functional.js';
 import { noGrad } from '../autograd.js';
@@ -93,13 +93,18 @@ export abstract class BatchNormBase extends Module {
     let momentum = this.momentum ?? 0;
     if (training) {
       const perChannel = x.numel / this.numFeatures;
-      if (perChannel <= 1) throw new Error(`${this.constructor.name}: expected more than 1 value per channel when training, got input shape [${x.shape.join(', ')}]`);
+      if (perChannel <= 1)
+        throw new Error(`${this.constructor.name}: expected more than 1 value per channel when training, got input shape [${x.shape.join(', ')}]`);
       // (a JS number is a double scalar for the binding, so add an int64 one to keep the buffer int64)
       noGrad(() => tidy(() => void this.numBatchesTracked.copy_(this.numBatchesTracked.add(ones([], { dtype: 'int64' })))));
       if (this.momentum === null) momentum = 1 / this.numBatchesTracked.item();
     }
     if (training && this.statsReducer) {
-      return batchNormReduced(x, { weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, momentum, eps: this.eps }, this.statsReducer);
+      return batchNormReduced(
+        x,
+        { weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, momentum, eps: this.eps },
+        this.statsReducer,
+      );
     }
     return batchNorm(x, this.runningMean, this.runningVar, { weight: this.weight, bias: this.bias, training, momentum, eps: this.eps });
   }

@@ -1,5 +1,5 @@
 // Conv2d over [N, C, H, W], weight [out, in / groups, kh, kw], PyTorch's default initialisation.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { zeros } from '../creation.js';
 import { conv2d } from '../functional.js';
 import { Module } from './module.js';
@@ -50,7 +50,7 @@ export class Conv2d extends Module {
     this.weight = this.registerParameter('weight', kaimingUniform(zeros([outChannels, inChannels / groups, kh, kw]), { a: Math.sqrt(5) }));
     const fanIn = (inChannels / groups) * kh * kw;
     const bound = 1 / Math.sqrt(fanIn);
-    this.bias = options.bias ?? true ? this.registerParameter('bias', uniform_(zeros([outChannels]), -bound, bound)) : null;
+    this.bias = (options.bias ?? true) ? this.registerParameter('bias', uniform_(zeros([outChannels]), -bound, bound)) : null;
   }
 
   override forward(x: Tensor): Tensor {

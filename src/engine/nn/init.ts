@@ -1,6 +1,6 @@
 // Weight initialisers (torch.nn.init style). Each fills `t` in place without recording autograd and returns
 // it. Random draws go through the engine's generators, so manualSeed makes them reproducible.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { rand, randn } from '../creation.js';
 import { noGrad } from '../autograd.js';
 import { tidy } from '../scope.js';
@@ -44,22 +44,32 @@ function drawType(t: Tensor): 'float32' | 'float64' {
 }
 
 function fill(t: Tensor, make: () => Tensor): Tensor {
-  noGrad(() => tidy(() => {
-    const v = make();
-    t.copy_(v.dtype === t.dtype ? v : v.to(t.dtype));
-  }));
+  noGrad(() =>
+    tidy(() => {
+      const v = make();
+      t.copy_(v.dtype === t.dtype ? v : v.to(t.dtype));
+    }),
+  );
   return t;
 }
 
 /** U(low, high) in place. */
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
   if (!(high >= low)) throw new Error(`uniform_: high (${high}) must be >= low (${low})`);
-  return fill(t, () => rand(t.shape, { dtype: drawType(t) }).mul(high - low).add(low));
+  return fill(t, () =>
+    rand(t.shape, { dtype: drawType(t) })
+      .mul(high - low)
+      .add(low),
+  );
 }
 
 /** N(mean, std^2) in place. */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
-  return fill(t, () => randn(t.shape, { dtype: drawType(t) }).mul(std).add(mean));
+  return fill(t, () =>
+    randn(t.shape, { dtype: drawType(t) })
+      .mul(std)
+      .add(mean),
+  );
 }
 
 /**
@@ -68,11 +78,15 @@ export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
  */
 export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2): Tensor {
   return fill(t, () => {
-    let v = randn(t.shape, { dtype: drawType(t) }).mul(std).add(mean);
+    let v = randn(t.shape, { dtype: drawType(t) })
+      .mul(std)
+      .add(mean);
     for (let i = 0; i < 100; i++) {
       const bad = v.lt(a).logicalOr(v.gt(b));
       if (!bad.any().item()) break;
-      const redraw = randn(t.shape, { dtype: drawType(t) }).mul(std).add(mean);
+      const redraw = randn(t.shape, { dtype: drawType(t) })
+        .mul(std)
+        .add(mean);
       v = redraw.where(bad, v);
     }
     return v.clamp(a, b);

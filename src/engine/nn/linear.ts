@@ -1,5 +1,5 @@
 // Linear: y = x W^T + b, weight [out, in], PyTorch's default initialisation.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { zeros } from '../creation.js';
 import { linear } from '../functional.js';
 import { Module } from './module.js';
@@ -24,12 +24,13 @@ export class Linear extends Module {
     // kaiming_uniform(a = sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as torch.nn.Linear.reset_parameters.
     this.weight = this.registerParameter('weight', kaimingUniform(zeros([outFeatures, inFeatures]), { a: Math.sqrt(5) }));
     const bound = 1 / Math.sqrt(inFeatures);
-    this.bias = options.bias ?? true ? this.registerParameter('bias', uniform_(zeros([outFeatures]), -bound, bound)) : null;
+    this.bias = (options.bias ?? true) ? this.registerParameter('bias', uniform_(zeros([outFeatures]), -bound, bound)) : null;
   }
 
   override forward(x: Tensor): Tensor {
     const last = x.shape[x.rank - 1];
-    if (last !== this.inFeatures) throw new Error(`Linear(${this.inFeatures}, ${this.outFeatures}): input's last dimension is ${last}, shape [${x.shape.join(', ')}]`);
+    if (last !== this.inFeatures)
+      throw new Error(`Linear(${this.inFeatures}, ${this.outFeatures}): input's last dimension is ${last}, shape [${x.shape.join(', ')}]`);
     return linear(x, this.weight, this.bias);
   }
 }

@@ -1,7 +1,7 @@
 // Module: the base of every layer and model. Holds named parameters, buffers and child modules, so that
 // optimisers, checkpoints and pretrained-weight loading can address tensors by dotted names
 // ("layer1.0.conv1.weight"), exactly as PyTorch's state_dict does.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { keep } from '../scope.js';
 import { noGrad } from '../autograd.js';
 
@@ -112,7 +112,10 @@ export abstract class Module {
       const src = state.get(k);
       return src !== undefined && (src.dtype === 'bool') !== (t.dtype === 'bool');
     });
-    if (boolMix.length) throw new Error(`loadStateDict: dtype mismatch for ${boolMix.map(([k, t]) => `${k}: the model's tensor is ${t.dtype}, the file's is ${state.get(k)!.dtype}`).join('; ')}`);
+    if (boolMix.length)
+      throw new Error(
+        `loadStateDict: dtype mismatch for ${boolMix.map(([k, t]) => `${k}: the model's tensor is ${t.dtype}, the file's is ${state.get(k)!.dtype}`).join('; ')}`,
+      );
     if (strict && (missing.length || unexpected.length)) {
       throw new Error(`loadStateDict: missing ${JSON.stringify(missing)}, unexpected ${JSON.stringify(unexpected)}`);
     }

@@ -1,5 +1,5 @@
 // 2-D pooling layers over [N, C, H, W].
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../functional.js';
 import { Module } from './module.js';
 import { pair, type Pair } from './conv.js';

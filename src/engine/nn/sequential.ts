@@ -1,5 +1,5 @@
 // Sequential: runs its children in order; children are named '0', '1', ... as in PyTorch.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { pipe } from '../scope.js';
 

@@ -1,6 +1,6 @@
 // Adam (coupled L2 weight decay, torch.optim.Adam) and AdamW (decoupled weight decay, torch.optim.AdamW),
 // one fused native call per group and step count.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { zerosLike } from '../creation.js';
 import { native } from '../../native/binding.js';
 import { Optimizer, type ParamGroup, type ParamsInput } from './optimizer.js';
@@ -18,7 +18,13 @@ abstract class AdamBase extends Optimizer {
   protected abstract readonly decoupled: boolean;
 
   constructor(params: ParamsInput, o: AdamOptions, defaultWd: number) {
-    super(params, { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? defaultWd, lrMultiplier: o.lrMultiplier ?? 1 });
+    super(params, {
+      lr: o.lr ?? 1e-3,
+      betas: o.betas ?? [0.9, 0.999],
+      eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? defaultWd,
+      lrMultiplier: o.lrMultiplier ?? 1,
+    });
   }
 
   protected override validateGroup(g: ParamGroup, i: number): void {
@@ -44,7 +50,18 @@ abstract class AdamBase extends Optimizer {
       for (const [step, ps] of buckets) {
         const ms = ps.map((p) => this.stateTensor(p, 'exp_avg', () => zerosLike(p)).native);
         const vs = ps.map((p) => this.stateTensor(p, 'exp_avg_sq', () => zerosLike(p)).native);
-        native.adamStep(ps.map((p) => p.native), ms, vs, step, g.lr * g.lrMultiplier, b1, b2, g.eps as number, g.weightDecay, this.decoupled);
+        native.adamStep(
+          ps.map((p) => p.native),
+          ms,
+          vs,
+          step,
+          g.lr * g.lrMultiplier,
+          b1,
+          b2,
+          g.eps as number,
+          g.weightDecay,
+          this.decoupled,
+        );
       }
     }
   }

@@ -35,7 +35,8 @@ export function addWeightDecayGrad(params: Tensor[], weightDecay: number): void 
 export function addProximalGrad(params: Tensor[], anchors: Tensor[], lambda: number): void {
   if (params.length !== anchors.length) throw new Error(`addProximalGrad: ${params.length} params but ${anchors.length} anchors`);
   params.forEach((p, i) => {
-    if (p.shape.join(',') !== anchors[i]!.shape.join(',')) throw new Error(`addProximalGrad: params[${i}] has shape [${p.shape}], anchors[${i}] has [${anchors[i]!.shape}]`);
+    if (p.shape.join(',') !== anchors[i]!.shape.join(','))
+      throw new Error(`addProximalGrad: params[${i}] has shape [${p.shape}], anchors[${i}] has [${anchors[i]!.shape}]`);
   });
   native.addProximalGrad(handles(params, 'addProximalGrad'), handles(anchors, 'addProximalGrad'), lambda);
 }

@@ -3,7 +3,7 @@
 // step whose gradients hold an inf or NaN (the scale was too large) is skipped and the scale backs off. After
 // `growthInterval` clean steps in a row the scale grows again. Works on any device (tests run it on CPU with
 // float32 gradients).
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd.js';
 import { tidy } from '../scope.js';
 
@@ -123,7 +123,8 @@ export class GradScaler {
 
   loadStateDict(s: GradScalerState): void {
     positive('state.scale', s.scale);
-    if (!Number.isInteger(s.growthTracker) || s.growthTracker < 0) throw new Error(`GradScaler: state.growthTracker must be a non-negative integer, got ${s.growthTracker}`);
+    if (!Number.isInteger(s.growthTracker) || s.growthTracker < 0)
+      throw new Error(`GradScaler: state.growthTracker must be a non-negative integer, got ${s.growthTracker}`);
     this.scaleValue = s.scale;
     this.growthTracker = s.growthTracker;
     this.foundInf = null;

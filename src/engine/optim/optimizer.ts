@@ -80,7 +80,8 @@ export abstract class Optimizer {
     });
     const g = { ...this.defaults, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)), params: [...input.params] } as ParamGroup;
     for (const k of ['lr', 'weightDecay', 'lrMultiplier'] as const) {
-      if (typeof g[k] !== 'number' || !Number.isFinite(g[k]) || g[k] < 0) throw new Error(`${this.constructor.name}: param group ${index}: ${k} must be a finite number >= 0, got ${String(g[k])}`);
+      if (typeof g[k] !== 'number' || !Number.isFinite(g[k]) || g[k] < 0)
+        throw new Error(`${this.constructor.name}: param group ${index}: ${k} must be a finite number >= 0, got ${String(g[k])}`);
     }
     this.validateGroup(g, index);
     this.paramGroups.push(g);
@@ -189,7 +190,8 @@ export abstract class Optimizer {
       throw new Error(`${who}: state has ${s.scalars.groups?.length} param groups, this optimizer has ${this.paramGroups.length}`);
     }
     s.scalars.groups.forEach((g, i) => {
-      if (g.numParams !== this.paramGroups[i]!.params.length) throw new Error(`${who}: param group ${i} has ${g.numParams} params in the state, ${this.paramGroups[i]!.params.length} here`);
+      if (g.numParams !== this.paramGroups[i]!.params.length)
+        throw new Error(`${who}: param group ${i} has ${g.numParams} params in the state, ${this.paramGroups[i]!.params.length} here`);
     });
     const params = this.params();
     const parsed = new Map<Tensor, Map<string, Tensor>>();

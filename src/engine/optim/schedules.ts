@@ -43,7 +43,9 @@ export abstract class LRScheduler {
   loadStateDict(s: SchedulerState): void {
     if (s.type !== this.constructor.name) throw new Error(`${this.constructor.name}.loadStateDict: state is for '${String(s.type)}'`);
     if (typeof s.lastEpoch !== 'number' || !Array.isArray(s.baseLrs) || s.baseLrs.length !== this.baseLrs.length) {
-      throw new Error(`${this.constructor.name}.loadStateDict: bad lastEpoch / baseLrs (${JSON.stringify([s.lastEpoch, s.baseLrs])}) for ${this.baseLrs.length} groups`);
+      throw new Error(
+        `${this.constructor.name}.loadStateDict: bad lastEpoch / baseLrs (${JSON.stringify([s.lastEpoch, s.baseLrs])}) for ${this.baseLrs.length} groups`,
+      );
     }
     this.lastEpoch = s.lastEpoch;
     this.baseLrs = [...s.baseLrs];
@@ -72,7 +74,11 @@ export class ConstantLR extends LRScheduler {
 
 /** lr = base * gamma^floor(step / stepSize) (torch StepLR). */
 export class StepLR extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly stepSize: number, readonly gamma = 0.1) {
+  constructor(
+    optimizer: Optimizer,
+    readonly stepSize: number,
+    readonly gamma = 0.1,
+  ) {
     super(optimizer);
     if (!Number.isInteger(stepSize) || stepSize < 1) throw new Error(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
     if (!(gamma > 0)) throw new Error(`StepLR: gamma must be > 0, got ${gamma}`);
@@ -100,12 +106,17 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly etaMin: number;
   readonly warmupSteps: number;
   readonly warmupStart: number;
-  constructor(optimizer: Optimizer, readonly tMax: number, options: CosineOptions = {}) {
+  constructor(
+    optimizer: Optimizer,
+    readonly tMax: number,
+    options: CosineOptions = {},
+  ) {
     super(optimizer);
     if (!Number.isInteger(tMax) || tMax < 1) throw new Error(`CosineAnnealingLR: tMax must be a positive integer, got ${tMax}`);
     this.etaMin = options.etaMin ?? 0;
     this.warmupSteps = options.warmup?.steps ?? 0;
-    if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0) throw new Error(`CosineAnnealingLR: warmup.steps must be an integer >= 0, got ${this.warmupSteps}`);
+    if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0)
+      throw new Error(`CosineAnnealingLR: warmup.steps must be an integer >= 0, got ${this.warmupSteps}`);
     this.warmupStart = options.warmup?.startFactor ?? (this.warmupSteps > 0 ? 1 / this.warmupSteps : 1);
     if (!(this.warmupStart >= 0 && this.warmupStart <= 1)) throw new Error(`CosineAnnealingLR: warmup.startFactor must be in [0, 1], got ${this.warmupStart}`);
     this.apply();
@@ -122,7 +133,10 @@ export class CosineAnnealingLR extends LRScheduler {
 
 /** lr = base * fn(step). */
 export class LambdaLR extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly fn: (step: number) => number) {
+  constructor(
+    optimizer: Optimizer,
+    readonly fn: (step: number) => number,
+  ) {
     super(optimizer);
     this.apply();
   }
@@ -165,7 +179,10 @@ export class ReduceLROnPlateau {
   cooldownCounter = 0;
   lastEpoch = 0;
 
-  constructor(readonly optimizer: Optimizer, options: PlateauOptions = {}) {
+  constructor(
+    readonly optimizer: Optimizer,
+    options: PlateauOptions = {},
+  ) {
     this.mode = options.mode ?? 'min';
     if (this.mode !== 'min' && this.mode !== 'max') throw new Error(`ReduceLROnPlateau: mode must be 'min' or 'max', got '${String(this.mode)}'`);
     this.factor = options.factor ?? 0.1;
@@ -174,7 +191,8 @@ export class ReduceLROnPlateau {
     if (!Number.isInteger(this.patience) || this.patience < 0) throw new Error(`ReduceLROnPlateau: patience must be an integer >= 0, got ${this.patience}`);
     this.threshold = options.threshold ?? 1e-4;
     this.thresholdMode = options.thresholdMode ?? 'rel';
-    if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') throw new Error(`ReduceLROnPlateau: thresholdMode must be 'rel' or 'abs', got '${String(this.thresholdMode)}'`);
+    if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs')
+      throw new Error(`ReduceLROnPlateau: thresholdMode must be 'rel' or 'abs', got '${String(this.thresholdMode)}'`);
     this.cooldown = options.cooldown ?? 0;
     const n = optimizer.paramGroups.length;
     const minLr = options.minLr ?? 0;
@@ -252,7 +270,8 @@ export class ReduceLROnPlateau {
     for (const k of ['numBadEpochs', 'cooldownCounter', 'lastEpoch'] as const) {
       if (typeof s[k] !== 'number') throw new Error(`ReduceLROnPlateau.loadStateDict: '${k}' must be a number, got ${JSON.stringify(s[k])}`);
     }
-    if (s.best !== null && typeof s.best !== 'number') throw new Error(`ReduceLROnPlateau.loadStateDict: 'best' must be a number or null, got ${JSON.stringify(s.best)}`);
+    if (s.best !== null && typeof s.best !== 'number')
+      throw new Error(`ReduceLROnPlateau.loadStateDict: 'best' must be a number or null, got ${JSON.stringify(s.best)}`);
     this.best = s.best === null ? this.worst : s.best;
     this.numBadEpochs = s.numBadEpochs as number;
     this.cooldownCounter = s.cooldownCounter as number;

@@ -52,7 +52,17 @@ export function loadNpy(path: string): { data: NpyArray; shape: number[] } {
   const body = buf.subarray(start + headerLen);
   const copy = new Uint8Array(body).buffer;
   const data =
-    d === '<f4' ? new Float32Array(copy) : d === '<f8' ? new Float64Array(copy) : d === '<i4' ? new Int32Array(copy) : d === '<i8' ? new BigInt64Array(copy) : d === '|u1' ? new Uint8Array(copy) : null;
+    d === '<f4'
+      ? new Float32Array(copy)
+      : d === '<f8'
+        ? new Float64Array(copy)
+        : d === '<i4'
+          ? new Int32Array(copy)
+          : d === '<i8'
+            ? new BigInt64Array(copy)
+            : d === '|u1'
+              ? new Uint8Array(copy)
+              : null;
   if (!data) throw new Error(`${path}: unsupported dtype '${d}'`);
   return { data, shape };
 }

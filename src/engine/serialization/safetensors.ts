@@ -11,7 +11,16 @@ import { writeFileAtomic } from './atomic.js';
 import { checkRegularFile, readRegularFileSync } from './regular-file.js';
 
 const TO_ST: Partial<Record<DType, string>> = {
-  float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
+  float64: 'F64',
+  float32: 'F32',
+  float16: 'F16',
+  bfloat16: 'BF16',
+  int64: 'I64',
+  int32: 'I32',
+  int16: 'I16',
+  int8: 'I8',
+  uint8: 'U8',
+  bool: 'BOOL',
 };
 const ELEM_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 /** Largest header accepted (the reference implementation's limit). */
@@ -149,14 +158,22 @@ function tensorFromBytes(bytes: Uint8Array, st: string, shape: number[]): Tensor
   copy.set(bytes);
   const buf = copy.buffer;
   switch (st) {
-    case 'F64': return tensor(new Float64Array(buf), shape, { dtype: 'float64' });
-    case 'F32': return tensor(new Float32Array(buf), shape, { dtype: 'float32' });
-    case 'I64': return tensor(new BigInt64Array(buf), shape, { dtype: 'int64' });
-    case 'I32': return tensor(new Int32Array(buf), shape, { dtype: 'int32' });
-    case 'I16': return tensor(new Int16Array(buf), shape, { dtype: 'int16' });
-    case 'I8': return tensor(new Int8Array(buf), shape, { dtype: 'int8' });
-    case 'U8': return tensor(copy, shape, { dtype: 'uint8' });
-    case 'BOOL': return tensor(copy, shape, { dtype: 'bool' });
+    case 'F64':
+      return tensor(new Float64Array(buf), shape, { dtype: 'float64' });
+    case 'F32':
+      return tensor(new Float32Array(buf), shape, { dtype: 'float32' });
+    case 'I64':
+      return tensor(new BigInt64Array(buf), shape, { dtype: 'int64' });
+    case 'I32':
+      return tensor(new Int32Array(buf), shape, { dtype: 'int32' });
+    case 'I16':
+      return tensor(new Int16Array(buf), shape, { dtype: 'int16' });
+    case 'I8':
+      return tensor(new Int8Array(buf), shape, { dtype: 'int8' });
+    case 'U8':
+      return tensor(copy, shape, { dtype: 'uint8' });
+    case 'BOOL':
+      return tensor(copy, shape, { dtype: 'bool' });
     case 'F16':
     case 'BF16': {
       const h = new Uint16Array(buf);
@@ -165,7 +182,8 @@ function tensorFromBytes(bytes: Uint8Array, st: string, shape: number[]): Tensor
       for (let i = 0; i < h.length; i++) f[i] = dec(h[i]!);
       return tidy(() => tensor(f, shape, { dtype: st === 'F16' ? 'float16' : 'bfloat16' }));
     }
-    default: throw new Error(`unsupported dtype '${st}'`);
+    default:
+      throw new Error(`unsupported dtype '${st}'`);
   }
 }
 

@@ -15,7 +15,11 @@ export function saveModule(path: string, module: Module, metadata: Record<string
  * Loads weights saved by saveModule (or by PyTorch's safetensors `save_file(model.state_dict())`) into
  * `module`. With strict (default), missing or unexpected names throw; shape mismatches always throw.
  */
-export function loadModule(path: string, module: Module, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[]; metadata: Record<string, string> } {
+export function loadModule(
+  path: string,
+  module: Module,
+  options: { strict?: boolean } = {},
+): { missing: string[]; unexpected: string[]; metadata: Record<string, string> } {
   const file = loadSafetensors(path);
   try {
     const r = module.loadStateDict(file, options.strict ?? true);

@@ -33,7 +33,10 @@ export interface GradcheckMismatch {
 
 /** Thrown by gradcheck; carries the mismatching elements. */
 export class GradcheckError extends Error {
-  constructor(message: string, readonly mismatches: GradcheckMismatch[]) {
+  constructor(
+    message: string,
+    readonly mismatches: GradcheckMismatch[],
+  ) {
     super(message);
     this.name = 'GradcheckError';
   }
@@ -63,7 +66,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
   const rtol = options.rtol ?? 1e-3;
   const label = options.name ? `gradcheck(${options.name})` : 'gradcheck';
   const check = inputs.map((t, i) => {
-    const wanted = options.checkInputs ? options.checkInputs[i] ?? false : FLOAT_DTYPES.has(t.dtype);
+    const wanted = options.checkInputs ? (options.checkInputs[i] ?? false) : FLOAT_DTYPES.has(t.dtype);
     if (wanted && t.dtype !== 'float64') {
       throw new Error(`${label}: input ${i} has dtype ${t.dtype}; finite differences need float64 inputs (use .double())`);
     }
@@ -131,7 +134,10 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
       const sorted = [...mismatches].sort((p, q) => Math.abs(q.analytic - q.numeric) - Math.abs(p.analytic - p.numeric) || 0);
       const lines = sorted
         .slice(0, 5)
-        .map((m) => `  input ${m.input} [${m.index.join(', ')}]: analytic ${m.analytic.toPrecision(8)}, numeric ${m.numeric.toPrecision(8)}, diff ${Math.abs(m.analytic - m.numeric).toExponential(3)}`);
+        .map(
+          (m) =>
+            `  input ${m.input} [${m.index.join(', ')}]: analytic ${m.analytic.toPrecision(8)}, numeric ${m.numeric.toPrecision(8)}, diff ${Math.abs(m.analytic - m.numeric).toExponential(3)}`,
+        );
       throw new GradcheckError(
         `${label}: ${mismatches.length} of ${total} gradient elements differ from central differences ` +
           `(eps=${eps}, atol=${atol}, rtol=${rtol}; largest difference ${worst.toExponential(3)}):\n${lines.join('\n')}` +

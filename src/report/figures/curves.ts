@@ -57,7 +57,11 @@ export function validationCurveSpec(epochs: readonly EpochRecord[], projections:
     { epoch: e.epoch, metric: 'R-Precision', value: e.validation.rPrecision },
     { epoch: e.epoch, metric: 'P@1', value: e.validation.precisionAt1 },
   ]);
-  const best = { data: { values: [{ epoch: bestEpoch }] }, mark: { type: 'rule', color: '#999', strokeWidth: 3, opacity: 0.5 }, encoding: { x: { field: 'epoch', type: 'quantitative' } } };
+  const best = {
+    data: { values: [{ epoch: bestEpoch }] },
+    mark: { type: 'rule', color: '#999', strokeWidth: 3, opacity: 0.5 },
+    encoding: { x: { field: 'epoch', type: 'quantitative' } },
+  };
   return linesChart(
     'Validation metrics per epoch',
     [bestEpoch ? `best epoch ${bestEpoch} (grey)` : '', projections.length ? 'dashed: CCP projections' : ''],
@@ -75,7 +79,10 @@ export function validationCurveSpec(epochs: readonly EpochRecord[], projections:
 
 /** Learning rate per epoch and, for CCP runs, λ_t (the proximal weight in force after each epoch; it steps at projections). */
 export function scheduleSpec(epochs: readonly EpochRecord[]): TopLevelSpec {
-  const values = epochs.flatMap((e) => [{ epoch: e.epoch, series: 'learning rate', value: e.lr }, ...(e.ccp ? [{ epoch: e.epoch, series: 'CCP λ_t', value: e.ccp.lambda }] : [])]);
+  const values = epochs.flatMap((e) => [
+    { epoch: e.epoch, series: 'learning rate', value: e.lr },
+    ...(e.ccp ? [{ epoch: e.epoch, series: 'CCP λ_t', value: e.ccp.lambda }] : []),
+  ]);
   const series = [...new Set(values.map((v) => v.series))];
   return {
     $schema: VEGA_LITE_SCHEMA,

@@ -11,7 +11,10 @@ export function embeddingMapSpec(map: EmbeddingMap, testClassNames: readonly str
   const sampled = map.points.length < map.total ? `${map.points.length} of ${map.total} test items (stratified sample)` : `${map.total} test items`;
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: { text: 'Embedding map (UMAP)', subtitle: `${sampled}, ${classes} classes${proxies.length ? `; ✕ = ${proxies.length} CCP proxies of the training classes` : ''}` },
+    title: {
+      text: 'Embedding map (UMAP)',
+      subtitle: `${sampled}, ${classes} classes${proxies.length ? `; ✕ = ${proxies.length} CCP proxies of the training classes` : ''}`,
+    },
     width: 520,
     height: 420,
     layer: [
@@ -21,7 +24,13 @@ export function embeddingMapSpec(map: EmbeddingMap, testClassNames: readonly str
         encoding: {
           x: { field: 'x', type: 'quantitative', axis: null, scale: { zero: false } },
           y: { field: 'y', type: 'quantitative', axis: null, scale: { zero: false } },
-          color: { field: 'cls', type: 'nominal', title: 'test class', scale: { scheme: classes <= 10 ? 'category10' : 'tableau20' }, legend: classes <= 20 ? {} : null },
+          color: {
+            field: 'cls',
+            type: 'nominal',
+            title: 'test class',
+            scale: { scheme: classes <= 10 ? 'category10' : 'tableau20' },
+            legend: classes <= 20 ? {} : null,
+          },
           tooltip: [{ field: 'cls', title: 'class' }],
         },
       },

@@ -19,7 +19,14 @@ export function projectionsSpec(projections: readonly CcpProjectionEvent[]): Top
     $schema: VEGA_LITE_SCHEMA,
     title: { text: 'CCP projections', subtitle: 'N(v)-normalised Euclidean distances; metric: best validation MAP@R before the projection' },
     data: { values: rows },
-    facet: { column: { field: 'quantity', type: 'nominal', title: null, sort: ['covering radius (mean over classes)', 'covering radius (worst class)', 'proxy spread', 'val. metric of the ended problem'] } },
+    facet: {
+      column: {
+        field: 'quantity',
+        type: 'nominal',
+        title: null,
+        sort: ['covering radius (mean over classes)', 'covering radius (worst class)', 'proxy spread', 'val. metric of the ended problem'],
+      },
+    },
     resolve: { scale: { y: 'independent' } },
     spec: {
       width: 150,

@@ -23,13 +23,18 @@ export function syncCallback(group: ProcessGroup, options: SyncOptions = {}): Tr
     onTrainBegin(ctx: TrainContext) {
       const params = ctx.optimizer.params();
       reducer = new GradientReducer(group, params, { bucketBytes: options.bucketBytes });
-      buffers = ctx.model.namedBuffers().map(([, b]) => b).filter((b) => b.dtype.startsWith('float'));
+      buffers = ctx.model
+        .namedBuffers()
+        .map(([, b]) => b)
+        .filter((b) => b.dtype.startsWith('float'));
       broadcastAll([...ctx.model.stateDict().values(), ...ctx.loss.parameters()]);
       // A checkpoint without this part was written by a single process.
       const before = this.restoredWorldSize ?? 1;
       if (ctx.resumed && before !== group.worldSize) {
-        ctx.warn(`resumed a checkpoint written by ${before} process(es) with ${group.worldSize}: the global batch is the same, ` +
-          'per-rank BatchNorm statistics (if any) now come from smaller or larger slices');
+        ctx.warn(
+          `resumed a checkpoint written by ${before} process(es) with ${group.worldSize}: the global batch is the same, ` +
+            'per-rank BatchNorm statistics (if any) now come from smaller or larger slices',
+        );
       }
     },
     afterBackward() {

@@ -45,7 +45,16 @@ export interface BuiltinCallbacks {
 export function builtinCallbacks(p: BuiltinParts): BuiltinCallbacks {
   const t = p.cfg.training;
   const ccp = isCcpLoss(p.loss)
-    ? new CcpHook({ controller: p.loss.controller, model: p.model, data: p.data, parameters: p.setup.networkParams, poolImages: p.poolImages(), seed: p.cfg.seed, evalBatchSize: t.evalBatchSize, embed: p.embed })
+    ? new CcpHook({
+        controller: p.loss.controller,
+        model: p.model,
+        data: p.data,
+        parameters: p.setup.networkParams,
+        poolImages: p.poolImages(),
+        seed: p.cfg.seed,
+        evalBatchSize: t.evalBatchSize,
+        embed: p.embed,
+      })
     : null;
   const early = new EarlyStoppingHook(t.earlyStopPatience, t.minDelta, p.model, p.loss);
   const list: TrainCallback[] = [

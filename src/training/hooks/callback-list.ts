@@ -30,7 +30,11 @@ export class CallbackList {
       if (seen.has(c.name)) throw new Error(`two training callbacks are named '${c.name}': callback names must be unique (they key the checkpoint state)`);
       seen.add(c.name);
     }
-    this.stepHooks = { after: this.all.filter((c) => c.afterBackward), before: this.all.filter((c) => c.beforeOptimizerStep), end: this.all.filter((c) => c.onStepEnd) };
+    this.stepHooks = {
+      after: this.all.filter((c) => c.afterBackward),
+      before: this.all.filter((c) => c.beforeOptimizerStep),
+      end: this.all.filter((c) => c.onStepEnd),
+    };
   }
 
   private stopper(c: TrainCallback) {

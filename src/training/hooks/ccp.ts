@@ -88,9 +88,16 @@ export class CcpHook implements TrainCallback {
     const { data, model, poolImages, evalBatchSize } = this.parts;
     const C = data.train.numClasses;
     const spans = Array.from({ length: bPrime }, () => this.sampler.span());
-    const emb = await (this.parts.embed ?? embedItems)(model, poolImages, { indices: spans.flat(), batchSize: evalBatchSize, batchIndexOffset: this.poolBatches });
+    const emb = await (this.parts.embed ?? embedItems)(model, poolImages, {
+      indices: spans.flat(),
+      batchSize: evalBatchSize,
+      batchIndexOffset: this.poolBatches,
+    });
     this.poolBatches += Math.ceil((C * bPrime) / evalBatchSize);
-    if (emb.skipped) throw new Error(`CCP candidate pool: ${emb.skipped.length} training image(s) could not be decoded (${emb.skipped.map((i) => data.train.where(i)).join(', ')}); fix or remove them`);
+    if (emb.skipped)
+      throw new Error(
+        `CCP candidate pool: ${emb.skipped.length} training image(s) could not be decoded (${emb.skipped.map((i) => data.train.where(i)).join(', ')}); fix or remove them`,
+      );
     // spans.flat() is span-major [b', C, D]; the controller wants [C, b', D].
     return tidy(() => tensor(emb.data, [bPrime, C, emb.dim]).transpose(0, 1).contiguous());
   }

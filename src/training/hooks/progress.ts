@@ -12,7 +12,12 @@ export function progressHook(stepsPerEpoch: number, maxEpochs: number, enabled: 
     onEpochBegin: (ctx: TrainContext) => progress.startEpoch(ctx.epoch, lastMetric(ctx.history)),
     onStepEnd: (ctx: StepEndContext) => progress.update({ epoch: ctx.epoch, step: ctx.stepInEpoch, loss: ctx.epochLoss, metric: lastMetric(ctx.history) }),
     onEpochEnd: ({ epoch, record }: EpochEndContext) =>
-      progress.endEpoch(epoch, record.loss, { 'val MAP@R': record.validation.mapAtR, 'val P@1': record.validation.precisionAt1 }, record.ccp?.projected ? `CCP projection t=${record.ccp.t}` : ''),
+      progress.endEpoch(
+        epoch,
+        record.loss,
+        { 'val MAP@R': record.validation.mapAtR, 'val P@1': record.validation.precisionAt1 },
+        record.ccp?.projected ? `CCP projection t=${record.ccp.t}` : '',
+      ),
     close: () => progress.stop(),
   };
 }
