@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTinyRun } from '../helpers/tiny-run.js';
-import { withTempDir } from './spawn-ranks.js';
+import { tinyNprocTrainArgs, withTempDir } from './spawn-ranks.js';
 
 const main = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'dist/src/cli/main.js');
 const env = { ...process.env, CCP_DML_THREADS: '2' };
@@ -31,41 +31,7 @@ test(
   () =>
     withTempDir(async (dir) => {
       const { imagesDir } = await makeTinyRun(dir, { classes: 6, perClass: 4 });
-      const args = [
-        'train',
-        '--dataset',
-        'folder',
-        '--data-root',
-        imagesDir,
-        '--set',
-        'dataset.validation=samples',
-        '--set',
-        'dataset.validationShare=0.4',
-        '--model',
-        'mlp',
-        '--embedding-dim',
-        '4',
-        '--loss',
-        'contrastive',
-        '--epochs',
-        '12',
-        '--steps-per-epoch',
-        '20',
-        '--set',
-        'training.classesPerBatch=3',
-        '--set',
-        'training.samplesPerClass=2',
-        '--out',
-        dir,
-        '--name',
-        'r',
-        '--no-report',
-        '-q',
-        '--nproc',
-        '2',
-        '--dist-timeout',
-        '30',
-      ];
+      const args = tinyNprocTrainArgs(imagesDir, dir, 12, 20, ['--dist-timeout', '30']);
       const ckpt = join(dir, 'r', 'checkpoint.safetensors');
       const launcher = spawn(process.execPath, [main, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';

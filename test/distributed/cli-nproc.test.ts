@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTinyRun } from '../helpers/tiny-run.js';
-import { withTempDir } from './spawn-ranks.js';
+import { tinyNprocTrainArgs, withTempDir } from './spawn-ranks.js';
 import { withoutNproc } from '../../src/cli/distributed-train.js';
 
 const main = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'dist/src/cli/main.js');
@@ -24,39 +24,7 @@ test('withoutNproc drops both spellings and keeps everything else', () => {
 test('ccp-dml train --nproc 2: two ranks, one result, one run folder, exit 0', { timeout: 240_000 }, () =>
   withTempDir(async (dir) => {
     const { imagesDir } = await makeTinyRun(dir, { classes: 6, perClass: 4 });
-    const args = [
-      'train',
-      '--dataset',
-      'folder',
-      '--data-root',
-      imagesDir,
-      '--set',
-      'dataset.validation=samples',
-      '--set',
-      'dataset.validationShare=0.4',
-      '--model',
-      'mlp',
-      '--embedding-dim',
-      '4',
-      '--loss',
-      'contrastive',
-      '--epochs',
-      '2',
-      '--steps-per-epoch',
-      '2',
-      '--set',
-      'training.classesPerBatch=3',
-      '--set',
-      'training.samplesPerClass=2',
-      '--out',
-      dir,
-      '--name',
-      'r',
-      '--no-report',
-      '-q',
-      '--nproc',
-      '2',
-    ];
+    const args = tinyNprocTrainArgs(imagesDir, dir, 2, 2);
     const r = cli(dir, args);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out.match(/run folder: /g)?.length, 1, `only rank 0 prints the result:\n${r.out}`);

@@ -51,3 +51,20 @@ export function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
     .then(() => fn(dir))
     .finally(() => rmSync(dir, { recursive: true, force: true }));
 }
+
+/**
+ * `ccp-dml train` arguments of a tiny data-parallel run on makeTinyRun's image folder: an MLP (D = 4), C2, 3 x 2
+ * batches, validation on 40% of the images, no report, quiet, `--nproc 2`; `extra` is appended.
+ */
+export function tinyNprocTrainArgs(imagesDir: string, outDir: string, epochs: number, stepsPerEpoch: number, extra: string[] = []): string[] {
+  return [
+    'train',
+    ...['--dataset', 'folder', '--data-root', imagesDir],
+    ...['--set', 'dataset.validation=samples', '--set', 'dataset.validationShare=0.4'],
+    ...['--model', 'mlp', '--embedding-dim', '4', '--loss', 'contrastive'],
+    ...['--epochs', String(epochs), '--steps-per-epoch', String(stepsPerEpoch)],
+    ...['--set', 'training.classesPerBatch=3', '--set', 'training.samplesPerClass=2'],
+    ...['--out', outDir, '--name', 'r', '--no-report', '-q', '--nproc', '2'],
+    ...extra,
+  ];
+}
