@@ -1,5 +1,8 @@
 // Plain-text tables of retrieval metrics for the terminal (rows, labels and formatting from the metrics table).
-import { formatMetric, metricRows, type RetrievalResult } from '../evaluation/index.js';
+// The metrics table directly, not the evaluation barrel: that one loads the engine (and the native addon),
+// which --help and --version must not.
+import type { RetrievalResult } from '../evaluation/evaluate.js';
+import { formatMetric, metricRows } from '../evaluation/metric-table.js';
 
 export function formatMetrics(r: RetrievalResult): string {
   const lines = metricRows(r).map(([k, v]) => `  ${k.padEnd(12)} ${formatMetric(v)}`);
