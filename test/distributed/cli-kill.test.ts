@@ -4,14 +4,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTinyRun } from '../helpers/tiny-run.js';
 import { tinyNprocTrainArgs, withTempDir } from './spawn-ranks.js';
 
 const main = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'dist/src/cli/main.js');
-const env = { ...process.env, CCP_DML_THREADS: '2' };
+const baseEnv = { ...process.env, CCP_DML_THREADS: '2' };
 
 /** The child of `parent` whose environment says RANK=<rank>, or null. */
 function rankPid(parent: number, rank: number): number | null {
@@ -32,6 +32,9 @@ test(
     withTempDir(async (dir) => {
       const { imagesDir } = await makeTinyRun(dir, { classes: 6, perClass: 4 });
       const args = tinyNprocTrainArgs(imagesDir, dir, 12, 20, ['--dist-timeout', '30']);
+      // Rank 1 keeps its scratch folder under the OS temp dir and cannot remove it when killed: point it into ours.
+      const env = { ...baseEnv, TMPDIR: join(dir, 'tmp') };
+      mkdirSync(env.TMPDIR);
       const ckpt = join(dir, 'r', 'checkpoint.safetensors');
       const launcher = spawn(process.execPath, [main, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
