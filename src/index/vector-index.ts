@@ -426,8 +426,14 @@ export class VectorIndex {
     const d = this.dim;
     if (o.label !== undefined) return Array.from({ length: n }, (_, i) => this.searchLabel(queries.subarray(i * d, (i + 1) * d), o.label!, o));
     if (this.size === 0) return Array.from({ length: n }, () => []);
+    // Asking for as many candidates as there are items means an exact answer: scan, because a graph walk
+    // (even with a list that long) can miss live items behind removed ones.
+    if (this.candidateCount(o) >= this.size)
+      return Array.from({ length: n }, (_, i) =>
+        this.toNeighbours(nearestRows(queries.subarray(i * d, (i + 1) * d), this.vectors, d, this.itemsByKey.keys(), o.k)),
+      );
     // The graph's list size is the candidate count (the graph itself is built with expansion_search 1).
-    const want = Math.min(this.candidateCount(o), this.size);
+    const want = this.candidateCount(o);
     const r = this.ann.search(queries, want, threads) as Matches | BatchMatches;
     const keys = r.keys;
     const counts = 'counts' in r ? r.counts : [BigInt(keys.length)];

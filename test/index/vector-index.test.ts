@@ -182,9 +182,18 @@ test('compact: removed items never return, the files shrink, live results are un
   const bytes = () => readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
   const before = bytes();
   const qs = vectors(30, 16, 8);
-  // Exact answers over the live items (every candidate re-ranked), before compaction.
-  const exact = (ix: VectorIndex) => Array.from({ length: 30 }, (_, i) => ix.search(qs.subarray(i * 16, (i + 1) * 16), { k: 5, candidates: n }));
-  const want = exact(index);
+  // Brute force over the live (odd) items, computed here from the raw vectors; candidates >= size is an exact scan.
+  const live = Array.from({ length: n / 2 }, (_, i) => 2 * i + 1);
+  const bruteIds = (qi: number) =>
+    live
+      .map((r) => ({ r, d: Math.hypot(...Array.from({ length: 16 }, (_, j) => qs[qi * 16 + j]! - v[r * 16 + j]!)) }))
+      .sort((a, b) => a.d - b.d || a.r - b.r)
+      .slice(0, 5)
+      .map((x) => `item${x.r}`);
+  const want = Array.from({ length: 30 }, (_, i) => bruteIds(i));
+  const exact = (ix: VectorIndex) =>
+    Array.from({ length: 30 }, (_, i) => ix.search(qs.subarray(i * 16, (i + 1) * 16), { k: 5, candidates: n }).map((h) => h.id));
+  assert.deepEqual(exact(index), want, 'exact answers before compaction');
   assert.deepEqual(index.compact({ threads: 2 }), { reclaimedRows: 600, size: 600 });
   assert.deepEqual(exact(index), want, 'same answers right after compaction');
   index.close();
