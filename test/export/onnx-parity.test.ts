@@ -7,6 +7,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
+import '../helpers/no-onnx-telemetry.js';
 import * as ort from 'onnxruntime-node';
 import { tensor, tidy, noGrad, manualSeed, randn, rand } from '../../src/engine/index.js';
 import { BatchNormBase } from '../../src/engine/nn/index.js';
