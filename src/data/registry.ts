@@ -169,7 +169,7 @@ export function datasetInfo(name: string): DatasetInfo {
   return info;
 }
 
-/** Loads a dataset's own splits (training classes, test set, and its validation set if it has one). */
-export function loadDatasetSplits(source: DatasetSource): Promise<DatasetSplits> {
+/** Loads a dataset's own splits (training classes, test set, and its validation set if it has one); every error is a rejection. */
+export async function loadDatasetSplits(source: DatasetSource): Promise<DatasetSplits> {
   return entry(source.name).load(source);
 }
