@@ -46,7 +46,16 @@ function printResults(rs: QueryResult[], json: boolean): void {
 
 export function registerIndexCommands(program: Command): void {
   const index = program.command('index').description('a persistent nearest-neighbour index of embeddings (usearch HNSW + exact re-rank)');
+  registerIndexBuild(index);
+  registerIndexAdd(index);
+  registerIndexRemove(index);
+  registerIndexCompact(index);
+  registerIndexSearch(index);
+  registerIndexInfo(index);
+  registerCalibrate(program);
+}
 
+function registerIndexBuild(index: Command): void {
   sourceOptions(
     index
       .command('build')
@@ -82,7 +91,9 @@ export function registerIndexCommands(program: Command): void {
       });
       process.stdout.write(`indexed ${info.size} items (${info.dim}-d, ${info.labels} labels) in ${info.dir}\n`);
     });
+}
 
+function registerIndexAdd(index: Command): void {
   sourceOptions(
     index
       .command('add')
@@ -109,7 +120,9 @@ export function registerIndexCommands(program: Command): void {
       });
       process.stdout.write(`added ${r.added} items; the index holds ${r.size}\n`);
     });
+}
 
+function registerIndexRemove(index: Command): void {
   index
     .command('remove')
     .description('remove items by id')
@@ -119,7 +132,9 @@ export function registerIndexCommands(program: Command): void {
       const r = (await commands()).indexRemove({ index: o.index as string, ids });
       process.stdout.write(`removed ${r.removed} items; the index holds ${r.size}\n`);
     });
+}
 
+function registerIndexCompact(index: Command): void {
   index
     .command('compact')
     .description('reclaim the space of removed items: rewrite the index without them and rebuild its graph')
@@ -128,7 +143,9 @@ export function registerIndexCommands(program: Command): void {
       const r = (await commands()).indexCompact({ index: o.index as string });
       process.stdout.write(`reclaimed ${r.reclaimedRows} rows of removed items; the index holds ${r.size}\n`);
     });
+}
 
+function registerIndexSearch(index: Command): void {
   index
     .command('search')
     .description('the k nearest items of query images or vectors (exact distances of the re-ranked candidates)')
@@ -152,7 +169,9 @@ export function registerIndexCommands(program: Command): void {
       });
       printResults(rs, Boolean(o.json));
     });
+}
 
+function registerIndexInfo(index: Command): void {
   index
     .command('info')
     .description('size, settings and model of an index')
@@ -160,7 +179,9 @@ export function registerIndexCommands(program: Command): void {
     .action(async (o: Obj) => {
       process.stdout.write(JSON.stringify((await commands()).indexInfo({ index: o.index as string }), null, 2) + '\n');
     });
+}
 
+function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
     .description('choose the match distance threshold on the validation split (saved as <run>/calibration.json, curve in calibration.svg)')

@@ -6,6 +6,10 @@
 import { Command, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { presets } from '../training/presets.js';
+// The names lists below are native-free modules of their layers (registries and name lists, not implementations).
+import { DATASET_NAMES } from '../data/registry.js';
+import { MODEL_NAMES } from '../models/model-names.js';
+import { PRESET_NAMES } from '../losses/presets.js';
 import { formatMetrics } from './format.js';
 import { exitWhenFlushed, endsWithAction } from './exit.js';
 import { registerIndexCommands } from './index-program.js';
@@ -75,14 +79,14 @@ program
   .description('train an embedding model, validate every epoch, evaluate the best weights on the test split')
   .option('-c, --config <file>', 'YAML or JSON config file')
   .addOption(new Option('-p, --preset <name>', 'starting configuration').choices(Object.keys(presets)))
-  .option('--dataset <name>', 'mnist | omniglot | folder | csv | cub | cars | sop | inshop')
+  .option('--dataset <name>', DATASET_NAMES.join(' | '))
   .option('--data-root <dir>', 'dataset folder')
   .option('--csv <file>', 'CSV manifest (path,label,split) for --dataset csv')
-  .option('--model <name>', 'mlp | small_cnn | small_resnet | resnet50 | bninception')
+  .option('--model <name>', MODEL_NAMES.join(' | '))
   .option('--embedding-dim <n>', 'embedding size D', num('--embedding-dim'))
   .option('--pretrained <file>', 'backbone weights (safetensors)')
   .option('--loss <name>', "loss, optionally wrapped: 'ccp/contrastive', 'xbm/triplet', 'proxy_anchor', ...")
-  .option('--loss-preset <name>', 'paper hyperparameters of a dataset: cub | cars | sop | inshop | code')
+  .option('--loss-preset <name>', `loss hyperparameters: a dataset's from the paper, the reference code's or PML's (${PRESET_NAMES.join(' | ')})`)
   .option('--lr <x>', 'learning rate', num('--lr'))
   .option('--epochs <n>', 'maximum epochs', num('--epochs'))
   .option('--steps-per-epoch <n>', 'steps between validations', num('--steps-per-epoch'))
@@ -164,10 +168,10 @@ program
   .requiredOption('-o, --output <file>', 'backbone weights to write (.safetensors)')
   .option('-c, --config <file>', 'YAML or JSON config file (its dataset and model sections are used)')
   .addOption(new Option('-p, --preset <name>', 'starting configuration').choices(Object.keys(presets)))
-  .option('--dataset <name>', 'mnist | omniglot | folder | csv | cub | cars | sop | inshop')
+  .option('--dataset <name>', DATASET_NAMES.join(' | '))
   .option('--data-root <dir>', 'dataset folder')
   .option('--csv <file>', 'CSV manifest (path,label,split) for --dataset csv')
-  .option('--model <name>', 'mlp | small_cnn | small_resnet | resnet50 | bninception')
+  .option('--model <name>', MODEL_NAMES.join(' | '))
   .option('--epochs <x>', 'passes over the training images (fractions allowed)', num('--epochs'), 2)
   .option('--batch-size <n>', 'images per step', num('--batch-size'), 128)
   .option('--lr <x>', 'Adam learning rate', num('--lr'), 1e-3)

@@ -1,13 +1,11 @@
 // --precision for the commands that run a trained network (eval, embed, search, index, serve): it replaces the
 // run's own model.precision for this invocation (train sets it through the config instead).
 import { Option, type Command } from 'commander';
-import type { PrecisionRequest } from '../engine/precision.js';
-
-export const PRECISION_CHOICES = ['fp32', 'bf16', 'fp16', 'auto'] as const;
+import { PRECISION_REQUESTS, type PrecisionRequest } from '../engine/precision-request.js';
 
 export function precisionOption(): Option {
   return new Option('--precision <p>', "backbone compute precision: bf16 autocast, 'auto' = bf16 where the CPU has native bf16, fp16 (CUDA only)").choices(
-    PRECISION_CHOICES,
+    PRECISION_REQUESTS,
   );
 }
 

@@ -20,3 +20,4 @@ export * from './sources/sop.js';
 export * from './sources/inshop.js';
 export { parseMat, readMatFile, matString, matScalar, type MatArray } from './sources/matfile.js';
 export type { FileSourceOptions } from './sources/common.js';
+export * from './registry.js';

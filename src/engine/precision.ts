@@ -6,11 +6,9 @@ import { readFileSync } from 'node:fs';
 import { native } from '../native/binding.js';
 import type { Tensor } from './tensor.js';
 
-/**
- * What a run asks for: 'auto' = bf16 where the CPU computes bf16 natively, float32 elsewhere; 'fp16' = float16
- * autocast, CUDA only (it needs a GradScaler in training: fp16's range is too small for raw gradients).
- */
-export type PrecisionRequest = 'fp32' | 'bf16' | 'fp16' | 'auto';
+import type { PrecisionRequest } from './precision-request.js';
+
+export { PRECISION_REQUESTS, type PrecisionRequest } from './precision-request.js';
 /** What actually runs. */
 export type Precision = 'fp32' | 'bf16' | 'fp16';
 export type AutocastDevice = 'cpu' | 'cuda';

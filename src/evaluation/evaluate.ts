@@ -7,7 +7,7 @@
 //   - self-retrieval (no `references`): every query searches all the other queries (CUB, Cars, SOP);
 //   - query/gallery (`references` + `referenceLabels`): queries search the gallery (In-Shop).
 // k retrieved = max(max R_q, max K of Recall@K, atK for MAP@K / MRR), capped at the number of candidates.
-import { inferenceMode, tidy } from '../engine/index.js';
+import { inferenceMode, tidy, type Tensor } from '../engine/index.js';
 import { toEmbeddingTensor, toLabelArray, type ComputeDType, type EmbeddingInput, type LabelInput } from './inputs.js';
 import { normalizeEmbeddings, type NormalizationMode } from './normalize.js';
 import { knn } from './knn.js';
@@ -58,16 +58,7 @@ export interface EvaluateRetrievalOptions {
 }
 
 export function evaluateRetrieval(options: EvaluateRetrievalOptions): RetrievalResult {
-  const metrics = options.metrics ?? DEFAULT_METRICS;
-  for (const m of metrics) metricRow(m, 'evaluateRetrieval');
-  const want = new Set(metrics);
-  const ks = [...(options.recallAtK ?? DEFAULT_RECALL_KS)];
-  for (const K of ks) if (!Number.isInteger(K) || K < 1) throw new Error(`evaluateRetrieval: recallAtK values must be positive integers, got ${K}`);
-  const atK = options.atK ?? DEFAULT_AT_K;
-  if (!Number.isInteger(atK) || atK < 1) throw new Error(`evaluateRetrieval: atK must be a positive integer, got ${atK}`);
-  const selfMode = options.references === undefined;
-  if (selfMode && options.referenceLabels !== undefined) throw new Error('evaluateRetrieval: referenceLabels given without references');
-  if (!selfMode && options.referenceLabels === undefined) throw new Error('evaluateRetrieval: references given without referenceLabels');
+  const { want, ks, atK, selfMode } = checkOptions(options);
   const mode = options.normalize ?? 'lipschitz';
   const dtype = options.dtype ?? 'float32';
 
@@ -97,46 +88,85 @@ export function evaluateRetrieval(options: EvaluateRetrievalOptions): RetrievalR
         k: 0,
         timings: { knnMs: 0, metricsMs: 0, nmiMs: 0 },
       };
-
-      const knnRows = metricsOfKind('knn').filter(([n]) => want.has(n));
-      const recall = want.has('recallAtK') ? metricsOfKind('perK')[0]![1] : null;
-      const needKnn = knnRows.length > 0 || recall !== null;
-      const available = selfMode ? N - 1 : N;
-      if (needKnn && available >= 1) {
-        let k = Math.max(1, ...knnRows.map(([, row]) => row.depth({ maxR, atK })), ...(recall ? ks : []));
-        k = Math.min(k, available);
-        const t0 = performance.now();
-        const nn = knn(q, selfMode ? null : r, { k, excludeSelf: selfMode, memoryBudgetBytes: options.memoryBudgetBytes, dtype });
-        const t1 = performance.now();
-        const input: KnnMetricInput = {
-          rr: rankedRelevance(nn.indices, k, qLabels, rLabels, selfMode),
-          k,
-          atK,
-          perClass: options.avgOfAvgs ? qLabels : undefined,
-        };
-        for (const [name, row] of knnRows) result[name] = row.compute(input);
-        // K beyond the candidate count retrieves everything: recall at the largest available rank.
-        if (recall) result.recallAtK = Object.fromEntries(ks.map((K) => [K, recall.compute(input, K)]));
-        result.k = k;
-        result.numEvaluated = evaluatedQueries(input.rr);
-        result.numExcluded = Q - result.numEvaluated;
-        result.timings.knnMs = t1 - t0;
-        result.timings.metricsMs = performance.now() - t1;
-      } else if (needKnn) {
-        // A single reference in self-retrieval: nothing can be retrieved, every query is excluded.
-        for (const [name] of knnRows) result[name] = NaN;
-        if (recall) result.recallAtK = Object.fromEntries(ks.map((K) => [K, NaN]));
-      }
-
-      const clusterRows = metricsOfKind('clustering').filter(([n]) => want.has(n));
-      if (clusterRows.length > 0) {
-        const t0 = performance.now();
-        const numClasses = new Set(qLabels).size;
-        const km = kmeans(q, numClasses, { dtype, memoryBudgetBytes: options.memoryBudgetBytes, ...options.kmeans });
-        for (const [name, row] of clusterRows) result[name] = row.compute(qLabels, km.labels);
-        result.timings.nmiMs = performance.now() - t0;
-      }
+      const ctx: SearchContext = { options, want, ks, atK, selfMode, dtype, q, r, qLabels, rLabels, maxR };
+      addKnnMetrics(result, ctx);
+      addClusteringMetrics(result, ctx);
       return result;
     }),
   );
+}
+
+/** The requested metrics, Recall@K's Ks, MAP@K's K and the mode, checked. */
+function checkOptions(options: EvaluateRetrievalOptions): { want: Set<RetrievalMetricName>; ks: number[]; atK: number; selfMode: boolean } {
+  const metrics = options.metrics ?? DEFAULT_METRICS;
+  for (const m of metrics) metricRow(m, 'evaluateRetrieval');
+  const want = new Set(metrics);
+  const ks = [...(options.recallAtK ?? DEFAULT_RECALL_KS)];
+  for (const K of ks) if (!Number.isInteger(K) || K < 1) throw new Error(`evaluateRetrieval: recallAtK values must be positive integers, got ${K}`);
+  const atK = options.atK ?? DEFAULT_AT_K;
+  if (!Number.isInteger(atK) || atK < 1) throw new Error(`evaluateRetrieval: atK must be a positive integer, got ${atK}`);
+  const selfMode = options.references === undefined;
+  if (selfMode && options.referenceLabels !== undefined) throw new Error('evaluateRetrieval: referenceLabels given without references');
+  if (!selfMode && options.referenceLabels === undefined) throw new Error('evaluateRetrieval: references given without referenceLabels');
+  return { want, ks, atK, selfMode };
+}
+
+/** The normalised embeddings, labels and settings the metric steps share. */
+interface SearchContext {
+  options: EvaluateRetrievalOptions;
+  want: Set<RetrievalMetricName>;
+  ks: number[];
+  atK: number;
+  selfMode: boolean;
+  dtype: ComputeDType;
+  q: Tensor;
+  r: Tensor;
+  qLabels: Int32Array;
+  rLabels: Int32Array;
+  /** The largest R_q (same-class references of a query). */
+  maxR: number;
+}
+
+/** The requested kNN metrics (and Recall@K) over one exact search as deep as the deepest of them needs. */
+function addKnnMetrics(result: RetrievalResult, { options, want, ks, atK, selfMode, dtype, q, r, qLabels, rLabels, maxR }: SearchContext): void {
+  const knnRows = metricsOfKind('knn').filter(([n]) => want.has(n));
+  const recall = want.has('recallAtK') ? metricsOfKind('perK')[0]![1] : null;
+  const needKnn = knnRows.length > 0 || recall !== null;
+  const available = selfMode ? result.numReferences - 1 : result.numReferences;
+  if (needKnn && available >= 1) {
+    let k = Math.max(1, ...knnRows.map(([, row]) => row.depth({ maxR, atK })), ...(recall ? ks : []));
+    k = Math.min(k, available);
+    const t0 = performance.now();
+    const nn = knn(q, selfMode ? null : r, { k, excludeSelf: selfMode, memoryBudgetBytes: options.memoryBudgetBytes, dtype });
+    const t1 = performance.now();
+    const input: KnnMetricInput = {
+      rr: rankedRelevance(nn.indices, k, qLabels, rLabels, selfMode),
+      k,
+      atK,
+      perClass: options.avgOfAvgs ? qLabels : undefined,
+    };
+    for (const [name, row] of knnRows) result[name] = row.compute(input);
+    // K beyond the candidate count retrieves everything: recall at the largest available rank.
+    if (recall) result.recallAtK = Object.fromEntries(ks.map((K) => [K, recall.compute(input, K)]));
+    result.k = k;
+    result.numEvaluated = evaluatedQueries(input.rr);
+    result.numExcluded = result.numQueries - result.numEvaluated;
+    result.timings.knnMs = t1 - t0;
+    result.timings.metricsMs = performance.now() - t1;
+  } else if (needKnn) {
+    // A single reference in self-retrieval: nothing can be retrieved, every query is excluded.
+    for (const [name] of knnRows) result[name] = NaN;
+    if (recall) result.recallAtK = Object.fromEntries(ks.map((K) => [K, NaN]));
+  }
+}
+
+/** The requested clustering metrics (NMI, AMI) over one k-means of the queries, k = their number of classes. */
+function addClusteringMetrics(result: RetrievalResult, { options, want, dtype, q, qLabels }: SearchContext): void {
+  const clusterRows = metricsOfKind('clustering').filter(([n]) => want.has(n));
+  if (clusterRows.length === 0) return;
+  const t0 = performance.now();
+  const numClasses = new Set(qLabels).size;
+  const km = kmeans(q, numClasses, { dtype, memoryBudgetBytes: options.memoryBudgetBytes, ...options.kmeans });
+  for (const [name, row] of clusterRows) result[name] = row.compute(qLabels, km.labels);
+  result.timings.nmiMs = performance.now() - t0;
 }

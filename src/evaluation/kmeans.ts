@@ -136,16 +136,7 @@ function kmeansPlusPlus(x: Tensor, xSq: Tensor, k: number, rng: () => number, tr
  * Clusters the rows of `x` into k clusters. Runs under noGrad and tidy; returns plain arrays.
  */
 export function kmeans(x: EmbeddingInput, k: number, options: KMeansOptions = {}): KMeansResult {
-  const nInit = options.nInit ?? 10;
-  const maxIter = options.maxIter ?? 100;
-  const tol = options.tol ?? 1e-4;
-  const seed = options.seed ?? 0;
-  const dtype = options.dtype ?? 'float32';
-  if (!Number.isInteger(nInit) || nInit < 1) throw new Error(`kmeans: nInit must be a positive integer, got ${nInit}`);
-  if (!Number.isInteger(maxIter) || maxIter < 1) throw new Error(`kmeans: maxIter must be a positive integer, got ${maxIter}`);
-  if (!(tol >= 0)) throw new Error(`kmeans: tol must be >= 0, got ${tol}`);
-  const trials = options.localTrials ?? 2 + Math.floor(Math.log(Math.max(1, k)));
-  if (!Number.isInteger(trials) || trials < 1) throw new Error(`kmeans: localTrials must be a positive integer, got ${trials}`);
+  const { nInit, maxIter, tol, seed, dtype, trials } = checkOptions(k, options);
   return noGrad(() =>
     tidy(() => {
       const X = toEmbeddingTensor(x, 'kmeans input', dtype);
@@ -153,53 +144,28 @@ export function kmeans(x: EmbeddingInput, k: number, options: KMeansOptions = {}
       if (!Number.isInteger(k) || k < 1 || k > N) throw new Error(`kmeans: k must be an integer in [1, ${N}] (the number of points), got ${k}`);
       const elt = dtype === 'float64' ? 8 : 4;
       const budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
-      const chunk = Math.max(1, Math.min(N, Math.floor(budget / (k * elt * 2 + 64))));
-      const xSq = X.square().sum(1);
-      const threshold = tol * X.variance(0, false).mean().item();
-      const onesN = ones([N], { dtype });
+      const run: LloydRun = {
+        X,
+        xSq: X.square().sum(1),
+        k,
+        dtype,
+        maxIter,
+        trials,
+        chunk: Math.max(1, Math.min(N, Math.floor(budget / (k * elt * 2 + 64)))),
+        threshold: tol * X.variance(0, false).mean().item(),
+        onesN: ones([N], { dtype }),
+      };
       const rng = mulberry32(seed);
 
-      let best: { centroids: Tensor; labels: Tensor; inertia: number; iterations: number; run: number } | null = null;
-      for (let run = 0; run < nInit; run++) {
-        const result = tidy(() => {
-          let C = kmeansPlusPlus(X, xSq, k, rng, trials);
-          let prevLabels: Tensor | null = null;
-          let iterations = 0;
-          for (let it = 0; it < maxIter; it++) {
-            iterations = it + 1;
-            const step = tidy(() => {
-              const a = assign(X, xSq, C, chunk);
-              const unchanged = prevLabels !== null && prevLabels.eq(a.labels).all().item() === 1;
-              const sums = zeros([k, D], { dtype }).indexAdd(0, a.labels, X);
-              const counts = zeros([k], { dtype }).indexAdd(0, a.labels, onesN);
-              let next = sums.div(counts.clampMin(1).unsqueeze(1));
-              const empty = counts.eq(0).nonzero().flatten();
-              const nEmpty = empty.shape[0]!;
-              if (nEmpty > 0) {
-                const far = a.minDist.topk(nEmpty, 0, true, true).indices;
-                next = next.indexCopy(0, empty, X.indexSelect(0, far));
-              }
-              const shift = next.sub(C).square().sum().item();
-              return { next, labels: a.labels, done: unchanged || (nEmpty === 0 && shift <= threshold) };
-            });
-            C.dispose();
-            prevLabels?.dispose();
-            C = step.next;
-            prevLabels = step.labels;
-            if (step.done) break;
-          }
-          prevLabels?.dispose();
-          // Final assignment so that labels and inertia match the returned centroids.
-          const fin = assign(X, xSq, C, chunk);
-          const inertia = fin.minDist.sum(null, false, 'float64').item();
-          return { centroids: C, labels: fin.labels, inertia, iterations };
-        });
+      let best: (Clustering & { run: number }) | null = null;
+      for (let r = 0; r < nInit; r++) {
+        const result = lloyd(run, rng);
         if (best === null || result.inertia < best.inertia) {
           if (best) {
             best.centroids.dispose();
             best.labels.dispose();
           }
-          best = { ...result, run };
+          best = { ...result, run: r };
         } else {
           result.centroids.dispose();
           result.labels.dispose();
@@ -217,4 +183,87 @@ export function kmeans(x: EmbeddingInput, k: number, options: KMeansOptions = {}
       };
     }),
   );
+}
+
+/** The options with their defaults, checked. */
+function checkOptions(k: number, options: KMeansOptions) {
+  const nInit = options.nInit ?? 10;
+  const maxIter = options.maxIter ?? 100;
+  const tol = options.tol ?? 1e-4;
+  const seed = options.seed ?? 0;
+  const dtype = options.dtype ?? 'float32';
+  if (!Number.isInteger(nInit) || nInit < 1) throw new Error(`kmeans: nInit must be a positive integer, got ${nInit}`);
+  if (!Number.isInteger(maxIter) || maxIter < 1) throw new Error(`kmeans: maxIter must be a positive integer, got ${maxIter}`);
+  if (!(tol >= 0)) throw new Error(`kmeans: tol must be >= 0, got ${tol}`);
+  const trials = options.localTrials ?? 2 + Math.floor(Math.log(Math.max(1, k)));
+  if (!Number.isInteger(trials) || trials < 1) throw new Error(`kmeans: localTrials must be a positive integer, got ${trials}`);
+  return { nInit, maxIter, tol, seed, dtype, trials };
+}
+
+/** What every run of Lloyd's algorithm shares: the points, their squared norms and the settings. */
+interface LloydRun {
+  X: Tensor;
+  xSq: Tensor;
+  k: number;
+  dtype: ComputeDType;
+  maxIter: number;
+  trials: number;
+  /** Points per assignment chunk (the memory budget). */
+  chunk: number;
+  /** Convergence: total squared centroid shift at most tol × the mean per-feature variance. */
+  threshold: number;
+  onesN: Tensor;
+}
+
+interface Clustering {
+  centroids: Tensor;
+  labels: Tensor;
+  inertia: number;
+  iterations: number;
+}
+
+/** One run: k-means++ seeding, then Lloyd iterations until the labels or the centroids settle. */
+function lloyd(run: LloydRun, rng: () => number): Clustering {
+  const { X, xSq, k, maxIter, trials, chunk } = run;
+  return tidy(() => {
+    let C = kmeansPlusPlus(X, xSq, k, rng, trials);
+    let prevLabels: Tensor | null = null;
+    let iterations = 0;
+    for (let it = 0; it < maxIter; it++) {
+      iterations = it + 1;
+      const step = tidy(() => lloydStep(run, C, prevLabels));
+      C.dispose();
+      prevLabels?.dispose();
+      C = step.next;
+      prevLabels = step.labels;
+      if (step.done) break;
+    }
+    prevLabels?.dispose();
+    // Final assignment so that labels and inertia match the returned centroids.
+    const fin = assign(X, xSq, C, chunk);
+    const inertia = fin.minDist.sum(null, false, 'float64').item();
+    return { centroids: C, labels: fin.labels, inertia, iterations };
+  });
+}
+
+/** Assigns the points to centroids C and moves each centroid to its points' mean (an empty one to the farthest points). */
+function lloydStep(
+  { X, xSq, k, dtype, chunk, threshold, onesN }: LloydRun,
+  C: Tensor,
+  prevLabels: Tensor | null,
+): { next: Tensor; labels: Tensor; done: boolean } {
+  const D = X.shape[1]!;
+  const a = assign(X, xSq, C, chunk);
+  const unchanged = prevLabels !== null && prevLabels.eq(a.labels).all().item() === 1;
+  const sums = zeros([k, D], { dtype }).indexAdd(0, a.labels, X);
+  const counts = zeros([k], { dtype }).indexAdd(0, a.labels, onesN);
+  let next = sums.div(counts.clampMin(1).unsqueeze(1));
+  const empty = counts.eq(0).nonzero().flatten();
+  const nEmpty = empty.shape[0]!;
+  if (nEmpty > 0) {
+    const far = a.minDist.topk(nEmpty, 0, true, true).indices;
+    next = next.indexCopy(0, empty, X.indexSelect(0, far));
+  }
+  const shift = next.sub(C).square().sum().item();
+  return { next, labels: a.labels, done: unchanged || (nEmpty === 0 && shift <= threshold) };
 }

@@ -3,9 +3,11 @@
 // 'conventional' is the repository's conventional_* yaml where one exists; 'pml' is pytorch-metric-
 // learning's default setting (its distance, normalisation, margins and conventions), so that a PML user gets
 // the same loss in one word (checked against the real PML in test/pml).
-export type DatasetPreset = 'cub' | 'cars' | 'sop' | 'inshop';
-export type PresetName = DatasetPreset | 'code' | 'conventional' | 'pml';
-export const DATASET_PRESETS: readonly DatasetPreset[] = ['cub', 'cars', 'sop', 'inshop'];
+export const DATASET_PRESETS = ['cub', 'cars', 'sop', 'inshop'] as const;
+export type DatasetPreset = (typeof DATASET_PRESETS)[number];
+/** Every preset name (a loss has the presets its table lists; `getPreset` names the available ones). */
+export const PRESET_NAMES = [...DATASET_PRESETS, 'code', 'conventional', 'pml'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
 
 type Table<T> = Partial<Record<PresetName, T>>;
 

@@ -6,7 +6,11 @@ import { ResNet50, type ResNet50Options } from './resnet50.js';
 import { BNInception, type BNInceptionOptions } from './bninception.js';
 import type { EmbeddingNet } from './embedding-net.js';
 import type { BuiltinMapping } from './pretrained.js';
+import { MODEL_NAMES, type ModelName } from './model-names.js';
 
+export { MODEL_NAMES, type ModelName } from './model-names.js';
+
+/** Each model's options, by name (one key per name of `MODEL_NAMES`: `ModelEntry` indexes it by every name). */
 export interface ModelOptionsByName {
   mlp: MlpEmbedderOptions;
   small_cnn: SmallCnnOptions;
@@ -14,8 +18,6 @@ export interface ModelOptionsByName {
   resnet50: ResNet50Options;
   bninception: BNInceptionOptions;
 }
-
-export type ModelName = keyof ModelOptionsByName;
 
 /**
  * What a model expects, beside it (as timm's per-model configs): the input [C, H, W] its architecture or
@@ -37,7 +39,7 @@ interface ModelEntry<K extends ModelName> extends ModelInfo {
 const TORCHVISION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } as const;
 const CAFFE_BGR = { mean: [0.485, 0.456, 0.406], scale: 255, bgr: true } as const;
 
-/** The models: one entry each, the only list of model names. */
+/** The models: one entry per name of `MODEL_NAMES` (the mapped type makes a missing or extra entry a compile error). */
 const MODELS: { [K in ModelName]: ModelEntry<K> } = {
   mlp: { create: (o) => new MlpEmbedder(o), inputSize: null, normalization: null, pretrainedMapping: 'identity' },
   small_cnn: { create: (o) => new SmallCnn(o), inputSize: null, normalization: null, pretrainedMapping: 'identity' },
@@ -45,8 +47,6 @@ const MODELS: { [K in ModelName]: ModelEntry<K> } = {
   resnet50: { create: (o) => new ResNet50(o), inputSize: [3, 224, 224], normalization: TORCHVISION, pretrainedMapping: 'torchvision' },
   bninception: { create: (o) => new BNInception(o), inputSize: [3, 227, 227], normalization: CAFFE_BGR, pretrainedMapping: 'bninception-caffe' },
 };
-
-export const MODEL_NAMES = Object.keys(MODELS) as [ModelName, ...ModelName[]];
 
 /** A model's metadata; unknown names throw, listing the known ones. */
 export function modelInfo(name: string): ModelInfo {

@@ -144,16 +144,28 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed));
   say('embedding the test split');
   const test = options.test ?? (await embedTest(runDir, data));
-  const queryDs = data.test.query;
-  const refDs = data.test.gallery ?? data.test.query;
   const analysis = analyzeRetrieval(test.query, test.gallery, { normalization: cfg.evaluation.normalization, seed: cfg.seed });
   const proxies = readProxies(runDir);
   say(`UMAP of ${Math.min(test.query.labels.length, options.maxMapPoints ?? 2000)} test embeddings`);
   const map = embeddingMap(test.query, { normalization: cfg.evaluation.normalization, proxies, maxPoints: options.maxMapPoints, seed: cfg.seed });
 
   say('figures and thumbnails');
+  const figures = await writeFigures(runDir, figureSpecs(records, data, analysis, map));
+  const sections = await reportSections(records, data, analysis, figures);
+  const when = new Date().toISOString().replace('T', ' ').slice(0, 19);
+  const html = reportPageHtml(`ccp-dml run report: ${cfg.name}`, `${runDir} · written ${when} UTC`, sections);
+  const path = join(runDir, REPORT_FILE);
+  writeFileAtomic(path, html);
+  return { path, figures: [...figures.keys()], analysis };
+}
+
+type FigureSpec = [id: string, caption: string, spec: Parameters<typeof renderSvg>[0]];
+
+/** The report's figures, in page order (the projections figure only when the run projected). */
+function figureSpecs(records: RunRecords, data: RunData, analysis: RetrievalAnalysis, map: ReturnType<typeof embeddingMap>): FigureSpec[] {
   const bestEpoch = records.final?.bestEpoch ?? null;
-  const specs: [string, string, Parameters<typeof renderSvg>[0]][] = [
+  const queryDs = data.test.query;
+  return [
     [
       'fig-loss',
       'Training loss per epoch (and per logged step window with training.logEverySteps).',
@@ -167,13 +179,17 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
             'fig-projections',
             'Per projection t: covering radius of the candidate pool by the new proxies, proxy spread, and the best validation MAP@R of the problem that ended.',
             projectionsSpec(records.projections),
-          ] as [string, string, Parameters<typeof renderSvg>[0]],
+          ] as FigureSpec,
         ]
       : []),
     ['fig-map', 'UMAP of the N(v)-normalised test embeddings, coloured by class.', embeddingMapSpec(map, queryDs.classNames, data.train.classNames)],
     ['fig-class-hist', 'Distribution of MAP@R over the test classes.', perClassHistogramSpec(analysis.perClass)],
     ['fig-class-worst', 'The ten test classes with the lowest MAP@R.', worstClassesSpec(analysis.perClass, queryDs.classNames)],
   ];
+}
+
+/** Renders each figure to `<runDir>/figures/<name>.svg`; returns them by id. */
+async function writeFigures(runDir: string, specs: FigureSpec[]): Promise<Map<string, ReportFigure>> {
   const figures = new Map<string, ReportFigure>();
   const figDir = join(runDir, FIGURES_DIR);
   mkdirSync(figDir, { recursive: true });
@@ -182,12 +198,39 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
     writeFileSync(join(figDir, `${id.replace(/^fig-/, '')}.svg`), svg);
     figures.set(id, { id, svg, caption });
   }
+  return figures;
+}
+
+/** The page's sections, in order. */
+async function reportSections(records: RunRecords, data: RunData, analysis: RetrievalAnalysis, figures: Map<string, ReportFigure>): Promise<ReportSection[]> {
+  const cfg = records.config;
   const fig = (...ids: string[]) =>
     `<div class="figures">${ids
       .filter((i) => figures.has(i))
       .map((i) => figureHtml(figures.get(i)!))
       .join('')}</div>`;
+  return [
+    summarySection(records),
+    testSection(records),
+    { id: 'curves', title: 'Training curves', html: fig('fig-loss', 'fig-validation', 'fig-schedule') },
+    {
+      id: 'projections',
+      title: 'CCP projections',
+      html: records.projections.length
+        ? `${fig('fig-projections')}${projectionTable(records)}`
+        : `<p>${cfg.loss.name.startsWith('ccp/') ? 'No projection happened in this run.' : `Not a CCP run (loss ${escapeHtml(cfg.loss.name)}).`}</p>`,
+    },
+    await retrievalSection(data, analysis),
+    { id: 'embedding-map', title: 'Embedding map', html: fig('fig-map') },
+    { id: 'per-class', title: 'Per-class MAP@R', html: fig('fig-class-hist', 'fig-class-worst') },
+    { id: 'config', title: 'Resolved config', html: `<pre>${escapeHtml(JSON.stringify(cfg, null, 2))}</pre>` },
+  ];
+}
 
+/** The worst and some random queries with their nearest neighbours, as thumbnails. */
+async function retrievalSection(data: RunData, analysis: RetrievalAnalysis): Promise<ReportSection> {
+  const queryDs = data.test.query;
+  const refDs = data.test.gallery ?? data.test.query;
   const shown = [...analysis.worst, ...analysis.random];
   const queryThumbs = await thumbnails(
     queryDs,
@@ -204,33 +247,12 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
     referenceClass: (i: number) => refDs.items[i]!.className,
   };
   const k = shown[0]?.neighbours.length ?? 0;
-
-  const sections: ReportSection[] = [
-    summarySection(records),
-    testSection(records),
-    { id: 'curves', title: 'Training curves', html: fig('fig-loss', 'fig-validation', 'fig-schedule') },
-    {
-      id: 'projections',
-      title: 'CCP projections',
-      html: records.projections.length
-        ? `${fig('fig-projections')}${projectionTable(records)}`
-        : `<p>${cfg.loss.name.startsWith('ccp/') ? 'No projection happened in this run.' : `Not a CCP run (loss ${escapeHtml(cfg.loss.name)}).`}</p>`,
-    },
-    {
-      id: 'retrieval',
-      title: 'Retrieval examples',
-      html:
-        `<p class="muted">Top ${k} ${data.test.gallery ? 'gallery items' : 'other test items'} of each query, nearest first: green ✓ same class, red ✗ other class, with the distance between N(v)-normalised embeddings. AP@R of the query beside its class.</p>` +
-        retrievalGridHtml('Worst queries (lowest AP@R)', analysis.worst, gridImages) +
-        retrievalGridHtml('Random queries', analysis.random, gridImages),
-    },
-    { id: 'embedding-map', title: 'Embedding map', html: fig('fig-map') },
-    { id: 'per-class', title: 'Per-class MAP@R', html: fig('fig-class-hist', 'fig-class-worst') },
-    { id: 'config', title: 'Resolved config', html: `<pre>${escapeHtml(JSON.stringify(cfg, null, 2))}</pre>` },
-  ];
-  const when = new Date().toISOString().replace('T', ' ').slice(0, 19);
-  const html = reportPageHtml(`ccp-dml run report: ${cfg.name}`, `${runDir} · written ${when} UTC`, sections);
-  const path = join(runDir, REPORT_FILE);
-  writeFileAtomic(path, html);
-  return { path, figures: [...figures.keys()], analysis };
+  return {
+    id: 'retrieval',
+    title: 'Retrieval examples',
+    html:
+      `<p class="muted">Top ${k} ${data.test.gallery ? 'gallery items' : 'other test items'} of each query, nearest first: green ✓ same class, red ✗ other class, with the distance between N(v)-normalised embeddings. AP@R of the query beside its class.</p>` +
+      retrievalGridHtml('Worst queries (lowest AP@R)', analysis.worst, gridImages) +
+      retrievalGridHtml('Random queries', analysis.random, gridImages),
+  };
 }

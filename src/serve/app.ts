@@ -32,24 +32,66 @@ function describeIssues(e: z.ZodError): string {
   return e.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
+/** What the route handlers share: the options, the limits, the request schemas and the helpers over the index. */
+interface ServerContext {
+  o: ServeOptions;
+  limits: ServeLimits;
+  index: VectorIndex;
+  schemas: RequestSchemas;
+  /** The image body's vector (an indexed image's stored one, see queryEmbedding) and pixel digest. */
+  embedBody(req: FastifyRequest): Promise<{ vector: Float32Array; digest: string }>;
+  /** Search results, with the calibrated match when the server has a calibration. */
+  answer(q: Float32Array, k: number, label?: string): object;
+  /** Saves the index shortly after a change (changes in the delay share one save). */
+  scheduleSave(): void;
+}
+
 export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void } {
   const limits: ServeLimits = { ...DEFAULT_LIMITS, ...o.limits };
-  const { embedder, index } = o;
-  const dim = index.dim;
+  const { index } = o;
   const queue = new WorkQueue(limits.concurrency, limits.queue);
+  const app = createApp(limits, o.logger ?? false);
+  const saver = indexSaver(index, o.saveDelayMs ?? 200);
+  const ctx: ServerContext = {
+    o,
+    limits,
+    index,
+    schemas: requestSchemas(index.dim, limits),
+    embedBody: (req) => embedImageBody(o, limits, queue, req),
+    answer: (q, k, label) => {
+      const results = index.search(q, { k, label });
+      return { results, ...(o.calibration ? { match: match(results[0], o.calibration.threshold) } : {}) };
+    },
+    scheduleSave: saver.scheduleSave,
+  };
+  registerInfoRoutes(app, ctx, queue);
+  registerQueryRoutes(app, ctx);
+  registerItemRoutes(app, ctx);
+  registerErrorHandlers(app);
+  app.addHook('onClose', async () => saver.flush());
+  return Object.assign(app, { flush: saver.flush });
+}
+
+/** Fastify with the limits, taking JSON or image bytes only. */
+function createApp(limits: ServeLimits, logger: boolean): FastifyInstance {
   const app = Fastify({
-    logger: o.logger ?? false,
+    logger,
     bodyLimit: limits.bodyBytes,
     requestTimeout: limits.requestTimeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-
   app.removeContentTypeParser('text/plain'); // JSON or image bytes only
   app.addContentTypeParser(/^(image\/[\w.+-]+|application\/octet-stream)$/, { parseAs: 'buffer', bodyLimit: limits.bodyBytes }, (_req, body, done) =>
     done(null, body),
   );
+  return app;
+}
 
+type RequestSchemas = ReturnType<typeof requestSchemas>;
+
+/** The JSON bodies and query strings the routes accept, for vectors of `dim` values. */
+function requestSchemas(dim: number, limits: ServeLimits) {
   const vector = z
     .array(z.number().refine(Number.isFinite, 'must be a finite number'), { error: 'must be an array of numbers' })
     .length(dim, { error: `must have ${dim} values (the index holds ${dim}-d vectors)` });
@@ -61,40 +103,44 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
   const searchBody = z.object({ vector, k: kSchema.default(5), label: z.string().optional() }).strict();
   const addBody = z.object({ id: z.string().min(1), vector, label: z.string().nullable().optional(), path: z.string().nullable().optional() }).strict();
   const imageQuery = z.object({ k: kSchema.default(5), label: z.string().optional(), id: z.string().min(1).optional(), path: z.string().optional() }).strict();
+  return { searchBody, addBody, imageQuery };
+}
 
-  const parse = <T>(schema: z.ZodType<T>, value: unknown, what: string): T => {
-    const r = schema.safeParse(value);
-    if (!r.success) throw badRequest('invalid_field', `${what}: ${describeIssues(r.error)}`);
-    return r.data;
-  };
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw badRequest('invalid_field', `${what}: ${describeIssues(r.error)}`);
+  return r.data;
+}
 
-  const isImage = (req: FastifyRequest) => Buffer.isBuffer(req.body);
+const isImage = (req: FastifyRequest) => Buffer.isBuffer(req.body);
 
-  /** The image body's vector (an indexed image's stored one, see queryEmbedding) and pixel digest. */
-  async function embedBody(req: FastifyRequest): Promise<{ vector: Float32Array; digest: string }> {
-    const bytes = req.body as Buffer;
-    if (bytes.length === 0) throw badRequest('empty_body', 'request body is empty: send the image bytes');
-    let meta: Metadata;
-    try {
-      meta = await sharp(bytes).metadata();
-    } catch (e) {
-      throw badRequest('bad_image', `request body is not a decodable image (${(e as Error).message})`);
-    }
-    const w = meta.width ?? 0;
-    const h = meta.height ?? 0;
-    if (!w || !h) throw badRequest('bad_image', 'request body is an image without dimensions');
-    if (w * h > limits.imagePixels)
-      throw new HttpError(413, 'image_too_large', `image is ${w}x${h} (${w * h} pixels), above the limit of ${limits.imagePixels} pixels`);
-    const deadline = Date.now() + limits.requestTimeoutMs;
-    return queue.run(async () => {
-      try {
-        return await queryEmbedding(embedder, index, { kind: 'encoded', bytes, where: 'request body' });
-      } catch (e) {
-        throw badRequest('bad_image', `cannot use the image: ${(e as Error).message}`);
-      }
-    }, deadline);
+/** The image body's vector (an indexed image's stored one, see queryEmbedding) and pixel digest. */
+async function embedImageBody(o: ServeOptions, limits: ServeLimits, queue: WorkQueue, req: FastifyRequest): Promise<{ vector: Float32Array; digest: string }> {
+  const bytes = req.body as Buffer;
+  if (bytes.length === 0) throw badRequest('empty_body', 'request body is empty: send the image bytes');
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes).metadata();
+  } catch (e) {
+    throw badRequest('bad_image', `request body is not a decodable image (${(e as Error).message})`);
   }
+  const w = meta.width ?? 0;
+  const h = meta.height ?? 0;
+  if (!w || !h) throw badRequest('bad_image', 'request body is an image without dimensions');
+  if (w * h > limits.imagePixels)
+    throw new HttpError(413, 'image_too_large', `image is ${w}x${h} (${w * h} pixels), above the limit of ${limits.imagePixels} pixels`);
+  const deadline = Date.now() + limits.requestTimeoutMs;
+  return queue.run(async () => {
+    try {
+      return await queryEmbedding(o.embedder, o.index, { kind: 'encoded', bytes, where: 'request body' });
+    } catch (e) {
+      throw badRequest('bad_image', `cannot use the image: ${(e as Error).message}`);
+    }
+  }, deadline);
+}
 
+/** Batched, delayed saves of a changed index; `flush` saves now. */
+function indexSaver(index: VectorIndex, delayMs: number): { flush(): void; scheduleSave(): void } {
   let saveTimer: NodeJS.Timeout | null = null;
   const flush = () => {
     if (saveTimer) clearTimeout(saveTimer);
@@ -102,26 +148,28 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
     if (index.dirty) index.save();
   };
   const scheduleSave = () => {
-    if (!saveTimer) saveTimer = setTimeout(flush, o.saveDelayMs ?? 200);
+    if (!saveTimer) saveTimer = setTimeout(flush, delayMs);
   };
+  return { flush, scheduleSave };
+}
 
-  const answer = (q: Float32Array, k: number, label?: string) => {
-    const results = index.search(q, { k, label });
-    return { results, ...(o.calibration ? { match: match(results[0], o.calibration.threshold) } : {}) };
-  };
-
+/** GET /health and GET /info. */
+function registerInfoRoutes(app: FastifyInstance, { o, limits, index }: ServerContext, queue: WorkQueue): void {
   app.get('/health', async () => ({ status: 'ok', items: index.size, pending: queue.pending }));
 
   app.get('/info', async () => ({
     index: index.info(),
-    model: embedder.config.model,
-    input: { size: embedder.shape.slice(1), channels: embedder.shape[0] },
+    model: o.embedder.config.model,
+    input: { size: o.embedder.shape.slice(1), channels: o.embedder.shape[0] },
     calibration: o.calibration
       ? { threshold: o.calibration.threshold, goal: o.calibration.goal, precision: o.calibration.precision, recall: o.calibration.recall }
       : null,
     limits,
   }));
+}
 
+/** POST /embed and POST /search. */
+function registerQueryRoutes(app: FastifyInstance, { schemas, embedBody, answer }: ServerContext): void {
   app.post('/embed', async (req) => {
     if (!isImage(req)) throw new HttpError(415, 'unsupported_media_type', 'POST /embed takes image bytes (Content-Type image/* or application/octet-stream)');
     const v = (await embedBody(req)).vector;
@@ -130,18 +178,21 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
 
   app.post('/search', async (req) => {
     if (isImage(req)) {
-      const q = parse(imageQuery.omit({ id: true, path: true }), req.query, 'query string');
+      const q = parse(schemas.imageQuery.omit({ id: true, path: true }), req.query, 'query string');
       return answer((await embedBody(req)).vector, q.k, q.label);
     }
-    const b = parse(searchBody, req.body, 'body');
+    const b = parse(schemas.searchBody, req.body, 'body');
     return answer(Float32Array.from(b.vector), b.k, b.label);
   });
+}
 
+/** POST /items and DELETE /items/:id. */
+function registerItemRoutes(app: FastifyInstance, { index, schemas, embedBody, scheduleSave }: ServerContext): void {
   app.post('/items', async (req, reply) => {
     let item: IndexItem;
     let v: Float32Array;
     if (isImage(req)) {
-      const q = parse(imageQuery.omit({ k: true }), req.query, 'query string');
+      const q = parse(schemas.imageQuery.omit({ k: true }), req.query, 'query string');
       if (!q.id) throw badRequest('invalid_field', 'query string: id is required (?id=...)');
       item = { id: q.id, label: q.label ?? null, path: q.path ?? null };
       if (index.has(item.id))
@@ -150,7 +201,7 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
       v = e.vector;
       item.digest = e.digest;
     } else {
-      const b = parse(addBody, req.body, 'body');
+      const b = parse(schemas.addBody, req.body, 'body');
       item = { id: b.id, label: b.label ?? null, path: b.path ?? null };
       v = Float32Array.from(b.vector);
     }
@@ -169,7 +220,10 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
     scheduleSave();
     return { removed: id, size: index.size };
   });
+}
 
+/** Every error, and an unknown route, as {error: {code, message}}. */
+function registerErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]} (routes: ${ROUTES})` } });
   });
@@ -179,7 +233,4 @@ export function buildServer(o: ServeOptions): FastifyInstance & { flush(): void 
     if (h.status >= 500 && !(err instanceof HttpError)) app.log.error(err);
     void reply.status(h.status).send({ error: { code: h.code, message: h.message } });
   });
-
-  app.addHook('onClose', async () => flush());
-  return Object.assign(app, { flush });
 }

@@ -6,20 +6,22 @@ import { MINER_NAMES } from '../miners/registry.js';
 import { MODEL_NAMES } from '../models/registry.js';
 import { OPT_IN_METRICS } from '../evaluation/metric-table.js';
 import { EMBEDDING_NORMALIZATIONS } from '../engine/normalization.js';
+import { PRECISION_REQUESTS } from '../engine/precision-request.js';
 import { IMAGE_NORMALIZATIONS } from '../data/transforms.js';
 import { POOLINGS } from '../models/head.js';
-import { getPreset, lossPresets } from '../losses/presets.js';
+import { getPreset, lossPresets, PRESET_NAMES } from '../losses/presets.js';
+import { DATASET_NAMES } from '../data/registry.js';
 import { CcpOptionsInputSchema, mergeCcpOptions } from '../ccp/options.js';
 
-const datasetNames = ['mnist', 'omniglot', 'folder', 'csv', 'cub', 'cars', 'sop', 'inshop'] as const;
 /** Base loss names (the losses registry's) and those CCP and XBM can wrap (pair-based ones). */
 export const baseLossNames = LOSS_NAMES;
 export const pairLossNames: readonly LossName[] = PAIR_LOSS_NAMES;
 
 export const DatasetConfig = z
   .object({
-    name: z.enum(datasetNames),
-    /** Dataset folder (folder, cub, cars, sop, inshop) or the Omniglot zips' folder. */
+    /** A name of the data layer's dataset registry (`data/registry.ts`). */
+    name: z.enum(DATASET_NAMES),
+    /** Dataset folder (the datasets whose registry entry needs a root) or the Omniglot zips' folder. */
     root: z.string().optional(),
     /** CSV manifest (path,label,split) for name=csv. */
     csv: z.string().optional(),
@@ -59,7 +61,7 @@ export const ModelConfig = z
      * proxies, optimizer state and metrics stay float32); 'auto' = bf16 where the CPU computes bf16 natively
      * (AVX-512 BF16 or AMX), float32 elsewhere; 'fp16' = float16 autocast, CUDA devices only.
      */
-    precision: z.enum(['fp32', 'bf16', 'fp16', 'auto']).default('fp32'),
+    precision: z.enum(PRECISION_REQUESTS).default('fp32'),
     /** Conv weights and inputs in channels_last (NHWC) memory: 'auto' = yes for conv models. */
     memoryFormat: z.enum(['auto', 'channels_last', 'contiguous']).default('auto'),
   })
@@ -69,8 +71,11 @@ export const LossConfig = z
   .object({
     /** Base loss name, optionally prefixed 'ccp/' or 'xbm/' as in the paper's CLI. */
     name: z.string().default('ccp/contrastive'),
-    /** Paper hyperparameters of a dataset ('cub', 'cars', 'sop', 'inshop'), the reference code's ('code') or PML's setting ('pml'). */
-    preset: z.enum(['cub', 'cars', 'sop', 'inshop', 'code', 'pml']).optional(),
+    /**
+     * Paper hyperparameters of a dataset ('cub', 'cars', 'sop', 'inshop'), the reference code's ('code'), its conventional_*
+     * yaml ('conventional') or PML's setting ('pml'): the losses' preset names; each loss has those its table lists.
+     */
+    preset: z.enum(PRESET_NAMES).optional(),
     /** Overrides of the loss's own options (margins, alpha, beta, ...). */
     options: z.record(z.string(), z.unknown()).default({}),
     /** A miner in front of a pair loss: its name, or { type, ...options } (e.g. { type: 'semihard', margin: 0.2 }). */

@@ -1,33 +1,10 @@
 // Turns the dataset section of a run config into the three sets a run needs: training classes, validation
 // (held-out training classes per the MLRC fold, or held-out images), and the test retrieval set
 // (self-retrieval, or query/gallery for In-Shop and CSV manifests that have them).
-import { existsSync } from 'node:fs';
-import { dirname, resolve, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  type ImageDataset,
-  Rng,
-  mlrcFold,
-  mnistRetrievalSplit,
-  omniglotSplit,
-  loadImageFolder,
-  loadCsvManifest,
-  loadCub,
-  loadCars196,
-  loadSop,
-  loadInShop,
-  classDisjointSplit,
-  preflightImages,
-  type SkippedItem,
-  type TransformOptions,
-} from '../data/index.js';
+import { type ImageDataset, Rng, mlrcFold, loadDatasetSplits, preflightImages, type SkippedItem, type TestSet, type TransformOptions } from '../data/index.js';
 import type { RunConfig } from './config.js';
 
-export interface TestSet {
-  /** Self-retrieval when gallery is absent. */
-  query: ImageDataset;
-  gallery?: ImageDataset;
-}
+export { defaultOmniglotRoot, type TestSet } from '../data/index.js';
 
 export interface RunData {
   train: ImageDataset;
@@ -47,19 +24,6 @@ export interface DataReport {
 }
 
 type DatasetConfig = RunConfig['dataset'];
-
-/** The repository's `../shared/data/omniglot` (tests, CI), or the current folder's `data/omniglot`. */
-export function defaultOmniglotRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(here, '../../../../shared/data/omniglot'), resolve(here, '../../../shared/data/omniglot'), resolve('data/omniglot')];
-  return candidates.find((c) => existsSync(join(c, 'images_background.zip'))) ?? candidates[0]!;
-}
-
-function requireRoot(cfg: DatasetConfig): string {
-  if (!cfg.root) throw new Error(`dataset.root is required for dataset '${cfg.name}' (the folder holding its files; see README, Datasets)`);
-  if (!existsSync(cfg.root)) throw new Error(`dataset.root: folder not found: ${cfg.root}`);
-  return cfg.root;
-}
 
 /** Keeps the first maxClasses classes and at most maxPerClass images of each (quick runs). */
 function cap(ds: ImageDataset, cfg: DatasetConfig): ImageDataset {
@@ -102,64 +66,6 @@ function holdOutSamples(ds: ImageDataset, share: number, seed: number): { train:
   };
 }
 
-interface LoadedSplits {
-  trainAll: ImageDataset;
-  test: TestSet;
-  /** A validation set the dataset itself defines (a CSV's 'val' rows); otherwise it is carved from trainAll. */
-  validation?: ImageDataset;
-}
-
-async function loadSplits(cfg: DatasetConfig): Promise<LoadedSplits> {
-  const policy = { onBadItem: cfg.onBadItem };
-  switch (cfg.name) {
-    case 'mnist': {
-      const { train, test } = mnistRetrievalSplit();
-      return { trainAll: train, test: { query: test } };
-    }
-    case 'omniglot': {
-      const root = cfg.root ?? defaultOmniglotRoot();
-      if (!existsSync(join(root, 'images_background.zip'))) throw new Error(`dataset.root: no images_background.zip in ${root} (the Omniglot zips' folder)`);
-      const { train, test } = await omniglotSplit(root, policy);
-      return { trainAll: train, test: { query: test } };
-    }
-    case 'folder': {
-      const all = loadImageFolder(requireRoot(cfg), policy);
-      const { train, test } = classDisjointSplit(all, Math.ceil(all.numClasses / 2));
-      return { trainAll: train, test: { query: test } };
-    }
-    case 'csv': {
-      if (!cfg.csv) throw new Error(`dataset.csv is required for dataset 'csv' (a manifest with columns path,label,split)`);
-      const all = loadCsvManifest(cfg.csv, policy);
-      const splits = new Set(all.items.map((i) => i.split));
-      if (!splits.has('train')) throw new Error(`${cfg.csv}: the manifest has no 'train' rows (column split: train, val, test or query + gallery)`);
-      const train = all.filterSplit('train', 'csv/train');
-      // 'val' rows are the validation set as given (the config's validation/fold settings do not apply).
-      const validation = splits.has('val') ? all.filterSplit('val', 'csv/val') : undefined;
-      if (splits.has('query') && splits.has('gallery')) {
-        return { trainAll: train, validation, test: { query: all.filterSplit('query', 'csv/query'), gallery: all.filterSplit('gallery', 'csv/gallery') } };
-      }
-      if (!splits.has('test')) throw new Error(`${cfg.csv}: the manifest has no 'test' (or 'query' + 'gallery') rows to evaluate on`);
-      return { trainAll: train, validation, test: { query: all.filterSplit('test', 'csv/test') } };
-    }
-    case 'cub': {
-      const { train, test } = loadCub(requireRoot(cfg), policy);
-      return { trainAll: train, test: { query: test } };
-    }
-    case 'cars': {
-      const { train, test } = loadCars196(requireRoot(cfg), policy);
-      return { trainAll: train, test: { query: test } };
-    }
-    case 'sop': {
-      const { train, test } = loadSop(requireRoot(cfg), policy);
-      return { trainAll: train, test: { query: test } };
-    }
-    case 'inshop': {
-      const { train, query, gallery } = loadInShop(requireRoot(cfg), policy);
-      return { trainAll: train, test: { query, gallery } };
-    }
-  }
-}
-
 /** The preprocessing a dataset config describes (test-time resize defaults to the spec's 256/227 ratio). */
 export function transformFor(cfg: DatasetConfig): TransformOptions {
   return {
@@ -183,7 +89,7 @@ export async function prepareData(
 ): Promise<RunData> {
   const started = Date.now();
   if (options.progress) process.stderr.write(`loading dataset '${cfg.name}'${cfg.root ? ` from ${cfg.root}` : cfg.csv ? ` from ${cfg.csv}` : ''} ...\n`);
-  const loaded = await loadSplits(cfg);
+  const loaded = await loadDatasetSplits(cfg);
   const report: DataReport = { skipped: [], notes: [] };
   const check = async (ds: ImageDataset, split: string): Promise<ImageDataset> => {
     if (options.checkImages === false) return ds;

@@ -73,6 +73,14 @@ test('loss names: wrappers and base losses are checked', () => {
   assert.throws(() => parseLossName('contrastiv'), /unknown loss 'contrastiv'/);
 });
 
+test('loss.preset accepts the losses’ preset names; a loss without the named preset is an error listing its own', () => {
+  const base = { dataset: { name: 'mnist' } } as const;
+  assert.equal(parseRunConfig({ ...base, loss: { name: 'multi_similarity', preset: 'conventional' } }).loss.preset, 'conventional');
+  assert.equal(parseRunConfig({ ...base, loss: { name: 'ccp/triplet', preset: 'pml' } }).loss.preset, 'pml');
+  assert.throws(() => parseRunConfig({ ...base, loss: { name: 'proxy_anchor', preset: 'conventional' } }), /no preset 'conventional'; available: /);
+  assert.throws(() => parseRunConfig({ ...base, loss: { name: 'contrastive', preset: 'imagenet' } }), /loss\.preset/);
+});
+
 test('config precedence: preset < file < flags; --set parses YAML scalars', () => {
   const dir = tempDir('cfg');
   const file = join(dir, 'run.yaml');

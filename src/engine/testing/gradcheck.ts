@@ -61,41 +61,15 @@ function unravel(flat: number, shape: number[]): number[] {
  * Non-float inputs (indices, masks) are passed through unchanged. The inputs are not modified.
  */
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): true {
-  const eps = options.eps ?? 1e-6;
-  const atol = options.atol ?? 1e-5;
-  const rtol = options.rtol ?? 1e-3;
+  const tol: Tolerances = { eps: options.eps ?? 1e-6, atol: options.atol ?? 1e-5, rtol: options.rtol ?? 1e-3 };
   const label = options.name ? `gradcheck(${options.name})` : 'gradcheck';
-  const check = inputs.map((t, i) => {
-    const wanted = options.checkInputs ? (options.checkInputs[i] ?? false) : FLOAT_DTYPES.has(t.dtype);
-    if (wanted && t.dtype !== 'float64') {
-      throw new Error(`${label}: input ${i} has dtype ${t.dtype}; finite differences need float64 inputs (use .double())`);
-    }
-    return wanted;
-  });
-  if (!check.some(Boolean)) throw new Error(`${label}: no floating-point input to differentiate`);
+  const check = checkedInputs(inputs, options, label);
 
   return tidy(() => {
     const base = inputs.map((t) => t.detach().clone());
     const leaves = base.map((t, i) => (check[i] ? t.detach().clone().requireGrad() : t));
     const out = fn(...leaves);
-    if (!(out instanceof Tensor)) throw new Error(`${label}: fn must return a Tensor`);
-    if (!FLOAT_DTYPES.has(out.dtype)) throw new Error(`${label}: fn returned dtype ${out.dtype}; a floating-point output is needed`);
-    if (out.dtype !== 'float64') throw new Error(`${label}: fn returned dtype ${out.dtype}; float64 inputs should give a float64 output`);
-    const shape = out.shape;
-    const rnd = seededRandom(options.seed ?? 1234);
-    const wData = new Float64Array(out.numel);
-    for (let k = 0; k < wData.length; k++) wData[k] = 2 * rnd() - 1;
-    const w = tensor(wData, shape, { dtype: 'float64' });
-    if (!out.requiresGrad) {
-      throw new Error(`${label}: the output does not require grad: fn's result is not connected to any checked input`);
-    }
-    const objective = (o: Tensor) => {
-      const s = o.shape;
-      if (s.length !== shape.length || s.some((v, k) => v !== shape[k])) {
-        throw new Error(`${label}: fn returned shape [${s.join(', ')}] on a perturbed input, [${shape.join(', ')}] before`);
-      }
-      return o.mul(w).sum();
-    };
+    const objective = weightedSum(out, options.seed ?? 1234, label);
     const checkedLeaves = leaves.filter((_, i) => check[i]);
     const grads = grad([objective(out)], checkedLeaves);
 
@@ -107,44 +81,105 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
       if (!check[i]) continue;
       const g = grads[gi++];
       const analytic = g ? g.toFloat64Array() : new Float64Array(base[i]!.numel);
-      const xShape = base[i]!.shape;
-      const data = base[i]!.toFloat64Array();
-      const evalAt = (k: number, v: number): number =>
-        tidy(() =>
-          noGrad(() => {
-            const pert = data.slice();
-            pert[k] = v;
-            const xs = base.map((t, j) => (j === i ? tensor(pert, xShape, { dtype: 'float64' }) : t));
-            return objective(fn(...xs)).item();
-          }),
-        );
-      for (let k = 0; k < data.length; k++) {
-        const x0 = data[k]!;
-        const numeric = (evalAt(k, x0 + eps) - evalAt(k, x0 - eps)) / (2 * eps);
-        const a = analytic[k]!;
-        total++;
-        const err = Math.abs(a - numeric);
-        if (!(err <= atol + rtol * Math.abs(numeric))) {
-          mismatches.push({ input: i, flatIndex: k, index: unravel(k, xShape), analytic: a, numeric });
-          worst = Math.max(worst, Number.isNaN(err) ? Infinity : err);
-        }
-      }
+      const r = compareInput(i, analytic, base, (xs) => objective(fn(...xs)).item(), tol, mismatches);
+      total += r.total;
+      worst = Math.max(worst, r.worst);
     }
-    if (mismatches.length > 0) {
-      const sorted = [...mismatches].sort((p, q) => Math.abs(q.analytic - q.numeric) - Math.abs(p.analytic - p.numeric) || 0);
-      const lines = sorted
-        .slice(0, 5)
-        .map(
-          (m) =>
-            `  input ${m.input} [${m.index.join(', ')}]: analytic ${m.analytic.toPrecision(8)}, numeric ${m.numeric.toPrecision(8)}, diff ${Math.abs(m.analytic - m.numeric).toExponential(3)}`,
-        );
-      throw new GradcheckError(
-        `${label}: ${mismatches.length} of ${total} gradient elements differ from central differences ` +
-          `(eps=${eps}, atol=${atol}, rtol=${rtol}; largest difference ${worst.toExponential(3)}):\n${lines.join('\n')}` +
-          (mismatches.length > 5 ? `\n  ... and ${mismatches.length - 5} more` : ''),
-        mismatches,
-      );
-    }
+    if (mismatches.length > 0) throw mismatchError(label, mismatches, total, worst, tol);
     return true as const;
   });
+}
+
+interface Tolerances {
+  eps: number;
+  atol: number;
+  rtol: number;
+}
+
+/** Which inputs to differentiate; each of them must be float64. */
+function checkedInputs(inputs: Tensor[], options: GradcheckOptions, label: string): boolean[] {
+  const check = inputs.map((t, i) => {
+    const wanted = options.checkInputs ? (options.checkInputs[i] ?? false) : FLOAT_DTYPES.has(t.dtype);
+    if (wanted && t.dtype !== 'float64') {
+      throw new Error(`${label}: input ${i} has dtype ${t.dtype}; finite differences need float64 inputs (use .double())`);
+    }
+    return wanted;
+  });
+  if (!check.some(Boolean)) throw new Error(`${label}: no floating-point input to differentiate`);
+  return check;
+}
+
+/** Checks fn's output and returns the scalar objective sum(o * w), w fixed seeded weights of out's shape. */
+function weightedSum(out: Tensor, seed: number, label: string): (o: Tensor) => Tensor {
+  if (!(out instanceof Tensor)) throw new Error(`${label}: fn must return a Tensor`);
+  if (!FLOAT_DTYPES.has(out.dtype)) throw new Error(`${label}: fn returned dtype ${out.dtype}; a floating-point output is needed`);
+  if (out.dtype !== 'float64') throw new Error(`${label}: fn returned dtype ${out.dtype}; float64 inputs should give a float64 output`);
+  const shape = out.shape;
+  const rnd = seededRandom(seed);
+  const wData = new Float64Array(out.numel);
+  for (let k = 0; k < wData.length; k++) wData[k] = 2 * rnd() - 1;
+  const w = tensor(wData, shape, { dtype: 'float64' });
+  if (!out.requiresGrad) {
+    throw new Error(`${label}: the output does not require grad: fn's result is not connected to any checked input`);
+  }
+  return (o: Tensor) => {
+    const s = o.shape;
+    if (s.length !== shape.length || s.some((v, k) => v !== shape[k])) {
+      throw new Error(`${label}: fn returned shape [${s.join(', ')}] on a perturbed input, [${shape.join(', ')}] before`);
+    }
+    return o.mul(w).sum();
+  };
+}
+
+/**
+ * Central differences of the objective over every element of input i, compared with its analytic gradient;
+ * appends the elements out of tolerance to `mismatches`. Returns the element count and the largest difference.
+ */
+function compareInput(
+  i: number,
+  analytic: Float64Array,
+  base: Tensor[],
+  objectiveAt: (xs: Tensor[]) => number,
+  { eps, atol, rtol }: Tolerances,
+  mismatches: GradcheckMismatch[],
+): { total: number; worst: number } {
+  const xShape = base[i]!.shape;
+  const data = base[i]!.toFloat64Array();
+  const evalAt = (k: number, v: number): number =>
+    tidy(() =>
+      noGrad(() => {
+        const pert = data.slice();
+        pert[k] = v;
+        return objectiveAt(base.map((t, j) => (j === i ? tensor(pert, xShape, { dtype: 'float64' }) : t)));
+      }),
+    );
+  let worst = 0;
+  for (let k = 0; k < data.length; k++) {
+    const x0 = data[k]!;
+    const numeric = (evalAt(k, x0 + eps) - evalAt(k, x0 - eps)) / (2 * eps);
+    const a = analytic[k]!;
+    const err = Math.abs(a - numeric);
+    if (!(err <= atol + rtol * Math.abs(numeric))) {
+      mismatches.push({ input: i, flatIndex: k, index: unravel(k, xShape), analytic: a, numeric });
+      worst = Math.max(worst, Number.isNaN(err) ? Infinity : err);
+    }
+  }
+  return { total: data.length, worst };
+}
+
+/** The error naming the five worst mismatching elements. */
+function mismatchError(label: string, mismatches: GradcheckMismatch[], total: number, worst: number, { eps, atol, rtol }: Tolerances): GradcheckError {
+  const sorted = [...mismatches].sort((p, q) => Math.abs(q.analytic - q.numeric) - Math.abs(p.analytic - p.numeric) || 0);
+  const lines = sorted
+    .slice(0, 5)
+    .map(
+      (m) =>
+        `  input ${m.input} [${m.index.join(', ')}]: analytic ${m.analytic.toPrecision(8)}, numeric ${m.numeric.toPrecision(8)}, diff ${Math.abs(m.analytic - m.numeric).toExponential(3)}`,
+    );
+  return new GradcheckError(
+    `${label}: ${mismatches.length} of ${total} gradient elements differ from central differences ` +
+      `(eps=${eps}, atol=${atol}, rtol=${rtol}; largest difference ${worst.toExponential(3)}):\n${lines.join('\n')}` +
+      (mismatches.length > 5 ? `\n  ... and ${mismatches.length - 5} more` : ''),
+    mismatches,
+  );
 }
