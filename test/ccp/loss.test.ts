@@ -110,8 +110,10 @@ test('options: defaults, presets small / large, overrides and validation', () =>
       CCP_DEFAULTS.proxyWeight,
       CCP_DEFAULTS.minDelta,
       CCP_DEFAULTS.laggedMetric,
+      CCP_DEFAULTS.projections,
+      CCP_DEFAULTS.poolPreprocessing,
     ],
-    [8, 12, 2e-4, 1.0, 3, 1, 0.1, 1.0, 1e-5, false],
+    [8, 12, 2e-4, 1.0, 3, 1, 0.1, 1.0, 1e-5, false, true, 'train'],
   );
   const small = resolveCcpOptions({ preset: 'small' });
   assert.deepEqual([small.proxiesPerClass, small.poolSize], [8, 12]);
@@ -123,6 +125,9 @@ test('options: defaults, presets small / large, overrides and validation', () =>
   assert.throws(() => resolveCcpOptions({ lambda: -1 }), /option lambda: .*got -1/);
   assert.throws(() => resolveCcpOptions({ lambda: Number.NaN }), /lambda/);
   assert.throws(() => resolveCcpOptions({ laggedMetric: 'yes' as unknown as boolean }), /laggedMetric/);
+  assert.throws(() => resolveCcpOptions({ projections: 0 as unknown as boolean }), /option projections: .*got 0/);
+  assert.throws(() => resolveCcpOptions({ poolPreprocessing: 'eval' as 'test' }), /option poolPreprocessing: .*got eval/);
+  assert.equal(resolveCcpOptions({ poolPreprocessing: 'test' }).poolPreprocessing, 'test');
   assert.throws(() => resolveCcpOptions({ preset: 'huge' as 'small' }), /unknown preset 'huge'/);
   assert.throws(() => resolveCcpOptions({ K: 4 } as CcpOptionsInput), /unknown option\(s\) 'K'/);
   assert.equal(lambdaAt(0, CCP_DEFAULTS), 0);
