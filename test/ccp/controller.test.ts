@@ -376,6 +376,10 @@ test('λ = 0 keeps no θ snapshots at all', async () => {
     assert.equal(s.controller.thetaBest, null);
     assert.equal(s.controller.thetaAnchor, null);
     assert.equal(s.controller.regularizer.active, false);
+    // After the projection the regulariser adds nothing to the gradients.
+    s.weight.grad = full([2, 2], 0.5);
+    s.controller.applyRegularizer([s.weight]);
+    assert.ok(s.weight.grad!.toArray().every((v) => v === 0.5));
   } finally {
     s.dispose();
   }
@@ -470,5 +474,32 @@ test('state JSON survives NaN metrics (lagged resume)', async () => {
   } finally {
     a.dispose();
     b.dispose();
+  }
+});
+
+test('K = 1, b = 1: each class’s single proxy is its single pool candidate, at the start and at every projection', async () => {
+  manualSeed(21);
+  const proxies = new CcpProxySet(C, 1, D);
+  const pools: Tensor[] = [];
+  const ctx: CcpContext = {
+    parameters: [],
+    samplePool: async (bPrime) => {
+      assert.equal(bPrime, 1);
+      const pool = randn([C, 1, D]);
+      pools.push(keep(pool.clone()));
+      return pool;
+    },
+  };
+  const controller = new CcpController(proxies, resolveCcpOptions({ proxiesPerClass: 1, poolSize: 1, patience: 1 }));
+  try {
+    await controller.onTrainBegin(ctx);
+    tidy(() => assert.ok(allclose(proxies.classMajor(), pools[0]!, 0, 0)));
+    await controller.onEpochEnd(0.5, { ...ctx, epoch: 1 });
+    await controller.onEpochEnd(0.4, { ...ctx, epoch: 2 });
+    assert.equal(controller.history.length, 1);
+    tidy(() => assert.ok(allclose(proxies.classMajor(), pools[1]!, 0, 0)));
+  } finally {
+    controller.dispose();
+    for (const p of pools) p.dispose();
   }
 });

@@ -59,6 +59,26 @@ test('weights: batchWeight = 0 skips the in-batch term; custom weights are appli
   }
 });
 
+test('weights: proxyWeight = 0 keeps only the in-batch term; both 0 give a zero loss without error', () => {
+  const base = new PairDouble();
+  const batchOnly = ccp(base, { numClasses: 3, dim: 3, proxiesPerClass: 2, batchWeight: 1, proxyWeight: 0 });
+  const none = ccp(new PairDouble(), { numClasses: 3, dim: 3, proxiesPerClass: 2, batchWeight: 0, proxyWeight: 0 });
+  try {
+    const value = tidy(() => batchOnly.forward(tensor(X), int64(Y)).item());
+    const expected = pairDoubleReference(X, Y);
+    assert.ok(Math.abs(value - expected) < 1e-4 * Math.abs(expected));
+    assert.deepEqual(
+      base.calls.map((c) => c.withRef),
+      [false],
+    );
+    none.proxySet.assign(tensor(P));
+    assert.ok(tidy(() => none.forward(tensor(X), int64(Y)).item()) === 0); // ±0
+  } finally {
+    batchOnly.dispose();
+    none.dispose();
+  }
+});
+
 test('parameters() = [P]; gradients reach P and match the proxy term’s gradient', () => {
   const loss = ccp(new PairDouble(), { numClasses: 3, dim: 3, proxiesPerClass: 2 });
   try {
