@@ -58,6 +58,12 @@ const dot = (a: readonly (Tensor | null)[], b: readonly (Tensor | null)[]): numb
     return parts.length ? stack(parts).sum().item() : 0;
   });
 
+/** Each loss term's gradients on [θ..., P] (null where the term does not reach a tensor), kept until afterBackward. */
+interface PendingTerms {
+  batch: (Tensor | null)[];
+  proxy: (Tensor | null)[];
+}
+
 export class GradientShareCallback implements TrainCallback {
   readonly name = 'gradient-share';
   readonly samples: GradientShareSample[] = [];
@@ -67,7 +73,7 @@ export class GradientShareCallback implements TrainCallback {
   private decayed: Tensor[] = [];
   private weightDecay = 0;
   private nextStep = 0;
-  private pending: { terms: { batch: (Tensor | null)[]; proxy: (Tensor | null)[] } } | null = null;
+  private pending: { terms: PendingTerms } | null = null;
   private partial: Omit<GradientShareSample, 'normApplied'> | null = null;
 
   constructor(private readonly options: GradientShareOptions = {}) {
@@ -91,58 +97,68 @@ export class GradientShareCallback implements TrainCallback {
   }
 
   afterBackward(ctx: StepContext): void {
-    if (!this.pending || !this.loss) return;
-    const { batch, proxy } = this.pending.terms;
+    const pending = this.pending;
     this.pending = null;
-    const P = this.loss.proxies;
+    if (!pending || !this.loss) return;
+    try {
+      // Every tensor made here (detached views, the regulariser's terms, gradient handles) is freed at the end.
+      this.partial = tidy(() => this.measure(ctx, pending.terms));
+    } finally {
+      for (const g of [...pending.terms.batch, ...pending.terms.proxy]) g?.dispose();
+    }
+  }
+
+  /** The sample's norms from the terms' gradients (inside a tidy scope). */
+  private measure(ctx: StepContext, terms: PendingTerms): Omit<GradientShareSample, 'normApplied'> {
+    const { batch, proxy } = terms;
+    const loss = this.loss!;
+    const P = loss.proxies;
     const n = this.theta.length;
-    const reg = this.loss.controller.regularizer;
-    const regGrads = noGrad(() =>
-      reg.anchors && reg.lambda > 0 ? this.theta.map((p, i) => p.detach().sub(reg.anchors![i]!).mul(reg.lambda)) : this.theta.map(() => null),
-    );
+    const reg = loss.controller.regularizer;
+    const anchors = reg.lambda > 0 ? reg.anchors : null;
+    const regGrads = noGrad(() => this.theta.map((p, i) => (anchors ? p.detach().sub(anchors[i]!).mul(reg.lambda) : null)));
     const wd = this.weightDecay;
+    const norm = (ts: readonly (Tensor | null)[]) => Math.sqrt(sumSquares(ts));
     const network: TermNorms = {
-      batch: Math.sqrt(sumSquares(batch.slice(0, n))),
-      proxy: Math.sqrt(sumSquares(proxy.slice(0, n))),
-      regularizer: Math.sqrt(sumSquares(regGrads)),
-      weightDecay: wd * Math.sqrt(sumSquares(this.decayed.map((p) => p.detach()))),
-      loss: Math.sqrt(sumSquares(this.theta.map((p) => p.grad))),
+      batch: norm(batch.slice(0, n)),
+      proxy: norm(proxy.slice(0, n)),
+      regularizer: norm(regGrads),
+      weightDecay: wd * norm(this.decayed.map((p) => p.detach())),
+      loss: norm(this.theta.map((p) => p.grad)),
     };
     const proxies: TermNorms = {
-      batch: Math.sqrt(sumSquares([batch[n] ?? null])),
-      proxy: Math.sqrt(sumSquares([proxy[n] ?? null])),
+      batch: norm([batch[n] ?? null]),
+      proxy: norm([proxy[n] ?? null]),
       regularizer: 0,
-      weightDecay: wd * Math.sqrt(sumSquares([P.detach()])),
-      loss: Math.sqrt(sumSquares([P.grad])),
+      weightDecay: wd * norm([P.detach()]),
+      loss: norm([P.grad]),
     };
+    // What the clipping stage sees: loss gradient + weight decay + regulariser, over θ and P.
     const before = noGrad(() =>
-      tidy(() => {
-        const all = [...this.theta, P].map((p, i) => {
-          let g = p.grad ?? p.detach().mul(0);
-          if (wd > 0 && (p === P || this.decayed.includes(p))) g = g.add(p.detach().mul(wd));
-          const r = regGrads[i];
-          return r ? g.add(r) : g;
-        });
-        return Math.sqrt(sumSquares(all));
+      [...this.theta, P].map((p, i) => {
+        let g = p.grad ?? p.detach().mul(0);
+        if (wd > 0 && (p === P || this.decayed.includes(p))) g = g.add(p.detach().mul(wd));
+        const r = regGrads[i];
+        return r ? g.add(r) : g;
       }),
     );
     const cos = dot(batch.slice(0, n), proxy.slice(0, n)) / (network.batch * network.proxy);
-    for (const g of [...batch, ...proxy, ...regGrads]) g?.dispose();
-    this.partial = {
+    return {
       step: this.nextStep,
       epoch: ctx.epoch,
-      t: this.loss.controller.t,
+      t: loss.controller.t,
       lambda: reg.lambda,
       network,
       proxies,
       cosineBatchProxy: Number.isFinite(cos) ? cos : NaN,
-      normBeforeClip: before,
+      normBeforeClip: norm(before),
     };
   }
 
   beforeOptimizerStep(ctx: StepContext): void {
     if (!this.partial || !this.loss) return;
-    const sample: GradientShareSample = { ...this.partial, normApplied: Math.sqrt(sumSquares([...this.theta, this.loss.proxies].map((p) => p.grad))) };
+    const params = [...this.theta, this.loss.proxies];
+    const sample: GradientShareSample = { ...this.partial, normApplied: tidy(() => Math.sqrt(sumSquares(params.map((p) => p.grad)))) };
     this.partial = null;
     this.samples.push(sample);
     if (this.options.log ?? true) ctx.log({ kind: 'gradient-share', ...sample });
@@ -155,12 +171,18 @@ export class GradientShareCallback implements TrainCallback {
 
   close(): void {
     if (this.loss) this.loss.termsObserver = null;
+    this.dropPending();
+  }
+
+  /** Frees the gradients of a forward that never reached afterBackward. */
+  private dropPending(): void {
+    for (const g of [...(this.pending?.terms.batch ?? []), ...(this.pending?.terms.proxy ?? [])]) g?.dispose();
     this.pending = null;
   }
 
   /** During the loss forward of a measurement step: each term's gradient on [θ..., P], graph kept for backward. */
   private observe(terms: CcpTerms): void {
-    this.pending = null;
+    this.dropPending();
     if (this.nextStep % this.every !== 0 || !this.loss) return;
     const inputs = [...this.theta, this.loss.proxies];
     const of = (term: Tensor | null) => (term ? grad([term], inputs, { retainGraph: true }) : inputs.map(() => null));
