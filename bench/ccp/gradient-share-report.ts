@@ -2,6 +2,7 @@
 // later ones), the median share of each term's gradient norm on the network and on the proxies, how often the
 // clipping by total norm was active, and the cosine between the batch and proxy terms' gradients.
 import type { GradientShareSample, TermNorms } from '../../src/training/hooks/gradient-share.js';
+import type { ActivePairsSample } from './gradient-share-pairs.js';
 import { formatTable, median } from '../common/index.js';
 
 export const TERMS = ['batch', 'proxy', 'regularizer', 'weightDecay'] as const;
@@ -18,6 +19,8 @@ export interface VariantRun {
   testMapAtR: number;
   bestValMapAtR: number;
   samples: GradientShareSample[];
+  /** C1 variants: active pair counts per row on the measured steps (empty for other losses). */
+  activePairs: ActivePairsSample[];
 }
 
 export interface PhaseSummary {
@@ -114,6 +117,43 @@ export function terminalTable(rows: readonly PhaseSummary[]): string {
 }
 
 export function markdownShareTable(rows: readonly PhaseSummary[]): string {
-  const t = shareTable(rows);
+  return markdownTable(shareTable(rows));
+}
+
+export function markdownTable(t: { header: string[]; cells: string[][] }): string {
   return [`| ${t.header.join(' | ')} |`, `|${t.header.map(() => '---').join('|')}|`, ...t.cells.map((c) => `| ${c.join(' | ')} |`)].join('\n');
+}
+
+/** Active C1 pairs per row, median per variant and phase (phases from the gradient samples of the same steps). */
+export function pairsTable(runs: readonly VariantRun[]): { header: string[]; cells: string[][] } {
+  const header = [
+    'variant',
+    'phase',
+    'n',
+    'proxy term: active positives / row',
+    'active negatives / row',
+    'batch term: active positives / row',
+    'active negatives / row',
+  ];
+  const cells: string[][] = [];
+  for (const r of runs) {
+    if (!r.activePairs.length) continue;
+    const tOf = new Map(r.samples.map((s) => [s.step, s.t]));
+    for (const [phase, samples] of phases(r.samples)) {
+      const steps = new Set(samples.map((s) => s.step));
+      const p = r.activePairs.filter((x) => steps.has(x.step) && tOf.has(x.step));
+      if (!p.length) continue;
+      const med = (f: (x: ActivePairsSample) => number) => num(median(p.map(f)));
+      cells.push([
+        r.id,
+        phase,
+        String(p.length),
+        med((x) => x.proxyPositives),
+        med((x) => x.proxyNegatives),
+        med((x) => x.batchPositives),
+        med((x) => x.batchNegatives),
+      ]);
+    }
+  }
+  return { header, cells };
 }

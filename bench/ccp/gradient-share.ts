@@ -24,10 +24,12 @@ import { train } from '../../src/training/trainer.js';
 import { GradientShareCallback } from '../../src/training/hooks/gradient-share.js';
 import { fullSettings, REPO_ROOT } from './main.js';
 import { selectMethods } from './methods.js';
+import { formatTable } from '../common/index.js';
 import { runConfig, type StudySettings } from './study.js';
 import { loadOmniglotStudyData, studyRunData } from './omniglot-data.js';
 import { pretrainMnistBackbone, DEFAULT_PRETRAIN_EPOCHS } from './pretrain-mnist.js';
-import { markdownShareTable, summarizeVariant, terminalTable, type VariantRun } from './gradient-share-report.js';
+import { markdownShareTable, markdownTable, summarizeVariant, terminalTable, pairsTable, type VariantRun } from './gradient-share-report.js';
+import { activePairsProbe, type ActivePairsSample } from './gradient-share-pairs.js';
 
 interface Variant {
   id: string;
@@ -145,7 +147,8 @@ export async function gradShareMain(argv: string[], log: (line: string) => void 
     const runDir = join(a.runsDir, cfg.name);
     rmSync(runDir, { recursive: true, force: true });
     const t0 = Date.now();
-    const r = await train(cfg, { runDir, quiet: true, data: runData, callbacks: [share] });
+    const activePairs: ActivePairsSample[] = [];
+    const r = await train(cfg, { runDir, quiet: true, data: runData, callbacks: [share, activePairsProbe(a.every, activePairs)] });
     for (const f of ['checkpoint.safetensors', 'model.safetensors']) rmSync(join(runDir, f), { force: true });
     const run: VariantRun = {
       id: v.id,
@@ -158,6 +161,7 @@ export async function gradShareMain(argv: string[], log: (line: string) => void 
       testMapAtR: r.test?.mapAtR ?? NaN,
       bestValMapAtR: r.bestValidationMapAtR,
       samples: share.samples,
+      activePairs,
     };
     runs.push(run);
     log(
@@ -166,6 +170,8 @@ export async function gradShareMain(argv: string[], log: (line: string) => void 
   }
   const summary = runs.flatMap((r) => summarizeVariant(r, clipNorm));
   log(`\n${terminalTable(summary)}`);
+  const pairs = pairsTable(runs);
+  if (pairs.cells.length) log(`\n${formatTable(pairs.header, pairs.cells)}`);
   return writeOutputs(a, runs, summary, clipNorm);
 }
 
@@ -191,6 +197,12 @@ function writeOutputs(a: GradShareArgs, runs: VariantRun[], summary: ReturnType<
     ...runRows,
     '',
     markdownShareTable(summary),
+    '',
+    'C1 only: active pairs per batch row (positives with s < 1 − ε, negatives with s > m), median over the measured steps.',
+    'In the reference form each active pair has the same weight, so the proxy term pushes with the negatives and pulls',
+    'with the positives in this ratio; `active` divides each sum by its own count.',
+    '',
+    markdownTable(pairsTable(runs)),
     '',
   ].join('\n');
   writeFileSync(md, text);

@@ -9,6 +9,9 @@ import { resolveCcpOptions, type CcpOptions, type CcpOptionsInput } from './opti
 
 /** The two weighted terms of one forward; null where the term's weight is 0 (and not computed). */
 export interface CcpTerms {
+  /** The forward's inputs: embeddings X [B, D] and labels [B]. */
+  embeddings: Tensor;
+  labels: Tensor;
   /** batchWeight·L_base(X, X). */
   batch: Tensor | null;
   /** proxyWeight·L_base(X, P). */
@@ -77,7 +80,7 @@ export class CcpLoss implements MetricLoss {
         proxyWeight !== 0 || batch === null
           ? this.base.forward(embeddings, labels, { embeddings: this.proxySet.proxies, labels: this.proxySet.labels }).mul(proxyWeight)
           : null;
-      this.termsObserver?.({ batch, proxy });
+      this.termsObserver?.({ embeddings, labels, batch, proxy });
       return batch && proxy ? batch.add(proxy) : (batch ?? proxy)!;
     });
   }

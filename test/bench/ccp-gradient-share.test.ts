@@ -38,9 +38,15 @@ test('bench:ccp-grad runs the variants on a tiny budget and writes the table', {
     const total = TERMS.reduce((a, t) => a + row.network[t], 0);
     assert.ok(Math.abs(total - 1) < 0.2, `${row.variant} ${row.phase}: medians of shares near 1 in sum, got ${total}`);
   }
+  // C1's active pairs per row: at most K = 4 own proxies, at most K·(C − 1) others, at most B − 1 = 31 batch columns.
+  for (const run of r.runs) {
+    assert.equal(run.activePairs.length, 10);
+    for (const p of run.activePairs) assert.ok(p.proxyPositives <= 4 && p.proxyNegatives <= 4 * 11 && p.batchPositives + p.batchNegatives <= 31, JSON.stringify(p));
+  }
   assert.ok(existsSync(r.json) && existsSync(r.md));
   const md = readFileSync(r.md, 'utf8');
   assert.match(md, /\| c1-ccp-active \| all \| 10 \|/);
+  assert.match(md, /\| c1-ccp \| all \| 10 \| [\d.]+ \| [\d.]+ \|/);
   assert.ok(lines.some((l) => /C1-CCP, reduction 'active': 50 steps/.test(l)));
   assert.equal(JSON.parse(readFileSync(r.json, 'utf8')).runs.length, 2);
 });
