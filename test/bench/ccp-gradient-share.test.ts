@@ -41,7 +41,8 @@ test('bench:ccp-grad runs the variants on a tiny budget and writes the table', {
   // C1's active pairs per row: at most K = 4 own proxies, at most K·(C − 1) others, at most B − 1 = 31 batch columns.
   for (const run of r.runs) {
     assert.equal(run.activePairs.length, 10);
-    for (const p of run.activePairs) assert.ok(p.proxyPositives <= 4 && p.proxyNegatives <= 4 * 11 && p.batchPositives + p.batchNegatives <= 31, JSON.stringify(p));
+    for (const p of run.activePairs)
+      assert.ok(p.proxyPositives <= 4 && p.proxyNegatives <= 4 * 11 && p.batchPositives + p.batchNegatives <= 31, JSON.stringify(p));
   }
   assert.ok(existsSync(r.json) && existsSync(r.md));
   const md = readFileSync(r.md, 'utf8');
