@@ -11,6 +11,7 @@ import type { RunData } from '../../src/training/data-setup.js';
 import { loadOmniglotStudyData, studyRunData, type OmniglotStudyData } from './omniglot-data.js';
 import type { StudyMethod } from './methods.js';
 import { pretrainMnistBackbone, DEFAULT_PRETRAIN_EPOCHS } from './pretrain-mnist.js';
+import { baseLossName, type StudyLossOptions } from './loss-options.js';
 
 export interface Budget {
   kind: 'steps' | 'seconds';
@@ -55,6 +56,8 @@ export interface StudySettings {
   threads?: number;
   /** Backbone precision (the config's model.precision); undefined = the config's default (fp32). */
   precision?: 'fp32' | 'bf16' | 'auto';
+  /** Overrides of a base loss's own options (loss.options) for every method on that base loss (--loss-option). */
+  lossOptions?: StudyLossOptions;
   /** Per-method LR given up front (method id -> LR): that method skips the LR search (e.g. a precision comparison at the main study's LRs). */
   fixedLrs?: Record<string, number>;
 }
@@ -161,7 +164,7 @@ export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: nu
       ...(s.pretrainedFile ? { pretrained: s.pretrainedFile } : {}),
       ...(s.precision ? { precision: s.precision } : {}),
     },
-    loss: { name: m.loss, preset: s.lossPreset },
+    loss: { name: m.loss, preset: s.lossPreset, ...(s.lossOptions?.[baseLossName(m.loss)] ? { options: s.lossOptions[baseLossName(m.loss)] } : {}) },
     ccp: { proxiesPerClass: s.ccp.proxiesPerClass, poolSize: s.ccp.poolSize, patience: s.ccp.patience, lambda: s.ccp.lambda },
     xbm: { memoryBatches: s.xbm.memoryBatches, startStep: xbmStart },
     optimizer: { name: 'adam', lr, ...(m.kind === 'proxy' && s.proxyLrMultiplier !== undefined ? { proxyLrMultiplier: s.proxyLrMultiplier } : {}) },
