@@ -12,7 +12,8 @@
         "native/optim.cc",
         "native/allocator.cc",
         "native/precision.cc",
-        "native/distributed.cc"
+        "native/distributed.cc",
+        "native/grad_buckets.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -5,6 +5,8 @@
 //     batch of 32 = 8 classes x 4, Adam + weight decay + clipping) with 1 and 2 processes: ours is the trainer's
 //     data-parallel path (bench/ranks/step-rank.ts: rank slice, all-gather with gradient, GradientReducer, BN
 //     buffers from rank 0, gradient pipeline), PyTorch is DistributedDataParallel (bench/python/dist_step.py).
+//     Ours with 2 processes runs twice: the gradient all-reduce overlapped with backward (default, autograd
+//     hooks in the addon, as DDP) and after backward (GradientReducer's overlap: false).
 //     Reports ours / DDP per process count and the scaling efficiency = 2-process throughput / (2 x 1-process
 //     throughput) on each side (same global batch: 1.0 would be a perfect halving of the step time).
 //  3. the same with BN-Inception (BN frozen, as the paper) on 3x96x96 inputs, global batch 16 (BENCH_LARGE=0 skips it).
@@ -112,12 +114,13 @@ interface StepCase {
 
 async function stepTimes(c: StepCase, index: number): Promise<Record<string, unknown>> {
   const args = [c.model, String(c.batch), String(c.size), String(c.warmup), String(c.steps)];
-  const t: Record<string, number[]> = { ours1: [], torch1: [], ours2: [], torch2: [] };
+  const t: Record<string, number[]> = { ours1: [], torch1: [], ours2: [], torch2: [], ours2after: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const n of [1, 2]) {
       t[`ours${n}`]!.push(...(await ours(n, 'step-rank.js', args)).ms!);
       t[`torch${n}`]!.push(...(await pytorch(n, 'dist_step.py', args)).ms!);
     }
+    t.ours2after!.push(...(await ours(2, 'step-rank.js', [...args, 'after'])).ms!);
   }
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<string, number>;
   const eff = (one: number, two: number) => one / (2 * two);
@@ -143,7 +146,11 @@ async function stepTimes(c: StepCase, index: number): Promise<Record<string, unk
   console.log(
     `\nscaling efficiency (2-process throughput / 2 x 1-process): ours ${result.efficiencyOurs.toFixed(3)}, DDP ${result.efficiencyTorch.toFixed(3)}`,
   );
-  return result;
+  console.log(
+    `2 processes, ours with the all-reduce after backward: ${m.ours2after!.toFixed(1)} ms (ours/DDP ${(m.ours2after! / m.torch2!).toFixed(3)}); ` +
+      `overlapped / after: ${(m.ours2! / m.ours2after!).toFixed(3)}`,
+  );
+  return { ...result, ratio2after: m.ours2after! / m.torch2!, overlapGain: m.ours2! / m.ours2after! };
 }
 
 const CASES: StepCase[] = [

@@ -5,6 +5,9 @@
 
 namespace ccp {
 
+// native/grad_buckets.cc (declared here, not in common.h, so that adding it recompiles two files only).
+void InitGradBuckets(Napi::Env env, Napi::Object exports);
+
 static void TuneAllocator() {
 #ifdef M_MMAP_THRESHOLD
   // glibc maps each multi-MB tensor fresh and unmaps it on free; the page faults cost more than the math
@@ -27,6 +30,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitAllocator(env, exports);
   InitPrecision(env, exports);
   InitDistributed(env, exports);
+  InitGradBuckets(env, exports);
   DEF("manualSeed", torch::manual_seed(static_cast<uint64_t>(ArgNumber(info, 0, "seed"))); return info.Env().Undefined(););
   DEF("setNumThreads", int64_t n = ArgInt(info, 0, "threads"); if (n < 1) throw ArgError("threads must be >= 1, got " + std::to_string(n));
       torch::set_num_threads(static_cast<int>(n)); return info.Env().Undefined(););

@@ -29,18 +29,11 @@
 
 #include <chrono>
 
+#include "distributed_handles.h"
+
 namespace ccp {
 
 namespace {
-
-struct StoreHandle {
-  c10::intrusive_ptr<c10d::Store> store;
-};
-struct GroupHandle {
-  c10::intrusive_ptr<c10d::Store> store;  // keeps the rendezvous alive as long as the group
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
-  std::string backend;
-};
 
 // An all-reduce started and not yet waited for: the Gloo work, the tensor it writes and what to do after.
 struct WorkHandle {
@@ -53,34 +46,6 @@ struct WorkHandle {
 
 const napi_type_tag kWorkTag = {0x51d0c8a2e7f34b19ULL, 0x8c26f1b0d94e7a53ULL};
 const napi_type_tag kStoreTag = {0x7a1c55e0b8d04f21ULL, 0x9e3f0c2d4b6a1187ULL};
-const napi_type_tag kGroupTag = {0x3b8e2f6a91c04d7eULL, 0xa4d51e7c20b96f38ULL};
-
-template <typename T>
-Napi::Value MakeHandle(Napi::Env env, T* handle, const napi_type_tag& tag) {
-  auto ext = Napi::External<T>::New(env, handle, [](Napi::Env, T* h) { delete h; });
-  napi_type_tag_object(env, ext, &tag);
-  return ext;
-}
-
-template <typename T>
-T* ArgHandle(Info info, size_t i, const napi_type_tag& tag, const char* name) {
-  bool tagged = false;
-  if (i >= info.Length() || !info[i].IsExternal() || napi_check_object_type_tag(info.Env(), info[i], &tag, &tagged) != napi_ok || !tagged)
-    throw ArgError(std::string(name) + " must be a handle made by this module");
-  return info[i].As<Napi::External<T>>().Data();
-}
-
-GroupHandle& ArgGroup(Info info, size_t i) {
-  auto* h = ArgHandle<GroupHandle>(info, i, kGroupTag, "group");
-  if (!h->group) throw ArgError("the process group was destroyed");
-  return *h;
-}
-
-std::chrono::milliseconds ArgTimeout(Info info, size_t i) {
-  int64_t ms = ArgInt(info, i, "timeoutMs");
-  if (ms < 1) throw ArgError("timeoutMs must be >= 1, got " + std::to_string(ms));
-  return std::chrono::milliseconds(ms);
-}
 
 c10d::ReduceOp ParseReduceOp(const std::string& op) {
   if (op == "sum" || op == "avg") return c10d::ReduceOp::SUM;  // avg = sum, then divide (Gloo has no AVG)

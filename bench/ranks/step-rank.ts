@@ -2,7 +2,8 @@
 // global batch — this rank's slice (rankSlice), forward, embeddings and labels all-gathered (allGatherWithGrad),
 // the loss over the global batch, backward, GradientReducer (bucketed average) + BatchNorm buffers from rank 0
 // (what syncCallback's afterBackward does), then the trainer's gradient pipeline and Adam step.
-// argv: <model small_cnn|bninception> <global batch> <image size> <warm-up steps> <timed steps>.
+// argv: <model small_cnn|bninception> <global batch> <image size> <warm-up steps> <timed steps> [overlap|after]
+// (after: the gradient all-reduce after backward instead of during it, GradientReducer's overlap: false).
 // Rank 0 prints {"ms": [step times], "losses": [...]}; each step starts after a barrier so that ranks time together.
 import { randn, int64, tidy, manualSeed, noGrad } from '../../src/engine/index.js';
 import { ProcessGroup, GradientReducer, allGatherWithGrad } from '../../src/distributed/index.js';
@@ -13,7 +14,7 @@ import { buildGradientPipeline } from '../../src/training/gradient-pipeline.js';
 import { nowMs } from '../common/index.js';
 import { stepRunConfig } from './step-config.js';
 
-const [modelName, batch, size, warmupArg, timedArg] = process.argv.slice(2) as [string, string, string, string, string];
+const [modelName, batch, size, warmupArg, timedArg, mode] = process.argv.slice(2) as [string, string, string, string, string, string?];
 const warmup = Number(warmupArg);
 const timed = Number(timedArg);
 const B = Number(batch);
@@ -28,7 +29,7 @@ const loss = buildLoss(cfg, 8);
 const setup = buildOptimizer(cfg, model, loss);
 const pipeline = buildGradientPipeline(cfg.optimizer, setup, loss);
 noGrad(() => [...model.stateDict().values()].forEach((t) => group.broadcast(t, 0)));
-const reducer = new GradientReducer(group, setup.allParams);
+const reducer = new GradientReducer(group, setup.allParams, { overlap: mode !== 'after' });
 const buffers = model
   .namedBuffers()
   .map(([, b]) => b)

@@ -137,7 +137,8 @@ program
     const r = await train(config, {
       resume: Boolean(o.resume),
       quiet: Boolean(o.quiet),
-      callbacks: o.report && main ? [runReportCallback()] : [],
+      // Every rank gets the report callback; it writes only where the run's files are written (rank 0).
+      callbacks: o.report ? [runReportCallback()] : [],
       ...(group ? { distributed: { group } } : {}),
     }).then((res) => {
       group?.destroy();

@@ -1,8 +1,14 @@
 // Gradient averaging for data parallelism, as DDP's Reducer does it: the parameters are grouped into buckets of
 // about 25 MB (in reverse order, the order backward produces their gradients), each bucket's gradients are
-// flattened into one buffer and all-reduced as one collective. Every bucket is started before the first is
-// waited for, so Gloo's threads transfer bucket k while this thread flattens bucket k+1 and the buckets
-// overlap each other. (Overlap with backward itself needs hooks inside the engine's one-call backward; not yet.)
+// flattened into one buffer and all-reduced as one collective.
+//
+// Overlap with backward (default, as DDP): the binding hooks every parameter's gradient accumulator, and a
+// bucket whose gradients backward has all produced is all-reduced on Gloo's threads right away, while backward
+// computes the layers below (the buckets follow the reverse parameter order, the order backward produces
+// gradients in); reduce() then only waits. `overlap: false` is the fallback: after backward, every bucket is
+// flattened and started before the first is waited for (buckets overlap each other, not backward). Both paths
+// reduce the same buffers, so they give the same gradients bit for bit. With overlap, call backward once per
+// reduce() and leave the gradients alone between the two.
 //
 // A parameter without a gradient on some rank (a proxy of a class absent from its batch, say) counts as zeros
 // there; one that has no gradient on any rank keeps none, as in a single process, so optimisers that skip
@@ -14,7 +20,7 @@ import { noGrad } from '../engine/autograd.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { DType } from '../engine/dtype.js';
 import { DistributedError } from './errors.js';
-import type { ProcessGroup, PendingAllReduce } from './process-group.js';
+import type { ProcessGroup, PendingAllReduce, HookedGradientBuckets } from './process-group.js';
 import { checkSameParameters } from './parameter-layout.js';
 
 /** DDP's default bucket cap (bucket_cap_mb=25). */
@@ -25,6 +31,8 @@ export interface GradientReducerOptions {
   bucketBytes?: number;
   /** Check at construction that every rank has the same parameter shapes and dtypes (one small all-gather). */
   checkParameters?: boolean;
+  /** All-reduce buckets during backward from autograd hooks (default true); false: all after backward. */
+  overlap?: boolean;
 }
 
 export interface Bucket {
@@ -67,6 +75,9 @@ export function planBuckets(params: readonly Tensor[], cap: number): Bucket[] {
 
 export class GradientReducer {
   readonly buckets: readonly Bucket[];
+  /** Buckets whose all-reduce started during the last backward (overlap); 0 without overlap. */
+  startedDuringBackward = 0;
+  private hooks: HookedGradientBuckets | null = null;
 
   constructor(
     readonly group: ProcessGroup,
@@ -77,6 +88,12 @@ export class GradientReducer {
     if (!(cap > 0)) throw new DistributedError(`gradient reducer: bucketBytes must be > 0, got ${cap}`, 'reduce', group.rank);
     if (options.checkParameters ?? true) checkSameParameters(group, params);
     this.buckets = planBuckets(params, cap);
+    const overlap = options.overlap ?? true;
+    if (overlap && group.worldSize > 1) this.hooks = group.hookGradientBuckets(params, this.buckets.map((b) => b.params));
+  }
+
+  get overlapsBackward(): boolean {
+    return this.hooks !== null;
   }
 
   /** Replaces every parameter's gradient by its average over the ranks (in place of the old gradient tensor). */
@@ -84,10 +101,22 @@ export class GradientReducer {
     if (this.group.worldSize === 1) return;
     noGrad(() =>
       tidy(() => {
+        if (this.hooks) {
+          const r = this.hooks.finish();
+          this.startedDuringBackward = r.startedDuringBackward;
+          r.buffers.forEach((flat, k) => this.unpack(this.buckets[k]!, flat));
+          return;
+        }
         const pending = this.buckets.map((b) => ({ b, work: this.start(b) }));
         for (const { b, work } of pending) this.unpack(b, work.wait());
       }),
     );
+  }
+
+  /** Removes the backward hooks (overlap); reduce() must not be called afterwards. Safe to call twice. */
+  dispose(): void {
+    this.hooks?.detach();
+    this.hooks = null;
   }
 
   private start(b: Bucket): PendingAllReduce {

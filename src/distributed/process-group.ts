@@ -40,6 +40,18 @@ export interface PendingAllReduce {
   wait(): Tensor;
 }
 
+/** Gradient buckets all-reduced from autograd hooks as backward produces them (ProcessGroup.hookGradientBuckets). */
+export interface HookedGradientBuckets {
+  /**
+   * After backward: starts the buckets still waiting (a gradient backward did not produce counts as zeros,
+   * flag 0), waits for all and returns each bucket's averaged buffer (values in plan order, then one presence
+   * flag per parameter), and how many buckets had started during backward.
+   */
+  finish(): { buffers: Tensor[]; startedDuringBackward: number };
+  /** Removes the hooks; later backward passes start no collectives. */
+  detach(): void;
+}
+
 /** How long a failing rank waits for the others to answer its roll call (see peer-diagnosis.ts). */
 const PEER_WINDOW_MS = 5000;
 
@@ -137,6 +149,24 @@ export class ProcessGroup {
         }
         return t;
       },
+    };
+  }
+
+  /**
+   * Hooks the gradient accumulator of every parameter: during each backward, a bucket (`plan[b]` = parameter
+   * indices, one dtype) whose gradients have all arrived is all-reduced at once, in plan order, while backward
+   * goes on. Every rank must use the same plan and call finish() once after each backward.
+   */
+  hookGradientBuckets(params: readonly Tensor[], plan: readonly (readonly number[])[]): HookedGradientBuckets {
+    const handle = this.collective('allReduce', () =>
+      native.distGradBucketsAttach(this.live('allReduce'), params.map((p) => p.native), plan.map((b) => [...b]), this.timeoutMs),
+    );
+    return {
+      finish: () => {
+        const r = this.collective('allReduce', () => native.distGradBucketsFinish(handle));
+        return { buffers: r.buffers.map((h) => Tensor.wrap(h)), startedDuringBackward: r.startedDuringBackward };
+      },
+      detach: () => native.distGradBucketsDetach(handle),
     };
   }
 

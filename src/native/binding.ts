@@ -114,6 +114,10 @@ export interface NativeBinding {
   distBroadcast(group: DistHandle, tensor: NativeTensor, root: number, timeoutMs?: number | null): void;
   distDestroy(group: DistHandle): void;
   distFileStore(path: string, worldSize: number, timeoutMs?: number | null): DistHandle;
+  // native/grad_buckets.cc: gradient buckets all-reduced from autograd hooks while backward runs.
+  distGradBucketsAttach(group: DistHandle, params: NativeTensor[], buckets: number[][], timeoutMs?: number | null): DistHandle;
+  distGradBucketsDetach(buckets: DistHandle): void;
+  distGradBucketsFinish(buckets: DistHandle): { buffers: NativeTensor[]; startedDuringBackward: number };
   distProcessGroup(store: DistHandle, backend: string, rank: number, worldSize: number, timeoutMs?: number | null): DistHandle;
   distStoreAdd(store: DistHandle, key: string, amount: number): number;
   distStoreGet(store: DistHandle, key: string): string;

@@ -10,7 +10,8 @@ export function runReportCallback(): TrainCallback {
   return {
     name: 'run-report',
     async onTrainEnd(ctx) {
-      if (!ctx.test) return;
+      // Only the process that writes the run folder (rank 0 of a distributed run) writes its report.
+      if (!ctx.test || !ctx.writesFiles) return;
       try {
         ctx.result.reportPath = await writeRunReport(ctx.runDir, { data: ctx.data, test: ctx.test, verbose: !ctx.quiet });
       } catch (e) {

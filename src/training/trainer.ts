@@ -3,8 +3,7 @@
 // result); the final test evaluation of the best weights. Everything else a run does (CCP's projections, XBM,
 // early stopping, the LR schedule, the metrics log, progress, the user's own callbacks) is a callback
 // (training/hooks/), called at the points named in hooks/callback.ts.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor, int64, tidy, manualSeed, setNumThreads, getNumThreads, liveTensors, releaseFinalizedWrappers } from '../engine/index.js';
 import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
@@ -89,8 +88,8 @@ interface Run {
   resumed: boolean;
   /** Data parallelism (null: a single process). */
   dp: DataParallel | null;
-  /** Where this rank writes: the run folder on rank 0, a scratch folder (removed at the end) on the others. */
-  outDir: string;
+  /** This process writes the run's files (false on ranks other than 0 of a distributed run: they write nothing). */
+  writes: boolean;
   state: { epoch: number; step: number; history: EpochRecord[]; elapsedBefore: number; started: number };
 }
 
@@ -129,7 +128,6 @@ async function trainIn(config: RunConfig, runDir: string, given: TrainOptions): 
     return await finishRun(run, stopReason);
   } finally {
     run.callbacks.close();
-    if (run.outDir !== folder.runDir) rmSync(run.outDir, { recursive: true, force: true });
   }
 }
 
@@ -203,7 +201,7 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
     log: null,
     resumed: folder.resuming,
     dp,
-    outDir: dp && !dp.isMain ? mkdtempSync(join(tmpdir(), `ccp-dml-rank${dp.rank}-`)) : folder.runDir,
+    writes: dp?.isMain ?? true,
     state: { epoch: 0, step: 0, history: [], elapsedBefore: 0, started: Date.now() },
   };
 }
@@ -223,7 +221,8 @@ function context(run: Run): TrainContext {
   const s = run.state;
   return {
     config: run.cfg,
-    runDir: run.outDir,
+    runDir: run.folder.runDir,
+    writesFiles: run.writes,
     model: run.model,
     loss: run.loss,
     optimizer: run.setup.optimizer,
@@ -233,14 +232,22 @@ function context(run: Run): TrainContext {
     epoch: s.epoch,
     step: s.step,
     history: s.history,
-    log: (record) => run.log!.write(record),
+    log: (record) => run.log?.write(record),
     warn: run.folder.warn,
   };
 }
 
-/** Opens the metrics log (made to agree with the checkpoint), runs onTrainBegin, then routes warnings to the log. */
+/**
+ * Opens the metrics log (made to agree with the checkpoint), runs onTrainBegin, then routes warnings to the log.
+ * A rank that writes no files has no log: its ctx.log does nothing.
+ */
 async function beginTraining(run: Run): Promise<void> {
-  const log = new MetricsLog(join(run.outDir, 'metrics.jsonl'));
+  if (!run.writes) {
+    await run.callbacks.trainBegin(context(run));
+    run.state.started = Date.now();
+    return;
+  }
+  const log = new MetricsLog(join(run.folder.runDir, 'metrics.jsonl'));
   run.log = log;
   const fixed = log.reconcile(run.state.history);
   await run.callbacks.trainBegin(context(run));
@@ -355,7 +362,7 @@ async function endEpoch(run: Run, meanLoss: number): Promise<void> {
     lossState: run.lossState,
   };
   const parts = run.callbacks.checkpointParts();
-  if (run.outDir === run.folder.runDir) saveRunCheckpoint(run.folder.checkpointPath, core, parts, run.cfg);
+  if (run.writes) saveRunCheckpoint(run.folder.checkpointPath, core, parts, run.cfg);
 }
 
 /** The result; unless interrupted, the best weights' test evaluation, final-metrics.json and onTrainEnd. */
@@ -389,9 +396,9 @@ async function finishRun(run: Run, stopReason: StopReason): Promise<TrainResult>
     return result;
   }
   early.restoreBest();
-  saveModule(join(run.outDir, MODEL_FILE), run.model, { config: JSON.stringify(run.cfg), epoch: String(early.early.bestEpoch) });
+  if (run.writes) saveModule(join(folder.runDir, MODEL_FILE), run.model, { config: JSON.stringify(run.cfg), epoch: String(early.early.bestEpoch) });
   const test = await testEvaluation(run, result);
-  writeFileAtomic(join(run.outDir, 'final-metrics.json'), JSON.stringify({ ...result, history: undefined, testEmbeddings: undefined }, null, 2) + '\n');
+  if (run.writes) writeFileAtomic(join(folder.runDir, 'final-metrics.json'), JSON.stringify({ ...result, history: undefined, testEmbeddings: undefined }, null, 2) + '\n');
   await run.callbacks.trainEnd(context(run), result, test);
   return result;
 }

@@ -1,10 +1,11 @@
 // kill -9 of one rank in the middle of `ccp-dml train --nproc 2`: the launcher exits non-zero naming the dead
 // rank, the surviving rank says which rank died, the last checkpoint is intact, and `--resume --nproc 2`
-// finishes the run. (Linux: the rank's pid is found through /proc.)
+// finishes the run. No rank writes outside the run folder, so the kill leaves nothing behind in TMPDIR.
+// (Linux: the rank's pid is found through /proc.)
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTinyRun } from '../helpers/tiny-run.js';
@@ -31,11 +32,12 @@ test(
   () =>
     withTempDir(async (dir) => {
       const { imagesDir } = await makeTinyRun(dir, { classes: 6, perClass: 4 });
-      const args = tinyNprocTrainArgs(imagesDir, dir, 12, 20, ['--dist-timeout', '30']);
-      // Rank 1 keeps its scratch folder under the OS temp dir and cannot remove it when killed: point it into ours.
+      const out = join(dir, 'out');
+      const args = tinyNprocTrainArgs(imagesDir, out, 12, 20, ['--dist-timeout', '30']);
+      // The OS temp dir of every process is ours: a file a rank left there (it cannot clean up after kill -9) shows.
       const env = { ...baseEnv, TMPDIR: join(dir, 'tmp') };
       mkdirSync(env.TMPDIR);
-      const ckpt = join(dir, 'r', 'checkpoint.safetensors');
+      const ckpt = join(out, 'r', 'checkpoint.safetensors');
       const launcher = spawn(process.execPath, [main, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       launcher.stderr.on('data', (d) => (stderr += d));
@@ -50,9 +52,12 @@ test(
       assert.ok(Date.now() - killedAt < 30_000, 'ended within the collective timeout');
       assert.match(stderr, /rank 1 of 2 was killed by SIGKILL/);
       assert.match(stderr, /rank 1 \(pid \d+ on [^)]+\) is gone \(killed or crashed\)/, 'rank 0 names the dead rank');
+      assert.deepEqual(readdirSync(env.TMPDIR), [], 'the killed rank left nothing in TMPDIR');
+      assert.deepEqual(readdirSync(out), ['r'], 'one run folder');
       const resumed = spawnSync(process.execPath, [main, ...args, '--resume'], { cwd: dir, env, encoding: 'utf8', timeout: 200_000 });
       assert.equal(resumed.status, 0, resumed.stderr);
-      const final = JSON.parse(readFileSync(join(dir, 'r', 'final-metrics.json'), 'utf8'));
+      const final = JSON.parse(readFileSync(join(out, 'r', 'final-metrics.json'), 'utf8'));
       assert.equal(final.epochs, 12);
+      assert.deepEqual(readdirSync(env.TMPDIR), [], 'nothing in TMPDIR after the resumed run');
     }),
 );

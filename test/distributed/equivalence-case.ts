@@ -18,9 +18,20 @@ export const EQUIVALENCE_LOSSES = [
   'triplet',
   'ccp/contrastive',
   'ccp/multi_similarity',
+  'ccp/triplet',
   'xbm/multi_similarity',
+  'xbm/contrastive',
   'proxy_anchor',
 ] as const;
+/**
+ * XBM over C2 with the code's m+ = 0. Its memory term pairs each batch row with its own detached copy in the
+ * memory: the exact distance is 0, but the Gram formula |a|^2 + |b|^2 - 2ab rounds to 0 or to a few ulps, so
+ * the term relu(d - m+) is active or not (it changes the mean's count, and its gradient (a - b)/d is rounding
+ * noise over rounding noise) depending on the last bit of the embeddings. Summing the gradient in two halves
+ * (2 ranks) instead of one (1 process) changes that last bit, so no data-parallel run can follow a single
+ * process here; what holds is that every rank's memory is the same all-gathered rows, bit for bit.
+ */
+export const XBM_SELF_PAIR_CASE = 'xbm/contrastive@m0';
 
 /** Row i: its class's centre plus noise. */
 export function features(): Float64Array {
@@ -47,6 +58,9 @@ export function mlpForward(p: Tensor[], x: Tensor): Tensor {
 export function equivalenceLoss(name: string): MetricLoss {
   if (name.startsWith('ccp/'))
     return ccp(createLoss(name.slice(4)), { numClasses: CLASSES, dim: DIM, dtype: 'float64', proxiesPerClass: 2, poolSize: 2, patience: 1, lambda: 0.05 });
+  if (name === XBM_SELF_PAIR_CASE) return createLoss('xbm/contrastive', { xbm: { memoryBatches: 2, startStep: 2 } });
+  // m+ > 0: a self pair (d = 0 up to rounding) is never active, so the run is well conditioned.
+  if (name === 'xbm/contrastive') return createLoss(name, { posMargin: 0.05, xbm: { memoryBatches: 2, startStep: 2 } });
   if (name.startsWith('xbm/')) return createLoss(name, { xbm: { memoryBatches: 2, startStep: 2 } });
   if (name === 'proxy_anchor') return createLoss(name, { numClasses: CLASSES, embeddingDim: DIM, dtype: 'float64' });
   return createLoss(name);

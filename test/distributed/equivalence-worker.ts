@@ -1,13 +1,15 @@
 // A rank of equivalence.test.ts: K SGD steps of the float64 MLP on this rank's slice of each global batch,
-// the loss over the all-gathered global batch, gradients averaged by the GradientReducer. For CCP: proxies
+// the loss over the all-gathered global batch, gradients averaged by the GradientReducer (buckets all-reduced
+// during backward, or after it with CCP_DML_TEST_OVERLAP=0). For CCP: proxies
 // placed from a pool embedded sharded, two "epochs" of which the second does not improve, so a projection
 // (new proxies, the proximal term) happens mid-run. Prints the losses, the final weights, proxy checksums.
 import { createHash } from 'node:crypto';
-import { tensor, int64, tidy, noGrad, manualSeed } from '../../src/index.js';
+import { tensor, int64, tidy, noGrad, manualSeed, type Tensor } from '../../src/index.js';
 import { SGD } from '../../src/engine/optim/index.js';
 import { GradientReducer } from '../../src/distributed/index.js';
 import { MPerClassSampler, OnePerClassSampler } from '../../src/data/index.js';
 import { isCcpLoss } from '../../src/ccp/index.js';
+import { XBM } from '../../src/losses/index.js';
 import { DataParallel } from '../../src/training/distributed/data-parallel.js';
 import { isLaunchedRank, joinTestGroup } from './rank-group.js';
 import { features, mlpParams, mlpForward, equivalenceLoss, LABELS, IN, CLASSES } from './equivalence-case.js';
@@ -20,12 +22,19 @@ const X = features();
 const rowsOf = (idx: readonly number[]) =>
   tensor(Float64Array.from(idx.flatMap((i) => Array.from(X.subarray(i * IN, (i + 1) * IN)))), [idx.length, IN], { dtype: 'float64' });
 
+function sha256(...tensors: Tensor[]): string {
+  const h = createHash('sha256');
+  for (const t of tensors) h.update(noGrad(() => (t.dtype === 'int64' ? Buffer.from(JSON.stringify(t.toArray())) : t.toFloat64Array())));
+  return h.digest('hex');
+}
+
 for (const name of (process.env.CCP_DML_TEST_LOSSES ?? '').split(',')) {
   manualSeed(1);
   const params = mlpParams();
   const loss = equivalenceLoss(name);
   const opt = new SGD([...params, ...loss.parameters()], { lr: 0.05, momentum: 0.9 });
-  const reducer = new GradientReducer(group, opt.params(), { bucketBytes: 200 });
+  const reducer = new GradientReducer(group, opt.params(), { bucketBytes: 200, overlap: process.env.CCP_DML_TEST_OVERLAP !== '0' });
+  let startedDuringBackward = 0;
   const sampler = dp.sliceSampler(new MPerClassSampler(LABELS, { m: 2, classesPerBatch: 4, seed: 3 }));
   const controller = isCcpLoss(loss) ? loss.controller : null;
   const pool = new OnePerClassSampler(LABELS, { seed: 4 });
@@ -50,20 +59,24 @@ for (const name of (process.env.CCP_DML_TEST_LOSSES ?? '').split(',')) {
       }),
     );
     reducer.reduce();
+    startedDuringBackward += reducer.startedDuringBackward;
     controller?.applyRegularizer(params);
     opt.step();
     opt.zeroGrad();
     if (controller && step % 2 === 0 && step < 6) await controller.onEpochEnd(step === 2 ? 0.5 : 0.4, ctx);
   }
+  reducer.dispose();
+  const memory = loss instanceof XBM ? noGrad(() => loss.stateDict()) : null;
   out[name] = {
     losses,
+    // XBM: the memory after the last step (all-gathered rows on every rank) and its bitwise checksum.
+    memory: memory ? memory['xbm.embeddings']!.toArray() : null,
+    memoryChecksum: memory ? sha256(memory['xbm.embeddings']!, memory['xbm.labels']!, memory['xbm.meta']!) : null,
     weights: noGrad(() => [...params, ...loss.parameters()].map((p) => p.toArray())),
     projections: controller?.history.length ?? 0,
-    proxyChecksum: controller
-      ? createHash('sha256')
-          .update(noGrad(() => controller.proxies.proxies.toFloat64Array()))
-          .digest('hex')
-      : null,
+    buckets: reducer.buckets.length,
+    startedDuringBackward,
+    proxyChecksum: controller ? sha256(controller.proxies.proxies) : null,
   };
 }
 console.log(JSON.stringify(out));

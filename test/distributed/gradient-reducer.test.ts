@@ -32,10 +32,8 @@ test('planBuckets: reverse parameter order, split by dtype and by the byte cap, 
   );
 });
 
-test('2 ranks: GradientReducer averages gradients bucket by bucket, to the hand average', { timeout: 120_000 }, () =>
-  withTempDir(async (dir) => {
-    const results = (await runRanks(WORKER, 2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store') }))).map(lastJson);
-    for (const [rank, o] of results.entries()) {
+function checkAverages(results: { buckets: { params: number[] }[]; grads: (number[] | null)[] }[]): void {
+  for (const [rank, o] of results.entries()) {
       assert.ok(o.buckets.length >= 3, `small cap: several buckets (${JSON.stringify(o.buckets)})`);
       assert.deepEqual(o.buckets.flatMap((b: { params: number[] }) => b.params).sort(), [0, 1, 2, 3, 4]);
       for (const [i, g] of o.grads.entries()) {
@@ -47,7 +45,38 @@ test('2 ranks: GradientReducer averages gradients bucket by bucket, to the hand 
         reducerGrad(2, 0)!.map((v) => v / 2),
         'absent on rank 1 counts as zeros there',
       );
+  }
+}
+
+test('2 ranks: GradientReducer averages gradients bucket by bucket, to the hand average (with and without hooks)', { timeout: 120_000 }, () =>
+  withTempDir(async (dir) => {
+    const run = (overlap: string) => runRanks(WORKER, 2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, `store${overlap}`), CCP_DML_TEST_OVERLAP: overlap }));
+    const [hooked, after] = await Promise.all([run('1'), run('0')]);
+    for (const [results, overlap] of [[hooked.map(lastJson), true], [after.map(lastJson), false]] as const) {
+      checkAverages(results);
+      for (const o of results) assert.equal(o.overlap, overlap);
     }
+  }),
+);
+
+test('2 ranks, gradients from backward: buckets start during backward, in order, to the hand average', { timeout: 120_000 }, () =>
+  withTempDir(async (dir) => {
+    const results = (await runRanks(WORKER, 2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store'), CCP_DML_TEST_SCENARIO: 'backward' }))).map(lastJson);
+    checkAverages(results);
+    // Buckets start in plan order: a bucket with a parameter backward gives no gradient (4 on both ranks, 2 on
+    // rank 1) waits for finish(), and so do the buckets after it; the ones before it start during backward.
+    const first = (ps: number[]) => results[0].buckets.findIndex((b: { params: number[] }) => b.params.some((i) => ps.includes(i)));
+    const [rank0, rank1] = [first([4]), first([2, 4])];
+    assert.ok(rank0 > rank1 && rank1 > 0, `plan ${JSON.stringify(results[0].buckets)}`);
+    assert.deepEqual(results[0].started, [rank0, rank0], 'rank 0: the buckets before the one holding parameter 4');
+    assert.deepEqual(results[1].started, [rank1, rank1], 'rank 1: the buckets before the one holding parameter 2');
+  }),
+);
+
+test('2 ranks: two backward passes before one reduce are refused (overlap needs one backward per reduce)', { timeout: 120_000 }, () =>
+  withTempDir(async (dir) => {
+    const results = (await runRanks(WORKER, 2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, 'store'), CCP_DML_TEST_SCENARIO: 'twice' }))).map(lastJson);
+    for (const o of results) assert.match(o.error, /was produced twice before the gradients were reduced/);
   }),
 );
 

@@ -11,6 +11,8 @@ import type { TrainCallback, TrainContext, RestoredPart } from '../hooks/index.j
 export interface SyncOptions {
   /** Gradient bucket cap in bytes (default 25 MB, DDP's). */
   bucketBytes?: number;
+  /** All-reduce gradient buckets during backward (default true; see GradientReducer). */
+  overlap?: boolean;
 }
 
 export function syncCallback(group: ProcessGroup, options: SyncOptions = {}): TrainCallback & { restoredWorldSize: number | null } {
@@ -22,7 +24,7 @@ export function syncCallback(group: ProcessGroup, options: SyncOptions = {}): Tr
     restoredWorldSize: null,
     onTrainBegin(ctx: TrainContext) {
       const params = ctx.optimizer.params();
-      reducer = new GradientReducer(group, params, { bucketBytes: options.bucketBytes });
+      reducer = new GradientReducer(group, params, { bucketBytes: options.bucketBytes, overlap: options.overlap });
       buffers = ctx.model
         .namedBuffers()
         .map(([, b]) => b)
@@ -40,6 +42,9 @@ export function syncCallback(group: ProcessGroup, options: SyncOptions = {}): Tr
     afterBackward() {
       reducer!.reduce();
       if (buffers.length) broadcastAll(buffers);
+    },
+    close() {
+      reducer?.dispose();
     },
     checkpointState() {
       return { state: { worldSize: group.worldSize } };

@@ -32,6 +32,11 @@ import type { EpochRecord, TestEmbeddings, TrainResult, ValidationMetrics } from
 export interface TrainContext {
   readonly config: RunConfig;
   readonly runDir: string;
+  /**
+   * This process writes the run's files. False on the ranks other than 0 of a distributed run: they write
+   * nothing at all (rank 0 writes the run folder), so a callback that writes files returns early there.
+   */
+  readonly writesFiles: boolean;
   readonly model: EmbeddingNet;
   readonly loss: MetricLoss;
   readonly optimizer: Optimizer;
@@ -46,7 +51,7 @@ export interface TrainContext {
   readonly step: number;
   /** Records of the epochs finished so far (including before a resume). */
   readonly history: readonly EpochRecord[];
-  /** Appends a record to the run's metrics log (metrics.jsonl); `time` is added. */
+  /** Appends a record to the run's metrics log (metrics.jsonl); `time` is added. Does nothing where !writesFiles. */
   log(record: Record<string, unknown>): void;
   /** Something the run noticed but does not stop for: stderr, the metrics log and result.warnings. */
   warn(message: string): void;

@@ -64,7 +64,7 @@ export class CcpHook implements TrainCallback {
   }
 
   onTrainEnd(ctx: TrainEndContext): void {
-    if (!ctx.test) return;
+    if (!ctx.test || !ctx.writesFiles) return;
     // The proxies of the best weights (restored before the test), for the report's embedding map.
     const proxies = this.controller.proxies;
     tidy(() => saveSafetensors(join(ctx.runDir, PROXIES_FILE), { proxies: proxies.proxies.detach(), labels: proxies.labels }));

@@ -33,7 +33,7 @@ export class EarlyStoppingHook implements TrainCallback {
     if (this.early.update(ctx.epoch, ctx.validation.mapAtR)) {
       this.disposeBest();
       this.best = this.snapshot();
-      saveModule(join(ctx.runDir, MODEL_FILE), this.model, { config: JSON.stringify(ctx.config), epoch: String(ctx.epoch) });
+      if (ctx.writesFiles) saveModule(join(ctx.runDir, MODEL_FILE), this.model, { config: JSON.stringify(ctx.config), epoch: String(ctx.epoch) });
     }
     if (this.early.shouldStop) ctx.stop();
   }
