@@ -6,9 +6,10 @@
 // git while the run folders are not). Parity per method: the bf16 mean MAP@R lies within the float32 seed
 // spread (mean ± std) and within 0.5 points of the float32 mean. Methods with runs missing are listed as such.
 // The paired difference (bf16 − float32 per seed, mean ± standard error) says whether a gap stands out of the
-// run-to-run noise. Methods without run folders here keep their records from the previous parity.json (run
-// folders are not kept in git); a method with any run folder here takes all its records from the folders, so
-// one method's rows never mix two studies.
+// run-to-run noise. Records of the previous parity.json are kept (run folders are not kept in git) for methods
+// without run folders here, and for seeds not re-run of a method whose re-run seeds all reproduced their
+// previous results exactly (the study is deterministic: same backbone, same code, same numbers); otherwise a
+// method takes all its records from the folders, so one method's rows never mix two different studies.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,13 +91,30 @@ function pairedDifference(records: Record<StudyPrecision, RunRecord[]>, method: 
 }
 
 /**
- * The records to tabulate: those from the run folders, plus, for methods with no run folder on either side, the
- * previous table's records (a method is never taken partly from each).
+ * The records to tabulate: those from the run folders, plus the previous table's records of (a) methods with no
+ * run folder on either side and (b) seeds not re-run of methods whose re-run seeds (at least one, on both sides
+ * taken together) all reproduced the previous test metrics exactly. A method that did not reproduce takes only
+ * its fresh records.
  */
 export function mergeRecords(fresh: Record<StudyPrecision, RunRecord[]>, previous: Record<StudyPrecision, RunRecord[]> | null): Record<StudyPrecision, RunRecord[]> {
   if (!previous) return fresh;
+  const key = (p: StudyPrecision, r: RunRecord) => `${p}/${r.method}/${r.seed}`;
+  const old = new Map(PRECISIONS.flatMap((p) => (previous[p] ?? []).map((r) => [key(p, r), r] as const)));
+  const reproduced = new Map<string, boolean>();
+  for (const p of PRECISIONS) {
+    for (const r of fresh[p]) {
+      const o = old.get(key(p, r));
+      if (!o) continue;
+      const same = JSON.stringify(o.final) === JSON.stringify(r.final);
+      reproduced.set(r.method, (reproduced.get(r.method) ?? true) && same);
+    }
+  }
   const rerun = new Set([...fresh.fp32, ...fresh.bf16].map((r) => r.method));
-  const keep = (p: StudyPrecision) => [...fresh[p], ...(previous[p] ?? []).filter((r) => !rerun.has(r.method))];
+  const keep = (p: StudyPrecision) => {
+    const have = new Set(fresh[p].map((r) => key(p, r)));
+    const kept = (previous[p] ?? []).filter((r) => !rerun.has(r.method) || (reproduced.get(r.method) === true && !have.has(key(p, r))));
+    return [...fresh[p], ...kept].sort((a, b) => (a.method === b.method ? a.seed - b.seed : a.method < b.method ? -1 : 1));
+  };
   return { fp32: keep('fp32'), bf16: keep('bf16') };
 }
 
@@ -129,8 +147,9 @@ export function main(argv: string[]): { markdown: string; json: string } {
     '`bench:ccp --precision fp32|bf16` (test MAP@R on the evaluation alphabets, %, mean ± std over the seeds finished).',
     'Parity: |bf16 − fp32| within the float32 seed spread and within 0.5 points; "incomplete" while fewer than two',
     'seeds, or not the same seeds, have finished on both sides. Paired Δ: bf16 − float32 per seed, mean ± standard',
-    'error (the run-to-run noise of the difference). Methods without run folders at generation keep the records of',
-    'the previous parity.json.',
+    'error (the run-to-run noise of the difference). Records of the previous parity.json are kept for methods',
+    'without run folders at generation, and for seeds not re-run of methods whose re-run seeds reproduced their',
+    'previous test metrics exactly.',
     '',
     parityMarkdown(rows),
     '',

@@ -63,14 +63,15 @@ test('main reads test records (not LR-search ones) from runs/<precision> and wri
   assert.match(md, /^\| C2 \| 30\.00 ± – \| 31\.00 ± – \| 0 \/ 0 \| 1\.00 \| 1\.00 ± – \(1\) \| no \| no \| incomplete \|$/m);
   const json = JSON.parse(readFileSync(files.json, 'utf8'));
   assert.equal(json.records.fp32.length, 1, 'the LR-search record is left out');
-  // A second generation keeps the table's records of methods without run folders (MS here), not the re-run ones.
+  // A second generation keeps the table's records of methods without run folders (MS here), and C2's seed 1,
+  // since C2's re-run seed 0 reproduced the table's value exactly.
   json.records.fp32.push(rec('ms', 0, 0.4), rec('c2', 1, 0.5));
   json.records.bf16.push(rec('ms', 0, 0.41));
   writeFileSync(files.json, JSON.stringify(json));
   const again = JSON.parse(readFileSync(main(['--dir', tmp]).json, 'utf8'));
   assert.deepEqual(
     again.records.fp32.map((r: RunRecord) => `${r.method}:${r.seed}`),
-    ['c2:0', 'ms:0'],
+    ['c2:0', 'c2:1', 'ms:0'],
   );
   assert.deepEqual(
     again.rows.map((r: { method: string }) => r.method),
@@ -87,8 +88,17 @@ test('paired difference: bf16 − float32 per shared seed, mean ± standard erro
   assert.equal(row!.paired.n, 3);
   assert.ok(Math.abs(row!.paired.mean - -1 / 3) < 1e-9);
   assert.ok(Math.abs(row!.paired.se - Math.sqrt(7 / 3) / Math.sqrt(3)) < 1e-9);
-  const merged = mergeRecords({ fp32: [rec('c2', 0, 0.1)], bf16: [] }, { fp32: [rec('c2', 1, 0.2), rec('ms', 0, 0.3)], bf16: [rec('c2', 1, 0.2), rec('ms', 0, 0.3)] });
-  assert.deepEqual(merged.fp32.map((r) => `${r.method}:${r.seed}`), ['c2:0', 'ms:0']);
-  assert.deepEqual(merged.bf16.map((r) => `${r.method}:${r.seed}`), ['ms:0']);
+  const tags = (rs: RunRecord[]) => rs.map((r) => `${r.method}:${r.seed}`);
+  const previous = { fp32: [rec('c2', 0, 0.1), rec('c2', 1, 0.2), rec('ms', 0, 0.3)], bf16: [rec('c2', 0, 0.1), rec('c2', 1, 0.2), rec('ms', 0, 0.3)] };
+  // C2 seed 0 re-run did not reproduce (0.15 vs 0.1): C2 takes only the fresh record; MS (not re-run) is kept.
+  const differ = mergeRecords({ fp32: [rec('c2', 0, 0.15)], bf16: [] }, previous);
+  assert.deepEqual(tags(differ.fp32), ['c2:0', 'ms:0']);
+  assert.deepEqual(tags(differ.bf16), ['ms:0']);
+  // Seed 0 reproduced exactly on both sides, seed 2 is new: the old seed 1 is kept on both sides.
+  const same = mergeRecords({ fp32: [rec('c2', 0, 0.1), rec('c2', 2, 0.4)], bf16: [rec('c2', 0, 0.1)] }, previous);
+  assert.deepEqual(tags(same.fp32), ['c2:0', 'c2:1', 'c2:2', 'ms:0']);
+  assert.deepEqual(tags(same.bf16), ['c2:0', 'c2:1', 'ms:0']);
+  // Only new seeds re-run (nothing to compare with): nothing proves it is the same study, so only fresh records.
+  assert.deepEqual(tags(mergeRecords({ fp32: [rec('c2', 5, 0.1)], bf16: [] }, previous).fp32), ['c2:5', 'ms:0']);
   assert.equal(mergeRecords({ fp32: [], bf16: [] }, null).fp32.length, 0);
 });
