@@ -185,6 +185,8 @@ async function main(): Promise<void> {
       const unit = (ms: number) => (c.kind === 'embed' ? `${((c.input[0] * 1000) / ms).toFixed(1)} img/s` : `${ms.toFixed(0)} ms`);
       const entry = {
         label: c.label,
+        date: new Date().toISOString(),
+        loadavg: loadavg(),
         medianMs: m,
         minorFaultsPerStep: f,
         oursOverPytorchDefault: m.ours / m['PyTorch default'],
@@ -209,11 +211,13 @@ async function main(): Promise<void> {
       `\npage faults per step (median): ${CASES.map((c) => `${c.name}: ${COLUMNS.map((k) => `${k} ${median(faults.get(c.name)![k])}`).join(', ')}`).join('; ')}`,
     );
     console.log(`peak RSS: ours ${(statusKB('VmHWM') / 1024).toFixed(0)} MB`);
-    // Merged into the step benchmark's results file (bench:train writes it first).
+    // Merged into the step benchmark's results file (bench:train writes it first); a run of some cases
+    // (LEVERS_CASES) keeps the other cases' earlier entries (each entry has its own date and load).
     const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : {};
+    const before = ((previous.levers as { cases?: Record<string, unknown> } | undefined)?.cases ?? {}) as Record<string, unknown>;
     writeResults(RESULTS, {
       ...previous,
-      levers: { date: new Date().toISOString(), threads, torch: { ours: torchVersion, python: hello.torch }, loadavg: loadavg(), cases: out },
+      levers: { date: new Date().toISOString(), threads, torch: { ours: torchVersion, python: hello.torch }, loadavg: loadavg(), cases: { ...before, ...out } },
     });
   } finally {
     await pyDefault.close();

@@ -5,6 +5,11 @@
 // <dir>/parity.md and <dir>/parity.json (the table plus every finished record, so a partial study is kept in
 // git while the run folders are not). Parity per method: the bf16 mean MAP@R lies within the float32 seed
 // spread (mean ± std) and within 0.5 points of the float32 mean. Methods with runs missing are listed as such.
+// The paired difference (bf16 − float32 per seed, mean ± standard error) says whether a gap stands out of the
+// run-to-run noise. Records of the previous parity.json are kept (run folders are not kept in git) for methods
+// without run folders here, and for seeds not re-run of a method whose re-run seeds all reproduced their
+// previous results exactly (the study is deterministic: same backbone, same code, same numbers); otherwise a
+// method takes all its records from the folders, so one method's rows never mix two different studies.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +26,8 @@ export interface ParityRow {
   byPrecision: Record<StudyPrecision, { seeds: number[]; mean: number; std: number }>;
   /** bf16 mean − float32 mean, points. */
   delta: number;
+  /** Per seed run on both sides: bf16 − float32 (points); mean, standard error of the mean, and how many seeds. */
+  paired: { mean: number; se: number; n: number };
   /** |delta| within the float32 seed std, and within 0.5 points. */
   withinSpread: boolean;
   withinHalfPoint: boolean;
@@ -57,6 +64,7 @@ export function parityRows(records: Record<StudyPrecision, RunRecord[]>): Parity
     };
     const byPrecision = { fp32: side('fp32'), bf16: side('bf16') };
     const delta = byPrecision.bf16.mean - byPrecision.fp32.mean;
+    const paired = pairedDifference(records, method);
     const complete = byPrecision.fp32.seeds.length >= 2 && byPrecision.fp32.seeds.join() === byPrecision.bf16.seeds.join();
     const withinSpread = Math.abs(delta) <= byPrecision.fp32.std;
     const withinHalfPoint = Math.abs(delta) <= 0.5;
@@ -65,6 +73,7 @@ export function parityRows(records: Record<StudyPrecision, RunRecord[]>): Parity
       label,
       byPrecision,
       delta,
+      paired,
       withinSpread,
       withinHalfPoint,
       parity: !complete ? 'incomplete' : withinSpread && withinHalfPoint ? 'yes' : 'no',
@@ -72,16 +81,53 @@ export function parityRows(records: Record<StudyPrecision, RunRecord[]>): Parity
   });
 }
 
+/** bf16 − float32 MAP@R (points) over the seeds run on both sides: mean ± standard error. */
+function pairedDifference(records: Record<StudyPrecision, RunRecord[]>, method: string): ParityRow['paired'] {
+  const at = (p: StudyPrecision) => new Map(records[p].filter((r) => r.method === method).map((r) => [r.seed, 100 * r.final.mapAtR]));
+  const f = at('fp32');
+  const b = at('bf16');
+  const d = [...f.keys()].filter((s) => b.has(s)).map((s) => b.get(s)! - f.get(s)!);
+  return { mean: mean(d), se: std(d) / Math.sqrt(d.length), n: d.length };
+}
+
+/**
+ * The records to tabulate: those from the run folders, plus the previous table's records of (a) methods with no
+ * run folder on either side and (b) seeds not re-run of methods whose re-run seeds (at least one, on both sides
+ * taken together) all reproduced the previous test metrics exactly. A method that did not reproduce takes only
+ * its fresh records.
+ */
+export function mergeRecords(fresh: Record<StudyPrecision, RunRecord[]>, previous: Record<StudyPrecision, RunRecord[]> | null): Record<StudyPrecision, RunRecord[]> {
+  if (!previous) return fresh;
+  const key = (p: StudyPrecision, r: RunRecord) => `${p}/${r.method}/${r.seed}`;
+  const old = new Map(PRECISIONS.flatMap((p) => (previous[p] ?? []).map((r) => [key(p, r), r] as const)));
+  const reproduced = new Map<string, boolean>();
+  for (const p of PRECISIONS) {
+    for (const r of fresh[p]) {
+      const o = old.get(key(p, r));
+      if (!o) continue;
+      const same = JSON.stringify(o.final) === JSON.stringify(r.final);
+      reproduced.set(r.method, (reproduced.get(r.method) ?? true) && same);
+    }
+  }
+  const rerun = new Set([...fresh.fp32, ...fresh.bf16].map((r) => r.method));
+  const keep = (p: StudyPrecision) => {
+    const have = new Set(fresh[p].map((r) => key(p, r)));
+    const kept = (previous[p] ?? []).filter((r) => !rerun.has(r.method) || (reproduced.get(r.method) === true && !have.has(key(p, r))));
+    return [...fresh[p], ...kept].sort((a, b) => (a.method === b.method ? a.seed - b.seed : a.method < b.method ? -1 : 1));
+  };
+  return { fp32: keep('fp32'), bf16: keep('bf16') };
+}
+
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
 export function parityMarkdown(rows: ParityRow[]): string {
   const lines = [
-    '| Method | float32 MAP@R | bf16 MAP@R | seeds (fp32 / bf16) | bf16 − fp32 | within fp32 spread | within 0.5 | parity |',
-    '|---|---|---|---|---|---|---|---|',
+    '| Method | float32 MAP@R | bf16 MAP@R | seeds (fp32 / bf16) | bf16 − fp32 | paired Δ ± SE (seeds) | within fp32 spread | within 0.5 | parity |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const f = r.byPrecision.fp32;
       const b = r.byPrecision.bf16;
-      return `| ${r.label} | ${num(f.mean)} ± ${num(f.std)} | ${num(b.mean)} ± ${num(b.std)} | ${f.seeds.join(',') || '–'} / ${b.seeds.join(',') || '–'} | ${num(r.delta)} | ${r.withinSpread ? 'yes' : 'no'} | ${r.withinHalfPoint ? 'yes' : 'no'} | ${r.parity} |`;
+      return `| ${r.label} | ${num(f.mean)} ± ${num(f.std)} | ${num(b.mean)} ± ${num(b.std)} | ${f.seeds.join(',') || '–'} / ${b.seeds.join(',') || '–'} | ${num(r.delta)} | ${num(r.paired.mean)} ± ${num(r.paired.se)} (${r.paired.n}) | ${r.withinSpread ? 'yes' : 'no'} | ${r.withinHalfPoint ? 'yes' : 'no'} | ${r.parity} |`;
     }),
   ];
   return lines.join('\n');
@@ -90,7 +136,9 @@ export function parityMarkdown(rows: ParityRow[]): string {
 export function main(argv: string[]): { markdown: string; json: string } {
   const i = argv.indexOf('--dir');
   const dir = resolve(i >= 0 && argv[i + 1] ? argv[i + 1]! : join(REPO_ROOT, 'results', 'ccp', 'precision'));
-  const records = { fp32: readTestRecords(join(dir, 'runs', 'fp32')), bf16: readTestRecords(join(dir, 'runs', 'bf16')) };
+  const json = join(dir, 'parity.json');
+  const previous = existsSync(json) ? (JSON.parse(readFileSync(json, 'utf8')) as { records: Record<StudyPrecision, RunRecord[]> }).records : null;
+  const records = mergeRecords({ fp32: readTestRecords(join(dir, 'runs', 'fp32')), bf16: readTestRecords(join(dir, 'runs', 'bf16')) }, previous);
   const rows = parityRows(records);
   const md = [
     '# bf16 vs float32 accuracy parity (Omniglot study)',
@@ -98,13 +146,15 @@ export function main(argv: string[]): { markdown: string; json: string } {
     `Generated by \`node dist/bench/ccp/precision-parity.js\` on ${new Date().toISOString().slice(0, 10)} from the per-run records of`,
     '`bench:ccp --precision fp32|bf16` (test MAP@R on the evaluation alphabets, %, mean ± std over the seeds finished).',
     'Parity: |bf16 − fp32| within the float32 seed spread and within 0.5 points; "incomplete" while fewer than two',
-    'seeds, or not the same seeds, have finished on both sides.',
+    'seeds, or not the same seeds, have finished on both sides. Paired Δ: bf16 − float32 per seed, mean ± standard',
+    'error (the run-to-run noise of the difference). Records of the previous parity.json are kept for methods',
+    'without run folders at generation, and for seeds not re-run of methods whose re-run seeds reproduced their',
+    'previous test metrics exactly.',
     '',
     parityMarkdown(rows),
     '',
   ].join('\n');
   const markdown = join(dir, 'parity.md');
-  const json = join(dir, 'parity.json');
   writeFileSync(markdown, md);
   writeFileSync(json, JSON.stringify({ rows, records }, null, 2) + '\n');
   return { markdown, json };

@@ -11,7 +11,9 @@ Requests (one JSON line each, replies likewise; first line printed: {"ready": tr
    "bf16": b, "freezeBN": b, "iters": N, "warmup": W}
       -> {"times": [ms per step], "faults": [minor page faults per step]}
      One step = forward, C2-CCP loss (0.1 * contrastive on the batch + contrastive of the batch against
-     classes x K proxies, N(v) normalised), backward, Adam step, zero_grad. The network dominates the cost.
+     classes x K proxies, N(v) normalised), backward, then the same gradient pipeline as ours (the run config of
+     bench/train-levers.bench.ts: coupled weight decay 1e-4 added to the non-BN weights' and the proxies'
+     gradients, clip_grad_norm_(10), clip_grad_value_(10)), Adam step, zero_grad. The network dominates the cost.
   {"cmd": "embed", ... same model keys ..., "iters": N, "warmup": W} -> {"times": [ms per batch]} (inference mode)
   {"cmd": "memory"} -> {"vmHWM_kB": .., "vmRSS_kB": ..}
 
@@ -30,6 +32,11 @@ from common import serve, set_threads
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "fixtures"))
 from models_reference import BNInceptionTrunk, Head, Net, ResNetTrunk, SmallResNetTrunk  # noqa: E402
+
+
+# The gradient pipeline of the run config on our side (optimizer: weightDecay 1e-4, clipNorm 10, clipValue 10).
+WEIGHT_DECAY = 1e-4
+CLIP = 10.0
 
 
 def build(name, in_channels, dim):
@@ -91,6 +98,9 @@ class Setup:
         self.proxies = torch.randn(classes * k, req["dim"], requires_grad=True)
         self.proxy_labels = torch.arange(classes).repeat_interleave(k)
         params = [p for p in self.model.parameters() if p.requires_grad]
+        bn = {id(p) for m in self.model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for p in m.parameters()}
+        self.decay = [p for p in params if id(p) not in bn] + [self.proxies]
+        self.all = params + [self.proxies]
         self.opt = torch.optim.Adam([{"params": params}, {"params": [self.proxies], "lr": 1e-2}], lr=1e-4)
 
     def forward(self):
@@ -104,6 +114,12 @@ class Setup:
         self.model.train()
         loss = c2ccp(self.forward(), self.labels, self.proxies, self.proxy_labels)
         loss.backward()
+        with torch.no_grad():
+            for p in self.decay:
+                if p.grad is not None:
+                    p.grad.add_(p, alpha=WEIGHT_DECAY)
+        torch.nn.utils.clip_grad_norm_(self.all, CLIP)
+        torch.nn.utils.clip_grad_value_(self.all, CLIP)
         self.opt.step()
         self.opt.zero_grad(set_to_none=True)
         return loss.item()

@@ -8,6 +8,7 @@ import type { SchedulerState } from '../engine/optim/index.js';
 import type { CcpStateScalars } from '../ccp/index.js';
 import type { EarlyStoppingState } from './early-stopping.js';
 import type { EpochRecord } from './run-types.js';
+import type { LossScalingState } from './loss-scaling.js';
 
 export interface TrainerState {
   version: 1;
@@ -18,6 +19,8 @@ export interface TrainerState {
   early: EarlyStoppingState;
   schedule: SchedulerState | null;
   ccp: CcpStateScalars | null;
+  /** Dynamic loss scaling (absent in runs without it). */
+  lossScaling?: LossScalingState;
   optimizer: unknown;
   history: EpochRecord[];
   elapsedSeconds: number;
@@ -33,6 +36,8 @@ export interface ResumeNeeds {
   ccp: boolean;
   /** A learning-rate schedule is configured: its state is required. */
   schedule: boolean;
+  /** Loss scaling is on: its scale is required (after the first epoch). */
+  lossScaling?: boolean;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -105,6 +110,12 @@ export function validateTrainerState(path: string, state: unknown, tensors: Map<
     if (!isObject(state.ccp)) missing('ccp', 'the CCP controller state');
   }
   if (needs.schedule && epoch > 0 && !isObject(state.schedule)) missing('schedule', 'the learning-rate schedule state');
+  if (needs.lossScaling && epoch > 0) {
+    const ls = state.lossScaling;
+    if (!isObject(ls) || !isObject(ls.scaler)) missing('lossScaling', 'the loss scale of a run with optimizer.lossScaling on');
+    const scale = (ls as { scaler: { scale: unknown } }).scaler.scale;
+    if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale)) bad('lossScaling.scaler.scale', `is ${JSON.stringify(scale)}, not a positive finite number`);
+  }
   if (state.callbacks !== undefined && !isObject(state.callbacks)) bad('callbacks', 'is not an object of callback states by name');
   const names = [...tensors.keys()];
   if (!names.some((n) => n.startsWith('model.'))) missing('model.*', 'the model weights');

@@ -116,6 +116,20 @@ export const OptimizerConfig = z
     proxyLrMultiplier: z.number().positive().optional(),
     clipNorm: z.number().positive().nullable().default(10),
     clipValue: z.number().positive().nullable().default(10),
+    /**
+     * Dynamic loss scaling (PyTorch's GradScaler; training/loss-scaling.ts): 'auto' = on exactly when
+     * model.precision is 'fp16', 'on' for any precision, 'off'. The other keys are GradScaler's.
+     */
+    lossScaling: z
+      .object({
+        enabled: z.enum(['auto', 'on', 'off']).default('auto'),
+        initScale: z.number().positive().default(2 ** 16),
+        growthFactor: z.number().gt(1).default(2),
+        backoffFactor: z.number().positive().lt(1).default(0.5),
+        growthInterval: z.number().int().positive().default(2000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -23,6 +23,8 @@ export interface EpochRecord {
   /** Engine tensors alive (created and not disposed) at the epoch end: a leak shows as growth here. */
   liveTensors: number;
   ccp?: { t: number; lambda: number; projected: boolean };
+  /** Dynamic loss scaling (fp16): the scale at the epoch end, steps skipped for inf/NaN gradients this epoch and in all. */
+  lossScale?: { scale: number; skippedSteps: number; skippedTotal: number };
   bestEpoch: number;
 }
 

@@ -25,6 +25,7 @@ import { checkEmbeddings, checkLoss, checkGradNorm, chanceWarning, type StepWher
 import { withProgress } from './task-progress.js';
 import { setupSummary } from './setup-summary.js';
 import { buildGradientPipeline, type GradientPipeline } from './gradient-pipeline.js';
+import { buildLossScaling, type LossScaling } from './loss-scaling.js';
 import { EpochValidator } from './validate-epoch.js';
 import { openRunFolder, type RunFolder } from './run-folder.js';
 import { MODEL_FILE } from './run-files.js';
@@ -76,6 +77,8 @@ interface Run {
   loss: MetricLoss;
   setup: OptimizerSetup;
   pipeline: GradientPipeline;
+  /** Dynamic loss scaling (fp16), or null. */
+  lossScaling: LossScaling | null;
   loader: BatchLoader;
   validator: EpochValidator;
   evalImages: (ds: ImageDataset) => ImageLoader;
@@ -156,6 +159,7 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
   const loss = buildLoss(cfg, data.train.numClasses);
   const setup = buildOptimizer(cfg, model, loss);
   const schedule = buildSchedule(cfg, setup.optimizer);
+  const lossScaling = buildLossScaling(cfg.optimizer.lossScaling, model.precision);
   const execution = {
     precision: model.precision,
     memoryFormat: model.memoryFormat,
@@ -176,7 +180,7 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
   const poolImages = (p: CcpPoolPreprocessing) =>
     p === 'train' ? new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 3) }) : evalImages(data.train);
   const embed: EmbedFn | undefined = dp?.embed;
-  const builtin = builtinCallbacks({ cfg, model, loss, data, setup, schedule, poolImages, execution, quiet: Boolean(options.quiet), embed });
+  const builtin = builtinCallbacks({ cfg, model, loss, data, setup, schedule, lossScaling, poolImages, execution, quiet: Boolean(options.quiet), embed });
   // Every rank draws the same global batches (same seed); a rank loads its slice of each.
   const global = new MPerClassSampler(data.train, { m: t.samplesPerClass, classesPerBatch: t.classesPerBatch, seed: deriveSeed(cfg.seed, 5) });
   const sampler = dp ? dp.sliceSampler(global) : global;
@@ -189,7 +193,8 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
     model,
     loss,
     setup,
-    pipeline: buildGradientPipeline(cfg.optimizer, setup, loss),
+    pipeline: buildGradientPipeline(cfg.optimizer, setup, loss, lossScaling),
+    lossScaling,
     loader: new BatchLoader(data.train, sampler, { ...trainImages, seed: deriveSeed(cfg.seed, 6), prefetch: t.prefetchBatches, positionOffset }),
     validator: new EpochValidator(model, evalImages(data.validation), cfg, warn, dp ?? undefined),
     evalImages,
@@ -208,7 +213,7 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
 
 function restore(run: Run): void {
   const { model, setup, loader, lossState, callbacks, cfg } = run;
-  const needs = { stepsPerEpoch: cfg.training.stepsPerEpoch, ccp: run.ccp !== null, schedule: cfg.schedule.name !== 'constant' };
+  const needs = { stepsPerEpoch: cfg.training.stepsPerEpoch, ccp: run.ccp !== null, schedule: cfg.schedule.name !== 'constant', lossScaling: run.lossScaling !== null };
   const r = restoreRunCheckpoint(run.folder.checkpointPath, { model, optimizer: setup.optimizer, loader, lossState }, callbacks, needs);
   Object.assign(run.state, { epoch: r.epoch, step: r.step, history: r.history, elapsedBefore: r.elapsedSeconds });
   for (const name of r.orphans) run.folder.warn(`the checkpoint holds the state of a callback named '${name}' that this run does not have; it is ignored`);
@@ -303,7 +308,11 @@ async function trainEpoch(run: Run): Promise<number> {
   return lossSum / steps;
 }
 
-/** One optimiser step: forward, loss, backward, afterBackward, the gradient pipeline, beforeOptimizerStep, step. */
+/**
+ * One optimiser step: forward, loss, backward, afterBackward, the gradient pipeline, beforeOptimizerStep, step.
+ * With loss scaling, a step whose gradients hold an inf or NaN skips the pipeline's stages and the optimiser
+ * update (it still counts as a step, as in a PyTorch loop with GradScaler).
+ */
 async function trainStep(run: Run, stepInEpoch: number): Promise<number> {
   const batch = await run.loader.next();
   await releaseFinalizedWrappers();
@@ -319,14 +328,14 @@ async function trainStep(run: Run, stepInEpoch: number): Promise<number> {
     const out = loss.forward(g.embeddings, g.labels);
     const v = out.item();
     checkLoss(v, at);
-    out.backward();
+    pipeline.backward(out);
     return v;
   });
   const stepContext = () => ({ ...context(run), stepInEpoch, lr });
   callbacks.afterBackward(stepContext);
   pipeline.transform((norm) => checkGradNorm(norm, at));
   callbacks.beforeOptimizerStep(stepContext);
-  pipeline.step();
+  pipeline.step(at);
   run.state.step++;
   return value;
 }

@@ -6,6 +6,7 @@
 import type { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd.js';
 import { tidy } from '../scope.js';
+import { stack } from '../functional.js';
 
 export interface GradScalerOptions {
   /** Starting scale. Default 2^16 (PyTorch's). */
@@ -77,15 +78,17 @@ export class GradScaler {
     if (!this.enabled) return false;
     if (this.foundInf !== null) throw new Error('GradScaler: unscale() was already called since the last update()');
     const inv = 1 / this.scaleValue;
-    let found = false;
-    noGrad(() =>
+    // One finiteness flag per gradient, read back once (a read per gradient would sync a GPU per parameter).
+    const found = noGrad(() =>
       tidy(() => {
+        const finite: Tensor[] = [];
         for (const p of optimizer.params()) {
           const g = p.grad;
           if (!g) continue;
           g.mul_(inv);
-          if (!found && !g.isfinite().all().item()) found = true;
+          finite.push(g.isfinite().all());
         }
+        return finite.length > 0 && !stack(finite).all().item();
       }),
     );
     this.foundInf = found;

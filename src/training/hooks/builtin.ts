@@ -1,5 +1,6 @@
 // The trainer's own callbacks for a run, in the order they run: the metrics log, XBM's memory switch, CCP's
-// projection controller, early stopping with the best weights, the learning-rate schedule, the progress display.
+// projection controller, dynamic loss scaling's state (fp16), early stopping with the best weights, the
+// learning-rate schedule, the progress display.
 // The order matters where two act on the same event: CCP projects before early stopping copies the best
 // weights (so the copy holds the re-initialised proxies), the epoch line is logged before CCP's projection line.
 import type { ImageLoader } from '../../data/index.js';
@@ -12,6 +13,8 @@ import type { OptimizerSetup } from '../build.js';
 import type { EpochSchedule } from '../schedule.js';
 import type { TrainResult } from '../run-types.js';
 import type { TrainCallback } from './callback.js';
+import type { LossScaling } from '../loss-scaling.js';
+import { LossScalingHook } from './loss-scaling.js';
 import type { EmbedFn } from '../sharded-embed.js';
 import { CcpHook } from './ccp.js';
 import { EarlyStoppingHook } from './early-stopping.js';
@@ -27,6 +30,8 @@ export interface BuiltinParts {
   data: RunData;
   setup: OptimizerSetup;
   schedule: EpochSchedule | null;
+  /** Dynamic loss scaling (fp16), or null. */
+  lossScaling?: LossScaling | null;
   /** The training split with the training or the test preprocessing, for CCP's candidate pools (made only for CCP runs). */
   poolImages: (preprocessing: CcpPoolPreprocessing) => ImageLoader;
   execution: TrainResult['execution'];
@@ -61,6 +66,7 @@ export function builtinCallbacks(p: BuiltinParts): BuiltinCallbacks {
     metricsLogHook(t.logEverySteps, p.execution),
     ...(hasMemorySwitch(p.loss) ? [xbmHook(p.loss)] : []),
     ...(ccp ? [ccp] : []),
+    ...(p.lossScaling ? [new LossScalingHook(p.lossScaling)] : []),
     early,
     ...(p.schedule ? [new ScheduleHook(p.schedule)] : []),
     progressHook(t.stepsPerEpoch, t.maxEpochs, !p.quiet),

@@ -10,6 +10,8 @@
 //     per step: forward, loss, backward
 //               afterBackward          raw gradients (e.g. all-reduce, loss-scale checks)
 //               gradient pipeline      coupled weight decay, CCP's proximal term, clipping by norm and value
+//                                      (with loss scaling, fp16: unscaling first; a step with inf/NaN
+//                                      gradients skips the stages and the optimiser update)
 //               beforeOptimizerStep    the gradients the optimiser will apply
 //               optimiser step, zeroGrad
 //               onStepEnd              the step's loss value
