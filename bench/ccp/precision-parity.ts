@@ -96,7 +96,10 @@ function pairedDifference(records: Record<StudyPrecision, RunRecord[]>, method: 
  * taken together) all reproduced the previous test metrics exactly. A method that did not reproduce takes only
  * its fresh records.
  */
-export function mergeRecords(fresh: Record<StudyPrecision, RunRecord[]>, previous: Record<StudyPrecision, RunRecord[]> | null): Record<StudyPrecision, RunRecord[]> {
+export function mergeRecords(
+  fresh: Record<StudyPrecision, RunRecord[]>,
+  previous: Record<StudyPrecision, RunRecord[]> | null,
+): Record<StudyPrecision, RunRecord[]> {
   if (!previous) return fresh;
   const key = (p: StudyPrecision, r: RunRecord) => `${p}/${r.method}/${r.seed}`;
   const old = new Map(PRECISIONS.flatMap((p) => (previous[p] ?? []).map((r) => [key(p, r), r] as const)));

@@ -89,7 +89,11 @@ export class GradientReducer {
     if (options.checkParameters ?? true) checkSameParameters(group, params);
     this.buckets = planBuckets(params, cap);
     const overlap = options.overlap ?? true;
-    if (overlap && group.worldSize > 1) this.hooks = group.hookGradientBuckets(params, this.buckets.map((b) => b.params));
+    if (overlap && group.worldSize > 1)
+      this.hooks = group.hookGradientBuckets(
+        params,
+        this.buckets.map((b) => b.params),
+      );
   }
 
   get overlapsBackward(): boolean {

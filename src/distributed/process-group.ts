@@ -159,7 +159,12 @@ export class ProcessGroup {
    */
   hookGradientBuckets(params: readonly Tensor[], plan: readonly (readonly number[])[]): HookedGradientBuckets {
     const handle = this.collective('allReduce', () =>
-      native.distGradBucketsAttach(this.live('allReduce'), params.map((p) => p.native), plan.map((b) => [...b]), this.timeoutMs),
+      native.distGradBucketsAttach(
+        this.live('allReduce'),
+        params.map((p) => p.native),
+        plan.map((b) => [...b]),
+        this.timeoutMs,
+      ),
     );
     return {
       finish: () => {

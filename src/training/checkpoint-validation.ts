@@ -114,7 +114,8 @@ export function validateTrainerState(path: string, state: unknown, tensors: Map<
     const ls = state.lossScaling;
     if (!isObject(ls) || !isObject(ls.scaler)) missing('lossScaling', 'the loss scale of a run with optimizer.lossScaling on');
     const scale = (ls as { scaler: { scale: unknown } }).scaler.scale;
-    if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale)) bad('lossScaling.scaler.scale', `is ${JSON.stringify(scale)}, not a positive finite number`);
+    if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale))
+      bad('lossScaling.scaler.scale', `is ${JSON.stringify(scale)}, not a positive finite number`);
   }
   if (state.callbacks !== undefined && !isObject(state.callbacks)) bad('callbacks', 'is not an object of callback states by name');
   const names = [...tensors.keys()];

@@ -123,7 +123,10 @@ export const OptimizerConfig = z
     lossScaling: z
       .object({
         enabled: z.enum(['auto', 'on', 'off']).default('auto'),
-        initScale: z.number().positive().default(2 ** 16),
+        initScale: z
+          .number()
+          .positive()
+          .default(2 ** 16),
         growthFactor: z.number().gt(1).default(2),
         backoffFactor: z.number().positive().lt(1).default(0.5),
         growthInterval: z.number().int().positive().default(2000),

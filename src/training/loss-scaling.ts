@@ -73,7 +73,8 @@ export class LossScaling {
 
   loadStateDict(s: LossScalingState): void {
     this.scaler.loadStateDict(s.scaler);
-    if (!Number.isInteger(s.skippedSteps) || s.skippedSteps < 0) throw new Error(`loss scaling: state.skippedSteps must be a non-negative integer, got ${s.skippedSteps}`);
+    if (!Number.isInteger(s.skippedSteps) || s.skippedSteps < 0)
+      throw new Error(`loss scaling: state.skippedSteps must be a non-negative integer, got ${s.skippedSteps}`);
     this.skippedSteps = s.skippedSteps;
   }
 }

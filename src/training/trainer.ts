@@ -213,7 +213,12 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
 
 function restore(run: Run): void {
   const { model, setup, loader, lossState, callbacks, cfg } = run;
-  const needs = { stepsPerEpoch: cfg.training.stepsPerEpoch, ccp: run.ccp !== null, schedule: cfg.schedule.name !== 'constant', lossScaling: run.lossScaling !== null };
+  const needs = {
+    stepsPerEpoch: cfg.training.stepsPerEpoch,
+    ccp: run.ccp !== null,
+    schedule: cfg.schedule.name !== 'constant',
+    lossScaling: run.lossScaling !== null,
+  };
   const r = restoreRunCheckpoint(run.folder.checkpointPath, { model, optimizer: setup.optimizer, loader, lossState }, callbacks, needs);
   Object.assign(run.state, { epoch: r.epoch, step: r.step, history: r.history, elapsedBefore: r.elapsedSeconds });
   for (const name of r.orphans) run.folder.warn(`the checkpoint holds the state of a callback named '${name}' that this run does not have; it is ignored`);
@@ -407,7 +412,8 @@ async function finishRun(run: Run, stopReason: StopReason): Promise<TrainResult>
   early.restoreBest();
   if (run.writes) saveModule(join(folder.runDir, MODEL_FILE), run.model, { config: JSON.stringify(run.cfg), epoch: String(early.early.bestEpoch) });
   const test = await testEvaluation(run, result);
-  if (run.writes) writeFileAtomic(join(folder.runDir, 'final-metrics.json'), JSON.stringify({ ...result, history: undefined, testEmbeddings: undefined }, null, 2) + '\n');
+  if (run.writes)
+    writeFileAtomic(join(folder.runDir, 'final-metrics.json'), JSON.stringify({ ...result, history: undefined, testEmbeddings: undefined }, null, 2) + '\n');
   await run.callbacks.trainEnd(context(run), result, test);
   return result;
 }

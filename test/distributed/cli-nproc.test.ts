@@ -35,7 +35,8 @@ test('ccp-dml train --nproc 2: two ranks, one result, one run folder, nothing in
     assert.equal(r.out.match(/run folder: /g)?.length, 1, `only rank 0 prints the result:\n${r.out}`);
     assert.deepEqual(readdirSync(out), ['r'], 'exactly one run folder');
     assert.deepEqual(readdirSync(tmp), [], 'no rank writes into TMPDIR');
-    for (const f of ['checkpoint.safetensors', 'model.safetensors', 'final-metrics.json', 'metrics.jsonl', 'report.html']) assert.ok(existsSync(join(out, 'r', f)), f);
+    for (const f of ['checkpoint.safetensors', 'model.safetensors', 'final-metrics.json', 'metrics.jsonl', 'report.html'])
+      assert.ok(existsSync(join(out, 'r', f)), f);
     const epochs = readFileSync(join(out, 'r', 'metrics.jsonl'), 'utf8')
       .split('\n')
       .filter((l) => l.includes('"kind":"epoch"'));

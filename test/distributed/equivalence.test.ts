@@ -25,7 +25,9 @@ test(
   () =>
     withTempDir(async (dir) => {
       const losses = [...EQUIVALENCE_LOSSES, XBM_SELF_PAIR_CASE].join(',');
-      const env = (tag: string, overlap = '1') => () => ({ CCP_DML_TEST_STORE_FILE: join(dir, `store-${tag}`), CCP_DML_TEST_LOSSES: losses, CCP_DML_TEST_OVERLAP: overlap });
+      const env =
+        (tag: string, overlap = '1') =>
+        () => ({ CCP_DML_TEST_STORE_FILE: join(dir, `store-${tag}`), CCP_DML_TEST_LOSSES: losses, CCP_DML_TEST_OVERLAP: overlap });
       const [one, two, after] = await Promise.all([runRanks(WORKER, 1, env('one')), runRanks(WORKER, 2, env('two')), runRanks(WORKER, 2, env('after', '0'))]);
       const single = lastJson(one[0]!, 0);
       const ranks = two.map(lastJson);

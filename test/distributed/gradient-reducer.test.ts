@@ -34,17 +34,17 @@ test('planBuckets: reverse parameter order, split by dtype and by the byte cap, 
 
 function checkAverages(results: { buckets: { params: number[] }[]; grads: (number[] | null)[] }[]): void {
   for (const [rank, o] of results.entries()) {
-      assert.ok(o.buckets.length >= 3, `small cap: several buckets (${JSON.stringify(o.buckets)})`);
-      assert.deepEqual(o.buckets.flatMap((b: { params: number[] }) => b.params).sort(), [0, 1, 2, 3, 4]);
-      for (const [i, g] of o.grads.entries()) {
-        assert.deepEqual(g, handAverage(i, 2), `rank ${rank} parameter ${i} (${REDUCER_SHAPES[i]!.dtype})`);
-      }
-      assert.equal(o.grads[4], null, 'no gradient on any rank stays none');
-      assert.deepEqual(
-        o.grads[2],
-        reducerGrad(2, 0)!.map((v) => v / 2),
-        'absent on rank 1 counts as zeros there',
-      );
+    assert.ok(o.buckets.length >= 3, `small cap: several buckets (${JSON.stringify(o.buckets)})`);
+    assert.deepEqual(o.buckets.flatMap((b: { params: number[] }) => b.params).sort(), [0, 1, 2, 3, 4]);
+    for (const [i, g] of o.grads.entries()) {
+      assert.deepEqual(g, handAverage(i, 2), `rank ${rank} parameter ${i} (${REDUCER_SHAPES[i]!.dtype})`);
+    }
+    assert.equal(o.grads[4], null, 'no gradient on any rank stays none');
+    assert.deepEqual(
+      o.grads[2],
+      reducerGrad(2, 0)!.map((v) => v / 2),
+      'absent on rank 1 counts as zeros there',
+    );
   }
 }
 
@@ -52,7 +52,10 @@ test('2 ranks: GradientReducer averages gradients bucket by bucket, to the hand 
   withTempDir(async (dir) => {
     const run = (overlap: string) => runRanks(WORKER, 2, () => ({ CCP_DML_TEST_STORE_FILE: join(dir, `store${overlap}`), CCP_DML_TEST_OVERLAP: overlap }));
     const [hooked, after] = await Promise.all([run('1'), run('0')]);
-    for (const [results, overlap] of [[hooked.map(lastJson), true], [after.map(lastJson), false]] as const) {
+    for (const [results, overlap] of [
+      [hooked.map(lastJson), true],
+      [after.map(lastJson), false],
+    ] as const) {
       checkAverages(results);
       for (const o of results) assert.equal(o.overlap, overlap);
     }

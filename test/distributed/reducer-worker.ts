@@ -17,7 +17,14 @@ function backward(params: Tensor[]): void {
   tidy(() => {
     const terms = params.flatMap((p, i) => {
       const g = reducerGrad(i, group.rank);
-      return g ? [p.mul(tensor(g, p.shape, { dtype: p.dtype })).sum().to('float64')] : [];
+      return g
+        ? [
+            p
+              .mul(tensor(g, p.shape, { dtype: p.dtype }))
+              .sum()
+              .to('float64'),
+          ]
+        : [];
     });
     terms.reduce((a, b) => a.add(b)).backward();
   });

@@ -95,7 +95,10 @@ test('a checkpoint whose loss scale is missing or not a positive number is refus
   const tensors = new Map(original);
   for (const [tamper, expect] of [
     [(st: Record<string, unknown>) => delete st.lossScaling, /entry 'lossScaling' is missing \(the loss scale/],
-    [(st: Record<string, unknown>) => ((st.lossScaling as { scaler: { scale: number } }).scaler.scale = -2), /entry 'lossScaling\.scaler\.scale' is -2, not a positive finite number/],
+    [
+      (st: Record<string, unknown>) => ((st.lossScaling as { scaler: { scale: number } }).scaler.scale = -2),
+      /entry 'lossScaling\.scaler\.scale' is -2, not a positive finite number/,
+    ],
   ] as const) {
     const state = JSON.parse(meta.state!) as Record<string, unknown>;
     tamper(state);
