@@ -130,7 +130,8 @@ export function parseCcpOverrides(v: string): Partial<CcpOptions> {
   for (const part of v.split(',')) {
     const [key, raw] = part.split('=').map((x) => x.trim());
     if (!key || raw === undefined || raw === '') throw new Error(`--ccp: expected key=value pairs such as batchWeight=0,laggedMetric=true, got '${part}'`);
-    out[key] = raw === 'true' ? true : raw === 'false' ? false : Number(raw);
+    // Booleans and numbers as such; anything else stays a string (e.g. poolPreprocessing=test) for the schema to check.
+    out[key] = raw === 'true' ? true : raw === 'false' ? false : Number.isFinite(Number(raw)) ? Number(raw) : raw;
   }
   try {
     resolveCcpOptions(out);
