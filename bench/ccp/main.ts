@@ -35,6 +35,8 @@
 //                          made small ops 5-10x slower (threads wait for each other), one thread was faster
 //   --proxy-lr-mult F      LR multiplier of the proxy baselines' proxies    [the losses' own: x100, as the code]
 //   --precision fp32|bf16|auto  backbone precision (model.precision)                 [the config's default: fp32]
+//   --loss-option L.k=v,...  a base loss's own option for every method on it, e.g. original_contrastive.reduction=active
+//                          (C1's proxy-term averaging; default: each loss's own, C1 'anchors' = the reference code)
 //   --fixed-lrs id=lr,...  per-method LR without an LR search, e.g. c2=1e-3,ms=3e-3 (methods not named are searched)
 //   --runs DIR             run folders (per-run records make an interrupted study resumable) [results/ccp/runs/<mode>]
 //   --fresh                ignore saved per-run records
@@ -49,6 +51,7 @@ import { jsonReport, markdownReport, predictSeconds, summarize, timingModel, mar
 import { validationPlotSvg } from './plot.js';
 import type { OmniglotStudyData } from './omniglot-data.js';
 import { measureStepCosts } from './cost.js';
+import { parseLossOptions } from './loss-options.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -275,6 +278,10 @@ export function parseArgs(argv: string[]): CliOptions {
         custom = true;
         break;
       }
+      case '--loss-option':
+        s.lossOptions = parseLossOptions(value(), s.lossOptions);
+        custom = true;
+        break;
       case '--fixed-lrs':
         s.fixedLrs = parseFixedLrs(value());
         custom = true;

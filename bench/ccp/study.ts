@@ -12,6 +12,7 @@ import type { RunData } from '../../src/training/data-setup.js';
 import { loadOmniglotStudyData, studyRunData, type OmniglotStudyData } from './omniglot-data.js';
 import type { StudyMethod } from './methods.js';
 import { pretrainMnistBackbone, DEFAULT_PRETRAIN_EPOCHS } from './pretrain-mnist.js';
+import { baseLossName, type StudyLossOptions } from './loss-options.js';
 
 export interface Budget {
   kind: 'steps' | 'seconds';
@@ -61,6 +62,8 @@ export interface StudySettings {
   earlyStopPatience?: number;
   /** Freeze the backbone's BatchNorm layers (running statistics and affine), as the paper's BN-Inception. */
   freezeBatchNorm?: boolean;
+  /** Overrides of a base loss's own options (loss.options) for every method on that base loss (--loss-option). */
+  lossOptions?: StudyLossOptions;
   /** Per-method LR given up front (method id -> LR): that method skips the LR search (e.g. a precision comparison at the main study's LRs). */
   fixedLrs?: Record<string, number>;
 }
@@ -168,7 +171,7 @@ export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: nu
       ...(s.precision ? { precision: s.precision } : {}),
       ...(s.freezeBatchNorm ? { freezeBatchNorm: true } : {}),
     },
-    loss: { name: m.loss, preset: s.lossPreset },
+    loss: { name: m.loss, preset: s.lossPreset, ...(s.lossOptions?.[baseLossName(m.loss)] ? { options: s.lossOptions[baseLossName(m.loss)] } : {}) },
     ccp: { ...s.ccp },
     xbm: { memoryBatches: s.xbm.memoryBatches, startStep: xbmStart },
     optimizer: { name: 'adam', lr, ...(m.kind === 'proxy' && s.proxyLrMultiplier !== undefined ? { proxyLrMultiplier: s.proxyLrMultiplier } : {}) },

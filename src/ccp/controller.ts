@@ -11,7 +11,7 @@ import type { CcpProxySet } from './proxies.js';
 import { ProximalRegularizer } from './regularizer.js';
 import { lambdaAt, type CcpOptions } from './options.js';
 import { poolSize } from './kcenter.js';
-import { proxyCoverDiagnostics } from './covering.js';
+import { proxyCoverDiagnostics, type ProxyCoverDiagnostics } from './covering.js';
 
 /** What the trainer gives the controller. */
 export interface CcpContext {
@@ -41,6 +41,8 @@ export interface CcpProjectionEvent {
   bestMetric: number | null;
   /** λ_t used from now on. */
   lambda: number;
+  /** Whether the proxies were re-placed by K-center (false under `projections: false`; absent in older logs). */
+  proxiesReplaced?: boolean;
   /** Mean over classes of the covering radius of the candidate pool by the new proxies (N(v), Euclidean). */
   coveringRadius?: number;
   /** Largest per-class covering radius of the pool by the new proxies. */
@@ -179,7 +181,8 @@ export class CcpController {
    * End of an epoch with its validation metric (maximised, e.g. MAP@R). Snapshots θ_best and P_best on
    * improvement; when `patience` epochs pass without one (and at least `minIterations` epochs were spent in the
    * problem) runs a projection: t += 1, θ_anchor ← θ_best, λ ← λ·decay^t, P ← KCENTER(pool(b′), P_best, K) in
-   * place, best ← −∞, wait ← 0. The live θ and the optimiser state are not touched.
+   * place (skipped under `projections: false`), best ← −∞, wait ← 0. The live θ and the optimiser state are not
+   * touched.
    */
   async onEpochEnd(metricValue: number, ctx: CcpContext): Promise<CcpEpochResult> {
     if (typeof metricValue !== 'number') throw new Error(`CcpController.onEpochEnd: metricValue must be a number, got ${String(metricValue)}`);
@@ -312,12 +315,15 @@ export class CcpController {
   // ---- internals ----
 
   private async project(epoch: number, monitored: number, params: Tensor[], ctx: CcpContext): Promise<void> {
-    // Sample first: nothing changes if the trainer's sampler fails.
-    const pool = await ctx.samplePool(this.poolSize);
+    // Sample first: nothing changes if the trainer's sampler fails. Without projections no pool is drawn.
+    const pool = this.options.projections ? await ctx.samplePool(this.poolSize) : null;
     try {
       const t = this.tValue + 1;
-      this.proxies.reinitialize(pool, this.options.poolSize); // validates the pool before anything changes
-      const cover = tidy(() => proxyCoverDiagnostics(pool, this.proxies.classMajor()));
+      let cover: Partial<ProxyCoverDiagnostics> = {};
+      if (pool) {
+        this.proxies.reinitialize(pool, this.options.poolSize); // validates the pool before anything changes
+        cover = tidy(() => proxyCoverDiagnostics(pool, this.proxies.classMajor()));
+      }
       if (this.options.lambda > 0) {
         if (!this.thetaBestTensors) this.snapshotTheta(params);
         this.regularizer.setAnchor(this.thetaBestTensors!);
@@ -330,13 +336,14 @@ export class CcpController {
         metric: monitored,
         bestMetric: Number.isFinite(this.bestValue) ? this.bestValue : null,
         lambda: this.regularizer.lambda,
+        proxiesReplaced: pool !== null,
         ...cover,
       });
       this.bestValue = -Infinity;
       this.waitValue = 0;
       this.epochsInProblem = 0;
     } finally {
-      pool.dispose();
+      pool?.dispose();
     }
   }
 

@@ -7,6 +7,14 @@ import { CcpProxySet } from './proxies.js';
 import { CcpController } from './controller.js';
 import { resolveCcpOptions, type CcpOptions, type CcpOptionsInput } from './options.js';
 
+/** The two weighted terms of one forward; null where the term's weight is 0 (and not computed). */
+export interface CcpTerms {
+  /** batchWeight·L_base(X, X). */
+  batch: Tensor | null;
+  /** proxyWeight·L_base(X, P). */
+  proxy: Tensor | null;
+}
+
 export interface CcpLossOptions extends CcpOptionsInput {
   /** Number of training classes C (labels must be 0..C−1). */
   numClasses: number;
@@ -26,6 +34,11 @@ export class CcpLoss implements MetricLoss {
   /** The proxies are the reference set; a `ref` passed to forward is ignored. */
   readonly acceptsReference = false;
   private controllerInstance: CcpController | null = null;
+  /**
+   * Called by every forward with the weighted terms (still in the autograd graph) before they are summed, e.g. to
+   * measure each term's gradient (training's GradientShareCallback). Must not dispose them.
+   */
+  termsObserver: ((terms: CcpTerms) => void) | null = null;
 
   constructor(base: MetricLoss, options: CcpLossOptions) {
     if (!base || typeof base.forward !== 'function') throw new Error('ccp: baseLoss must implement MetricLoss');
@@ -59,13 +72,13 @@ export class CcpLoss implements MetricLoss {
       throw new Error(`${this.name}: embeddings must be [B, ${this.proxySet.dim}], got [${embeddings.shape.join(', ')}]`);
     }
     return tidy(() => {
-      let total: Tensor | null = null;
-      if (batchWeight !== 0) total = this.base.forward(embeddings, labels).mul(batchWeight);
-      if (proxyWeight !== 0 || total === null) {
-        const proxyTerm = this.base.forward(embeddings, labels, { embeddings: this.proxySet.proxies, labels: this.proxySet.labels }).mul(proxyWeight);
-        total = total ? total.add(proxyTerm) : proxyTerm;
-      }
-      return total;
+      const batch = batchWeight !== 0 ? this.base.forward(embeddings, labels).mul(batchWeight) : null;
+      const proxy =
+        proxyWeight !== 0 || batch === null
+          ? this.base.forward(embeddings, labels, { embeddings: this.proxySet.proxies, labels: this.proxySet.labels }).mul(proxyWeight)
+          : null;
+      this.termsObserver?.({ batch, proxy });
+      return batch && proxy ? batch.add(proxy) : (batch ?? proxy)!;
     });
   }
 

@@ -29,10 +29,23 @@ const fields = {
    * improvement test lags one epoch and the snapshot is taken one epoch after the truly best one (spec §2.5).
    */
   laggedMetric: z.boolean(),
+  /**
+   * true (default): a problem's end re-places all proxies by K-center (spec §2.5). false (ablation): problems still
+   * end and move the regulariser's anchor and λ_t as usual, and the proxies keep training, but they are never
+   * re-initialised after the initial placement (no candidate pool, no K-center at projections).
+   */
+  projections: z.boolean(),
+  /**
+   * Preprocessing of the K-center candidate pool: 'train' (default, the reference code: the training batches'
+   * preprocessing, so random crops and flips when the dataset augments, spec §2.4 and §8.5) or 'test' (the
+   * evaluation preprocessing, deterministic). Candidates are embedded in inference mode either way.
+   */
+  poolPreprocessing: z.enum(['train', 'test']),
 };
 
 export const CcpOptionsSchema = z.object(fields).strict();
 export type CcpOptions = z.infer<typeof CcpOptionsSchema>;
+export type CcpPoolPreprocessing = CcpOptions['poolPreprocessing'];
 
 export const CCP_PRESET_NAMES = ['default', 'small', 'large'] as const;
 export type CcpPreset = (typeof CCP_PRESET_NAMES)[number];
@@ -53,6 +66,8 @@ export const CCP_DEFAULTS: Readonly<CcpOptions> = Object.freeze(
     proxyWeight: 1.0,
     minDelta: 1e-5,
     laggedMetric: false,
+    projections: true,
+    poolPreprocessing: 'train',
   }),
 );
 

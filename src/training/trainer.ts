@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tensor, int64, tidy, manualSeed, setNumThreads, getNumThreads, liveTensors, releaseFinalizedWrappers } from '../engine/index.js';
 import { saveModule, writeFileAtomic } from '../engine/serialization/index.js';
 import { BatchLoader, ImageLoader, MPerClassSampler, deriveSeed, type ImageDataset } from '../data/index.js';
-import { isCcpLoss } from '../ccp/index.js';
+import { isCcpLoss, type CcpPoolPreprocessing } from '../ccp/index.js';
 import type { MetricLoss } from '../losses/index.js';
 import type { EmbeddingNet } from '../models/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
@@ -174,7 +174,9 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
   });
   for (const w of info.warnings) process.stderr.write(`warning: ${w}\n`);
   if (!options.quiet) process.stderr.write(info.lines.map((l) => `setup: ${l}\n`).join(''));
-  const poolImages = () => new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 3) });
+  // CCP's candidate pools: the training split with the training batches' preprocessing (the reference's) or the test one.
+  const poolImages = (p: CcpPoolPreprocessing) =>
+    p === 'train' ? new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 3) }) : evalImages(data.train);
   const embed: EmbedFn | undefined = dp?.embed;
   const builtin = builtinCallbacks({ cfg, model, loss, data, setup, schedule, poolImages, execution, quiet: Boolean(options.quiet), embed });
   // Every rank draws the same global batches (same seed); a rank loads its slice of each.

@@ -226,6 +226,37 @@ test('snapshots: θ_best and P_best are taken at the best epoch; projection anch
   }
 });
 
+test('projections: false ends problems (anchor, λ_t, t) but never draws a pool nor re-places the proxies', async () => {
+  const on = await drive([0.1, 0.5, 0.3, 0.3, 0.3]);
+  const off = await drive([0.1, 0.5, 0.3, 0.3, 0.3], { projections: false });
+  try {
+    assert.deepEqual(on.requested, [4, 4]);
+    assert.deepEqual(off.requested, [4]); // the initial placement only
+    assert.deepEqual([on.controller.history[0]!.proxiesReplaced, off.controller.history[0]!.proxiesReplaced], [true, false]);
+    const ev = off.controller.history[0]!;
+    assert.deepEqual([ev.epoch, ev.t, ev.lambda, ev.coveringRadius], [5, 1, 2e-4, undefined]);
+    assert.equal(off.controller.t, 1);
+    assert.equal(off.controller.lambda, 2e-4);
+    for (const a of off.controller.thetaAnchor!) assert.ok(a.toArray().every((v) => v === 2));
+    // The live proxies keep what training made of them (50 after epoch 5); with projections they are pool rows.
+    assert.ok(off.proxies.proxies.toArray().every((v) => v === 50));
+    assert.ok(!on.proxies.proxies.toArray().every((v) => v === 50));
+    // The next problem runs as usual: improvement from −∞, a second end after patience.
+    for (const e of [6, 7, 8, 9]) {
+      off.train(e);
+      await off.controller.onEpochEnd(0.2, { ...off.ctx, epoch: e });
+    }
+    assert.deepEqual(
+      off.controller.history.map((h) => h.epoch),
+      [5, 9],
+    );
+    assert.deepEqual(off.requested, [4]);
+  } finally {
+    on.dispose();
+    off.dispose();
+  }
+});
+
 test('lagged snapshots are one epoch after the truly best epoch', async () => {
   const s = await drive([0.1, 0.5, 0.3, 0.3, 0.3, 0.3], { laggedMetric: true });
   try {
@@ -345,6 +376,10 @@ test('λ = 0 keeps no θ snapshots at all', async () => {
     assert.equal(s.controller.thetaBest, null);
     assert.equal(s.controller.thetaAnchor, null);
     assert.equal(s.controller.regularizer.active, false);
+    // After the projection the regulariser adds nothing to the gradients.
+    s.weight.grad = full([2, 2], 0.5);
+    s.controller.applyRegularizer([s.weight]);
+    assert.ok(s.weight.grad!.toArray().every((v) => v === 0.5));
   } finally {
     s.dispose();
   }
@@ -439,5 +474,32 @@ test('state JSON survives NaN metrics (lagged resume)', async () => {
   } finally {
     a.dispose();
     b.dispose();
+  }
+});
+
+test('K = 1, b = 1: each class’s single proxy is its single pool candidate, at the start and at every projection', async () => {
+  manualSeed(21);
+  const proxies = new CcpProxySet(C, 1, D);
+  const pools: Tensor[] = [];
+  const ctx: CcpContext = {
+    parameters: [],
+    samplePool: async (bPrime) => {
+      assert.equal(bPrime, 1);
+      const pool = randn([C, 1, D]);
+      pools.push(keep(pool.clone()));
+      return pool;
+    },
+  };
+  const controller = new CcpController(proxies, resolveCcpOptions({ proxiesPerClass: 1, poolSize: 1, patience: 1 }));
+  try {
+    await controller.onTrainBegin(ctx);
+    tidy(() => assert.ok(allclose(proxies.classMajor(), pools[0]!, 0, 0)));
+    await controller.onEpochEnd(0.5, { ...ctx, epoch: 1 });
+    await controller.onEpochEnd(0.4, { ...ctx, epoch: 2 });
+    assert.equal(controller.history.length, 1);
+    tidy(() => assert.ok(allclose(proxies.classMajor(), pools[1]!, 0, 0)));
+  } finally {
+    controller.dispose();
+    for (const p of pools) p.dispose();
   }
 });

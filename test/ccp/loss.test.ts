@@ -59,6 +59,26 @@ test('weights: batchWeight = 0 skips the in-batch term; custom weights are appli
   }
 });
 
+test('weights: proxyWeight = 0 keeps only the in-batch term; both 0 give a zero loss without error', () => {
+  const base = new PairDouble();
+  const batchOnly = ccp(base, { numClasses: 3, dim: 3, proxiesPerClass: 2, batchWeight: 1, proxyWeight: 0 });
+  const none = ccp(new PairDouble(), { numClasses: 3, dim: 3, proxiesPerClass: 2, batchWeight: 0, proxyWeight: 0 });
+  try {
+    const value = tidy(() => batchOnly.forward(tensor(X), int64(Y)).item());
+    const expected = pairDoubleReference(X, Y);
+    assert.ok(Math.abs(value - expected) < 1e-4 * Math.abs(expected));
+    assert.deepEqual(
+      base.calls.map((c) => c.withRef),
+      [false],
+    );
+    none.proxySet.assign(tensor(P));
+    assert.ok(tidy(() => none.forward(tensor(X), int64(Y)).item()) === 0); // ±0
+  } finally {
+    batchOnly.dispose();
+    none.dispose();
+  }
+});
+
 test('parameters() = [P]; gradients reach P and match the proxy term’s gradient', () => {
   const loss = ccp(new PairDouble(), { numClasses: 3, dim: 3, proxiesPerClass: 2 });
   try {
@@ -110,8 +130,10 @@ test('options: defaults, presets small / large, overrides and validation', () =>
       CCP_DEFAULTS.proxyWeight,
       CCP_DEFAULTS.minDelta,
       CCP_DEFAULTS.laggedMetric,
+      CCP_DEFAULTS.projections,
+      CCP_DEFAULTS.poolPreprocessing,
     ],
-    [8, 12, 2e-4, 1.0, 3, 1, 0.1, 1.0, 1e-5, false],
+    [8, 12, 2e-4, 1.0, 3, 1, 0.1, 1.0, 1e-5, false, true, 'train'],
   );
   const small = resolveCcpOptions({ preset: 'small' });
   assert.deepEqual([small.proxiesPerClass, small.poolSize], [8, 12]);
@@ -123,6 +145,9 @@ test('options: defaults, presets small / large, overrides and validation', () =>
   assert.throws(() => resolveCcpOptions({ lambda: -1 }), /option lambda: .*got -1/);
   assert.throws(() => resolveCcpOptions({ lambda: Number.NaN }), /lambda/);
   assert.throws(() => resolveCcpOptions({ laggedMetric: 'yes' as unknown as boolean }), /laggedMetric/);
+  assert.throws(() => resolveCcpOptions({ projections: 0 as unknown as boolean }), /option projections: .*got 0/);
+  assert.throws(() => resolveCcpOptions({ poolPreprocessing: 'eval' as 'test' }), /option poolPreprocessing: .*got eval/);
+  assert.equal(resolveCcpOptions({ poolPreprocessing: 'test' }).poolPreprocessing, 'test');
   assert.throws(() => resolveCcpOptions({ preset: 'huge' as 'small' }), /unknown preset 'huge'/);
   assert.throws(() => resolveCcpOptions({ K: 4 } as CcpOptionsInput), /unknown option\(s\) 'K'/);
   assert.equal(lambdaAt(0, CCP_DEFAULTS), 0);

@@ -3,7 +3,7 @@
 // The order matters where two act on the same event: CCP projects before early stopping copies the best
 // weights (so the copy holds the re-initialised proxies), the epoch line is logged before CCP's projection line.
 import type { ImageLoader } from '../../data/index.js';
-import { isCcpLoss } from '../../ccp/index.js';
+import { isCcpLoss, type CcpPoolPreprocessing } from '../../ccp/index.js';
 import type { MetricLoss } from '../../losses/index.js';
 import type { EmbeddingNet } from '../../models/index.js';
 import type { RunConfig } from '../config.js';
@@ -27,8 +27,8 @@ export interface BuiltinParts {
   data: RunData;
   setup: OptimizerSetup;
   schedule: EpochSchedule | null;
-  /** The training split with training preprocessing, for CCP's candidate pools (made only for CCP runs). */
-  poolImages: () => ImageLoader;
+  /** The training split with the training or the test preprocessing, for CCP's candidate pools (made only for CCP runs). */
+  poolImages: (preprocessing: CcpPoolPreprocessing) => ImageLoader;
   execution: TrainResult['execution'];
   quiet: boolean;
   /** Embedding of CCP's candidate pools (default embedItems; sharded in a distributed run). */
@@ -50,7 +50,7 @@ export function builtinCallbacks(p: BuiltinParts): BuiltinCallbacks {
         model: p.model,
         data: p.data,
         parameters: p.setup.networkParams,
-        poolImages: p.poolImages(),
+        poolImages: p.poolImages(p.loss.options.poolPreprocessing),
         seed: p.cfg.seed,
         evalBatchSize: t.evalBatchSize,
         embed: p.embed,

@@ -2,7 +2,8 @@
 // of a fresh run, the per-problem patience and projections on each epoch's validation MAP@R (adding `ccp` to the
 // epoch record and a 'projection' line to the metrics log), and at the end the best weights' proxies for the
 // report's embedding map. Candidate pools are one-per-class spans of the training split, embedded in inference
-// mode with the training preprocessing (the reference code's behaviour, spec 2.4). The proximal term on the
+// mode with the training preprocessing (the reference code's behaviour, spec 2.4) or, with the option
+// `poolPreprocessing: 'test'`, the evaluation one. The proximal term on the
 // gradients is a stage of the gradient pipeline (gradient-pipeline.ts), not an event here.
 // Its checkpoint part: 'ccp' (controller scalars), 'pool' (pool sampler and batches), the controller's tensors.
 import { join } from 'node:path';
@@ -25,7 +26,7 @@ export interface CcpHookParts {
   data: RunData;
   /** Network weights θ with names (the controller's domain). */
   parameters: [string, Tensor][];
-  /** The training split with the training preprocessing, for the candidate pools. */
+  /** The training split with the preprocessing `poolPreprocessing` names (training by default), for the candidate pools. */
   poolImages: ImageLoader;
   seed: number;
   evalBatchSize: number;

@@ -12,3 +12,4 @@ export type {
   RestoredPart,
 } from './callback.js';
 export { CallbackList, type CallbackSet, type StopRequest } from './callback-list.js';
+export { GradientShareCallback, type GradientShareOptions, type GradientShareSample, type TermNorms } from './gradient-share.js';
