@@ -44,6 +44,8 @@ test('study flags: global early stopping, a backbone file, frozen BN and CCP opt
     () => parseArgs(['--pretrained', join(tmp, 'nope.safetensors')]),
     /--pretrained: expected 'none', 'mnist' or an existing backbone weights file, got '.*nope.safetensors' \(no such file\)/,
   );
+  assert.deepEqual(parseArgs(['--ccp', 'poolPreprocessing=test,projections=false']).settings.ccp.poolPreprocessing, 'test');
+  assert.throws(() => parseArgs(['--ccp', 'poolPreprocessing=val']), /--ccp: .*poolPreprocessing/);
   assert.throws(() => parseArgs(['--ccp', 'frobnicate=1']), /--ccp: .*frobnicate/);
   assert.throws(() => parseArgs(['--ccp', 'batchWeight=-1']), /--ccp: .*batchWeight/);
   assert.throws(() => parseArgs(['--ccp', 'batchWeight']), /--ccp: expected key=value pairs/);
