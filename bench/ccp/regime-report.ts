@@ -5,6 +5,7 @@ import { groupJobs, summarizeCell, delta, type CellSummary, type Delta } from '.
 import { ABLATION_METHOD, ABLATION_REGIMES, ABLATION_VARIANTS, CUT_TO_FIT, regimes, SWEEP_METHOD_IDS } from './regimes.js';
 import type { SweepJob } from './regime-jobs.js';
 import type { RunRecord } from './study.js';
+import type { PlanLine } from './regime-plan.js';
 
 export interface RegimeReport {
   generatedAt: string;
@@ -15,6 +16,8 @@ export interface RegimeReport {
     rows: { id: string; label: string; ccp: Record<string, unknown>; cells: Record<string, CellSummary>; deltas: Record<string, Delta> }[];
   };
   cutToFit: string[];
+  /** Runs planned / done per block and the predicted time left (reference speed), when the caller gives them. */
+  plan?: PlanLine[];
 }
 
 const LOSSES = SWEEP_METHOD_IDS.filter((id) => !id.endsWith('-ccp'));
@@ -25,7 +28,7 @@ function cells(jobs: SweepJob[], lookup: (j: SweepJob) => RunRecord | null): Map
   return out;
 }
 
-export function buildReport(jobs: SweepJob[], lookup: (j: SweepJob) => RunRecord | null, now = new Date()): RegimeReport {
+export function buildReport(jobs: SweepJob[], lookup: (j: SweepJob) => RunRecord | null, now = new Date(), plan?: PlanLine[]): RegimeReport {
   const all = cells(jobs, lookup);
   const empty = (planned = 0): CellSummary => summarizeCell(Array.from({ length: planned }), []);
   const get = (block: string, method: string) => all.get(`${block}|${method}`) ?? empty();
@@ -53,7 +56,13 @@ export function buildReport(jobs: SweepJob[], lookup: (j: SweepJob) => RunRecord
       };
     }),
   ];
-  return { generatedAt: now.toISOString(), regimes: regimeRows, ablation: { method: ABLATION_METHOD, regimes: ablRegimes, rows }, cutToFit: [...CUT_TO_FIT] };
+  return {
+    generatedAt: now.toISOString(),
+    regimes: regimeRows,
+    ablation: { method: ABLATION_METHOD, regimes: ablRegimes, rows },
+    cutToFit: [...CUT_TO_FIT],
+    ...(plan ? { plan } : {}),
+  };
 }
 
 function fmtCell(c: CellSummary): string {
@@ -70,6 +79,7 @@ function fmtDelta(d: Delta): string {
   return sign(d.points) + p;
 }
 
+const lrText = (lr: number) => lr.toExponential(0).replace('+', '');
 const num = (x: number | null, digits = 0) => (x === null ? '–' : x.toFixed(digits));
 const stops = (c: CellSummary) =>
   Object.entries(c.stopReasons)
@@ -85,7 +95,7 @@ function regimeTable(r: RegimeReport['regimes'][number]): string[] {
     const b = r.cells[l]!;
     const c = r.cells[`${l}-ccp`]!;
     lines.push(
-      `| ${l === 'triplet' ? 'Triplet' : l.toUpperCase()} | ${r.lrs[l]} / ${r.lrs[`${l}-ccp`]} | ${fmtCell(b)} | ${fmtCell(c)} | ${fmtDelta(r.deltas[l]!)} | ${num(c.projections, 1)} | ` +
+      `| ${l === 'triplet' ? 'Triplet' : l.toUpperCase()} | ${lrText(r.lrs[l]!)} / ${lrText(r.lrs[`${l}-ccp`]!)} | ${fmtCell(b)} | ${fmtCell(c)} | ${fmtDelta(r.deltas[l]!)} | ${num(c.projections, 1)} | ` +
         `${num(b.steps)} / ${num(c.steps)} | ${num(b.bestStep)} / ${num(c.bestStep)} | ${stops(b)} / ${stops(c)} |`,
     );
   }
@@ -104,6 +114,20 @@ function ablationTable(a: RegimeReport['ablation']): string[] {
     lines.push(`| ${row.label} | ${cols.join(' | ')} |`);
   }
   return lines;
+}
+
+function progressTable(plan: PlanLine[]): string[] {
+  const left = plan.reduce((a, l) => a + l.secondsLeft, 0);
+  return [
+    '## Progress',
+    '',
+    `Runs done per block; the time left is predicted at the main study's step times (one thread, idle machine: ${(left / 3600).toFixed(1)} h in all; a loaded machine takes several times longer).`,
+    '',
+    '| block | runs | done | waiting for an option | predicted min left |',
+    '|---|---|---|---|---|',
+    ...plan.map((l) => `| ${l.block} | ${l.runs} | ${l.done} | ${l.blocked} | ${(l.secondsLeft / 60).toFixed(0)} |`),
+    '',
+  ];
 }
 
 export function markdownRegimes(rep: RegimeReport, command: string): string {
@@ -134,5 +158,6 @@ export function markdownRegimes(rep: RegimeReport, command: string): string {
     ...rep.cutToFit.map((c) => `- ${c}`),
     '',
   );
+  if (rep.plan) out.push(...progressTable(rep.plan));
   return out.join('\n');
 }

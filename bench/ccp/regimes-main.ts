@@ -25,7 +25,7 @@ import { sweepJobs, type SweepJob } from './regime-jobs.js';
 import { importStudyRecords } from './regime-import.js';
 import { jobDone, runSweep } from './regime-sweep.js';
 import { buildReport, markdownRegimes } from './regime-report.js';
-import { printPlan } from './regime-plan.js';
+import { planLines, printPlan } from './regime-plan.js';
 import { jobSeconds, stepSeconds } from './regime-cost.js';
 import { loadOmniglotStudyData } from './omniglot-data.js';
 
@@ -94,8 +94,8 @@ function importStudies(jobs: SweepJob[], log: (line: string) => void): void {
   }
 }
 
-export function writeRegimeReport(jobs: SweepJob[], out: string, command: string): { markdown: string; json: string } {
-  const rep = buildReport(jobs, jobDone);
+export function writeRegimeReport(jobs: SweepJob[], out: string, command: string, seconds?: (j: SweepJob) => number): { markdown: string; json: string } {
+  const rep = buildReport(jobs, jobDone, new Date(), seconds ? planLines(jobs, seconds, jobDone) : undefined);
   mkdirSync(out, { recursive: true });
   const markdown = join(out, 'regimes.md');
   const json = join(out, 'regimes.json');
@@ -110,7 +110,8 @@ export async function regimesMain(argv: string[], log: (line: string) => void = 
   const command = 'npm run bench:regimes';
   importStudies(jobs, log);
   const perStep = stepSeconds(join(REPO_ROOT, 'results', 'ccp', 'results.json'));
-  printPlan(jobs, (j) => jobSeconds(j, perStep), jobDone, log);
+  const seconds = (j: SweepJob) => jobSeconds(j, perStep);
+  printPlan(jobs, seconds, jobDone, log);
   if (o.mode === 'plan') return;
   if (o.mode === 'run') {
     const cacheFile = join(o.root, '..', 'omniglot-28px.u8');
@@ -118,10 +119,18 @@ export async function regimesMain(argv: string[], log: (line: string) => void = 
     log(
       `omniglot: ${data.background.size} + ${data.evaluation.size} images (${data.fromCache ? 'from cache' : 'decoded'} in ${data.decodeSeconds.toFixed(1)} s)`,
     );
-    const res = await runSweep({ jobs, data, root: o.root, perStep, stopAt: o.stopAt, log, afterJob: () => void writeRegimeReport(jobs, o.out, command) });
+    const res = await runSweep({
+      jobs,
+      data,
+      root: o.root,
+      perStep,
+      stopAt: o.stopAt,
+      log,
+      afterJob: () => void writeRegimeReport(jobs, o.out, command, seconds),
+    });
     log(`sweep: ${res.trained} trained, ${res.reused} already done, ${res.blocked} waiting for a CCP option, ${res.left} left (${res.stoppedBy})`);
   }
-  const files = writeRegimeReport(jobs, o.out, command);
+  const files = writeRegimeReport(jobs, o.out, command, seconds);
   log(`wrote ${files.markdown}, ${files.json}`);
 }
 

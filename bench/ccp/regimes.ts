@@ -43,7 +43,7 @@ export function regimes(): Regime[] {
     {
       id: 'a',
       title: '(a) today: MNIST-pretrained, val-tuned LR, 3,000 steps, no global early stopping',
-      what: 'the main Omniglot study (results/ccp/results.md): per-method LR picked on validation (3e-4..3e-3), 3,000 steps, CCP patience 2 × 50 steps',
+      what: 'the main Omniglot study (results/ccp/results.md; its test runs imported, not retrained): per-method LR picked on validation (3e-4..3e-3; CCP and base may differ), 3,000 steps, CCP patience 2 × 50 steps',
       settings: { ...base },
       lrs: { c1: 3e-3, 'c1-ccp': 1e-3, c2: 1e-3, 'c2-ccp': 1e-3, ms: 3e-3, 'ms-ccp': 1e-3, triplet: 3e-3, 'triplet-ccp': 1e-3 },
       importFrom: 'results/ccp/results.json',
@@ -51,7 +51,7 @@ export function regimes(): Regime[] {
     {
       id: 'a0',
       title: '(a0) today from scratch: no pretraining, val-tuned LR, 1,000 steps',
-      what: 'the from-scratch study (results/ccp/scratch/results.md): random init, 1,000 steps, CCP patience 1 × 50 steps',
+      what: 'the from-scratch study (results/ccp/scratch/results.md; its test runs imported, not retrained): random init, per-method LR picked on validation, 1,000 steps, CCP patience 1 × 50 steps',
       settings: { ...base, pretrained: 'none', budget: { kind: 'steps', value: 1000 }, ccp: { ...base.ccp, patience: 1 } },
       lrs: { c1: 1e-3, 'c1-ccp': 3e-4, c2: 3e-3, 'c2-ccp': 1e-3, ms: 3e-3, 'ms-ccp': 1e-3, triplet: 1e-3, 'triplet-ccp': 1e-3 },
       importFrom: 'results/ccp/scratch/results.json',

@@ -149,11 +149,15 @@ test('the report shows partial cells, Δ per loss and the ablation rows', () => 
   assert.ok(Math.abs(a.deltas.c2!.paired!.std!) < 1e-9, 'same per-seed offsets: paired std 0');
   assert.equal(a.deltas.c1!.points, null);
   const md = markdownRegimes(rep, 'npm run bench:regimes');
-  assert.match(md, /\| C2 \| 0.001 \/ 0.001 \| 31.00 ± 1.00 \| 35.00 ± 1.00 \| \+4.00 \(paired \+4.00 ± 0.00, n 3\) \| 1.0 \|/);
-  assert.match(md, /\| C2 \| 0.0001 \/ 0.0001 \| not run \| 25.00 \(1\/3 seeds\) \| – \|/);
+  assert.match(md, /\| C2 \| 1e-3 \/ 1e-3 \| 31.00 ± 1.00 \| 35.00 ± 1.00 \| \+4.00 \(paired \+4.00 ± 0.00, n 3\) \| 1.0 \|/);
+  assert.match(md, /\| C2 \| 1e-4 \/ 1e-4 \| not run \| 25.00 \(1\/3 seeds\) \| – \|/);
   assert.match(md, /\| in-batch term weight 0 \(default 0.1\) \| 33.00 ± 0.00 \(2\/3 seeds\) \| −2.00 \(paired −1.50 ± 0.71, n 2\) \|/);
   assert.match(md, /## Cut to fit the time budget\n\n- /);
   assert.match(md, /\| \(a\) today[^|]*\| – \| \+4.00/);
+  assert.doesNotMatch(md, /## Progress/);
+  const plan = [{ block: 'c', runs: 24, done: 1, blocked: 0, secondsLeft: 600 }];
+  const withPlan = markdownRegimes(buildReport(jobs, lookup, new Date(), plan), 'x');
+  assert.match(withPlan, /## Progress[\s\S]*\| c \| 24 \| 1 \| 0 \| 10 \|/);
 });
 
 test('a tiny sweep stops before a run that would pass its deadline, then resumes from its records', { timeout: 180_000 }, async () => {
