@@ -1,6 +1,7 @@
-// Runs the sweep's jobs one after the other through the study's runOne (each finished run leaves its record, so an
-// interrupted sweep continues where it stopped). Stops cleanly before a job that would end after the deadline, or
-// after the current job on SIGINT / SIGTERM (a second signal exits at once; the unfinished run is redone next time).
+// Runs the sweep's jobs one after the other through the study's runOne (each finished run leaves its record, and a
+// killed run continues from its last epoch's checkpoint, so an interrupted sweep continues where it stopped). Starts
+// no job after the deadline, and (exitAtDeadline) exits at the deadline even mid-run: the run resumes next time.
+// SIGINT / SIGTERM: stop after the current run; a second signal exits at once (the run resumes next time).
 import { studyRunData, type OmniglotStudyData } from './omniglot-data.js';
 import { plannedRun, prepareBackbone, runOne, savedRecord, type RunRecord } from './study.js';
 import type { SweepJob } from './regime-jobs.js';
@@ -12,8 +13,10 @@ export interface SweepOptions {
   /** Folder of the regime folders (the MNIST backbone is made next to it). */
   root: string;
   perStep: Record<string, number>;
-  /** Do not start a job predicted to end after this time. */
+  /** Start no job after this time. */
   stopAt?: Date;
+  /** Also exit the process at stopAt, mid-run (the sweep's CLI; the run in flight resumes from its checkpoint). */
+  exitAtDeadline?: boolean;
   log: (line: string) => void;
   /** Called after every trained job (the report is regenerated there). */
   afterJob?: () => Promise<void> | void;
@@ -52,10 +55,23 @@ function stopSignal(log: (line: string) => void): { requested: () => boolean; di
   return { requested: () => requested, dispose };
 }
 
+function exitAt(when: Date, log: (line: string) => void): NodeJS.Timeout {
+  const t = setTimeout(
+    () => {
+      log(`${when.toISOString()}: deadline reached, exiting; the run in flight continues from its last epoch's checkpoint next time`);
+      process.exit(0);
+    },
+    Math.max(0, when.getTime() - Date.now()),
+  );
+  t.unref();
+  return t;
+}
+
 export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
   const out: SweepOutcome = { trained: 0, reused: 0, blocked: 0, left: 0, stoppedBy: 'done' };
   const speed = new SpeedFactor();
   const signal = stopSignal(o.log);
+  const deadline = o.exitAtDeadline && o.stopAt ? exitAt(o.stopAt, o.log) : null;
   const testData = studyRunData(o.data);
   const backboneReady = new Set<string>();
   try {
@@ -71,10 +87,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
         continue;
       }
       const predicted = jobSeconds(job, o.perStep) * speed.value;
-      if (signal.requested() || (o.stopAt && Date.now() + predicted * 1000 > o.stopAt.getTime())) {
+      if (signal.requested() || (o.stopAt && Date.now() >= o.stopAt.getTime())) {
         out.stoppedBy = signal.requested() ? 'signal' : 'deadline';
         out.left = o.jobs.slice(i).filter((j) => !j.blocked && !jobDone(j)).length;
-        o.log(`stopping before ${what} (predicted ${(predicted / 60).toFixed(1)} min): ${out.left} job(s) left for the next invocation`);
+        o.log(`stopping before ${what}: ${out.left} job(s) left for the next invocation`);
         break;
       }
       if (job.settings.pretrained === 'mnist' && !backboneReady.has(job.settings.pretrainedFile!)) {
@@ -93,6 +109,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     }
   } finally {
     signal.dispose();
+    if (deadline) clearTimeout(deadline);
   }
   return out;
 }

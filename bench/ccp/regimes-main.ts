@@ -10,7 +10,8 @@
 // Options:
 //   --plan                 print the plan and the time estimate, run nothing
 //   --report               only regenerate regimes.md / regimes.json from the records on disk
-//   --stop-at HH:MM | ISO  do not start a run predicted to end after this time (HH:MM = today, UTC)
+//   --stop-at HH:MM | ISO  exit at this time (HH:MM = today, UTC), even mid-run: a killed run continues from its
+//                          last epoch's checkpoint next time
 //   --only ids             blocks to run: a, a0, c, b, ablation (comma-separated)      [all]
 //   --seeds N | a,b,c      [3]
 //   --runs DIR             run folders                                   [results/ccp/runs/regimes]
@@ -125,6 +126,7 @@ export async function regimesMain(argv: string[], log: (line: string) => void = 
       root: o.root,
       perStep,
       stopAt: o.stopAt,
+      exitAtDeadline: true,
       log,
       afterJob: () => void writeRegimeReport(jobs, o.out, command, seconds),
     });

@@ -102,6 +102,8 @@ export interface RunRecord {
   report?: string;
   /** True when this record was loaded from an earlier invocation's run folder instead of trained now. */
   reused?: boolean;
+  /** Set when the run continued from the checkpoint of an earlier, killed invocation (its last finished epoch); wallSeconds is then this invocation's. */
+  resumedFromEpoch?: number;
 }
 
 export interface StudyProgress {
@@ -232,6 +234,29 @@ export function savedRecord(recordPath: string, cfg: RunConfig): RunRecord | nul
   return sameRunConfig(saved.config, cfg) ? saved.record : null;
 }
 
+/**
+ * The last finished epoch of a killed run in `runDir` when it can be continued (a checkpoint, and the config it was
+ * started with is `cfg`); null otherwise.
+ */
+export function resumableEpoch(runDir: string, cfg: RunConfig): number | null {
+  const configPath = join(runDir, 'config.json');
+  if (!existsSync(join(runDir, 'checkpoint.safetensors')) || !existsSync(configPath)) return null;
+  if (!sameRunConfig(JSON.parse(readFileSync(configPath, 'utf8')), cfg)) return null;
+  const metrics = join(runDir, 'metrics.jsonl');
+  if (!existsSync(metrics)) return 0;
+  const epochs = readFileSync(metrics, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"kind":"epoch"'))
+    .flatMap((l) => {
+      try {
+        return [(JSON.parse(l) as { epoch: number }).epoch];
+      } catch {
+        return []; // a line cut by the kill
+      }
+    });
+  return epochs.length ? Math.max(...epochs) : 0;
+}
+
 /** Runs (or reloads) one training run. */
 export async function runOne(
   s: StudySettings,
@@ -247,9 +272,11 @@ export async function runOne(
   const name = cfg.name;
   const saved = fresh ? null : savedRecord(recordPath, cfg);
   if (saved) return { ...saved, reused: true };
-  rmSync(runDir, { recursive: true, force: true });
+  // A run killed mid-way (a sweep stopped at its deadline) continues from its last epoch's checkpoint.
+  const resumeFrom = fresh ? null : resumableEpoch(runDir, cfg);
+  if (resumeFrom === null) rmSync(runDir, { recursive: true, force: true });
   const t0 = Date.now();
-  const r = await train(cfg, { runDir, quiet: true, data, keepTestEmbeddings: purpose === 'test' });
+  const r = await train(cfg, { runDir, quiet: true, data, keepTestEmbeddings: purpose === 'test', resume: resumeFrom !== null });
   const wallSeconds = (Date.now() - t0) / 1000;
   // The report is written after the clock stops, and only for the reported (test) runs.
   const report = r.testEmbeddings ? await writeRunReport(runDir, { data, test: r.testEmbeddings }) : undefined;
@@ -274,6 +301,7 @@ export async function runOne(
     wallSeconds,
     runDir,
     ...(report ? { report } : {}),
+    ...(resumeFrom !== null ? { resumedFromEpoch: resumeFrom } : {}),
   };
   // Only the record is kept; checkpoints and weights of ~70 runs are not needed for the report.
   for (const f of ['checkpoint.safetensors', 'model.safetensors']) rmSync(join(runDir, f), { force: true });

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from '../../bench/ccp/main.js';
-import { plannedRun, runConfig, sameRunConfig, savedRecord, type RunRecord } from '../../bench/ccp/study.js';
+import { plannedRun, resumableEpoch, runConfig, sameRunConfig, savedRecord, type RunRecord } from '../../bench/ccp/study.js';
+import { train } from '../../src/training/trainer.js';
 import { sweepJobs, type SweepJob } from '../../bench/ccp/regime-jobs.js';
 import { importStudyRecords, settingsMismatch } from '../../bench/ccp/regime-import.js';
 import { buildReport, markdownRegimes } from '../../bench/ccp/regime-report.js';
@@ -15,7 +16,7 @@ import { jobSeconds, SpeedFactor } from '../../bench/ccp/regime-cost.js';
 import { jobDone, runSweep } from '../../bench/ccp/regime-sweep.js';
 import { parseRegimesArgs, parseStopAt } from '../../bench/ccp/regimes-main.js';
 import { regimes, ABLATION_VARIANTS } from '../../bench/ccp/regimes.js';
-import { loadOmniglotStudyData } from '../../bench/ccp/omniglot-data.js';
+import { loadOmniglotStudyData, studyRunData } from '../../bench/ccp/omniglot-data.js';
 import { tempDir } from '../helpers/tmp.js';
 import { omniglotFixture } from '../helpers/omniglot.js';
 
@@ -160,7 +161,7 @@ test('the report shows partial cells, Δ per loss and the ablation rows', () => 
   assert.match(withPlan, /## Progress[\s\S]*\| c \| 24 \| 1 \| 0 \| 10 \|/);
 });
 
-test('a tiny sweep stops before a run that would pass its deadline, then resumes from its records', { timeout: 180_000 }, async () => {
+test('a tiny sweep starts nothing after its deadline, continues a killed run from its checkpoint and reuses its records', { timeout: 180_000 }, async () => {
   const root = join(tmp, 'sweep');
   mkdirSync(root, { recursive: true });
   const data = await loadOmniglotStudyData({ root: await omniglotFixture(), size: 28 });
@@ -183,6 +184,12 @@ test('a tiny sweep stops before a run that would pass its deadline, then resumes
   const log = (l: string) => lines.push(l);
   const late = await runSweep({ jobs, data, root, perStep: {}, stopAt: new Date(Date.now() - 1000), log });
   assert.deepEqual(late, { trained: 0, reused: 0, blocked: 0, left: 2, stoppedBy: 'deadline' });
+  // The first run was killed after its first epoch (a sweep that exited at its deadline): it continues from there.
+  const first = plannedRun(jobs[0]!.settings, jobs[0]!.method, 'test', 0, jobs[0]!.lr, jobs[0]!.runsDir);
+  const partial = await train(first.cfg, { runDir: first.runDir, quiet: true, data: studyRunData(data), stopAfterEpochs: 1 });
+  assert.equal(partial.stopReason, 'interrupted');
+  assert.equal(resumableEpoch(first.runDir, first.cfg), 1);
+  assert.equal(resumableEpoch(first.runDir, { ...first.cfg, seed: 9 }), null, 'another config starts afresh');
   let reports = 0;
   const done = await runSweep({ jobs, data, root, perStep: {}, log, afterJob: () => void reports++ });
   assert.deepEqual(done, { trained: 2, reused: 0, blocked: 0, left: 0, stoppedBy: 'done' });
@@ -193,6 +200,8 @@ test('a tiny sweep stops before a run that would pass its deadline, then resumes
     const r = savedRecord(recordPath, cfg)!;
     assert.equal(r.lr, 1e-4);
     assert.ok(r.steps <= 8 && r.steps >= 4, `${r.steps} steps`);
+    assert.equal(r.resumedFromEpoch, j === jobs[0] ? 1 : undefined);
+    if (j === jobs[0]) assert.equal(r.curve[0]!.epoch, 1, "the killed invocation's epoch is in the curve");
   }
   const again = await runSweep({ jobs, data, root, perStep: {}, log });
   assert.deepEqual(again, { trained: 0, reused: 2, blocked: 0, left: 0, stoppedBy: 'done' });
