@@ -17,10 +17,16 @@
 //   --tune-fraction F      LR-search run budget as a fraction of --budget                  [1/3]
 //   --steps-per-epoch N    validation interval (steps)                                     [50]
 //   --max-val N            validation images per epoch (random, fixed per seed)           [1000]
-//   --patience N           CCP: epochs without a validation gain that end a problem        [2]
-//   --pretrained mnist|none  backbone init: 'mnist' = pretrained on MNIST digit classification by
+//   --patience N           CCP patience: epochs without a validation gain that end a problem [2]
+//   --lrs 1e-5             a single LR = no search (any positive LR; the paper's is 1e-5)
+//   --pretrained mnist|none|FILE  backbone init: 'mnist' = pretrained on MNIST digit classification by
 //                          pretrain-mnist.ts (the paper's ImageNet-pretrained backbone, scaled down: other data,
-//                          head fresh); 'none' = from scratch                                [mnist]
+//                          head fresh); 'none' = from scratch; FILE = backbone weights (safetensors), e.g. from
+//                          `ccp-dml pretrain`                                                 [mnist]
+//   --early-stop N         global early stopping: end a run after N epochs without a validation gain (the
+//                          paper: 60); the budget is then a cap                               [off: fixed budget]
+//   --freeze-bn            freeze the backbone's BatchNorm (statistics and affine), as the paper's BN-Inception
+//   --ccp k=v,...          CCP options of the CCP methods, e.g. batchWeight=0,laggedMetric=true (names: src/ccp/options.ts)
 //   --pretrain-epochs F    MNIST pretraining passes (fractions allowed)                    [2]
 //   --max-classes N        keep only the first N background / evaluation classes (checks)
 //   --channels a,b,c       small CNN widths                                                [16,32,64]
@@ -35,7 +41,8 @@
 //   --runs DIR             run folders (per-run records make an interrupted study resumable) [results/ccp/runs/<mode>]
 //   --fresh                ignore saved per-run records
 //   --omniglot DIR         folder of the Omniglot zips (default: ../shared/data/omniglot)
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolveCcpOptions, type CcpOptions } from '../../src/ccp/options.js';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectMethods, STUDY_METHODS, type StudyMethod } from './methods.js';
@@ -111,6 +118,30 @@ function parseFixedLrs(v: string): Record<string, number> {
     out[m.id] = n;
   }
   return out;
+}
+
+/** `--pretrained mnist | none | FILE`: a file must exist (a backbone from `ccp-dml pretrain`, or any safetensors backbone). */
+export function parsePretrained(v: string): StudySettings['pretrained'] {
+  if (v === 'none' || v === 'mnist') return v;
+  if (!existsSync(v)) throw new Error(`--pretrained: expected 'none', 'mnist' or an existing backbone weights file, got '${v}' (no such file)`);
+  return { file: resolve(v) };
+}
+
+/** `--ccp batchWeight=0,laggedMetric=true`: CCP options of the CCP methods, checked by the library's CCP schema. */
+export function parseCcpOverrides(v: string): Partial<CcpOptions> {
+  const out: Record<string, unknown> = {};
+  for (const part of v.split(',')) {
+    const [key, raw] = part.split('=').map((x) => x.trim());
+    if (!key || raw === undefined || raw === '') throw new Error(`--ccp: expected key=value pairs such as batchWeight=0,laggedMetric=true, got '${part}'`);
+    // Booleans and numbers as such; anything else stays a string (e.g. poolPreprocessing=test) for the schema to check.
+    out[key] = raw === 'true' ? true : raw === 'false' ? false : Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  try {
+    resolveCcpOptions(out);
+  } catch (e) {
+    throw new Error(`--ccp: ${(e as Error).message.replace(/^ccp: /, '')}`);
+  }
+  return out as Partial<CcpOptions>;
 }
 
 function positiveInt(flag: string, v: string): number {
@@ -214,13 +245,22 @@ export function parseArgs(argv: string[]): CliOptions {
         custom = true;
         break;
       }
-      case '--pretrained': {
-        const v = value();
-        if (v !== 'none' && v !== 'mnist') throw new Error(`--pretrained: expected 'none' or 'mnist', got '${v}'`);
-        s.pretrained = v;
+      case '--pretrained':
+        s.pretrained = parsePretrained(value());
         custom = true;
         break;
-      }
+      case '--early-stop':
+        s.earlyStopPatience = positiveInt(a, value());
+        custom = true;
+        break;
+      case '--freeze-bn':
+        s.freezeBatchNorm = true;
+        custom = true;
+        break;
+      case '--ccp':
+        s.ccp = { ...s.ccp, ...parseCcpOverrides(value()) };
+        custom = true;
+        break;
       case '--pretrain-epochs': {
         const f = Number(value());
         if (!(f > 0)) throw new Error(`--pretrain-epochs: expected a positive number, got ${f}`);

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../src/training/config.js';
+import type { CcpOptions } from '../../src/ccp/options.js';
 import { train } from '../../src/training/trainer.js';
 import { writeRunReport } from '../../src/report/index.js';
 import type { RunData } from '../../src/training/data-setup.js';
@@ -40,7 +41,8 @@ export interface StudySettings {
   maxValidationSamples: number | null;
   /** Loss hyperparameters: the reference code's defaults ('code') or a paper dataset preset. */
   lossPreset: 'code' | 'cub' | 'cars' | 'sop' | 'inshop';
-  ccp: { proxiesPerClass: number; poolSize: number; patience: number; lambda: number };
+  /** CCP options of the CCP methods: K, b, patience and λ always; any other CCP option (batchWeight, laggedMetric, ...) when set (ablations). */
+  ccp: { proxiesPerClass: number; poolSize: number; patience: number; lambda: number } & Partial<Omit<CcpOptions, 'minDelta'>>;
   xbm: { memoryBatches: number; startFraction: number };
   /** LR multiplier of the proxy baselines' proxies (ProxyAnchor, ProxyNCA++, SoftTriple); undefined = the loss's own (x100, the code's). */
   proxyLrMultiplier?: number;
@@ -48,7 +50,7 @@ export interface StudySettings {
    * Backbone initialisation: 'none' (trained from scratch) or 'mnist' (the small CNN's backbone pretrained on MNIST
    * classification by pretrain-mnist.ts, head fresh: the analogue of the paper's ImageNet-pretrained backbone).
    */
-  pretrained?: 'none' | 'mnist';
+  pretrained?: 'none' | 'mnist' | { file: string };
   /** MNIST pretraining length in epochs (default DEFAULT_PRETRAIN_EPOCHS). */
   pretrainEpochs?: number;
   /** Set by runStudy when `pretrained` is 'mnist': the backbone file every run loads. */
@@ -56,6 +58,10 @@ export interface StudySettings {
   threads?: number;
   /** Backbone precision (the config's model.precision); undefined = the config's default (fp32). */
   precision?: 'fp32' | 'bf16' | 'auto';
+  /** Global early stopping: epochs without a validation gain that end a run (the paper: 60); undefined = off (fixed budget). */
+  earlyStopPatience?: number;
+  /** Freeze the backbone's BatchNorm layers (running statistics and affine), as the paper's BN-Inception. */
+  freezeBatchNorm?: boolean;
   /** Overrides of a base loss's own options (loss.options) for every method on that base loss (--loss-option). */
   lossOptions?: StudyLossOptions;
   /** Per-method LR given up front (method id -> LR): that method skips the LR search (e.g. a precision comparison at the main study's LRs). */
@@ -96,6 +102,8 @@ export interface RunRecord {
   report?: string;
   /** True when this record was loaded from an earlier invocation's run folder instead of trained now. */
   reused?: boolean;
+  /** Set when the run continued from the checkpoint of an earlier, killed invocation (its last finished epoch); wallSeconds is then this invocation's. */
+  resumedFromEpoch?: number;
 }
 
 export interface StudyProgress {
@@ -163,9 +171,10 @@ export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: nu
       options: { channels: s.channels },
       ...(s.pretrainedFile ? { pretrained: s.pretrainedFile } : {}),
       ...(s.precision ? { precision: s.precision } : {}),
+      ...(s.freezeBatchNorm ? { freezeBatchNorm: true } : {}),
     },
     loss: { name: m.loss, preset: s.lossPreset, ...(s.lossOptions?.[baseLossName(m.loss)] ? { options: s.lossOptions[baseLossName(m.loss)] } : {}) },
-    ccp: { proxiesPerClass: s.ccp.proxiesPerClass, poolSize: s.ccp.poolSize, patience: s.ccp.patience, lambda: s.ccp.lambda },
+    ccp: { ...s.ccp },
     xbm: { memoryBatches: s.xbm.memoryBatches, startStep: xbmStart },
     optimizer: { name: 'adam', lr, ...(m.kind === 'proxy' && s.proxyLrMultiplier !== undefined ? { proxyLrMultiplier: s.proxyLrMultiplier } : {}) },
     schedule: { name: 'constant' },
@@ -174,8 +183,9 @@ export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: nu
       samplesPerClass: 4,
       stepsPerEpoch: s.stepsPerEpoch,
       maxEpochs: epochs,
-      // Budgeted runs: no global early stopping; the best-validation epoch's weights are evaluated (MLRC).
-      earlyStopPatience: 100_000,
+      // Budgeted runs: no global early stopping unless asked (the paper's regime); either way the best-validation
+      // epoch's weights are evaluated (MLRC).
+      earlyStopPatience: s.earlyStopPatience ?? 100_000,
       ...(budget.kind === 'seconds' ? { timeBudgetSeconds: budget.value } : {}),
       maxValidationSamples: s.maxValidationSamples,
       evalBatchSize: 256,
@@ -185,7 +195,7 @@ export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: nu
   return parseRunConfig(cfg, `study run ${name}`);
 }
 
-function lrTag(lr: number): string {
+export function lrTag(lr: number): string {
   return lr.toExponential(0).replace('+', '');
 }
 
@@ -194,8 +204,61 @@ function comparableConfig(c: RunConfig): string {
   return JSON.stringify(c.model?.pretrained ? { ...c, model: { ...c.model, pretrained: resolve(c.model.pretrained) } } : c);
 }
 
+/**
+ * Whether a saved record's config is this run's. The saved config is parsed again first, so an option added to
+ * the config schema later (with its default) does not invalidate the records of a long, resumable sweep; a saved
+ * key the schema no longer knows makes it a different run.
+ */
+export function sameRunConfig(saved: unknown, cfg: RunConfig): boolean {
+  let parsed: RunConfig;
+  try {
+    parsed = parseRunConfig(saved, 'saved study record');
+  } catch {
+    return false;
+  }
+  return comparableConfig(parsed) === comparableConfig(cfg);
+}
+
+/** A run's folder (<runsDir>/<method id>/<name>), config and record file. */
+export function plannedRun(s: StudySettings, m: StudyMethod, purpose: 'tune' | 'test', seed: number, lr: number, runsDir: string) {
+  const budget = purpose === 'tune' ? scaled(s.budget, s.tuneFraction) : s.budget;
+  const name = `${m.id}-${purpose}-lr${lrTag(lr)}-seed${seed}`;
+  const runDir = join(runsDir, m.id, name);
+  return { runDir, cfg: runConfig(s, m, seed, lr, budget, name), recordPath: join(runDir, 'study-record.json') };
+}
+
+/** The record saved at `recordPath` when it was made with the config `cfg`; null when absent or made otherwise. */
+export function savedRecord(recordPath: string, cfg: RunConfig): RunRecord | null {
+  if (!existsSync(recordPath)) return null;
+  const saved = JSON.parse(readFileSync(recordPath, 'utf8')) as { config: unknown; record: RunRecord };
+  return sameRunConfig(saved.config, cfg) ? saved.record : null;
+}
+
+/**
+ * The last finished epoch of a killed run in `runDir` when it can be continued (a checkpoint, and the config it was
+ * started with is `cfg`); null otherwise.
+ */
+export function resumableEpoch(runDir: string, cfg: RunConfig): number | null {
+  const configPath = join(runDir, 'config.json');
+  if (!existsSync(join(runDir, 'checkpoint.safetensors')) || !existsSync(configPath)) return null;
+  if (!sameRunConfig(JSON.parse(readFileSync(configPath, 'utf8')), cfg)) return null;
+  const metrics = join(runDir, 'metrics.jsonl');
+  if (!existsSync(metrics)) return 0;
+  const epochs = readFileSync(metrics, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"kind":"epoch"'))
+    .flatMap((l) => {
+      try {
+        return [(JSON.parse(l) as { epoch: number }).epoch];
+      } catch {
+        return []; // a line cut by the kill
+      }
+    });
+  return epochs.length ? Math.max(...epochs) : 0;
+}
+
 /** Runs (or reloads) one training run. */
-async function runOne(
+export async function runOne(
   s: StudySettings,
   m: StudyMethod,
   purpose: 'tune' | 'test',
@@ -205,18 +268,15 @@ async function runOne(
   runsDir: string,
   fresh: boolean,
 ): Promise<RunRecord> {
-  const budget = purpose === 'tune' ? scaled(s.budget, s.tuneFraction) : s.budget;
-  const name = `${m.id}-${purpose}-lr${lrTag(lr)}-seed${seed}`;
-  const runDir = join(runsDir, m.id, name);
-  const cfg = runConfig(s, m, seed, lr, budget, name);
-  const recordPath = join(runDir, 'study-record.json');
-  if (!fresh && existsSync(recordPath)) {
-    const saved = JSON.parse(readFileSync(recordPath, 'utf8')) as { config: unknown; record: RunRecord };
-    if (comparableConfig(saved.config as RunConfig) === comparableConfig(cfg)) return { ...saved.record, reused: true };
-  }
-  rmSync(runDir, { recursive: true, force: true });
+  const { runDir, cfg, recordPath } = plannedRun(s, m, purpose, seed, lr, runsDir);
+  const name = cfg.name;
+  const saved = fresh ? null : savedRecord(recordPath, cfg);
+  if (saved) return { ...saved, reused: true };
+  // A run killed mid-way (a sweep stopped at its deadline) continues from its last epoch's checkpoint.
+  const resumeFrom = fresh ? null : resumableEpoch(runDir, cfg);
+  if (resumeFrom === null) rmSync(runDir, { recursive: true, force: true });
   const t0 = Date.now();
-  const r = await train(cfg, { runDir, quiet: true, data, keepTestEmbeddings: purpose === 'test' });
+  const r = await train(cfg, { runDir, quiet: true, data, keepTestEmbeddings: purpose === 'test', resume: resumeFrom !== null });
   const wallSeconds = (Date.now() - t0) / 1000;
   // The report is written after the clock stops, and only for the reported (test) runs.
   const report = r.testEmbeddings ? await writeRunReport(runDir, { data, test: r.testEmbeddings }) : undefined;
@@ -241,6 +301,7 @@ async function runOne(
     wallSeconds,
     runDir,
     ...(report ? { report } : {}),
+    ...(resumeFrom !== null ? { resumedFromEpoch: resumeFrom } : {}),
   };
   // Only the record is kept; checkpoints and weights of ~70 runs are not needed for the report.
   for (const f of ['checkpoint.safetensors', 'model.safetensors']) rmSync(join(runDir, f), { force: true });
@@ -261,6 +322,32 @@ export interface RunStudyOptions {
   data?: OmniglotStudyData;
 }
 
+/** Where the MNIST-pretrained backbone of these settings lives: next to the run folders, shared by studies. */
+export function mnistBackboneFile(s: StudySettings, runsDir: string): string {
+  const epochs = s.pretrainEpochs ?? DEFAULT_PRETRAIN_EPOCHS;
+  return resolve(join(runsDir, '..', `mnist-backbone-${s.channels.join('-')}${epochs === DEFAULT_PRETRAIN_EPOCHS ? '' : `-e${epochs}`}.safetensors`));
+}
+
+/**
+ * Sets `s.pretrainedFile` from `s.pretrained`: 'mnist' pretrains the small CNN's backbone on MNIST once (kept next to
+ * the run folders, reused after), { file } checks the given weights file exists, 'none' leaves it unset.
+ */
+export async function prepareBackbone(s: StudySettings, runsDir: string, log: (line: string) => void): Promise<void> {
+  const p = s.pretrained ?? 'none';
+  if (p === 'none') return;
+  if (typeof p === 'object') {
+    if (!existsSync(p.file))
+      throw new Error(`--pretrained: backbone weights file '${p.file}' does not exist (make one with 'ccp-dml pretrain' or use 'mnist')`);
+    s.pretrainedFile = resolve(p.file);
+    return;
+  }
+  const epochs = s.pretrainEpochs ?? DEFAULT_PRETRAIN_EPOCHS;
+  const file = mnistBackboneFile(s, runsDir);
+  const r = await pretrainMnistBackbone({ out: file, channels: s.channels, epochs, threads: s.threads, log });
+  if (r.reused) log(`pretrained backbone: ${file} (reused)`);
+  s.pretrainedFile = resolve(file);
+}
+
 /** Runs the whole study: LR search per method, then the seeds; returns every record. */
 export async function runStudy(o: RunStudyOptions): Promise<StudyResult> {
   const s = o.settings;
@@ -274,13 +361,7 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyResult> {
     log(
       `omniglot: ${data.background.size} + ${data.evaluation.size} images at ${s.imageSize}px (${data.fromCache ? 'from cache' : 'decoded'} in ${data.decodeSeconds.toFixed(1)} s)`,
     );
-  if ((s.pretrained ?? 'none') === 'mnist') {
-    const epochs = s.pretrainEpochs ?? DEFAULT_PRETRAIN_EPOCHS;
-    const file = join(o.runsDir, '..', `mnist-backbone-${s.channels.join('-')}${epochs === DEFAULT_PRETRAIN_EPOCHS ? '' : `-e${epochs}`}.safetensors`);
-    const p = await pretrainMnistBackbone({ out: file, channels: s.channels, epochs, threads: s.threads, log });
-    if (p.reused) log(`pretrained backbone: ${file} (reused)`);
-    s.pretrainedFile = resolve(file);
-  }
+  await prepareBackbone(s, o.runsDir, log);
   const testData = studyRunData(data, { maxClasses: s.maxClasses });
   const tuneData = studyRunData(data, { maxClasses: s.maxClasses, testIsValidation: true });
   const searched = (m: StudyMethod) => s.lrGrid.length > 1 && s.fixedLrs?.[m.id] === undefined;

@@ -54,6 +54,8 @@ function flagOverrides(o: Obj, parseOverride: (spec: string) => Obj): Obj[] {
   put('training.maxEpochs', o.epochs);
   put('training.stepsPerEpoch', o.stepsPerEpoch);
   put('training.earlyStopPatience', o.patience);
+  put('ccp.patience', o.ccpPatience);
+  put('model.freezeBatchNorm', o.freezeBn);
   put('training.timeBudgetSeconds', o.timeBudget);
   put('seed', o.seed);
   put('threads', o.threads);
@@ -91,6 +93,8 @@ program
   .option('--epochs <n>', 'maximum epochs', num('--epochs'))
   .option('--steps-per-epoch <n>', 'steps between validations', num('--steps-per-epoch'))
   .option('--patience <n>', 'global early-stopping patience (epochs)', num('--patience'))
+  .option('--ccp-patience <n>', 'CCP: epochs without a validation gain that end one projection problem', num('--ccp-patience'))
+  .option('--freeze-bn', "freeze the backbone's BatchNorm (statistics and affine), as the paper's pretrained BN-Inception")
   .option('--time-budget <s>', 'stop at the first epoch end after this many seconds', num('--time-budget'))
   .option('--seed <n>', 'random seed', num('--seed'))
   .addOption(precisionOption())

@@ -21,7 +21,10 @@ test('bench:ccp options: defaults, quick mode and errors', () => {
   assert.equal(full.settings.budget.kind, 'steps');
   assert.equal(full.settings.pretrained, 'mnist');
   assert.equal(parseArgs(['--pretrained', 'none']).settings.pretrained, 'none');
-  assert.throws(() => parseArgs(['--pretrained', 'imagenet']), /--pretrained: expected 'none' or 'mnist', got 'imagenet'/);
+  assert.throws(
+    () => parseArgs(['--pretrained', 'imagenet']),
+    /--pretrained: expected 'none', 'mnist' or an existing backbone weights file, got 'imagenet' \(no such file\)/,
+  );
   const quick = parseArgs(['--quick']);
   assert.equal(quick.settings.mode, 'quick');
   assert.match(quick.out, /results\/ccp\/quick$/);
