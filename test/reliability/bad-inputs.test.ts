@@ -972,18 +972,19 @@ const cases: Case[] = [
   },
   {
     area: 'signal',
-    name: 'a checkpoint write that fails (file-size limit, like a full disk): a clear exit 1, then the next start trains',
+    name: 'a run-file write that fails (file-size limit, like a full disk): a clear exit 1, then the next start trains',
     code: 0,
     expect: /run folder: .*\(2 epochs, 4 steps/,
     run: async (dir) => {
       const cfg = tinyConfig(images, dir, { name: 'fsize', training: { maxEpochs: 2 } });
       const file = writeConfig(dir, 'fsize.json', JSON.stringify(cfg));
-      // 20 blocks of 512 bytes: config.json and the metrics line fit, the checkpoint (~40 KB) does not: its
-      // write fails part-way (EFBIG, as ENOSPC on a full disk), after epoch 1's metrics line was written.
+      // 20 blocks of 512 bytes: config.json and the metrics line fit, the epoch's weight files do not: the
+      // first of them (the best model, whose metadata holds the whole config, or the checkpoint, ~40 KB) fails
+      // part-way (EFBIG, as ENOSPC on a full disk), after epoch 1's metrics line was written.
       const r = spawnSync('sh', ['-c', `ulimit -f 20; exec "${process.execPath}" "${main}" train -c "${file}" -q`], { encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.status, 1, r.stderr);
-      assert.match(r.stderr, /ccp-dml: writeFileAtomic: cannot write '.*fsize\/checkpoint\.safetensors': EFBIG/);
-      // It failed before its first checkpoint: the run folder goes (a failed start leaves nothing half-made),
+      assert.match(r.stderr, /ccp-dml: writeFileAtomic: cannot write '.*fsize\/(model|checkpoint)\.safetensors': EFBIG/);
+      // It failed before its first checkpoint was complete: the run folder goes (a failed start leaves nothing half-made),
       // temporary file included, and the next start trains from scratch.
       assert.ok(!existsSync(join(dir, 'fsize')), 'the failed first checkpoint left its run folder behind');
       return { outcome: cli(['train', '-c', file]), culprit: join(dir, 'fsize') };
