@@ -3,7 +3,7 @@
 // an interrupted study continues where it stopped. Everything but the loss (and its LR) is shared by all
 // methods: data, model, embedding size, batch layout, optimiser and step budget.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../src/training/config.js';
 import type { CcpOptions } from '../../src/ccp/options.js';
 import { train } from '../../src/training/trainer.js';
@@ -199,10 +199,20 @@ export function lrTag(lr: number): string {
   return lr.toExponential(0).replace('+', '');
 }
 
-/** A run config as JSON with the pretrained file's path made absolute: a study run with `--runs` given relative or absolute reuses the same records. */
+/**
+ * A run config as JSON with the pretrained file's path made absolute, so `--runs` given relative or absolute
+ * reuses the same records. The study's own MNIST backbone is named by its settings (and pretrained
+ * deterministically), so it compares by file name: records stay valid when the runs folder moves.
+ */
 function comparableConfig(c: RunConfig): string {
-  return JSON.stringify(c.model?.pretrained ? { ...c, model: { ...c.model, pretrained: resolve(c.model.pretrained) } } : c);
+  const p = c.model?.pretrained;
+  if (!p) return JSON.stringify(c);
+  const name = basename(p);
+  return JSON.stringify({ ...c, model: { ...c.model, pretrained: STUDY_BACKBONE.test(name) ? name : resolve(p) } });
 }
+
+/** The file names mnistBackboneFile gives. */
+const STUDY_BACKBONE = /^mnist-backbone-[\d-]+(-e[\d.]+)?\.safetensors$/;
 
 /**
  * Whether a saved record's config is this run's. The saved config is parsed again first, so an option added to

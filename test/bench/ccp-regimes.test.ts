@@ -65,6 +65,18 @@ test('a saved record matches its config after a round trip, and still after the 
   assert.equal(sameRunConfig({ ...saved, unknownKey: 1 }, cfg), false, 'a key the schema does not know is another run');
 });
 
+test("a record made with the study's MNIST backbone still matches after the runs folder moved; another file does not", () => {
+  const s = parseArgs([]).settings;
+  const at = (file: string) => ({ ...s, pretrainedFile: file });
+  const cfg = runConfig(at('/new/place/mnist-backbone-16-32-64.safetensors'), s.methods[4]!, 1, 1e-3, s.budget, 'x');
+  const moved = runConfig(at('/old/worktree/mnist-backbone-16-32-64.safetensors'), s.methods[4]!, 1, 1e-3, s.budget, 'x');
+  assert.equal(sameRunConfig(JSON.parse(JSON.stringify(moved)), cfg), true);
+  const otherWidths = runConfig(at('/new/place/mnist-backbone-8-16-32.safetensors'), s.methods[4]!, 1, 1e-3, s.budget, 'x');
+  assert.equal(sameRunConfig(JSON.parse(JSON.stringify(otherWidths)), cfg), false);
+  const user = (dir: string) => runConfig(at(`${dir}/my-backbone.safetensors`), s.methods[4]!, 1, 1e-3, s.budget, 'x');
+  assert.equal(sameRunConfig(JSON.parse(JSON.stringify(user('/a'))), user('/b')), false, 'a user file is compared by its path');
+});
+
 test('the sweep plan: every regime and ablation cell, seed by seed, (b) last; blocked variants named', () => {
   const jobs = sweepJobs(join(tmp, 'plan'), { seeds: [0, 1, 2] });
   assert.equal(jobs.length, 4 * 8 * 3 + 2 * ABLATION_VARIANTS.length * 3);
