@@ -150,6 +150,13 @@ function positiveInt(flag: string, v: string): number {
   return n;
 }
 
+/** The value after flag `flag` (at `at` in argv), or an error naming the flag. */
+export function flagValue(argv: readonly string[], at: number, flag: string): string {
+  const v = argv[at];
+  if (v === undefined) throw new Error(`${flag}: missing value`);
+  return v;
+}
+
 export interface CliOptions {
   settings: StudySettings;
   out: string;
@@ -168,11 +175,7 @@ export function parseArgs(argv: string[]): CliOptions {
   let custom = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a}: missing value`);
-      return v;
-    };
+    const value = () => flagValue(argv, ++i, a);
     switch (a) {
       case '--quick':
         break;

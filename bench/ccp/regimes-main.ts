@@ -20,7 +20,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT } from './main.js';
+import { REPO_ROOT, flagValue } from './main.js';
 import { regimes } from './regimes.js';
 import { sweepJobs, type SweepJob } from './regime-jobs.js';
 import { importStudyRecords } from './regime-import.js';
@@ -53,11 +53,7 @@ export function parseRegimesArgs(argv: string[]): RegimesCli {
   const blocks = [...regimes().map((r) => r.id), 'ablation'];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a}: missing value`);
-      return v;
-    };
+    const value = () => flagValue(argv, ++i, a);
     if (a === '--plan') o.mode = 'plan';
     else if (a === '--report') o.mode = 'report';
     else if (a === '--stop-at') o.stopAt = parseStopAt(value());
