@@ -228,6 +228,8 @@ test('bench:regimes options', () => {
   assert.throws(() => parseStopAt('soon'), /--stop-at: expected HH:MM/);
   assert.deepEqual(parseRegimesArgs(['--only', 'b,ablation', '--seeds', '2']).only, ['b', 'ablation']);
   assert.deepEqual(parseRegimesArgs(['--seeds', '2']).seeds, [0, 1]);
+  assert.throws(() => parseRegimesArgs(['--seeds']), /--seeds: missing value/);
+  assert.throws(() => parseArgs(['--lrs']), /--lrs: missing value/);
   assert.equal(parseRegimesArgs(['--plan']).mode, 'plan');
   assert.throws(() => parseRegimesArgs(['--only', 'z']), /--only: unknown block\(s\) z/);
   assert.throws(() => parseRegimesArgs(['--bogus']), /unknown option '--bogus'/);
