@@ -14,7 +14,9 @@
 //                          last epoch's checkpoint next time
 //   --only ids             blocks to run: a, a0, c, b, ablation (comma-separated)      [all]
 //   --seeds N | a,b,c      [3]
-//   --runs DIR             run folders                                   [results/ccp/runs/regimes]
+//   --runs DIR             run folders (git-ignored, checkpoints)        [results/ccp/runs/regimes]
+//   --archive DIR          copies of the finished runs' records, committed: a new checkout restores them from
+//                          here instead of training them again              [results/ccp/regime-records]
 //   --out DIR              regimes.md / regimes.json                      [results/ccp]
 //   --omniglot DIR         folder of the Omniglot zips                    [../shared/data/omniglot]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { REPO_ROOT, flagValue } from './main.js';
 import { regimes } from './regimes.js';
 import { sweepJobs, type SweepJob } from './regime-jobs.js';
 import { importStudyRecords } from './regime-import.js';
+import { archiveRecords, restoreRecords } from './regime-archive.js';
 import { jobDone, runSweep } from './regime-sweep.js';
 import { buildReport, markdownRegimes } from './regime-report.js';
 import { planLines, printPlan } from './regime-plan.js';
@@ -36,6 +39,7 @@ export interface RegimesCli {
   only?: string[];
   seeds: number[];
   root: string;
+  archive: string;
   out: string;
   omniglotRoot?: string;
 }
@@ -49,7 +53,13 @@ export function parseStopAt(v: string, now = new Date()): Date {
 }
 
 export function parseRegimesArgs(argv: string[]): RegimesCli {
-  const o: RegimesCli = { mode: 'run', seeds: [0, 1, 2], root: join(REPO_ROOT, 'results', 'ccp', 'runs', 'regimes'), out: join(REPO_ROOT, 'results', 'ccp') };
+  const o: RegimesCli = {
+    mode: 'run',
+    seeds: [0, 1, 2],
+    root: join(REPO_ROOT, 'results', 'ccp', 'runs', 'regimes'),
+    archive: join(REPO_ROOT, 'results', 'ccp', 'regime-records'),
+    out: join(REPO_ROOT, 'results', 'ccp'),
+  };
   const blocks = [...regimes().map((r) => r.id), 'ablation'];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -69,6 +79,7 @@ export function parseRegimesArgs(argv: string[]): RegimesCli {
       if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`--seeds: expected a count or a list of seeds, got '${v}'`);
       o.seeds = xs;
     } else if (a === '--runs') o.root = resolve(value());
+    else if (a === '--archive') o.archive = resolve(value());
     else if (a === '--out') o.out = resolve(value());
     else if (a === '--omniglot') o.omniglotRoot = value();
     else throw new Error(`unknown option '${a}' (see the header of bench/ccp/regimes-main.ts)`);
@@ -106,6 +117,9 @@ export async function regimesMain(argv: string[], log: (line: string) => void = 
   const jobs = sweepJobs(o.root, { only: o.only, seeds: o.seeds });
   const command = 'npm run bench:regimes';
   importStudies(jobs, log);
+  const restored = restoreRecords(o.archive, jobs);
+  log(`archive ${o.archive}: ${restored.copied} run record(s) restored, ${restored.present} already in the run folders`);
+  const archive = () => void archiveRecords(o.archive, jobs);
   const perStep = stepSeconds(join(REPO_ROOT, 'results', 'ccp', 'results.json'));
   const seconds = (j: SweepJob) => jobSeconds(j, perStep);
   printPlan(jobs, seconds, jobDone, log);
@@ -124,10 +138,14 @@ export async function regimesMain(argv: string[], log: (line: string) => void = 
       stopAt: o.stopAt,
       exitAtDeadline: true,
       log,
-      afterJob: () => void writeRegimeReport(jobs, o.out, command, seconds),
+      afterJob: () => {
+        archive();
+        writeRegimeReport(jobs, o.out, command, seconds);
+      },
     });
     log(`sweep: ${res.trained} trained, ${res.reused} already done, ${res.blocked} waiting for a CCP option, ${res.left} left (${res.stoppedBy})`);
   }
+  archive();
   const files = writeRegimeReport(jobs, o.out, command, seconds);
   log(`wrote ${files.markdown}, ${files.json}`);
 }

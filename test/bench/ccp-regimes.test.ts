@@ -11,6 +11,7 @@ import { plannedRun, resumableEpoch, runConfig, sameRunConfig, savedRecord, type
 import { train } from '../../src/training/trainer.js';
 import { sweepJobs, type SweepJob } from '../../bench/ccp/regime-jobs.js';
 import { importStudyRecords, settingsMismatch } from '../../bench/ccp/regime-import.js';
+import { archivedPath, archiveRecords, restoreRecords } from '../../bench/ccp/regime-archive.js';
 import { buildReport, markdownRegimes } from '../../bench/ccp/regime-report.js';
 import { jobSeconds, SpeedFactor } from '../../bench/ccp/regime-cost.js';
 import { jobDone, runSweep } from '../../bench/ccp/regime-sweep.js';
@@ -144,6 +145,43 @@ test("regime (a0) imports a study's test records when its settings match, and on
   assert.match(settingsMismatch({ ...settings, pretrained: 'mnist' }, jobs[0]!.settings), /pretrained: "mnist" vs "none"/);
 });
 
+test('a new checkout restores the archived records instead of training them again, and only for the same config', () => {
+  const jobs = sweepJobs(join(tmp, 'archive-runs'), { seeds: [0], only: ['c', 'ablation'] });
+  const archive = join(tmp, 'archive');
+  // Two finished jobs in the run folders (one of them imported from a study, which the archive leaves out).
+  const write = (j: SweepJob, record: RunRecord) => {
+    const { cfg, recordPath } = plannedRun(j.settings, j.method, 'test', j.seed, j.lr, j.runsDir);
+    mkdirSync(join(recordPath, '..'), { recursive: true });
+    writeFileSync(recordPath, JSON.stringify({ config: cfg, record }));
+  };
+  const [c1, c2] = jobs;
+  const ablation = jobs.find((j) => j.block === 'ablation-a/k1b1')!;
+  write(c1!, fakeRecord(c1!, 0.25));
+  write(ablation, fakeRecord(ablation, 0.31));
+  write(c2!, { ...fakeRecord(c2!, 0.2), importedFrom: 'study.json' } as RunRecord);
+  assert.deepEqual(archiveRecords(archive, jobs), { copied: 2, present: 0 });
+  assert.deepEqual(archiveRecords(archive, jobs), { copied: 0, present: 2 });
+  assert.ok(archivedPath(archive, ablation).startsWith(join(archive, 'ablation-a', 'k1b1')), archivedPath(archive, ablation));
+  // The same jobs in a fresh checkout (another runs folder): both come back, marked with where they came from.
+  const fresh = sweepJobs(join(tmp, 'archive-fresh'), { seeds: [0], only: ['c', 'ablation'] });
+  assert.equal(jobDone(fresh[0]!), null);
+  assert.deepEqual(restoreRecords(archive, fresh), { copied: 2, present: 0 });
+  const back = jobDone(fresh[0]!) as RunRecord & { restoredFrom?: string };
+  assert.ok(Math.abs(back.final.mapAtR - 0.25) < 1e-12);
+  assert.equal(back.restoredFrom, archivedPath(archive, fresh[0]!));
+  assert.ok(jobDone(fresh.find((j) => j.block === 'ablation-a/k1b1')!));
+  assert.equal(jobDone(fresh[1]!), null, 'the imported record was not archived');
+  assert.deepEqual(restoreRecords(archive, fresh), { copied: 0, present: 2 }, 'a second start restores nothing');
+  // A job whose config changed (another step cap) does not take the archived record.
+  const changed = fresh.map((j) => ({
+    ...j,
+    runsDir: join(tmp, 'archive-changed'),
+    settings: { ...j.settings, budget: { kind: 'steps' as const, value: 5000 } },
+  }));
+  assert.deepEqual(restoreRecords(archive, changed), { copied: 0, present: 0 });
+  assert.equal(jobDone(changed[0]!), null);
+});
+
 test('the report shows partial cells, Δ per loss and the ablation rows', () => {
   const jobs = sweepJobs(join(tmp, 'report'), { seeds: [0, 1, 2] });
   const values: Record<string, number> = { c2: 0.3, 'c2-ccp': 0.34 };
@@ -228,6 +266,7 @@ test('bench:regimes options', () => {
   assert.throws(() => parseStopAt('soon'), /--stop-at: expected HH:MM/);
   assert.deepEqual(parseRegimesArgs(['--only', 'b,ablation', '--seeds', '2']).only, ['b', 'ablation']);
   assert.deepEqual(parseRegimesArgs(['--seeds', '2']).seeds, [0, 1]);
+  assert.match(parseRegimesArgs([]).archive, /results\/ccp\/regime-records$/);
   assert.throws(() => parseRegimesArgs(['--seeds']), /--seeds: missing value/);
   assert.throws(() => parseArgs(['--lrs']), /--lrs: missing value/);
   assert.equal(parseRegimesArgs(['--plan']).mode, 'plan');
