@@ -64,7 +64,7 @@ function ablationJobs(r: Regime, root: string, seeds: number[]): SweepJob[][] {
       method,
       seed,
       lr: r.lrs[method.id]!,
-      settings: { ...base, methods: [method], ccp: { ...base.ccp, ...variant.ccp } },
+      settings: { ...base, ...variant.settings, methods: [method], ccp: { ...base.ccp, ...variant.ccp } },
       runsDir: join(root, `ablation-${r.id}`, variant.id),
       blocked: blockedBy(variant),
     })),

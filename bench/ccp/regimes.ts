@@ -78,6 +78,8 @@ export interface AblationVariant {
   label: string;
   /** CCP options changed from the regime's C2-CCP. */
   ccp: Record<string, unknown>;
+  /** Other study settings changed (e.g. the proxies' LR multiplier). */
+  settings?: Pick<StudySettings, 'ccpProxyLrMultiplier'>;
 }
 
 /** The ablation on C2-CCP (the largest CCP gain of regime (a), and a CCP loss from scratch). */
@@ -88,6 +90,14 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
   { id: 'k8b12', label: 'K = 8, b = 12 (the small-data preset)', ccp: { proxiesPerClass: 8, poolSize: 12 } },
   { id: 'lambda0', label: 'λ = 0 (default 2e-4)', ccp: { lambda: 0 } },
   { id: 'no-projection', label: 'projections off (proxies never re-placed)', ccp: { projections: false } },
+  // Why projections off collapses: proxies trained at the network's LR (x1) may lag the moving embedding; at x100
+  // (the proxy baselines' multiplier) they can follow it.
+  {
+    id: 'no-projection-lr100',
+    label: 'projections off, proxies at 100× LR',
+    ccp: { projections: false },
+    settings: { ccpProxyLrMultiplier: 100 },
+  },
   { id: 'lagged', label: "the reference code's lagged metric", ccp: { laggedMetric: true } },
 ];
 

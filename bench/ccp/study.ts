@@ -46,6 +46,8 @@ export interface StudySettings {
   xbm: { memoryBatches: number; startFraction: number };
   /** LR multiplier of the proxy baselines' proxies (ProxyAnchor, ProxyNCA++, SoftTriple); undefined = the loss's own (x100, the code's). */
   proxyLrMultiplier?: number;
+  /** LR multiplier of the CCP methods' proxies (an ablation); undefined = the CCP loss's own (x1, the code's). */
+  ccpProxyLrMultiplier?: number;
   /**
    * Backbone initialisation: 'none' (trained from scratch) or 'mnist' (the small CNN's backbone pretrained on MNIST
    * classification by pretrain-mnist.ts, head fresh: the analogue of the paper's ImageNet-pretrained backbone).
@@ -176,7 +178,7 @@ export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: nu
     loss: { name: m.loss, preset: s.lossPreset, ...(s.lossOptions?.[baseLossName(m.loss)] ? { options: s.lossOptions[baseLossName(m.loss)] } : {}) },
     ccp: { ...s.ccp },
     xbm: { memoryBatches: s.xbm.memoryBatches, startStep: xbmStart },
-    optimizer: { name: 'adam', lr, ...(m.kind === 'proxy' && s.proxyLrMultiplier !== undefined ? { proxyLrMultiplier: s.proxyLrMultiplier } : {}) },
+    optimizer: { name: 'adam', lr, ...proxyLr(s, m) },
     schedule: { name: 'constant' },
     training: {
       classesPerBatch: 8,
@@ -193,6 +195,12 @@ export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: nu
     evaluation: { recallAt: [1], normalization: 'lipschitz' },
   };
   return parseRunConfig(cfg, `study run ${name}`);
+}
+
+/** The proxies' LR multiplier a method's run sets ({} = the loss's own). */
+function proxyLr(s: StudySettings, m: StudyMethod): { proxyLrMultiplier?: number } {
+  const f = m.kind === 'proxy' ? s.proxyLrMultiplier : m.kind === 'ccp' ? s.ccpProxyLrMultiplier : undefined;
+  return f === undefined ? {} : { proxyLrMultiplier: f };
 }
 
 export function lrTag(lr: number): string {

@@ -94,6 +94,13 @@ test('the sweep plan: every regime and ablation cell, seed by seed, (b) last; bl
   assert.equal(k1.method.id, 'c2-ccp');
   assert.equal(k1.lr, regimes()[0]!.lrs['c2-ccp']);
   assert.equal(k1.blocked, undefined);
+  // The proxy-LR variant reaches the optimiser of its C2-CCP run only; every other run keeps the loss's own.
+  const configOf = (j: SweepJob) => plannedRun(j.settings, j.method, 'test', j.seed, j.lr, j.runsDir).cfg;
+  const fast = jobs.find((j) => j.block === 'ablation-a/no-projection-lr100')!;
+  assert.equal(configOf(fast).optimizer.proxyLrMultiplier, 100);
+  assert.equal(configOf(fast).ccp.projections, false);
+  assert.equal(configOf(k1).optimizer.proxyLrMultiplier, undefined);
+  assert.equal(configOf(jobs.find((j) => j.block === 'c' && j.method.id === 'c2')!).optimizer.proxyLrMultiplier, undefined);
   // Only some blocks.
   assert.deepEqual([...new Set(sweepJobs(tmp, { seeds: [0], only: ['c'] }).map((j) => j.block))], ['c']);
   // A predicted time grows with the step cap; the speed factor is measured / predicted.
