@@ -44,6 +44,9 @@ export interface RegimesCli {
   omniglotRoot?: string;
 }
 
+/** The seeds of the issue's plan (3 per cell). */
+const DEFAULT_SEEDS = [0, 1, 2] as const;
+
 /** `17:45` = today at 17:45 UTC; anything else is parsed as a date. */
 export function parseStopAt(v: string, now = new Date()): Date {
   const m = /^(\d{1,2}):(\d{2})$/.exec(v.trim());
@@ -55,7 +58,7 @@ export function parseStopAt(v: string, now = new Date()): Date {
 export function parseRegimesArgs(argv: string[]): RegimesCli {
   const o: RegimesCli = {
     mode: 'run',
-    seeds: [0, 1, 2],
+    seeds: [...DEFAULT_SEEDS],
     root: join(REPO_ROOT, 'results', 'ccp', 'runs', 'regimes'),
     archive: join(REPO_ROOT, 'results', 'ccp', 'regime-records'),
     out: join(REPO_ROOT, 'results', 'ccp'),
@@ -87,6 +90,12 @@ export function parseRegimesArgs(argv: string[]): RegimesCli {
   return o;
 }
 
+/** The jobs the report, the imports and the archive cover: every block, with the default seeds and any others asked for. */
+export function reportJobs(o: Pick<RegimesCli, 'root' | 'seeds'>): SweepJob[] {
+  const seeds = [...new Set([...DEFAULT_SEEDS, ...o.seeds])].sort((a, b) => a - b);
+  return sweepJobs(o.root, { seeds });
+}
+
 /** Imports (a) and (a0) from the studies' results.json where the settings match; logs what happened. */
 function importStudies(jobs: SweepJob[], log: (line: string) => void): void {
   for (const r of regimes()) {
@@ -115,11 +124,14 @@ export function writeRegimeReport(jobs: SweepJob[], out: string, command: string
 export async function regimesMain(argv: string[], log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<void> {
   const o = parseRegimesArgs(argv);
   const jobs = sweepJobs(o.root, { only: o.only, seeds: o.seeds });
+  // The report always covers the whole plan (every block, at least the default seeds), so a process that runs a
+  // share of the sweep (--only / --seeds) does not overwrite regimes.md with its share alone.
+  const reported = reportJobs(o);
   const command = 'npm run bench:regimes';
-  importStudies(jobs, log);
-  const restored = restoreRecords(o.archive, jobs);
+  importStudies(reported, log);
+  const restored = restoreRecords(o.archive, reported);
   log(`archive ${o.archive}: ${restored.copied} run record(s) restored, ${restored.present} already in the run folders`);
-  const archive = () => void archiveRecords(o.archive, jobs);
+  const archive = () => void archiveRecords(o.archive, reported);
   const perStep = stepSeconds(join(REPO_ROOT, 'results', 'ccp', 'results.json'));
   const seconds = (j: SweepJob) => jobSeconds(j, perStep);
   printPlan(jobs, seconds, jobDone, log);
@@ -140,13 +152,13 @@ export async function regimesMain(argv: string[], log: (line: string) => void = 
       log,
       afterJob: () => {
         archive();
-        writeRegimeReport(jobs, o.out, command, seconds);
+        writeRegimeReport(reported, o.out, command, seconds);
       },
     });
     log(`sweep: ${res.trained} trained, ${res.reused} already done, ${res.blocked} waiting for a CCP option, ${res.left} left (${res.stoppedBy})`);
   }
   archive();
-  const files = writeRegimeReport(jobs, o.out, command, seconds);
+  const files = writeRegimeReport(reported, o.out, command, seconds);
   log(`wrote ${files.markdown}, ${files.json}`);
 }
 

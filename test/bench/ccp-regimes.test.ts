@@ -15,7 +15,7 @@ import { archivedPath, archiveRecords, restoreRecords } from '../../bench/ccp/re
 import { buildReport, markdownRegimes } from '../../bench/ccp/regime-report.js';
 import { jobSeconds, SpeedFactor } from '../../bench/ccp/regime-cost.js';
 import { jobDone, runSweep } from '../../bench/ccp/regime-sweep.js';
-import { parseRegimesArgs, parseStopAt } from '../../bench/ccp/regimes-main.js';
+import { parseRegimesArgs, parseStopAt, reportJobs } from '../../bench/ccp/regimes-main.js';
 import { regimes, ABLATION_VARIANTS } from '../../bench/ccp/regimes.js';
 import { loadOmniglotStudyData, studyRunData } from '../../bench/ccp/omniglot-data.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -279,4 +279,16 @@ test('bench:regimes options', () => {
   assert.equal(parseRegimesArgs(['--plan']).mode, 'plan');
   assert.throws(() => parseRegimesArgs(['--only', 'z']), /--only: unknown block\(s\) z/);
   assert.throws(() => parseRegimesArgs(['--bogus']), /unknown option '--bogus'/);
+});
+
+test('bench:regimes: a share of the sweep (--only, --seeds) still reports the whole plan', () => {
+  const share = parseRegimesArgs(['--only', 'b', '--seeds', '2', '--runs', '/nonexistent/regimes']);
+  const full = reportJobs(share);
+  const blocks = new Set(full.map((j) => j.block));
+  for (const b of ['a', 'a0', 'b', 'c', 'ablation-a/no-projection', 'ablation-a0/batch0']) assert.ok(blocks.has(b), `block ${b} missing`);
+  assert.deepEqual([...new Set(full.map((j) => j.seed))].sort(), [0, 1, 2]);
+  // Seeds beyond the plan are added, never dropped.
+  const more = reportJobs(parseRegimesArgs(['--seeds', '0,4', '--runs', '/nonexistent/regimes']));
+  assert.deepEqual([...new Set(more.map((j) => j.seed))].sort(), [0, 1, 2, 4]);
+  assert.equal(more.length, (full.length / 3) * 4);
 });
