@@ -13,7 +13,8 @@
 //   --stop-at HH:MM | ISO  exit at this time (HH:MM = today, UTC), even mid-run: a killed run continues from its
 //                          last epoch's checkpoint next time
 //   --only ids             blocks to run: a, a0, c, b, ablation (comma-separated)      [all]
-//   --seeds N | a,b,c      [3]
+//   --seeds N | a,b,c      the first N seeds, or a list (one seed: --seed N)   [3]
+//   --seed N               only seed N (e.g. two processes: --only b --seed 2 and --only c,ablation --seed 2)
 //   --runs DIR             run folders (git-ignored, checkpoints)        [results/ccp/runs/regimes]
 //   --archive DIR          copies of the finished runs' records, committed: a new checkout restores them from
 //                          here instead of training them again              [results/ccp/regime-records]
@@ -78,9 +79,15 @@ export function parseRegimesArgs(argv: string[]): RegimesCli {
       if (bad.length) throw new Error(`--only: unknown block(s) ${bad.join(', ')} (expected some of ${blocks.join(', ')})`);
     } else if (a === '--seeds') {
       const v = value();
-      const xs = v.includes(',') ? v.split(',').map(Number) : Array.from({ length: Number(v) }, (_, k) => k);
-      if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`--seeds: expected a count or a list of seeds, got '${v}'`);
+      const parts = v.split(',').map((x) => x.trim());
+      const xs = v.includes(',') ? parts.filter((x) => x !== '').map(Number) : Array.from({ length: Number(v) }, (_, k) => k);
+      const bad = v.includes(',') ? parts.filter((x) => x !== '' && !/^\d+$/.test(x)) : /^\d+$/.test(v.trim()) ? [] : [v];
+      if (!xs.length || bad.length) throw new Error(`--seeds: expected a count or a list of seeds, got '${v}'`);
       o.seeds = xs;
+    } else if (a === '--seed') {
+      const v = value();
+      if (!/^\d+$/.test(v.trim())) throw new Error(`--seed: expected one seed (a whole number >= 0), got '${v}'`);
+      o.seeds = [Number(v)];
     } else if (a === '--runs') o.root = resolve(value());
     else if (a === '--archive') o.archive = resolve(value());
     else if (a === '--out') o.out = resolve(value());

@@ -273,6 +273,11 @@ test('bench:regimes options', () => {
   assert.throws(() => parseStopAt('soon'), /--stop-at: expected HH:MM/);
   assert.deepEqual(parseRegimesArgs(['--only', 'b,ablation', '--seeds', '2']).only, ['b', 'ablation']);
   assert.deepEqual(parseRegimesArgs(['--seeds', '2']).seeds, [0, 1]);
+  assert.deepEqual(parseRegimesArgs(['--seeds', '2,']).seeds, [2], 'a list of one, not seeds 2 and 0');
+  assert.deepEqual(parseRegimesArgs(['--seed', '2']).seeds, [2]);
+  assert.throws(() => parseRegimesArgs(['--seeds', '1,x']), /--seeds: expected a count or a list of seeds, got '1,x'/);
+  assert.throws(() => parseRegimesArgs(['--seeds', 'two']), /--seeds: expected a count/);
+  assert.throws(() => parseRegimesArgs(['--seed', '-1']), /--seed: expected one seed/);
   assert.match(parseRegimesArgs([]).archive, /results\/ccp\/regime-records$/);
   assert.throws(() => parseRegimesArgs(['--seeds']), /--seeds: missing value/);
   assert.throws(() => parseArgs(['--lrs']), /--lrs: missing value/);
