@@ -1,7 +1,7 @@
 // results/ccp/regimes.md and regimes.json from whatever records the sweep has made so far: a table per regime
 // (MAP@R mean ± std, Δ CCP − base, projections, steps run), the overview of Δ per loss and regime, and the ablation
 // table; cells not run yet say so, so partial results are presentable.
-import { groupJobs, summarizeCell, delta, type CellSummary, type Delta } from './regime-summary.js';
+import { groupJobs, summarizeCell, delta, PROJECTION_WINDOW, type CellSummary, type Delta, type ProjectionEffect } from './regime-summary.js';
 import { ABLATION_METHOD, ABLATION_REGIMES, ABLATION_VARIANTS, CUT_TO_FIT, regimes, SWEEP_METHOD_IDS } from './regimes.js';
 import type { SweepJob } from './regime-jobs.js';
 import type { RunRecord } from './study.js';
@@ -72,11 +72,12 @@ function fmtCell(c: CellSummary): string {
   return c.done < c.planned ? `${v} (${c.done}/${c.planned} seeds)` : v;
 }
 
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
+
 function fmtDelta(d: Delta): string {
   if (d.points === null) return '–';
-  const sign = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
-  const p = d.paired && d.paired.n >= 2 ? ` (paired ${sign(d.paired.mean)} ± ${d.paired.std!.toFixed(2)}, n ${d.paired.n})` : '';
-  return sign(d.points) + p;
+  const p = d.paired && d.paired.n >= 2 ? ` (paired ${signed(d.paired.mean)} ± ${d.paired.std!.toFixed(2)}, n ${d.paired.n})` : '';
+  return signed(d.points) + p;
 }
 
 const lrText = (lr: number) => lr.toExponential(0).replace('+', '');
@@ -112,6 +113,27 @@ function ablationTable(a: RegimeReport['ablation']): string[] {
       return `${fmtCell(c)} | ${d} | ${num(c.projections, 1)}`;
     });
     lines.push(`| ${row.label} | ${cols.join(' | ')} |`);
+  }
+  return lines;
+}
+
+function fmtEffect(e: ProjectionEffect | null): string {
+  if (!e) return '–';
+  return `${signed(e.after.mean)} / ${e.elsewhere ? signed(e.elsewhere.mean) : '–'} (n ${e.after.n})`;
+}
+
+/** Validation MAP@R after projections, per regime and CCP loss, with the ablation's projections-off runs as control. */
+function projectionEffectTable(rep: RegimeReport): string[] {
+  const lines = [
+    `| Runs | ${LOSSES.map((l) => `${l === 'triplet' ? 'Triplet' : l.toUpperCase()}-CCP`).join(' | ')} |`,
+    `|---|${LOSSES.map(() => '---|').join('')}`,
+    ...rep.regimes.map((r) => `| ${r.title.split(':')[0]} | ${LOSSES.map((l) => fmtEffect(r.cells[`${l}-ccp`]!.projectionEffect)).join(' | ')} |`),
+  ];
+  for (const row of rep.ablation.rows.filter((x) => (x.ccp as { projections?: boolean }).projections === false)) {
+    for (const r of rep.ablation.regimes) {
+      const cols = LOSSES.map((l) => (`${l}-ccp` === rep.ablation.method ? fmtEffect(row.cells[r]!.projectionEffect) : '–'));
+      lines.push(`| (${r}) ${row.label} | ${cols.join(' | ')} |`);
+    }
   }
   return lines;
 }
@@ -152,6 +174,12 @@ export function markdownRegimes(rep: RegimeReport, command: string): string {
     "Each variant changes one CCP option of the regime's C2-CCP (same LR, budget, patience and seeds); Δ is against the regime's C2-CCP.",
     '',
     ...ablationTable(rep.ablation),
+    '',
+    '## What a projection does to validation MAP@R',
+    '',
+    `Change of validation MAP@R (points) over the next ${PROJECTION_WINDOW} validations after an epoch that ended a problem, then after every other epoch, pooled over the seeds run (n = problems ended). A problem ends on a plateau, so part of any rise after it is regression to the mean; the projections-off rows (problems still end and move the λ anchor, the proxies are not re-placed) are the control.`,
+    '',
+    ...projectionEffectTable(rep),
     '',
     '## Cut to fit the time budget',
     '',

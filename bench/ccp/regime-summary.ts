@@ -17,9 +17,36 @@ export interface CellSummary {
   /** Stop reasons with counts, e.g. { 'early-stopping': 2, 'max-epochs': 1 }. */
   stopReasons: Record<string, number>;
   bestStep: number | null;
+  /** What the validation MAP@R did after the epochs that ended a problem, against after the other epochs. */
+  projectionEffect: ProjectionEffect | null;
   /** Set when a job of the cell cannot run in this checkout. */
   blocked?: string;
   runs: { seed: number; mapAtR: number; steps: number; projections: number; stopReason: string; wallSeconds: number; imported: boolean }[];
+}
+
+/**
+ * Change of validation MAP@R (points) over the next PROJECTION_WINDOW validations, after an epoch that ended a
+ * problem (a projection) and after every other epoch, pooled over the cell's runs. The problem ends on a plateau,
+ * so part of the rise after it is regression to the mean: the ablation's projections-off variant (same trigger,
+ * proxies not re-placed) is the control.
+ */
+export interface ProjectionEffect {
+  window: number;
+  after: { n: number; mean: number };
+  elsewhere: { n: number; mean: number } | null;
+}
+
+export const PROJECTION_WINDOW = 2;
+
+export function projectionEffect(records: RunRecord[], window = PROJECTION_WINDOW): ProjectionEffect | null {
+  const after: number[] = [];
+  const elsewhere: number[] = [];
+  for (const r of records) {
+    const c = r.curve;
+    for (let i = 0; i + window < c.length; i++) (c[i]!.projected ? after : elsewhere).push(100 * (c[i + window]!.valMapAtR - c[i]!.valMapAtR));
+  }
+  if (!after.length) return null;
+  return { window, after: { n: after.length, mean: mean(after) }, elsewhere: elsewhere.length ? { n: elsewhere.length, mean: mean(elsewhere) } : null };
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -47,6 +74,7 @@ export function summarizeCell(jobs: SweepJob[], records: (RunRecord | null)[]): 
     steps: m((r) => r.steps),
     bestStep: m((r) => r.curve.find((p) => p.epoch === r.bestEpoch)?.step ?? NaN),
     stopReasons,
+    projectionEffect: projectionEffect(done.map((x) => x.r)),
     ...(blocked ? { blocked } : {}),
     runs: done.map(({ r, job }) => ({
       seed: job.seed,

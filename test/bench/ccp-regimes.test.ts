@@ -12,6 +12,7 @@ import { train } from '../../src/training/trainer.js';
 import { sweepJobs, type SweepJob } from '../../bench/ccp/regime-jobs.js';
 import { importStudyRecords, settingsMismatch } from '../../bench/ccp/regime-import.js';
 import { archivedPath, archiveRecords, restoreRecords } from '../../bench/ccp/regime-archive.js';
+import { projectionEffect } from '../../bench/ccp/regime-summary.js';
 import { buildReport, markdownRegimes } from '../../bench/ccp/regime-report.js';
 import { jobSeconds, SpeedFactor } from '../../bench/ccp/regime-cost.js';
 import { jobDone, runSweep } from '../../bench/ccp/regime-sweep.js';
@@ -296,4 +297,18 @@ test('bench:regimes: a share of the sweep (--only, --seeds) still reports the wh
   const more = reportJobs(parseRegimesArgs(['--seeds', '0,4', '--runs', '/nonexistent/regimes']));
   assert.deepEqual([...new Set(more.map((j) => j.seed))].sort(), [0, 1, 2, 4]);
   assert.equal(more.length, (full.length / 3) * 4);
+});
+
+test('regime report: the change of validation MAP@R after a projection, against after other epochs (hand-computed)', () => {
+  const point = (epoch: number, valMapAtR: number, projected = false) => ({ epoch, step: 10 * epoch, valMapAtR, seconds: epoch, projected });
+  const run = { curve: [point(1, 0.1), point(2, 0.12, true), point(3, 0.15), point(4, 0.2), point(5, 0.18)] } as RunRecord;
+  const e = projectionEffect([run], 2)!;
+  // i = 1 (projected): 20 − 12 = +8; elsewhere i = 0: 15 − 10 = +5, i = 2: 18 − 15 = +3 (i = 3, 4 lack 2 later points).
+  assert.equal(e.after.n, 1);
+  assert.ok(Math.abs(e.after.mean - 8) < 1e-9, String(e.after.mean));
+  assert.equal(e.elsewhere!.n, 2);
+  assert.ok(Math.abs(e.elsewhere!.mean - 4) < 1e-9, String(e.elsewhere!.mean));
+  assert.equal(projectionEffect([{ curve: [point(1, 0.1), point(2, 0.2), point(3, 0.3)] } as RunRecord]), null, 'no projection: no effect');
+  // A projection too close to the end to have 2 later validations counts nowhere.
+  assert.equal(projectionEffect([{ curve: [point(1, 0.1), point(2, 0.2, true), point(3, 0.3)] } as RunRecord]), null);
 });
