@@ -23,6 +23,7 @@ const COMPARED: (keyof StudySettings)[] = [
   'freezeBatchNorm',
   'maxClasses',
   'pretrainEpochs',
+  'augment',
 ];
 
 /** Why a study's settings are not the regime's ('' when they are). */

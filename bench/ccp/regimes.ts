@@ -79,7 +79,7 @@ export interface AblationVariant {
   /** CCP options changed from the regime's C2-CCP. */
   ccp: Record<string, unknown>;
   /** Other study settings changed (e.g. the proxies' LR multiplier). */
-  settings?: Pick<StudySettings, 'ccpProxyLrMultiplier'>;
+  settings?: Pick<StudySettings, 'ccpProxyLrMultiplier' | 'augment'>;
 }
 
 /** The ablation on C2-CCP (the largest CCP gain of regime (a), and a CCP loss from scratch). */
@@ -99,6 +99,15 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
     settings: { ccpProxyLrMultiplier: 100 },
   },
   { id: 'lagged', label: "the reference code's lagged metric", ccp: { laggedMetric: true } },
+  // The candidate pool's preprocessing only matters when training augments: this pair trains with augmentation and
+  // embeds the pool with the training preprocessing (the reference code) or the test one; compare the two rows.
+  { id: 'augment', label: 'training augmentation, pool with training preprocessing', ccp: {}, settings: { augment: true } },
+  {
+    id: 'augment-pool-test',
+    label: 'training augmentation, pool with test preprocessing',
+    ccp: { poolPreprocessing: 'test' },
+    settings: { augment: true },
+  },
 ];
 
 /** Regimes the ablation runs in: (a) where CCP helps C2, (a0) where it hurts. */
@@ -111,6 +120,5 @@ export const CUT_TO_FIT = [
   "(b) is capped at 15,000 steps (the paper's runs are tens of thousands of steps); the cap is reported where a run hit it",
   "BatchNorm is not frozen in (b)/(c) (the paper freezes BN-Inception's): the study flag --freeze-bn exists, but a fourth regime did not fit",
   'ablation on C2-CCP only, in (a) and (a0); not in (b)/(c) (their CCP effect was not known when the sweep started)',
-  'pool with train vs test preprocessing: not run — the study has no augmentation, so both preprocessings are the same transform here and the variant would repeat the base runs',
   'XBM and the proxy baselines are left out (not part of the CCP question)',
 ];

@@ -48,6 +48,8 @@ export interface StudySettings {
   proxyLrMultiplier?: number;
   /** LR multiplier of the CCP methods' proxies (an ablation); undefined = the CCP loss's own (x1, the code's). */
   ccpProxyLrMultiplier?: number;
+  /** Training augmentation (spec 4.2: random crop of area 0.16-1, aspect 3/4-4/3, horizontal flip); evaluation and validation keep the test preprocessing. Default off. */
+  augment?: boolean;
   /**
    * Backbone initialisation: 'none' (trained from scratch) or 'mnist' (the small CNN's backbone pretrained on MNIST
    * classification by pretrain-mnist.ts, head fresh: the analogue of the paper's ImageNet-pretrained backbone).
@@ -160,7 +162,9 @@ export function runConfig(s: StudySettings, m: StudyMethod, seed: number, lr: nu
       imageSize: s.imageSize,
       channels: 1,
       normalization: 'unit',
-      augment: false,
+      augment: s.augment ?? false,
+      // The test preprocessing stays the study's (the images are in memory at this size): no 256/227 resize.
+      ...(s.augment ? { resizeTo: s.imageSize } : {}),
       validation: 'classes',
       fold: 0,
       ...(s.maxClasses ? { maxClasses: s.maxClasses } : {}),

@@ -312,3 +312,31 @@ test('regime report: the change of validation MAP@R after a projection, against 
   // A projection too close to the end to have 2 later validations counts nowhere.
   assert.equal(projectionEffect([{ curve: [point(1, 0.1), point(2, 0.2, true), point(3, 0.3)] } as RunRecord]), null);
 });
+
+test('ablation: the pool-preprocessing pair trains with augmentation on the in-memory Omniglot and embeds the pool as asked', {
+  timeout: 120_000,
+}, async () => {
+  const root = join(tmp, 'augment');
+  const data = await loadOmniglotStudyData({ root: await omniglotFixture(), size: 28 });
+  const pair = sweepJobs(root, { seeds: [0], only: ['ablation'] }).filter((j) => j.block.startsWith('ablation-a0/augment'));
+  assert.deepEqual(
+    pair.map((j) => j.block),
+    ['ablation-a0/augment', 'ablation-a0/augment-pool-test'],
+  );
+  const jobs = pair.map((j) => ({
+    ...j,
+    settings: { ...j.settings, budget: { kind: 'steps' as const, value: 8 }, stepsPerEpoch: 4, channels: [8, 16], embeddingDim: 16, maxValidationSamples: 60 },
+  }));
+  const cfgs = jobs.map((j) => plannedRun(j.settings, j.method, 'test', 0, j.lr, j.runsDir).cfg);
+  for (const c of cfgs) {
+    assert.equal(c.dataset.augment, true);
+    assert.equal(c.dataset.resizeTo, 28, 'evaluation keeps the study preprocessing');
+  }
+  assert.deepEqual(
+    cfgs.map((c) => c.ccp.poolPreprocessing),
+    ['train', 'test'],
+  );
+  const res = await runSweep({ jobs, data, root, perStep: {}, log: () => {} });
+  assert.equal(res.trained, 2);
+  for (const j of jobs) assert.ok(Number.isFinite(jobDone(j)!.final.mapAtR));
+});
