@@ -49,6 +49,13 @@ export interface CcpProjectionEvent {
   coveringRadiusMax?: number;
   /** Mean pairwise distance between a class's new proxies, averaged over classes. */
   proxySpread?: number;
+  /**
+   * The same pool covered by the proxies as training left them, before any re-placement (also under
+   * `projections: false`): how far trained proxies have drifted from the samples they stand for.
+   */
+  coveringRadiusBefore?: number;
+  /** Mean over classes of the trained proxies' pairwise distance, before any re-placement. */
+  proxySpreadBefore?: number;
 }
 
 /** What onEpochEnd decided. */
@@ -315,13 +322,18 @@ export class CcpController {
   // ---- internals ----
 
   private async project(epoch: number, monitored: number, params: Tensor[], ctx: CcpContext): Promise<void> {
-    // Sample first: nothing changes if the trainer's sampler fails. Without projections no pool is drawn.
-    const pool = this.options.projections ? await ctx.samplePool(this.poolSize) : null;
+    // Sample first: nothing changes if the trainer's sampler fails. The pool is drawn under `projections: false`
+    // too, for the diagnostic of the trained proxies (it has its own sampler and is embedded in inference mode,
+    // so training sees the same batches and weights either way).
+    const pool = await ctx.samplePool(this.poolSize);
     try {
       const t = this.tValue + 1;
       let cover: Partial<ProxyCoverDiagnostics> = {};
-      if (pool) {
-        this.proxies.reinitialize(pool, this.options.poolSize); // validates the pool before anything changes
+      const replace = this.options.projections;
+      this.proxies.checkPool(pool); // before anything changes
+      const before = tidy(() => proxyCoverDiagnostics(pool, this.proxies.classMajor()));
+      if (replace) {
+        this.proxies.reinitialize(pool, this.options.poolSize);
         cover = tidy(() => proxyCoverDiagnostics(pool, this.proxies.classMajor()));
       }
       if (this.options.lambda > 0) {
@@ -336,14 +348,16 @@ export class CcpController {
         metric: monitored,
         bestMetric: Number.isFinite(this.bestValue) ? this.bestValue : null,
         lambda: this.regularizer.lambda,
-        proxiesReplaced: pool !== null,
+        proxiesReplaced: replace,
         ...cover,
+        coveringRadiusBefore: before.coveringRadius,
+        proxySpreadBefore: before.proxySpread,
       });
       this.bestValue = -Infinity;
       this.waitValue = 0;
       this.epochsInProblem = 0;
     } finally {
-      pool?.dispose();
+      pool.dispose();
     }
   }
 

@@ -120,13 +120,18 @@ export class CcpProxySet extends ProxySet {
    * `pool` is [C, b′, D]; returns nothing, the pool is not disposed.
    */
   reinitialize(pool: Tensor, b: number): void {
-    if (pool.rank !== 3 || pool.size(0) !== this.numClasses || pool.size(2) !== this.dim) {
-      throw new Error(`ProxySet.reinitialize: pool must be [${this.numClasses}, b', ${this.dim}], got [${pool.shape.join(', ')}]`);
-    }
+    this.checkPool(pool);
     tidy(() => {
       const fresh = selectProxies(pool, this.bestClassMajor(), this.proxiesPerClass, b);
       this.assign(fresh);
     });
+  }
+
+  /** Throws unless `pool` is a candidate pool for these proxies, [C, b′, D]. */
+  checkPool(pool: Tensor): void {
+    if (pool.rank !== 3 || pool.size(0) !== this.numClasses || pool.size(2) !== this.dim) {
+      throw new Error(`ProxySet.reinitialize: pool must be [${this.numClasses}, b', ${this.dim}], got [${pool.shape.join(', ')}]`);
+    }
   }
 
   override dispose(): void {

@@ -114,13 +114,23 @@ function projectionTable(r: RunRecords): string {
     p.t,
     p.epoch,
     f(p.bestMetric),
+    f(p.coveringRadiusBefore),
     f(p.coveringRadius),
     f(p.coveringRadiusMax),
     f(p.proxySpread),
     p.lambda.toExponential(2),
   ]);
   return tableHtml(
-    ['t', 'epoch', 'val. MAP@R of the ended problem', 'covering radius (mean)', 'covering radius (worst class)', 'proxy spread', 'λ_t after'],
+    [
+      't',
+      'epoch',
+      'val. MAP@R of the ended problem',
+      'covering radius by the trained proxies (mean)',
+      'covering radius (mean)',
+      'covering radius (worst class)',
+      'proxy spread',
+      'λ_t after',
+    ],
     rows,
     'projection-table',
   );

@@ -226,15 +226,21 @@ test('snapshots: θ_best and P_best are taken at the best epoch; projection anch
   }
 });
 
-test('projections: false ends problems (anchor, λ_t, t) but never draws a pool nor re-places the proxies', async () => {
+test('projections: false ends problems (anchor, λ_t, t) and measures the trained proxies on a pool, but never re-places them', async () => {
   const on = await drive([0.1, 0.5, 0.3, 0.3, 0.3]);
   const off = await drive([0.1, 0.5, 0.3, 0.3, 0.3], { projections: false });
   try {
     assert.deepEqual(on.requested, [4, 4]);
-    assert.deepEqual(off.requested, [4]); // the initial placement only
+    assert.deepEqual(off.requested, [4, 4], 'the initial placement, then a pool for the diagnostic');
     assert.deepEqual([on.controller.history[0]!.proxiesReplaced, off.controller.history[0]!.proxiesReplaced], [true, false]);
     const ev = off.controller.history[0]!;
     assert.deepEqual([ev.epoch, ev.t, ev.lambda, ev.coveringRadius], [5, 1, 2e-4, undefined]);
+    // The diagnostic is of the trained proxies (every entry 50 after epoch 5) on the pool drawn at the problem's end.
+    const trained = tidy(() => proxyCoverDiagnostics(off.pools[1]!, full([C, K, D], 50)));
+    assert.equal(ev.coveringRadiusBefore, trained.coveringRadius);
+    assert.equal(ev.proxySpreadBefore, 0, 'identical trained proxies: spread 0');
+    // Re-placing on pool rows covers the pool at least as well as the trained proxies (every pool row is a candidate).
+    assert.ok(on.controller.history[0]!.coveringRadius! <= on.controller.history[0]!.coveringRadiusBefore! + 1e-12);
     assert.equal(off.controller.t, 1);
     assert.equal(off.controller.lambda, 2e-4);
     for (const a of off.controller.thetaAnchor!) assert.ok(a.toArray().every((v) => v === 2));
@@ -250,7 +256,7 @@ test('projections: false ends problems (anchor, λ_t, t) but never draws a pool 
       off.controller.history.map((h) => h.epoch),
       [5, 9],
     );
-    assert.deepEqual(off.requested, [4]);
+    assert.deepEqual(off.requested, [4, 4, 4]);
   } finally {
     on.dispose();
     off.dispose();

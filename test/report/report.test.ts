@@ -107,6 +107,8 @@ test('a tiny CCP run writes a complete report; Chromium renders it without error
   for (const p of rec.projections) {
     assert.ok(p.coveringRadius! > 0 && p.coveringRadius! <= p.coveringRadiusMax! && p.coveringRadiusMax! <= 2, JSON.stringify(p));
     assert.ok(p.proxySpread! > 0 && p.proxySpread! <= 2, JSON.stringify(p));
+    // The trained proxies' cover of the same pool, before re-placement (N(v) distances: at most 2).
+    assert.ok(p.coveringRadiusBefore! > 0 && p.coveringRadiusBefore! <= 2, JSON.stringify(p));
     assert.equal(typeof p.bestMetric, 'number');
   }
   // A line cut short by a kill at the end of the log is ignored.

@@ -1,5 +1,6 @@
-// Per CCP projection t: the covering radius of the candidate pool by the new proxies, the spread of the proxies,
-// and the best validation metric of the problem that the projection ended.
+// Per CCP projection t: the covering radius of the candidate pool by the new proxies (and by the proxies as training
+// left them, before re-placement), the spread of the proxies, and the best validation metric of the problem that the
+// projection ended.
 import type { TopLevelSpec } from 'vega-lite';
 import type { CcpProjectionEvent } from '../../ccp/index.js';
 import { VEGA_LITE_SCHEMA } from './render.js';
@@ -11,6 +12,7 @@ export function projectionsSpec(projections: readonly CcpProjectionEvent[]): Top
       if (value !== null && value !== undefined && Number.isFinite(value)) rows.push({ t: p.t, epoch: p.epoch, quantity, value });
     };
     add('covering radius (mean over classes)', p.coveringRadius);
+    add('covering radius by the trained proxies', p.coveringRadiusBefore);
     add('covering radius (worst class)', p.coveringRadiusMax);
     add('proxy spread', p.proxySpread);
     add('val. metric of the ended problem', p.bestMetric);
@@ -24,7 +26,13 @@ export function projectionsSpec(projections: readonly CcpProjectionEvent[]): Top
         field: 'quantity',
         type: 'nominal',
         title: null,
-        sort: ['covering radius (mean over classes)', 'covering radius (worst class)', 'proxy spread', 'val. metric of the ended problem'],
+        sort: [
+          'covering radius (mean over classes)',
+          'covering radius by the trained proxies',
+          'covering radius (worst class)',
+          'proxy spread',
+          'val. metric of the ended problem',
+        ],
       },
     },
     resolve: { scale: { y: 'independent' } },
