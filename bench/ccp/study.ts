@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join, resolve } from 'node:path';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../src/training/config.js';
 import type { CcpOptions } from '../../src/ccp/options.js';
+import type { CcpProjectionEvent } from '../../src/ccp/controller.js';
 import { train } from '../../src/training/trainer.js';
 import { writeRunReport } from '../../src/report/index.js';
 import type { RunData } from '../../src/training/data-setup.js';
@@ -80,6 +81,8 @@ export interface EpochPoint {
   projected: boolean;
 }
 
+export type ProjectionCover = Partial<Pick<CcpProjectionEvent, 'coveringRadiusBefore' | 'coveringRadius' | 'proxySpreadBefore' | 'proxySpread'>>;
+
 export interface RunRecord {
   method: string;
   label: string;
@@ -95,8 +98,11 @@ export interface RunRecord {
   bestValMapAtR: number;
   /** Tuning runs: metrics of the best weights on the whole validation fold. Test runs: on the test classes. */
   final: { precisionAt1: number; rPrecision: number; mapAtR: number; numQueries: number };
-  /** CCP projection epochs and steps. */
-  projections: { epoch: number; step: number; t: number }[];
+  /**
+   * CCP projection epochs and steps, with the pool's covering radius and the proxies' spread by the proxies as
+   * training left them (…Before) and after K-center (absent in records made before these were measured).
+   */
+  projections: ({ epoch: number; step: number; t: number } & ProjectionCover)[];
   curve: EpochPoint[];
   /** Training time as the trainer counts it, and the whole run including setup and the final evaluation. */
   trainSeconds: number;
@@ -317,7 +323,13 @@ export async function runOne(
     stopReason: r.stopReason,
     bestValMapAtR: r.bestValidationMapAtR,
     final: { precisionAt1: r.test.precisionAt1 ?? NaN, rPrecision: r.test.rPrecision ?? NaN, mapAtR: r.test.mapAtR ?? NaN, numQueries: r.test.numQueries },
-    projections: r.ccpProjections.map((p) => ({ epoch: p.epoch, step: stepOfEpoch.get(p.epoch) ?? NaN, t: p.t })),
+    projections: r.ccpProjections.map((p) => ({
+      epoch: p.epoch,
+      step: stepOfEpoch.get(p.epoch) ?? NaN,
+      t: p.t,
+      ...(p.coveringRadiusBefore !== undefined ? { coveringRadiusBefore: p.coveringRadiusBefore, proxySpreadBefore: p.proxySpreadBefore } : {}),
+      ...(p.coveringRadius !== undefined ? { coveringRadius: p.coveringRadius, proxySpread: p.proxySpread } : {}),
+    })),
     curve: r.history.map((h) => ({ epoch: h.epoch, step: h.step, valMapAtR: h.validation.mapAtR, seconds: h.seconds, projected: h.ccp?.projected ?? false })),
     trainSeconds: r.wallSeconds,
     wallSeconds,
