@@ -13,11 +13,11 @@
 // Weights are random on each side (not the same init): the step times are compared, not the losses.
 // env: BENCH_ROUNDS (3), BENCH_STEPS (timed steps per round, 8), BENCH_WARMUP (3), BENCH_BATCH (32),
 //      BENCH_LARGE (1), BENCH_LARGE_SIZE (96), BENCH_LARGE_STEPS (4).
-import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { distributed, torchVersion } from '../src/index.js';
-import { SYSTEM_PYTHON, formatTable, median, writeResults } from './common/index.js';
+import { torchVersion } from '../src/index.js';
+import { formatTable, median, writeResults } from './common/index.js';
+import { PYTHON_ENV, ourRanks, pytorchRanks } from './ranks/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..');
@@ -35,64 +35,14 @@ const LARGE = process.env.BENCH_LARGE !== '0';
 const LARGE_SIZE = envNumber('BENCH_LARGE_SIZE', 96);
 const LARGE_STEPS = envNumber('BENCH_LARGE_STEPS', 4);
 const BYTES = 25 * 2 ** 20;
-// Python gets the glibc malloc settings our addon applies with mallopt (as in bench:train), so that neither side
-// pays page faults the other does not.
-const PYTHON_ENV = process.env.CCP_DML_NO_MALLOPT ? {} : { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824' };
 const ITERS = 10;
-
-/** Our ranks (one thread each) running bench/ranks/<script>; rank 0's last stdout line, parsed. */
-async function ours(nproc: number, script: string, args: string[]): Promise<Record<string, number[]>> {
-  let out = '';
-  const r = await distributed.launchLocal({
-    nproc,
-    threads: nproc,
-    script: join(here, 'ranks', script),
-    args,
-    onLine: (rank, stream, line) => {
-      if (rank === 0 && stream === 'stdout') out = line;
-      else if (stream === 'stderr') process.stderr.write(`[ours ${rank}] ${line}\n`);
-    },
-  });
-  if (r.exitCode !== 0) throw new Error(`our ranks failed: ${JSON.stringify(r.firstFailure)}`);
-  return JSON.parse(out);
-}
-
-/** PyTorch ranks (one thread each, env:// rendezvous) running bench/python/<script>; rank 0's last line, parsed. */
-async function pytorch(nproc: number, script: string, args: string[]): Promise<Record<string, number[]>> {
-  const port = await distributed.freeLoopbackPort();
-  const path = join(repoRoot, 'bench', 'python', script);
-  const outs = await Promise.all(
-    Array.from(
-      { length: nproc },
-      (_, rank) =>
-        new Promise<string>((resolve, reject) => {
-          const env = {
-            ...process.env,
-            MASTER_ADDR: '127.0.0.1',
-            MASTER_PORT: String(port),
-            WORLD_SIZE: String(nproc),
-            RANK: String(rank),
-            OMP_NUM_THREADS: '1',
-            ...PYTHON_ENV,
-          };
-          const p = spawn(SYSTEM_PYTHON, [path, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-          let stdout = '';
-          let stderr = '';
-          p.stdout.on('data', (d) => (stdout += d));
-          p.stderr.on('data', (d) => (stderr += d));
-          p.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python rank ${rank} exited ${code}: ${stderr}`))));
-        }),
-    ),
-  );
-  return JSON.parse(outs[0]!.trim().split('\n').pop()!);
-}
 
 async function allReduce(): Promise<{ oursMs: number; torchMs: number; ratio: number }> {
   const t = { ours: [] as number[], torch: [] as number[] };
   const args = [String(BYTES), String(ITERS)];
   for (let round = 0; round < ROUNDS; round++) {
-    t.ours.push(...(await ours(2, 'allreduce-rank.js', args)).seconds!);
-    t.torch.push(...(await pytorch(2, 'dist_allreduce.py', args)).seconds!);
+    t.ours.push(...(await ourRanks(2, 'allreduce-rank.js', args)).seconds!);
+    t.torch.push(...(await pytorchRanks(2, 'dist_allreduce.py', args)).seconds!);
   }
   const mb = BYTES / 2 ** 20;
   const row = (name: string, s: number[]) => [name, median(s) * 1000, mb / median(s)];
@@ -117,10 +67,10 @@ async function stepTimes(c: StepCase, index: number): Promise<Record<string, unk
   const t: Record<string, number[]> = { ours1: [], torch1: [], ours2: [], torch2: [], ours2after: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const n of [1, 2]) {
-      t[`ours${n}`]!.push(...(await ours(n, 'step-rank.js', args)).ms!);
-      t[`torch${n}`]!.push(...(await pytorch(n, 'dist_step.py', args)).ms!);
+      t[`ours${n}`]!.push(...(await ourRanks(n, 'step-rank.js', args)).ms!);
+      t[`torch${n}`]!.push(...(await pytorchRanks(n, 'dist_step.py', args)).ms!);
     }
-    t.ours2after!.push(...(await ours(2, 'step-rank.js', [...args, 'after'])).ms!);
+    t.ours2after!.push(...(await ourRanks(2, 'step-rank.js', [...args, 'after'])).ms!);
   }
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<string, number>;
   const eff = (one: number, two: number) => one / (2 * two);
