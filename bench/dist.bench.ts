@@ -63,7 +63,7 @@ interface StepCase {
 }
 
 async function stepTimes(c: StepCase, index: number): Promise<Record<string, unknown>> {
-  const args = [c.model, String(c.batch), String(c.size), String(c.warmup), String(c.steps)];
+  const args = [c.model, 'contrastive', String(c.batch), String(c.size), String(c.warmup), String(c.steps)];
   const t: Record<string, number[]> = { ours1: [], torch1: [], ours2: [], torch2: [], ours2after: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const n of [1, 2]) {
