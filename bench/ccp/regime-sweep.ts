@@ -1,11 +1,13 @@
 // Runs the sweep's jobs one after the other through the study's runOne (each finished run leaves its record, and a
 // killed run continues from its last epoch's checkpoint, so an interrupted sweep continues where it stopped). Starts
 // no job after the deadline, and (exitAtDeadline) exits at the deadline even mid-run: the run resumes next time.
-// SIGINT / SIGTERM: stop after the current run; a second signal exits at once (the run resumes next time).
+// SIGINT / SIGTERM: stop after the current run; a second signal exits at once (the run resumes next time). A job
+// that another process is training (its run lock is held) is left to that process.
 import { studyRunData, type OmniglotStudyData } from './omniglot-data.js';
 import { plannedRun, prepareBackbone, runOne, savedRecord, type RunRecord } from './study.js';
 import type { SweepJob } from './regime-jobs.js';
 import { jobSeconds, SpeedFactor } from './regime-cost.js';
+import { lockRun } from './run-lock.js';
 
 export interface SweepOptions {
   jobs: SweepJob[];
@@ -28,6 +30,8 @@ export interface SweepOutcome {
   blocked: number;
   /** Jobs left for a later invocation (deadline or signal). */
   left: number;
+  /** Jobs skipped because another live process was training them. */
+  elsewhere?: number;
   stoppedBy: 'done' | 'deadline' | 'signal';
 }
 
@@ -97,8 +101,19 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
         await prepareBackbone(job.settings, o.root, o.log);
         backboneReady.add(job.settings.pretrainedFile!);
       }
+      const lock = lockRun(plannedRun(job.settings, job.method, 'test', job.seed, job.lr, job.runsDir).runDir);
+      if (!lock.acquired) {
+        out.elsewhere = (out.elsewhere ?? 0) + 1;
+        o.log(`[${i + 1}/${o.jobs.length}] ${what}: being trained by process ${lock.owner}, left to it`);
+        continue;
+      }
       o.log(`[${i + 1}/${o.jobs.length}] ${what} lr ${job.lr}: predicted ≤ ${(predicted / 60).toFixed(1)} min`);
-      const r = await runOne(job.settings, job.method, 'test', job.seed, job.lr, testData, job.runsDir, false);
+      let r: RunRecord;
+      try {
+        r = await runOne(job.settings, job.method, 'test', job.seed, job.lr, testData, job.runsDir, false);
+      } finally {
+        lock.release();
+      }
       speed.add(r.wallSeconds, jobSeconds(job, o.perStep, r.steps));
       out.trained++;
       o.log(

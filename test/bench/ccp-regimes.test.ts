@@ -13,6 +13,8 @@ import { sweepJobs, type SweepJob } from '../../bench/ccp/regime-jobs.js';
 import { importStudyRecords, settingsMismatch } from '../../bench/ccp/regime-import.js';
 import { archivedPath, archiveRecords, restoreRecords } from '../../bench/ccp/regime-archive.js';
 import { projectionEffect } from '../../bench/ccp/regime-summary.js';
+import { lockRun } from '../../bench/ccp/run-lock.js';
+import { spawnSync } from 'node:child_process';
 import { buildReport, markdownRegimes } from '../../bench/ccp/regime-report.js';
 import { jobSeconds, SpeedFactor } from '../../bench/ccp/regime-cost.js';
 import { jobDone, runSweep } from '../../bench/ccp/regime-sweep.js';
@@ -339,4 +341,41 @@ test('ablation: the pool-preprocessing pair trains with augmentation on the in-m
   const res = await runSweep({ jobs, data, root, perStep: {}, log: () => {} });
   assert.equal(res.trained, 2);
   for (const j of jobs) assert.ok(Number.isFinite(jobDone(j)!.final.mapAtR));
+});
+
+test("run lock: a live owner keeps it, a dead owner's lock is taken over, and the sweep leaves a locked job to its owner", async () => {
+  const dir = join(tmp, 'locks');
+  mkdirSync(dir, { recursive: true });
+  const run = join(dir, 'c2-test-lr1e-4-seed0');
+  const mine = lockRun(run);
+  assert.equal(mine.acquired, true);
+  const other = lockRun(run, process.pid + 1);
+  assert.deepEqual(other, { acquired: false, owner: process.pid }, 'held by this (live) process');
+  if (mine.acquired) mine.release();
+  assert.equal(existsSync(`${run}.lock`), false);
+  // A lock left by a process that is gone (killed -9 mid-run) is stale.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  writeFileSync(`${run}.lock`, dead.stdout);
+  const again = lockRun(run);
+  assert.equal(again.acquired, true);
+  if (again.acquired) again.release();
+
+  // The sweep: both jobs locked by another live process (our parent) → nothing trained, both left to it.
+  const data = await loadOmniglotStudyData({ root: await omniglotFixture(), size: 28 });
+  const root = join(dir, 'sweep');
+  const jobs = sweepJobs(root, { seeds: [0], only: ['c'] })
+    .filter((j) => j.method.id.startsWith('c2'))
+    .map((j) => ({ ...j, settings: { ...j.settings, pretrained: 'none' as const } }));
+  for (const j of jobs) {
+    const { runDir } = plannedRun(j.settings, j.method, 'test', j.seed, j.lr, j.runsDir);
+    mkdirSync(join(runDir, '..'), { recursive: true });
+    writeFileSync(`${runDir}.lock`, String(process.ppid));
+  }
+  const lines: string[] = [];
+  const res = await runSweep({ jobs, data, root, perStep: {}, log: (l) => lines.push(l) });
+  assert.deepEqual(res, { trained: 0, reused: 0, blocked: 0, left: 0, stoppedBy: 'done', elsewhere: 2 });
+  assert.ok(
+    lines.some((l) => new RegExp(`being trained by process ${process.ppid}, left to it`).test(l)),
+    lines.join('\n'),
+  );
 });
