@@ -18,4 +18,5 @@ export { ranksDifferingFromRank0 } from './rank-agreement.js';
 export { checkSameRun, canonicalJson, configDifferences, type RunIdentity } from './run-check.js';
 export { codeVersion } from './code-version.js';
 export { broadcastNumbers } from './broadcast-values.js';
+export { broadcastCoalesced } from './broadcast-coalesced.js';
 export { syncBatchNorm, allReduceSumWithGrad } from './sync-batchnorm.js';

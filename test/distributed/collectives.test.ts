@@ -83,6 +83,21 @@ function checkCollectives(results: ReturnType<typeof parse>[], worldSize: number
       'allReduceStart: two in flight, waited out of order (and twice), avg and strided handled at wait',
     );
     assert.deepEqual(o.bcast, [(worldSize - 1) * 7 + 1, (worldSize - 1) * 7 + 2], 'broadcast from the last rank');
+    const root = worldSize - 1;
+    assert.deepEqual(
+      o.coalesced,
+      {
+        values: [
+          Array.from({ length: 6 }, (_, i) => 10 * root + i),
+          [root + 0.5, root + 1.5],
+          Array.from({ length: 8 }, (_, i) => 100 * root + i),
+          [root, root + 1, root + 2],
+          [root],
+        ],
+        channelsLast: 'channels_last',
+      },
+      "broadcastCoalesced: every tensor holds the root's values, in its own layout",
+    );
     assert.equal(o.gathered.length, worldSize);
     for (const [r, g] of o.gathered.entries()) {
       assert.deepEqual(g.shape, [r + 1, 2], `rank ${r}'s rows keep their own count`);

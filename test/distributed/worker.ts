@@ -50,6 +50,24 @@ if (scenario === 'collectives') {
     pendingA.wait();
     const started = { avg: values(a), strided: values(b), busy: values(busy) };
     const bcast = group.broadcast(tensor([rank * 7 + 1, rank * 7 + 2], undefined, { dtype: 'float32' }), worldSize - 1);
+    // many tensors of three dtypes (one channels_last) in one collective per dtype, from the last rank, in place
+    const many = [
+      tensor(
+        Array.from({ length: 6 }, (_, i) => 10 * rank + i),
+        [2, 3],
+        { dtype: 'float32' },
+      ),
+      tensor([rank + 0.5, rank + 1.5], [2], { dtype: 'float64' }),
+      tensor(
+        Array.from({ length: 8 }, (_, i) => 100 * rank + i),
+        [1, 2, 2, 2],
+        { dtype: 'float32' },
+      ).toChannelsLast(),
+      tensor([rank, rank + 1, rank + 2], [3], { dtype: 'int64' }),
+      tensor([rank], [1], { dtype: 'float32' }),
+    ];
+    distributed.broadcastCoalesced(group, many, worldSize - 1);
+    const coalesced = { values: many.map(values), channelsLast: many[2]!.memoryFormat };
     // rank r holds r+1 rows: a last, smaller batch
     const mine = tensor(
       Array.from({ length: (rank + 1) * 2 }, (_, i) => 100 * rank + i),
@@ -71,6 +89,7 @@ if (scenario === 'collectives') {
       max: values(max),
       strided: values(base),
       bcast: values(bcast),
+      coalesced,
       gathered,
       catShape: cat.shape,
       globalShape: global.shape,

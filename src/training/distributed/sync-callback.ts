@@ -3,9 +3,8 @@
 // CCP's proximal term and clipping, which are then the same on every rank), BatchNorm's running statistics
 // follow rank 0's (DDP's broadcast_buffers; the batch statistics stay per rank), and the checkpoint records
 // the world size it was written with.
-import { noGrad } from '../../engine/index.js';
 import type { Tensor } from '../../engine/index.js';
-import { GradientReducer, type ProcessGroup } from '../../distributed/index.js';
+import { GradientReducer, broadcastCoalesced, type ProcessGroup } from '../../distributed/index.js';
 import type { TrainCallback, TrainContext, RestoredPart } from '../hooks/index.js';
 
 export interface SyncOptions {
@@ -18,7 +17,7 @@ export interface SyncOptions {
 export function syncCallback(group: ProcessGroup, options: SyncOptions = {}): TrainCallback & { restoredWorldSize: number | null } {
   let reducer: GradientReducer | null = null;
   let buffers: Tensor[] = [];
-  const broadcastAll = (ts: readonly Tensor[]) => noGrad(() => ts.forEach((t) => group.broadcast(t, 0)));
+  const broadcastAll = (ts: readonly Tensor[]) => broadcastCoalesced(group, ts, 0);
   return {
     name: 'distributed',
     restoredWorldSize: null,
