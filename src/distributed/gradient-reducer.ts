@@ -1,6 +1,6 @@
 // Gradient averaging for data parallelism, as DDP's Reducer does it: the parameters are grouped into buckets of
-// about 25 MB (in reverse order, the order backward produces their gradients), each bucket's gradients are
-// flattened into one buffer and all-reduced as one collective.
+// about 25 MB, the first one 1 MB (in reverse order, the order backward produces their gradients), each bucket's
+// gradients are flattened into one buffer and all-reduced as one collective.
 //
 // Overlap with backward (default, as DDP): the binding hooks every parameter's gradient accumulator, and a
 // bucket whose gradients backward has all produced is all-reduced on Gloo's threads right away, while backward
@@ -25,10 +25,17 @@ import { checkSameParameters } from './parameter-layout.js';
 
 /** DDP's default bucket cap (bucket_cap_mb=25). */
 export const DEFAULT_BUCKET_BYTES = 25 * 2 ** 20;
+/**
+ * DDP's cap of the first bucket (_DEFAULT_FIRST_BUCKET_BYTES): the last parameters (the first gradients backward
+ * produces, e.g. a loss's proxies and the embedding head) are all-reduced while backward computes the rest.
+ */
+export const DEFAULT_FIRST_BUCKET_BYTES = 2 ** 20;
 
 export interface GradientReducerOptions {
   /** Bucket size cap in bytes; a parameter larger than the cap gets a bucket of its own. */
   bucketBytes?: number;
+  /** Cap of the first bucket of each dtype (default 1 MiB, DDP's; at most bucketBytes). */
+  firstBucketBytes?: number;
   /** Check at construction that every rank has the same parameter shapes and dtypes (one small all-gather). */
   checkParameters?: boolean;
   /** All-reduce buckets during backward from autograd hooks (default true); false: all after backward. */
@@ -46,10 +53,11 @@ export interface Bucket {
 
 const BYTES: Partial<Record<DType, number>> = { float64: 8, float32: 4, float16: 2, bfloat16: 2 };
 
-/** Groups parameters (reverse order, split by dtype) into buckets of at most `cap` bytes. */
-export function planBuckets(params: readonly Tensor[], cap: number): Bucket[] {
+/** Groups parameters (reverse order, split by dtype) into buckets of at most `cap` bytes (`firstCap` for a dtype's first). */
+export function planBuckets(params: readonly Tensor[], cap: number, firstCap = cap): Bucket[] {
   const open = new Map<DType, Bucket>();
   const done: Bucket[] = [];
+  const closed = new Set<DType>();
   for (let i = params.length - 1; i >= 0; i--) {
     const p = params[i]!;
     const size = BYTES[p.dtype];
@@ -57,8 +65,9 @@ export function planBuckets(params: readonly Tensor[], cap: number): Bucket[] {
       throw new DistributedError(`gradient reducer: parameter ${i} has dtype ${p.dtype}; only floating-point parameters have gradients`, 'reduce');
     const bytes = p.numel * size;
     let b = open.get(p.dtype);
-    if (b && b.bytes + bytes > cap && b.params.length > 0) {
+    if (b && b.bytes + bytes > (closed.has(p.dtype) ? cap : firstCap) && b.params.length > 0) {
       done.push(b);
+      closed.add(p.dtype);
       b = undefined;
     }
     if (!b) {
@@ -87,7 +96,9 @@ export class GradientReducer {
     const cap = options.bucketBytes ?? DEFAULT_BUCKET_BYTES;
     if (!(cap > 0)) throw new DistributedError(`gradient reducer: bucketBytes must be > 0, got ${cap}`, 'reduce', group.rank);
     if (options.checkParameters ?? true) checkSameParameters(group, params);
-    this.buckets = planBuckets(params, cap);
+    const first = Math.min(cap, options.firstBucketBytes ?? DEFAULT_FIRST_BUCKET_BYTES);
+    if (!(first > 0)) throw new DistributedError(`gradient reducer: firstBucketBytes must be > 0, got ${first}`, 'reduce', group.rank);
+    this.buckets = planBuckets(params, cap, first);
     const overlap = options.overlap ?? true;
     if (overlap && group.worldSize > 1)
       this.hooks = group.hookGradientBuckets(

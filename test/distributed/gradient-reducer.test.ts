@@ -32,6 +32,25 @@ test('planBuckets: reverse parameter order, split by dtype and by the byte cap, 
   );
 });
 
+test('planBuckets: a smaller cap for the first bucket of each dtype (DDP: 1 MiB, so the last layers start early)', () => {
+  const ps = [tensor([1, 2, 3, 4]), tensor([1, 2, 3, 4]), tensor([1, 2], [2], { dtype: 'float64' }), tensor([1, 2]), tensor([1, 2])];
+  // float32 in reverse: params 4, 3 (8 bytes each), 1, 0 (16 each); first cap 12 closes after param 4, cap 40 holds the rest.
+  assert.deepEqual(
+    distributed.planBuckets(ps, 40, 12).map((b) => [b.dtype, b.params, b.bytes]),
+    [
+      ['float32', [4], 8],
+      ['float32', [3, 1, 0], 40],
+      ['float64', [2], 16],
+    ],
+  );
+  assert.deepEqual(
+    distributed.planBuckets(ps, 40).map((b) => b.params),
+    [[4, 3, 1], [0], [2]],
+    'without a first cap: the 40-byte cap alone',
+  );
+  assert.equal(distributed.DEFAULT_FIRST_BUCKET_BYTES, 2 ** 20);
+});
+
 function checkAverages(results: { buckets: { params: number[] }[]; grads: (number[] | null)[] }[]): void {
   for (const [rank, o] of results.entries()) {
     assert.ok(o.buckets.length >= 3, `small cap: several buckets (${JSON.stringify(o.buckets)})`);
