@@ -79,10 +79,15 @@ export function parseRegimesArgs(argv: string[]): RegimesCli {
       if (bad.length) throw new Error(`--only: unknown block(s) ${bad.join(', ')} (expected some of ${blocks.join(', ')})`);
     } else if (a === '--seeds') {
       const v = value();
-      const parts = v.split(',').map((x) => x.trim());
-      const xs = v.includes(',') ? parts.filter((x) => x !== '').map(Number) : Array.from({ length: Number(v) }, (_, k) => k);
-      const bad = v.includes(',') ? parts.filter((x) => x !== '' && !/^\d+$/.test(x)) : /^\d+$/.test(v.trim()) ? [] : [v];
-      if (!xs.length || bad.length) throw new Error(`--seeds: expected a count or a list of seeds, got '${v}'`);
+      const list = v.includes(',');
+      const parts = list
+        ? v
+            .split(',')
+            .map((x) => x.trim())
+            .filter((x) => x !== '')
+        : [v.trim()];
+      const xs = parts.some((x) => !/^\d+$/.test(x)) ? [] : list ? parts.map(Number) : Array.from({ length: Number(parts[0]) }, (_, k) => k);
+      if (!xs.length) throw new Error(`--seeds: expected a count or a list of seeds, got '${v}'`);
       o.seeds = xs;
     } else if (a === '--seed') {
       const v = value();
