@@ -205,7 +205,11 @@ export function averageCoveringRadius(embeddings: Tensor, labels: Tensor, option
             return [...g, ...new Array<number>(m - g.length).fill(g[0]!)];
           });
           const counts = bucket.map((l) => groups.get(l)!.length);
-          const radii = greedyRadiiBatched(x.indexSelect(0, int64(idx)).reshape([bucket.length, m, D]), counts, Math.floor(maxK));
+          const radii = greedyRadiiBatched(
+            x.indexSelect(0, int64(idx, undefined, { device: x.device })).reshape([bucket.length, m, D]),
+            counts,
+            Math.floor(maxK),
+          );
           bucket.forEach((label, g) => {
             const r = radii[g]!;
             perClass.push({ label, count: counts[g]!, radii: r, mean: r.reduce((a, b) => a + b, 0) / r.length });

@@ -45,7 +45,13 @@ export interface ProxySetOptions {
  */
 export function initialProxies(rows: number, dim: number, options: ProxySetOptions = {}): Tensor {
   if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(dim) || dim < 1) throw new Error(`initialProxies: invalid shape [${rows}, ${dim}]`);
-  return heNormal(zeros([rows, dim], options), { mode: 'fanOut', truncated: true });
+  // Drawn on the CPU and moved: a GPU run starts from the proxies a CPU run with the same seed starts from.
+  const { device, ...cpu } = options;
+  const drawn = heNormal(zeros([rows, dim], cpu), { mode: 'fanOut', truncated: true });
+  if (!device || device === 'cpu') return drawn;
+  const moved = drawn.toDevice(device);
+  drawn.dispose();
+  return moved;
 }
 
 /**

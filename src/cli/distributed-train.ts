@@ -2,7 +2,8 @@
 // ranks of the same command, each with the torchrun variables and 1/N of the threads; a rank (WORLD_SIZE set,
 // here or by torchrun, Slurm, Kubernetes, an ssh loop) joins the group and trains its share.
 import { availableParallelism } from 'node:os';
-import { launchLocal, isDistributedLaunch, ProcessGroup, type RankExit } from '../distributed/index.js';
+import { launchLocal, isDistributedLaunch, readLaunchEnv, ProcessGroup, type RankExit } from '../distributed/index.js';
+import { backendFor, resolveDevice, type DeviceSetting } from '../training/device.js';
 
 /** The command line without `--nproc N` / `--nproc=N` (the ranks must not launch again). */
 export function withoutNproc(args: readonly string[]): string[] {
@@ -38,8 +39,13 @@ export async function launchTrainRanks(nproc: number, threads: number | undefine
   }
 }
 
-/** This process's group when started as a rank (WORLD_SIZE set), else null. */
-export function joinGroupIfLaunched(timeoutSeconds: number | undefined): ProcessGroup | null {
+/**
+ * This process's group when started as a rank (WORLD_SIZE set), else null. A run on GPUs joins with NCCL where
+ * the addon has it (each rank on GPU LOCAL_RANK), a CPU run with Gloo.
+ */
+export function joinGroupIfLaunched(timeoutSeconds: number | undefined, device: DeviceSetting): ProcessGroup | null {
   if (!isDistributedLaunch()) return null;
-  return ProcessGroup.fromEnv(timeoutSeconds !== undefined ? { timeoutMs: Math.round(timeoutSeconds * 1000) } : {});
+  const { localRank } = readLaunchEnv(process.env);
+  const backend = backendFor(resolveDevice(device, { localRank }).device, ProcessGroup.availableBackends());
+  return ProcessGroup.fromEnv({ backend, ...(timeoutSeconds !== undefined ? { timeoutMs: Math.round(timeoutSeconds * 1000) } : {}) });
 }

@@ -7,6 +7,7 @@ import { Tensor } from '../engine/tensor.js';
 import { cat } from '../engine/functional.js';
 import { int64, zeros } from '../engine/creation.js';
 import { tidy, keep } from '../engine/scope.js';
+import { noGrad } from '../engine/autograd.js';
 import { DistributedError, nativeMessage } from './errors.js';
 import { readLaunchEnv } from './launch-env.js';
 import { Store, type RendezvousOptions } from './rendezvous.js';
@@ -128,8 +129,7 @@ export class ProcessGroup {
   allReduce(t: Tensor, op: ReduceOp = 'sum'): Tensor {
     this.checkAvg(t, op);
     if (t.numel === 0) return t; // nothing to reduce (and Gloo crashes on empty tensors); the same on every rank
-    this.collective('allReduce', () => native.distAllReduce(this.live('allReduce'), t.native, op, this.timeoutMs));
-    return t;
+    return this.inPlace(t, (x) => this.collective('allReduce', () => native.distAllReduce(this.live('allReduce'), x.native, op, this.timeoutMs)));
   }
 
   /**
@@ -139,13 +139,19 @@ export class ProcessGroup {
    */
   allReduceStart(t: Tensor, op: ReduceOp = 'sum'): PendingAllReduce {
     this.checkAvg(t, op);
-    const work = this.collective('allReduce', () => native.distAllReduceStart(this.live('allReduce'), t.native, op, this.timeoutMs) as object);
+    const staging = this.stagingDevice(t);
+    const x = staging ? t.toDevice(staging) : t;
+    const work = this.collective('allReduce', () => native.distAllReduceStart(this.live('allReduce'), x.native, op, this.timeoutMs) as object);
     let done = false;
     return {
       wait: () => {
         if (!done) {
           done = true;
           this.collective('allReduce', () => native.distWorkWait(work));
+          if (x !== t) {
+            copyBack(t, x);
+            x.dispose();
+          }
         }
         return t;
       },
@@ -178,8 +184,7 @@ export class ProcessGroup {
   /** Copies rank `root`'s values into `t` on every rank (in place) and returns it. */
   broadcast(t: Tensor, root = 0): Tensor {
     if (t.numel === 0) return t;
-    this.collective('broadcast', () => native.distBroadcast(this.live('broadcast'), t.native, root, this.timeoutMs));
-    return t;
+    return this.inPlace(t, (x) => this.collective('broadcast', () => native.distBroadcast(this.live('broadcast'), x.native, root, this.timeoutMs)));
   }
 
   /**
@@ -228,8 +233,45 @@ export class ProcessGroup {
   }
 
   private gatherSameShape(t: Tensor): Tensor[] {
-    const list = this.collective('allGather', () => native.distAllGather(this.live('allGather'), t.native, this.timeoutMs) as NativeTensor[]);
-    return list.map((h) => Tensor.wrap(h));
+    const staging = this.stagingDevice(t);
+    const x = staging ? t.toDevice(staging) : t;
+    try {
+      const list = this.collective('allGather', () => native.distAllGather(this.live('allGather'), x.native, this.timeoutMs) as NativeTensor[]);
+      if (!staging) return list.map((h) => Tensor.wrap(h));
+      return list.map((h) => {
+        const g = Tensor.wrap(h);
+        const back = g.toDevice(t.device);
+        g.dispose();
+        return back;
+      });
+    } finally {
+      if (x !== t) x.dispose();
+    }
+  }
+
+  /**
+   * NCCL reduces GPU tensors only: a CPU tensor (a config hash, gathered shapes, metrics, CPU embeddings) goes
+   * through this rank's GPU and back, as torch.distributed's object collectives do. Null: `t` is used as is.
+   */
+  private stagingDevice(t: Tensor): string | null {
+    return this.backend === 'nccl' && !t.device.startsWith('cuda') ? `cuda:${this.localRank}` : null;
+  }
+
+  /** Runs an in-place collective on `t` (staged through the GPU under NCCL when `t` is on the CPU); returns `t`. */
+  private inPlace(t: Tensor, run: (x: Tensor) => void): Tensor {
+    const staging = this.stagingDevice(t);
+    if (!staging) {
+      run(t);
+      return t;
+    }
+    const x = t.toDevice(staging);
+    try {
+      run(x);
+      copyBack(t, x);
+    } finally {
+      x.dispose();
+    }
+    return t;
   }
 
   /** Every rank's shape (and a dtype check), gathered in one small int64 collective. */
@@ -285,6 +327,11 @@ export class ProcessGroup {
       );
     }
   }
+}
+
+/** t ← staged values (data only: t may be a tensor that requires grad). */
+function copyBack(t: Tensor, staged: Tensor): void {
+  noGrad(() => t.copy_(staged));
 }
 
 const DTYPE_CODES: string[] = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'];

@@ -69,9 +69,9 @@ export function scalar(value: number, options: CreateOptions = {}): Tensor {
 }
 
 /** int64 tensor from integer labels / indices. */
-export function int64(data: ArrayLike<number> | Int32Array, shape?: number[]): Tensor {
+export function int64(data: ArrayLike<number> | Int32Array, shape?: number[], options: Omit<CreateOptions, 'dtype'> = {}): Tensor {
   const arr = data instanceof Int32Array ? data : Int32Array.from(data as ArrayLike<number>);
-  return tensor(arr, shape, { dtype: 'int64' });
+  return tensor(arr, shape, { ...options, dtype: 'int64' });
 }
 
 export function zeros(shape: number[], o: CreateOptions = {}): Tensor {

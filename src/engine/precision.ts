@@ -55,11 +55,13 @@ export function cpuHasNativeBf16(): boolean {
 }
 
 /**
- * The precision a request runs in on `device`: 'auto' -> bf16 with native bf16 support, else fp32; 'fp16' only
+ * The precision a request runs in on `device`: 'auto' -> bf16 on a CPU with native bf16 support, else fp32 (also on GPUs); 'fp16' only
  * on a CUDA device (CPU autocast has no useful float16 kernels).
  */
 export function resolvePrecision(request: PrecisionRequest, device: string = 'cpu'): Precision {
-  if (request === 'auto') return cpuHasNativeBf16() ? 'bf16' : 'fp32';
+  // On a GPU, 'auto' stays float32: whether bf16 is native depends on the GPU generation, so 'bf16' / 'fp16'
+  // there are the user's explicit choice.
+  if (request === 'auto') return !device.startsWith('cuda') && cpuHasNativeBf16() ? 'bf16' : 'fp32';
   if (request !== 'fp32' && request !== 'bf16' && request !== 'fp16')
     throw new Error(`precision must be 'fp32', 'bf16', 'fp16' or 'auto', got ${JSON.stringify(request)}`);
   if (request === 'fp16' && !device.startsWith('cuda')) {

@@ -20,6 +20,11 @@ export function cudaIsAvailable(): boolean {
   return native.cudaIsAvailable() as boolean;
 }
 
+/** GPUs visible to a CUDA build of libtorch (0 on CPU builds). */
+export function cudaDeviceCount(): number {
+  return native.cudaDeviceCount() as number;
+}
+
 /** 'cuda' when a CUDA build of libtorch sees a GPU, else 'cpu'. */
 export function defaultDevice(): string {
   return cudaIsAvailable() ? 'cuda' : 'cpu';

@@ -50,7 +50,12 @@ export class ProxySet {
           return o.initialProxies.detach().clone();
         }
         // Keras' fan_in of the [C*K, D] weight is C*K, torch's fan_out: std = sqrt(2 / (C*K)).
-        return heNormal(zeros([n, this.embeddingDim], { dtype: o.dtype ?? 'float32', device: o.device }), { mode: 'fanOut' });
+        // Drawn on the CPU and moved: a GPU run starts from the proxies a CPU run with the same seed starts from.
+        const drawn = heNormal(zeros([n, this.embeddingDim], { dtype: o.dtype ?? 'float32' }), { mode: 'fanOut' });
+        if (!o.device || o.device === 'cpu') return drawn;
+        const moved = drawn.toDevice(o.device);
+        drawn.dispose();
+        return moved;
       }),
     );
     this.weights.requiresGrad = true;

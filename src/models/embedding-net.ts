@@ -92,11 +92,6 @@ export abstract class EmbeddingNet<B extends Module = Module> extends Module {
     return this;
   }
 
-  /** Device of the weights ('cpu' for a model without parameters). */
-  get device(): string {
-    return this.parameters()[0]?.device ?? 'cpu';
-  }
-
   /**
    * Freezes (or unfreezes) every BatchNorm layer of the model: running statistics only (inference mode,
    * also after train()), affine parameters not trained. Returns this.

@@ -18,7 +18,8 @@ export function isStatefulLoss(loss: MetricLoss): loss is StatefulLoss {
   return typeof (loss as Partial<StatefulLoss>).stateDict === 'function' && typeof (loss as Partial<StatefulLoss>).loadStateDict === 'function';
 }
 
-export function buildModel(cfg: RunConfig, inputShape: [number, number, number]): EmbeddingNet {
+/** The model on `device` (pretrained weights are read on the CPU and moved with the rest). */
+export function buildModel(cfg: RunConfig, inputShape: [number, number, number], device = 'cpu'): EmbeddingNet {
   const m = cfg.model;
   checkModelOptions(m.name, m.options);
   const common = { embeddingDim: m.embeddingDim, freezeBatchNorm: m.freezeBatchNorm, pooling: m.pooling, ...m.options };
@@ -34,6 +35,8 @@ export function buildModel(cfg: RunConfig, inputShape: [number, number, number])
   if (m.pretrained) {
     loadPretrained(model, m.pretrained, { mapping: modelInfo(m.name).pretrainedMapping, log: (line) => process.stderr.write(`pretrained: ${line}\n`) });
   }
+  // Before the execution levers: 'auto' precision depends on the device.
+  model.to(device);
   return configureExecution(model, m);
 }
 
@@ -55,13 +58,18 @@ export function configureExecution(model: EmbeddingNet, m: Pick<RunConfig['model
   return model;
 }
 
-export function buildLoss(cfg: RunConfig, numClasses: number): MetricLoss {
+/** The loss, its learnable tensors (proxies) made on `device`. */
+export function buildLoss(cfg: RunConfig, numClasses: number, device = 'cpu'): MetricLoss {
   const { wrapper, base } = parseLossName(cfg.loss.name);
   checkLossOptions(base, cfg.loss.options);
   const preset = cfg.loss.preset;
   const dim = cfg.model.embeddingDim;
   const proxyBased = !pairLossNames.includes(base);
-  const options: Record<string, unknown> = { ...(preset ? { preset } : {}), ...(proxyBased ? { numClasses, embeddingDim: dim } : {}), ...cfg.loss.options };
+  const options: Record<string, unknown> = {
+    ...(preset ? { preset } : {}),
+    ...(proxyBased ? { numClasses, embeddingDim: dim, device } : {}),
+    ...cfg.loss.options,
+  };
   if (cfg.loss.miner !== undefined) options.miner = cfg.loss.miner;
   if (wrapper === 'xbm') {
     return createLoss(`xbm/${base}`, { ...options, xbm: { memoryBatches: cfg.xbm.memoryBatches, startStep: cfg.xbm.startStep, weight: cfg.xbm.weight } });
@@ -72,6 +80,7 @@ export function buildLoss(cfg: RunConfig, numClasses: number): MetricLoss {
     return ccp(baseLoss, {
       numClasses,
       dim,
+      device,
       ...options,
       minDelta: cfg.training.minDelta,
     }) satisfies CcpLoss;

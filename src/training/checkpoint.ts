@@ -142,8 +142,17 @@ export function restoreRunCheckpoint(
   core: Omit<RunCheckpointCore, 'epoch' | 'step' | 'history' | 'elapsedSeconds'>,
   callbacks: CallbackList,
   needs: ResumeNeeds,
+  device = 'cpu',
 ): { epoch: number; step: number; history: EpochRecord[]; elapsedSeconds: number; orphans: string[] } {
   const { file, state: raw } = loadCheckpoint<unknown>(path);
+  // Every part's tensors on the run's device, so that what the parts keep (optimizer moments, CCP's snapshots,
+  // XBM's memory) lives where the weights do.
+  if (device !== 'cpu') {
+    for (const [name, t] of file) {
+      file.set(name, t.toDevice(device));
+      t.dispose();
+    }
+  }
   try {
     const state = validateTrainerState(path, raw, file, needs);
     core.model.loadStateDict(section(file, 'model.'));

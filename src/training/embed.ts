@@ -30,6 +30,7 @@ export async function embedItems(
   // Batch numbers key the loader's augmentation randomness; repeated calls pass distinct offsets.
   const offset0 = options.batchIndexOffset ?? 0;
   const wasTraining = model.training;
+  const device = model.device; // batches go where the weights are; the embeddings come back to the CPU
   model.eval();
   let labels = new Int32Array(n);
   let data: Float32Array | null = null;
@@ -48,7 +49,7 @@ export async function embedItems(
       skipped.push(...batch.skipped);
       const rows = batch.labels.length;
       if (rows === 0) continue;
-      const out = tidy(() => inferenceMode(() => model.forward(tensor(batch.images, [...batch.shape])).toFloat32Array()));
+      const out = tidy(() => inferenceMode(() => model.forward(tensor(batch.images, [...batch.shape], { device })).toFloat32Array()));
       if (!data) {
         dim = out.length / rows;
         data = new Float32Array(n * dim);

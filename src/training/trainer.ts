@@ -13,7 +13,7 @@ import type { MetricLoss } from '../losses/index.js';
 import type { EmbeddingNet } from '../models/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { prepareData, type RunData } from './data-setup.js';
-import { resolveDevice, type DeviceSetting } from './device.js';
+import { resolveDevice, checkBackendFor, type Device, type DeviceSetting } from './device.js';
 import { buildModel, buildLoss, buildOptimizer, isStatefulLoss, type OptimizerSetup, type StatefulLoss } from './build.js';
 import { buildSchedule } from './schedule.js';
 import { embedItems, evaluateEmbeddings } from './embed.js';
@@ -91,6 +91,8 @@ interface Run {
   resumed: boolean;
   /** Data parallelism (null: a single process). */
   dp: DataParallel | null;
+  /** Where the model, the loss's tensors and the batches live. */
+  device: Device;
   /** This process writes the run's files (false on ranks other than 0 of a distributed run: they write nothing). */
   writes: boolean;
   state: { epoch: number; step: number; history: EpochRecord[]; elapsedBefore: number; started: number };
@@ -138,7 +140,8 @@ async function trainIn(config: RunConfig, runDir: string, given: TrainOptions): 
 async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParallel | null): Promise<Run> {
   const { cfg, warn } = folder;
   // Before the data is prepared: an unusable device is refused at once.
-  const device = resolveDevice(cfg.device as DeviceSetting);
+  const device = resolveDevice(cfg.device as DeviceSetting, { localRank: dp?.group.localRank });
+  if (dp) checkBackendFor(device.device, dp.group);
   const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed, { quiet: options.quiet, progress: !options.quiet }));
   for (const s of data.report?.skipped ?? []) warn(`skipped a bad image of the ${s.split} split: ${s.reason}`);
   for (const n of data.report?.notes ?? []) warn(n);
@@ -154,9 +157,9 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
     new ImageLoader(ds, { mode: 'test', transform: data.transform, cache: cfg.dataset.cacheInMemory ? 'output' : 'none', onBadItem: cfg.dataset.onBadItem });
   const inputShape = new ImageLoader(data.train, { ...trainImages, seed: deriveSeed(cfg.seed, 1) }).shape;
   checkTrainingBounds(t, data.train, inputShape);
-  const model = buildModel(cfg, inputShape);
+  const model = buildModel(cfg, inputShape, device.device);
   if (dp && cfg.model.syncBatchNorm) syncBatchNorm(model, dp.group);
-  const loss = buildLoss(cfg, data.train.numClasses);
+  const loss = buildLoss(cfg, data.train.numClasses, device.device);
   const setup = buildOptimizer(cfg, model, loss);
   const schedule = buildSchedule(cfg, setup.optimizer);
   const lossScaling = buildLossScaling(cfg.optimizer.lossScaling, model.precision);
@@ -206,6 +209,7 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
     log: null,
     resumed: folder.resuming,
     dp,
+    device: device.device,
     writes: dp?.isMain ?? true,
     state: { epoch: 0, step: 0, history: [], elapsedBefore: 0, started: Date.now() },
   };
@@ -219,7 +223,7 @@ function restore(run: Run): void {
     schedule: cfg.schedule.name !== 'constant',
     lossScaling: run.lossScaling !== null,
   };
-  const r = restoreRunCheckpoint(run.folder.checkpointPath, { model, optimizer: setup.optimizer, loader, lossState }, callbacks, needs);
+  const r = restoreRunCheckpoint(run.folder.checkpointPath, { model, optimizer: setup.optimizer, loader, lossState }, callbacks, needs, run.device);
   Object.assign(run.state, { epoch: r.epoch, step: r.step, history: r.history, elapsedBefore: r.elapsedSeconds });
   for (const name of r.orphans) run.folder.warn(`the checkpoint holds the state of a callback named '${name}' that this run does not have; it is ignored`);
 }
@@ -326,10 +330,11 @@ async function trainStep(run: Run, stepInEpoch: number): Promise<number> {
   const lr = run.setup.optimizer.lrs[0]!;
   const at: StepWhere = { epoch: run.state.epoch, step: stepInEpoch, globalStep: run.state.step, lr };
   const value = tidy(() => {
-    const emb = model.forward(tensor(batch.images, [...batch.shape]));
+    const emb = model.forward(tensor(batch.images, [...batch.shape], { device: run.device }));
     checkEmbeddings(emb, at);
+    const labels = int64(batch.labels, undefined, { device: run.device });
     // Distributed: the loss sees the global batch (this rank's rows keep their gradient path).
-    const g = run.dp ? run.dp.gatherBatch(emb, int64(batch.labels)) : { embeddings: emb, labels: int64(batch.labels) };
+    const g = run.dp ? run.dp.gatherBatch(emb, labels) : { embeddings: emb, labels };
     const out = loss.forward(g.embeddings, g.labels);
     const v = out.item();
     checkLoss(v, at);

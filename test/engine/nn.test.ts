@@ -303,3 +303,16 @@ test('init helpers: gains, fans, bounds and spreads', () =>
     assert.equal(p.requiresGrad, true);
     assert.equal(p.isLeaf, true);
   }));
+
+test('Module.to: moves parameters and buffers in place (same Tensor objects), reports the device', () => {
+  const m = new Sequential(new Linear(3, 2), new BatchNorm1d(2));
+  const before = [...m.stateDict().values()];
+  assert.equal(m.device, 'cpu');
+  assert.equal(m.to('cpu'), m);
+  const after = [...m.stateDict().values()];
+  assert.ok(
+    before.every((t, i) => t === after[i] && t.device === 'cpu'),
+    'the same tensors, on the cpu',
+  );
+  assert.equal(new ReLU().device, 'cpu', 'a module without tensors is on the cpu');
+});

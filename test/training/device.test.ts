@@ -7,31 +7,46 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cudaIsAvailable } from '../../src/engine/index.js';
 import { parseRunConfig } from '../../src/training/config.js';
-import { resolveDevice } from '../../src/training/device.js';
+import { resolveDevice, backendFor, checkBackendFor } from '../../src/training/device.js';
 import { train } from '../../src/training/trainer.js';
 
-const noCuda = { cudaAvailable: () => false };
-const withCuda = { cudaAvailable: () => true };
+const probe = (gpus: number) => ({ probe: { cudaAvailable: () => gpus > 0, cudaDevices: () => gpus } });
 
-test('device: cpu and auto resolve to the cpu with the reason', () => {
-  assert.deepEqual(resolveDevice('cpu', withCuda), { device: 'cpu', reason: 'device: cpu (config)' });
-  assert.equal(resolveDevice('auto', noCuda).device, 'cpu');
-  assert.match(resolveDevice('auto', noCuda).reason, /auto -> cpu \(the libtorch loaded has no CUDA support or no GPU is visible\)/);
-  // A visible GPU is not used yet, and the record says so instead of claiming there is none.
-  assert.match(resolveDevice('auto', withCuda).reason, /auto -> cpu \(a CUDA device is visible, but this trainer does not train on CUDA yet\)/);
+test('device: cpu, and auto without CUDA, resolve to the cpu with the reason', () => {
+  assert.deepEqual(resolveDevice('cpu', probe(2)), { device: 'cpu', reason: 'device: cpu (config)' });
+  assert.equal(resolveDevice('auto', probe(0)).device, 'cpu');
+  assert.match(resolveDevice('auto', probe(0)).reason, /auto -> cpu \(the libtorch loaded has no CUDA support or no GPU is visible\)/);
 });
 
-test('device: cuda and cuda:N are refused naming the key and the reason', () => {
+test('device: with GPUs, auto and cuda take the GPU of LOCAL_RANK, cuda:N that GPU', () => {
+  assert.deepEqual(resolveDevice('auto', probe(2)), { device: 'cuda:0', reason: 'device: auto -> cuda:0 (a CUDA device is visible)' });
+  assert.equal(resolveDevice('auto', { ...probe(2), localRank: 1 }).device, 'cuda:1');
+  assert.equal(resolveDevice('cuda', { ...probe(4), localRank: 3 }).device, 'cuda:3');
+  assert.equal(resolveDevice('cuda:1', { ...probe(2), localRank: 0 }).device, 'cuda:1');
+  assert.match(resolveDevice('cuda', probe(1)).reason, /device: cuda -> cuda:0/);
+});
+
+test('device: an unusable CUDA device is refused naming the key and the reason', () => {
   for (const setting of ['cuda', 'cuda:1'] as const) {
     assert.throws(
-      () => resolveDevice(setting, noCuda),
+      () => resolveDevice(setting, probe(0)),
       new RegExp(`config key 'device' is '${setting}', but CUDA is unavailable: the libtorch this addon loaded has no CUDA`),
     );
-    assert.throws(
-      () => resolveDevice(setting, withCuda),
-      /config key 'device' is 'cuda.*': training on CUDA is not supported by this version of the trainer yet/,
-    );
   }
+  assert.throws(() => resolveDevice('cuda:2', probe(2)), /config key 'device' is 'cuda:2', but only 2 GPU\(s\) are visible; check CUDA_VISIBLE_DEVICES/);
+  assert.throws(
+    () => resolveDevice('cuda', { ...probe(2), localRank: 2 }),
+    /only 2 GPU\(s\) are visible \(GPU 2 = this process's LOCAL_RANK: start at most one process per GPU\)/,
+  );
+});
+
+test('device: a data-parallel run joins with NCCL on GPUs where the build has it, else Gloo; NCCL with a CPU run is refused', () => {
+  assert.equal(backendFor('cuda:0', ['gloo', 'nccl']), 'nccl');
+  assert.equal(backendFor('cuda:0', ['gloo']), 'gloo');
+  assert.equal(backendFor('cpu', ['gloo', 'nccl']), 'gloo');
+  assert.throws(() => checkBackendFor('cpu', { backend: 'nccl' }), /NCCL, which reduces GPU tensors only: use the 'gloo' backend/);
+  checkBackendFor('cuda:1', { backend: 'gloo' });
+  checkBackendFor('cuda:1', { backend: 'nccl' });
 });
 
 test('device: the config accepts cpu, cuda, cuda:N, auto (default auto) and names the key otherwise', () => {
@@ -52,11 +67,4 @@ test('device: on this libtorch, cuda is refused by train() before any data is pr
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-});
-
-test('device: with CUDA visible, auto records the visible GPU and cuda is refused as not supported yet', {
-  skip: cudaIsAvailable() ? false : 'CUDA is unavailable (libtorch without CUDA or no GPU visible)',
-}, () => {
-  assert.match(resolveDevice('auto').reason, /a CUDA device is visible/);
-  assert.throws(() => resolveDevice('cuda'), /not supported by this version of the trainer yet/);
 });

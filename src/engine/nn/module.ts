@@ -4,6 +4,7 @@
 import type { Tensor } from '../tensor.js';
 import { keep } from '../scope.js';
 import { noGrad } from '../autograd.js';
+import { replaceData } from '../precision.js';
 
 export abstract class Module {
   training = true;
@@ -126,6 +127,28 @@ export abstract class Module {
       }
     });
     return { missing, unexpected };
+  }
+
+  /** Device of the weights ('cpu' for a module without tensors). */
+  get device(): string {
+    return this.parameters()[0]?.device ?? this.namedBuffers()[0]?.[1].device ?? 'cpu';
+  }
+
+  /**
+   * Moves every parameter and buffer to `device` ('cpu', 'cuda:0', ...) in place: the same Tensor objects, so
+   * an optimiser built before still holds them (libtorch's set_data, as torch's Module.to: CPU and CUDA storage
+   * are interchangeable under one tensor). Returns this.
+   */
+  to(device: string): this {
+    noGrad(() => {
+      for (const [, t] of this.stateDict()) {
+        if (t.device === device) continue;
+        const moved = t.toDevice(device);
+        replaceData(t, moved);
+        moved.dispose();
+      }
+    });
+    return this;
   }
 
   /** Frees every parameter and buffer. */

@@ -99,7 +99,7 @@ export class CcpHook implements TrainCallback {
       throw new Error(
         `CCP candidate pool: ${emb.skipped.length} training image(s) could not be decoded (${emb.skipped.map((i) => data.train.where(i)).join(', ')}); fix or remove them`,
       );
-    // spans.flat() is span-major [b', C, D]; the controller wants [C, b', D].
-    return tidy(() => tensor(emb.data, [bPrime, C, emb.dim]).transpose(0, 1).contiguous());
+    // spans.flat() is span-major [b', C, D]; the controller wants [C, b', D], where the proxies are.
+    return tidy(() => tensor(emb.data, [bPrime, C, emb.dim], { device: this.controller.proxies.proxies.device }).transpose(0, 1).contiguous());
   }
 }
