@@ -18,7 +18,8 @@
 //     throughput) on each side (same global batch: 1.0 would be a perfect halving of the step time).
 // Weights are random on each side (not the same init): the step times are compared, not the losses.
 // env: BENCH_CASES ('small-c2,small-c2ccp,large-c2ccp'; 'all' = the four), BENCH_ROUNDS (3), BENCH_STEPS (timed
-//      steps per round, SmallCnn, 8), BENCH_WARMUP (3), BENCH_BATCH (32), BENCH_LARGE (0 drops the large-* cases),
+//      steps per round, SmallCnn, 50: two-process steps vary by ~20% step to step on 2 cores, and 8 left the
+//      median ±4% from run to run), BENCH_WARMUP (3), BENCH_BATCH (32), BENCH_LARGE (0 drops the large-* cases),
 //      BENCH_LARGE_SIZE (96), BENCH_LARGE_STEPS (4).
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +37,7 @@ const envNumber = (name: string, fallback: number) => {
   return n;
 };
 const ROUNDS = envNumber('BENCH_ROUNDS', 3);
-const STEPS = envNumber('BENCH_STEPS', 8);
+const STEPS = envNumber('BENCH_STEPS', 50);
 const WARMUP = envNumber('BENCH_WARMUP', 3);
 const BATCH = envNumber('BENCH_BATCH', 32);
 const LARGE = process.env.BENCH_LARGE !== '0';

@@ -9,22 +9,25 @@ import { cat } from '../engine/functional.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { ProcessGroup } from './process-group.js';
 
-/** Gathers `t` ([n_r, ...] on rank r) into [sum n_r, ...]; gradients flow back to each rank's own slice. */
-export function allGatherWithGrad(group: ProcessGroup, t: Tensor): Tensor {
+/**
+ * Gathers `t` ([n_r, ...] on rank r) into [sum n_r, ...]; gradients flow back to each rank's own slice. `rows`:
+ * the n_r when known (see ProcessGroup.allGather).
+ */
+export function allGatherWithGrad(group: ProcessGroup, t: Tensor, rows?: readonly number[]): Tensor {
   let offset = 0;
-  let rows = 0;
+  let ownRows = 0;
   return customOp(
     [t],
     (x) => {
-      const parts = group.allGather(x);
+      const parts = group.allGather(x, rows);
       for (let r = 0; r < group.rank; r++) offset += parts[r]!.size(0);
-      rows = x.size(0);
+      ownRows = x.size(0);
       return cat(parts, 0);
     },
     (gradOut) => {
       // clone: the all-reduce is in place and autograd may still hold gradOut.
       const summed = group.allReduce(gradOut.contiguous().clone(), 'sum');
-      return [summed.narrow(0, offset, rows)];
+      return [summed.narrow(0, offset, ownRows)];
     },
   );
 }

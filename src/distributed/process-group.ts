@@ -190,9 +190,19 @@ export class ProcessGroup {
   /**
    * Every rank's `t`, in rank order. The first dimension may differ between ranks (a last, smaller batch); the
    * other dimensions and the dtype must agree, otherwise every rank gets an error naming the shapes.
+   * `rows`: every rank's first dimension when the caller knows them already (e.g. from gathering the labels of
+   * the same rows), which saves the small collective that gathers the shapes; the rest must agree by
+   * construction then, as it is not checked.
    */
-  allGather(t: Tensor): Tensor[] {
-    const shapes = this.gatherShapes(t);
+  allGather(t: Tensor, rows?: readonly number[]): Tensor[] {
+    if (rows && (rows.length !== this.worldSize || rows[this.rank] !== (t.shape[0] ?? 1))) {
+      throw new DistributedError(
+        `allGather: rows [${rows}] must give ${this.worldSize} ranks' first dimensions, this rank's being ${t.shape[0] ?? 1}`,
+        'allGather',
+        this.rank,
+      );
+    }
+    const shapes = rows ? rows.map((n) => [n, ...t.shape.slice(1)]) : this.gatherShapes(t);
     const first = shapes[0]!;
     for (let r = 1; r < shapes.length; r++) {
       const s = shapes[r]!;
@@ -215,8 +225,8 @@ export class ProcessGroup {
   }
 
   /** allGather concatenated along the first dimension (the global batch, in rank order). */
-  allGatherCat(t: Tensor): Tensor {
-    return tidy(() => cat(this.allGather(t), 0));
+  allGatherCat(t: Tensor, rows?: readonly number[]): Tensor {
+    return tidy(() => cat(this.allGather(t, rows), 0));
   }
 
   /** Returns once every rank called barrier. */

@@ -106,6 +106,8 @@ function checkCollectives(results: ReturnType<typeof parse>[], worldSize: number
         Array.from({ length: (r + 1) * 2 }, (_, i) => 100 * r + i),
       );
     }
+    assert.deepEqual(o.known, o.gathered, 'allGather with the row counts given gathers the same');
+    assert.match(o.rowsError, new RegExp(`allGather: rows \\[.*\\] must give ${worldSize} ranks' first dimensions, this rank's being ${rank + 1}`));
     const rows = ranks.reduce((a, r) => a + r + 1, 0);
     assert.deepEqual(o.catShape, [rows, 2]);
     assert.deepEqual(o.globalShape, [rows, 3]);

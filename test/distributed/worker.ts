@@ -76,6 +76,15 @@ if (scenario === 'collectives') {
     );
     const gathered = group.allGather(mine).map((t) => ({ shape: t.shape, values: values(t) }));
     const cat = group.allGatherCat(mine);
+    // The same with every rank's row count given (no shape exchange); a wrong count is refused before any transfer.
+    const counts = Array.from({ length: worldSize }, (_, r) => r + 1);
+    const known = group.allGather(mine, counts).map((t) => ({ shape: t.shape, values: values(t) }));
+    let rowsError = '';
+    try {
+      group.allGather(mine, counts.slice(0, -1)); // one count short: every rank refuses, none transfers
+    } catch (e) {
+      rowsError = (e as Error).message;
+    }
     group.barrier();
     // differentiable all-gather
     const x = rankInput(rank);
@@ -91,6 +100,8 @@ if (scenario === 'collectives') {
       bcast: values(bcast),
       coalesced,
       gathered,
+      known,
+      rowsError,
       catShape: cat.shape,
       globalShape: global.shape,
       globalValues: values(global.detach()),
