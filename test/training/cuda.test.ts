@@ -62,7 +62,7 @@ test('cuda: C2-CCP trains on the GPU across projections, starts where the CPU ru
   assert.ok(straight.test && Number.isFinite(straight.test.mapAtR));
 
   // Same weights and proxies at the start (drawn on the CPU, then moved): the first epoch's loss agrees with a
-  // CPU run to kernel rounding; later epochs drift apart (different kernels, the GPU's random pool subsets).
+  // CPU run to kernel rounding (CCP's first K-center runs on GPU embeddings); later epochs drift apart.
   const cpu = await train({ ...gpu, device: 'cpu', training: { ...gpu.training, maxEpochs: 1 } }, { runDir: join(tmp, 'cpu'), quiet: true, data });
   const [g0, c0] = [straight.history[0]!.loss, cpu.history[0]!.loss];
   assert.ok(Math.abs(g0 - c0) <= 1e-3 * Math.abs(c0), `first epoch loss: GPU ${g0}, CPU ${c0}`);
