@@ -1,6 +1,6 @@
 // Proxy layout (spec §2.1): K proxies per class in one learnable matrix P [K·C, D]; row r belongs to class
 // r mod C and is proxy number floor(r / C) of that class. P_best is a non-trainable snapshot (initially zeros).
-import { type Tensor, tidy, noGrad, keep, zeros, int64, type DType } from '../engine/index.js';
+import { type Tensor, tidy, noGrad, keep, zeros, int64, moveTo, type DType } from '../engine/index.js';
 import { heNormal } from '../engine/nn/index.js';
 import { ProxySet } from '../losses/proxies.js';
 import { classMajorToRows, rowsToClassMajor, selectProxies } from './kcenter.js';
@@ -8,8 +8,11 @@ import { classMajorToRows, rowsToClassMajor, selectProxies } from './kcenter.js'
 /** Proxy labels [0..C−1] repeated K times (int64, length K·C). */
 export function proxyLabels(numClasses: number, proxiesPerClass: number, device?: string): Tensor {
   checkCounts('proxyLabels', numClasses, proxiesPerClass);
-  const labels = int64(Array.from({ length: numClasses * proxiesPerClass }, (_, r) => r % numClasses));
-  return device && device !== 'cpu' ? tidy(() => labels.toDevice(device)) : labels;
+  return int64(
+    Array.from({ length: numClasses * proxiesPerClass }, (_, r) => r % numClasses),
+    undefined,
+    { device },
+  );
 }
 
 /** Class of proxy row r: r mod C. */
@@ -48,10 +51,7 @@ export function initialProxies(rows: number, dim: number, options: ProxySetOptio
   // Drawn on the CPU and moved: a GPU run starts from the proxies a CPU run with the same seed starts from.
   const { device, ...cpu } = options;
   const drawn = heNormal(zeros([rows, dim], cpu), { mode: 'fanOut', truncated: true });
-  if (!device || device === 'cpu') return drawn;
-  const moved = drawn.toDevice(device);
-  drawn.dispose();
-  return moved;
+  return device ? moveTo(drawn, device) : drawn;
 }
 
 /**

@@ -8,6 +8,7 @@ import { cat } from '../engine/functional.js';
 import { int64, zeros } from '../engine/creation.js';
 import { tidy, keep } from '../engine/scope.js';
 import { noGrad } from '../engine/autograd.js';
+import { moveTo } from '../engine/move.js';
 import { DistributedError, nativeMessage } from './errors.js';
 import { readLaunchEnv } from './launch-env.js';
 import { Store, type RendezvousOptions } from './rendezvous.js';
@@ -248,12 +249,7 @@ export class ProcessGroup {
     try {
       const list = this.collective('allGather', () => native.distAllGather(this.live('allGather'), x.native, this.timeoutMs) as NativeTensor[]);
       if (!staging) return list.map((h) => Tensor.wrap(h));
-      return list.map((h) => {
-        const g = Tensor.wrap(h);
-        const back = g.toDevice(t.device);
-        g.dispose();
-        return back;
-      });
+      return list.map((h) => moveTo(Tensor.wrap(h), t.device));
     } finally {
       if (x !== t) x.dispose();
     }

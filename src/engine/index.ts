@@ -8,4 +8,5 @@ export * from './runtime.js';
 export * from './allocator.js';
 export * from './precision.js';
 export * from './normalization.js';
+export { moveTo } from './move.js';
 export { tidy, keep, dispose, pipe, liveTensors, releaseFinalizedWrappers } from './scope.js';

@@ -5,7 +5,7 @@
 // k*C .. k*C + C - 1 are the k-th proxy of classes 0 .. C-1. Initialisation: the code uses Keras he_normal
 // on the [C*K, D] weight, i.e. std = sqrt(2 / (C*K)) (Keras' fan_in of a 2-D weight is its first axis); we
 // draw a plain (untruncated) normal with that std.
-import { type Tensor, arange, keep, noGrad, zeros, type DType } from '../engine/index.js';
+import { type Tensor, arange, keep, moveTo, noGrad, zeros, type DType } from '../engine/index.js';
 import { heNormal } from '../engine/nn/index.js';
 import { checkInteger } from './checks.js';
 
@@ -52,10 +52,7 @@ export class ProxySet {
         // Keras' fan_in of the [C*K, D] weight is C*K, torch's fan_out: std = sqrt(2 / (C*K)).
         // Drawn on the CPU and moved: a GPU run starts from the proxies a CPU run with the same seed starts from.
         const drawn = heNormal(zeros([n, this.embeddingDim], { dtype: o.dtype ?? 'float32' }), { mode: 'fanOut' });
-        if (!o.device || o.device === 'cpu') return drawn;
-        const moved = drawn.toDevice(o.device);
-        drawn.dispose();
-        return moved;
+        return o.device ? moveTo(drawn, o.device) : drawn;
       }),
     );
     this.weights.requiresGrad = true;

@@ -3,7 +3,7 @@
 // written atomically, so a run killed at any moment resumes from a consistent epoch boundary. The run's
 // callbacks contribute their own parts (checkpointState) and get them back on resume (restoreState).
 import { existsSync } from 'node:fs';
-import type { Tensor } from '../engine/index.js';
+import { moveTo, type Tensor } from '../engine/index.js';
 import type { Optimizer } from '../engine/optim/index.js';
 import { saveSafetensors, loadSafetensors, readSafetensorsMetadata, type SafetensorsFile } from '../engine/serialization/index.js';
 import type { BatchLoader } from '../data/index.js';
@@ -147,12 +147,7 @@ export function restoreRunCheckpoint(
   const { file, state: raw } = loadCheckpoint<unknown>(path);
   // Every part's tensors on the run's device, so that what the parts keep (optimizer moments, CCP's snapshots,
   // XBM's memory) lives where the weights do.
-  if (device !== 'cpu') {
-    for (const [name, t] of file) {
-      file.set(name, t.toDevice(device));
-      t.dispose();
-    }
-  }
+  for (const [name, t] of file) file.set(name, moveTo(t, device));
   try {
     const state = validateTrainerState(path, raw, file, needs);
     core.model.loadStateDict(section(file, 'model.'));
