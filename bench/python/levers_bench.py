@@ -82,10 +82,11 @@ class Setup:
         self.model = build(req["model"], c, req["dim"])
         self.cl = bool(req.get("channelsLast"))
         self.bf16 = bool(req.get("bf16"))
+        self.frozen_bn = []
         if req.get("freezeBN"):
             for m in self.model.modules():
                 if isinstance(m, torch.nn.BatchNorm2d):
-                    m.eval()
+                    self.frozen_bn.append(m)
                     for p in m.parameters():
                         p.requires_grad_(False)
         self.x = torch.randn(b, c, h, w)
@@ -112,6 +113,9 @@ class Setup:
 
     def step(self):
         self.model.train()
+        # BN frozen as ours (freezeBatchNorm): running statistics, so back to eval after train() reset them.
+        for m in self.frozen_bn:
+            m.eval()
         loss = c2ccp(self.forward(), self.labels, self.proxies, self.proxy_labels)
         loss.backward()
         with torch.no_grad():
