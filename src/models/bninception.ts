@@ -30,7 +30,7 @@
 import type { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
 import { cat, maxPool2d, avgPool2d } from '../engine/functional.js';
-import { Module, Conv2d, BatchNorm2d, kaimingNormal } from '../engine/nn/index.js';
+import { Module, Conv2d, BatchNorm2d, kaimingNormal, convBatchNorm } from '../engine/nn/index.js';
 import { EmbeddingNet } from './embedding-net.js';
 import { EmbeddingHead, type Pooling } from './head.js';
 
@@ -111,8 +111,7 @@ export class BNInceptionBackbone extends Module {
     const [conv, bn] = this.convs.get(name)!;
     return pipe(
       x,
-      (v) => conv.forward(v),
-      (v) => bn.forward(v),
+      (v) => convBatchNorm(conv, bn, v),
       (v) => v.relu(),
     );
   }

@@ -18,7 +18,7 @@
 // custom mapping for it.)
 import type { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
-import { Module, Sequential, Conv2d, BatchNorm2d, MaxPool2d, kaimingNormal } from '../engine/nn/index.js';
+import { Module, Sequential, Conv2d, BatchNorm2d, MaxPool2d, kaimingNormal, convBatchNorm } from '../engine/nn/index.js';
 import { EmbeddingNet } from './embedding-net.js';
 import { EmbeddingHead, type Pooling } from './head.js';
 
@@ -55,14 +55,11 @@ export class Bottleneck extends Module {
   override forward(x: Tensor): Tensor {
     const y = pipe(
       x,
-      (v) => this.conv1.forward(v),
-      (v) => this.bn1.forward(v),
+      (v) => convBatchNorm(this.conv1, this.bn1, v),
       (v) => v.relu(),
-      (v) => this.conv2.forward(v),
-      (v) => this.bn2.forward(v),
+      (v) => convBatchNorm(this.conv2, this.bn2, v),
       (v) => v.relu(),
-      (v) => this.conv3.forward(v),
-      (v) => this.bn3.forward(v),
+      (v) => convBatchNorm(this.conv3, this.bn3, v),
     );
     const idt = this.downsample ? this.downsample.forward(x) : x;
     const out = pipe(
@@ -119,8 +116,7 @@ export class ResNet50Backbone extends Module {
   override forward(x: Tensor): Tensor {
     return pipe(
       x,
-      (v) => this.conv1.forward(v),
-      (v) => this.bn1.forward(v),
+      (v) => convBatchNorm(this.conv1, this.bn1, v),
       (v) => v.relu(),
       (v) => this.maxpool.forward(v),
       ...this.layers.map((l) => (v: Tensor) => l.forward(v)),

@@ -4,7 +4,7 @@
 // bn2 / downsample.0 / downsample.1, ..., head.linear.weight.
 import type { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
-import { Module, Sequential, Conv2d, BatchNorm2d, kaimingNormal } from '../engine/nn/index.js';
+import { Module, Sequential, Conv2d, BatchNorm2d, kaimingNormal, convBatchNorm } from '../engine/nn/index.js';
 import { EmbeddingNet } from './embedding-net.js';
 import { EmbeddingHead, type Pooling } from './head.js';
 
@@ -35,11 +35,9 @@ export class BasicBlock extends Module {
   override forward(x: Tensor): Tensor {
     const out = pipe(
       x,
-      (v) => this.conv1.forward(v),
-      (v) => this.bn1.forward(v),
+      (v) => convBatchNorm(this.conv1, this.bn1, v),
       (v) => v.relu(),
-      (v) => this.conv2.forward(v),
-      (v) => this.bn2.forward(v),
+      (v) => convBatchNorm(this.conv2, this.bn2, v),
     );
     const idt = this.downsample ? this.downsample.forward(x) : x;
     const y = pipe(
@@ -96,8 +94,7 @@ export class SmallResNetBackbone extends Module {
   override forward(x: Tensor): Tensor {
     return pipe(
       x,
-      (v) => this.conv1.forward(v),
-      (v) => this.bn1.forward(v),
+      (v) => convBatchNorm(this.conv1, this.bn1, v),
       (v) => v.relu(),
       ...this.stages.map((s) => (v: Tensor) => s.forward(v)),
     );

@@ -41,13 +41,14 @@ export function buildModel(cfg: RunConfig, inputShape: [number, number, number],
 }
 
 /**
- * Applies the config's execution levers to a built model: channels_last for conv models ('auto'), and the
- * precision ('auto' resolved for this CPU). Layout and precision change speed, not what the weights mean, so
+ * Applies the config's execution levers to a built model: channels_last for conv models ('auto'), BatchNorm
+ * folding, and the precision ('auto' resolved for this CPU). Layout and precision change speed, not what the weights mean, so
  * a run's weights load the same either way.
  */
-export function configureExecution(model: EmbeddingNet, m: Pick<RunConfig['model'], 'name' | 'precision' | 'memoryFormat'>): EmbeddingNet {
+export function configureExecution(model: EmbeddingNet, m: Pick<RunConfig['model'], 'name' | 'precision' | 'memoryFormat' | 'foldBatchNorm'>): EmbeddingNet {
   const channelsLast = m.memoryFormat === 'channels_last' || (m.memoryFormat === 'auto' && m.name !== 'mlp');
   model.useChannelsLast(channelsLast);
+  model.setBatchNormFolding(m.foldBatchNorm);
   let precision: ReturnType<typeof resolvePrecision>;
   try {
     precision = resolvePrecision(m.precision, model.device);

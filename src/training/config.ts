@@ -64,6 +64,11 @@ export const ModelConfig = z
     precision: z.enum(PRECISION_REQUESTS).default('fp32'),
     /** Conv weights and inputs in channels_last (NHWC) memory: 'auto' = yes for conv models. */
     memoryFormat: z.enum(['auto', 'channels_last', 'contiguous']).default('auto'),
+    /**
+     * A BatchNorm that normalises with running statistics (freezeBatchNorm, and every BN at evaluation) runs
+     * folded into the convolution before it: same function, one pass over the activation fewer each way.
+     */
+    foldBatchNorm: z.boolean().default(true),
   })
   .strict();
 

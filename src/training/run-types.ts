@@ -52,8 +52,18 @@ export interface TrainResult {
   history: EpochRecord[];
   ccpProjections: CcpProjectionEvent[];
   wallSeconds: number;
-  /** How the network ran: compute precision and memory layout (model.precision / model.memoryFormat resolved). */
-  execution: { precision: Precision; memoryFormat: 'contiguous' | 'channels_last'; threads: number; device: string; deviceReason: string };
+  /**
+   * How the network ran: compute precision and memory layout (model.precision / model.memoryFormat resolved),
+   * and whether frozen BatchNorm layers ran folded into their convolutions (model.foldBatchNorm, with frozen BN).
+   */
+  execution: {
+    precision: Precision;
+    memoryFormat: 'contiguous' | 'channels_last';
+    frozenBatchNormFolded: boolean;
+    threads: number;
+    device: string;
+    deviceReason: string;
+  };
   /** What the run noticed but did not stop for (stale files cleaned, skipped images, collapse). */
   warnings: string[];
   /** The HTML run report, when a report callback wrote one (report.runReportCallback). */

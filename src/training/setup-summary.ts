@@ -91,7 +91,7 @@ async function storedChannels(ds: ImageDataset, probe = 4): Promise<number | nul
 export async function setupSummary(
   cfg: RunConfig,
   data: RunData,
-  o: { threads: number; ccpPools: boolean; inputShape: readonly number[]; precision?: string; memoryFormat?: string },
+  o: { threads: number; ccpPools: boolean; inputShape: readonly number[]; precision?: string; memoryFormat?: string; frozenBatchNormFolded?: boolean },
 ): Promise<SetupSummary> {
   const lines: string[] = [];
   const test = data.test.gallery
@@ -109,7 +109,7 @@ export async function setupSummary(
   const t = cfg.training;
   lines.push(
     `loss ${cfg.loss.name}${cfg.loss.preset ? ` (preset ${cfg.loss.preset})` : ''} | ${cfg.optimizer.name} lr ${cfg.optimizer.lr} | batches of ${t.classesPerBatch} classes x ${t.samplesPerClass} images, ` +
-      `${t.stepsPerEpoch} steps per epoch, at most ${t.maxEpochs} epochs${t.timeBudgetSeconds !== undefined ? ` or ${t.timeBudgetSeconds} s` : ''} | precision ${o.precision ?? 'fp32'}${o.memoryFormat === 'channels_last' ? ', channels_last' : ''} | threads ${o.threads}`,
+      `${t.stepsPerEpoch} steps per epoch, at most ${t.maxEpochs} epochs${t.timeBudgetSeconds !== undefined ? ` or ${t.timeBudgetSeconds} s` : ''} | precision ${o.precision ?? 'fp32'}${o.memoryFormat === 'channels_last' ? ', channels_last' : ''}${o.frozenBatchNormFolded ? ', frozen BN folded into convs' : ''} | threads ${o.threads}`,
   );
   const warnings = [...batchWarnings(cfg, data.train, o.ccpPools), ...pretrainedWarnings(cfg)];
   if (cfg.dataset.channels === 1) {

@@ -166,6 +166,7 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
   const execution = {
     precision: model.precision,
     memoryFormat: model.memoryFormat,
+    frozenBatchNormFolded: model.batchNormFrozen && model.batchNormFolding,
     threads: getNumThreads(),
     device: device.device,
     deviceReason: device.reason,
@@ -176,6 +177,7 @@ async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParall
     inputShape,
     precision: model.precision,
     memoryFormat: model.memoryFormat,
+    frozenBatchNormFolded: execution.frozenBatchNormFolded,
   });
   for (const w of info.warnings) process.stderr.write(`warning: ${w}\n`);
   if (!options.quiet) process.stderr.write(info.lines.map((l) => `setup: ${l}\n`).join(''));

@@ -27,6 +27,12 @@ export abstract class BatchNormBase extends Module {
   readonly runningVar: Tensor;
   readonly numBatchesTracked: Tensor;
   private frozenFlag = false;
+  /**
+   * When this layer normalises with running statistics (frozen, or eval mode) right after a Conv2d
+   * (convBatchNorm, Sequential), fold it into the convolution's weight and bias: same function, one pass over
+   * the activation fewer each way (conv-batchnorm.ts). Default true; false runs the two layers as written.
+   */
+  foldIntoConv = true;
   private statsReducer: BatchStatsReducer | null = null;
 
   constructor(numFeatures: number, options: BatchNormOptions = {}) {

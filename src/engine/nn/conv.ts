@@ -53,10 +53,15 @@ export class Conv2d extends Module {
     this.bias = (options.bias ?? true) ? this.registerParameter('bias', uniform_(zeros([outChannels]), -bound, bound)) : null;
   }
 
-  override forward(x: Tensor): Tensor {
+  /** Throws unless x is [N, inChannels, H, W]. */
+  checkInput(x: Tensor): void {
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
       throw new Error(`Conv2d(${this.inChannels}, ${this.outChannels}): expected input [N, ${this.inChannels}, H, W], got [${x.shape.join(', ')}]`);
     }
+  }
+
+  override forward(x: Tensor): Tensor {
+    this.checkInput(x);
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 }

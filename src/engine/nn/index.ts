@@ -6,6 +6,7 @@ export { BatchNormBase, BatchNorm1d, BatchNorm2d, type BatchNormOptions } from '
 export { ReLU, Identity, Flatten, Dropout } from './activation.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './pooling.js';
 export { Sequential } from './sequential.js';
+export { convBatchNorm, foldedConvParams, foldsIntoConv } from './conv-batchnorm.js';
 export * as init from './init.js';
 export {
   calculateFanInAndFanOut,

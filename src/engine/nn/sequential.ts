@@ -2,6 +2,9 @@
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { pipe } from '../scope.js';
+import { Conv2d } from './conv.js';
+import { BatchNorm2d } from './batchnorm.js';
+import { convBatchNorm } from './conv-batchnorm.js';
 
 export class Sequential extends Module {
   private readonly layers: Module[] = [];
@@ -34,7 +37,17 @@ export class Sequential extends Module {
     return this.layers[Symbol.iterator]();
   }
 
+  /** Runs the layers in order; a Conv2d followed by a BatchNorm2d runs as convBatchNorm (folded when it can be). */
   override forward(x: Tensor): Tensor {
-    return pipe(x, ...this.layers.map((m) => (v: Tensor) => m.forward(v)));
+    const steps: ((v: Tensor) => Tensor)[] = [];
+    for (let i = 0; i < this.layers.length; i++) {
+      const m = this.layers[i]!;
+      const next = this.layers[i + 1];
+      if (m instanceof Conv2d && next instanceof BatchNorm2d) {
+        steps.push((v) => convBatchNorm(m, next, v));
+        i++;
+      } else steps.push((v) => m.forward(v));
+    }
+    return pipe(x, ...steps);
   }
 }

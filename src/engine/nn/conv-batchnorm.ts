@@ -1,0 +1,51 @@
+// A convolution followed by a BatchNorm that normalises with its running statistics (frozen BN, as the paper
+// trains, or any BN in eval mode) is one affine map per output channel after the convolution, so it can be
+// computed as a single convolution with the BN folded into the weight and bias:
+//
+//   s = gamma / sqrt(running_var + eps),   W' = W * s (per output channel),   b' = (b - running_mean) * s + beta
+//
+// Same function and same gradients (autograd differentiates through the fold, so W and b still receive
+// theirs), but the activation is written once instead of three times: no BN forward pass over it and no BN
+// backward pass. On ResNet-50 at 224 px that is about a tenth of a training step on this machine's CPU.
+// Only rounding differs from running the two layers. A BN that uses batch statistics is never folded.
+import type { Tensor } from '../tensor.js';
+import { conv2d } from '../functional.js';
+import { tidy } from '../scope.js';
+import type { Conv2d } from './conv.js';
+import type { BatchNormBase, BatchNorm2d } from './batchnorm.js';
+
+/** Whether `convBatchNorm(conv, bn, x)` would run the pair as one folded convolution now. */
+export function foldsIntoConv(bn: BatchNormBase): boolean {
+  return bn.foldIntoConv && !bn.usesBatchStats;
+}
+
+/** The folded convolution's weight and bias (W', b' above), in the weight's memory layout. */
+export function foldedConvParams(conv: Conv2d, bn: BatchNormBase): { weight: Tensor; bias: Tensor } {
+  if (conv.outChannels !== bn.numFeatures) {
+    throw new Error(`${bn.constructor.name}(${bn.numFeatures}) cannot follow Conv2d(${conv.inChannels}, ${conv.outChannels}): channel counts differ`);
+  }
+  return tidy(() => {
+    const inv = bn.runningVar.add(bn.eps).rsqrt();
+    const scale = bn.weight ? inv.mul(bn.weight) : inv;
+    const centred = conv.bias ? conv.bias.sub(bn.runningMean) : bn.runningMean.neg();
+    const shifted = centred.mul(scale);
+    const bias = bn.bias ? shifted.add(bn.bias) : shifted;
+    const weight = conv.weight.mul(scale.reshape([-1, 1, 1, 1]));
+    return { weight: conv.weight.memoryFormat === 'channels_last' && weight.memoryFormat !== 'channels_last' ? weight.toChannelsLast() : weight, bias };
+  });
+}
+
+/** conv then bn; one folded convolution when bn normalises with running statistics (see above). */
+export function convBatchNorm(conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
+  if (!foldsIntoConv(bn)) {
+    const y = conv.forward(x);
+    const out = bn.forward(y);
+    y.dispose();
+    return out;
+  }
+  conv.checkInput(x);
+  return tidy(() => {
+    const { weight, bias } = foldedConvParams(conv, bn);
+    return conv2d(x, weight, bias, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups });
+  });
+}
