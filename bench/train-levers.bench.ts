@@ -8,16 +8,20 @@
 //
 // Run: npm run bench:train (after the step benchmark) or node dist/bench/train-levers.bench.js
 // env: LEVERS_ROUNDS (2), LEVERS_STEPS (3 timed steps per round for the large models, 10 for the small ResNet),
-//      LEVERS_WARMUP (2), LEVERS_CASES (small-resnet,bni,resnet50,bni-embed), CCP_DML_THREADS.
+//      LEVERS_WARMUP (2), LEVERS_CASES (small-resnet,bni,resnet50,bni-embed), CCP_DML_THREADS,
+//      LEVERS_BF16 (auto: the bf16 columns only where the CPU computes bf16 natively; elsewhere bf16 is emulated,
+//      10-20x slower on both sides, what `precision: auto` avoids, and would take hours; 1 / 0 force them on / off),
+//      LEVERS_FOLD (1; 0 runs ours with model.foldBatchNorm off, to show that lever's share: its entries are
+//      saved as <case>-unfolded).
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   randn,
   int64,
   tidy,
-  noGrad,
+  inferenceMode,
   keep,
   manualSeed,
   getNumThreads,
@@ -92,7 +96,7 @@ class Ours {
     const [B, C, H] = c.input;
     const cfg = parseRunConfig({
       dataset: { name: 'omniglot', channels: C as 3, imageSize: H },
-      model: { name: c.model, embeddingDim: DIM, freezeBatchNorm: frozenBn(c.model), precision },
+      model: { name: c.model, embeddingDim: DIM, freezeBatchNorm: frozenBn(c.model), precision, foldBatchNorm: FOLD },
       loss: { name: 'ccp/contrastive', options: { posMargin: 0, negMargin: 0.5 } },
       ccp: { proxiesPerClass: K },
       optimizer: { name: 'adam', lr: 1e-4, weightDecay: 1e-4, clipNorm: 10, clipValue: 10 },
@@ -110,7 +114,8 @@ class Ours {
     const { model, loss, pipeline } = this.parts;
     if (this.c.kind === 'embed') {
       model.eval();
-      tidy(() => noGrad(() => model.forward(this.x).toFloat32Array()));
+      // As `embed` and evaluation run it (and PyTorch's side, under torch.inference_mode).
+      tidy(() => inferenceMode(() => model.forward(this.x).toFloat32Array()));
       return;
     }
     model.train();
@@ -137,8 +142,13 @@ class Ours {
   }
 }
 
-const COLUMNS = ['ours', 'ours bf16', 'PyTorch default', 'PyTorch levers', 'PyTorch levers bf16'] as const;
-type Column = (typeof COLUMNS)[number];
+const ALL_COLUMNS = ['ours', 'ours bf16', 'PyTorch default', 'PyTorch levers', 'PyTorch levers bf16'] as const;
+type Column = (typeof ALL_COLUMNS)[number];
+const bf16Setting = process.env.LEVERS_BF16 ?? 'auto';
+if (!['auto', '1', '0'].includes(bf16Setting)) throw new Error(`LEVERS_BF16: expected auto, 1 or 0, got '${bf16Setting}'`);
+const BF16 = bf16Setting === 'auto' ? cpuHasNativeBf16() : bf16Setting === '1';
+const COLUMNS: readonly Column[] = BF16 ? ALL_COLUMNS : ALL_COLUMNS.filter((k) => !k.endsWith('bf16'));
+const FOLD = (process.env.LEVERS_FOLD ?? '1') !== '0';
 
 async function main(): Promise<void> {
   const threads = getNumThreads();
@@ -152,7 +162,9 @@ async function main(): Promise<void> {
         `vs Python PyTorch ${hello.torch} (${hello.threads} threads; levers column preloads ${helloL.preload || 'nothing: tcmalloc missing'})\n` +
         `machine: ${availableParallelism()} cores, load ${loadavg()
           .map((v) => v.toFixed(1))
-          .join(' ')}; ${ROUNDS} rounds, medians\n`,
+          .join(
+            ' ',
+          )}; ${ROUNDS} rounds, medians${BF16 ? '' : '; bf16 columns off (LEVERS_BF16)'}${FOLD ? '' : '; ours without BatchNorm folding (LEVERS_FOLD=0)'}\n`,
     );
     const samples = new Map<string, Record<Column, number[]>>();
     const faults = new Map<string, Record<Column, number[]>>();
@@ -168,13 +180,13 @@ async function main(): Promise<void> {
           faults.get(c.name)![col].push(...r.faults);
           process.stdout.write(`  round ${round + 1} ${c.name} ${col}: ${median(r.times).toFixed(0)} ms\n`);
         };
-        for (const precision of ['fp32', 'bf16'] as const) {
+        for (const precision of BF16 ? (['fp32', 'bf16'] as const) : (['fp32'] as const)) {
           const ours = new Ours(c, precision);
           record(precision === 'fp32' ? 'ours' : 'ours bf16', ours.times(c.steps, WARMUP));
         }
         record('PyTorch default', await pyDefault.request({ ...req, channelsLast: false, bf16: false }));
         record('PyTorch levers', await pyLevers.request({ ...req, channelsLast: true, bf16: false }));
-        record('PyTorch levers bf16', await pyLevers.request({ ...req, channelsLast: true, bf16: true }));
+        if (BF16) record('PyTorch levers bf16', await pyLevers.request({ ...req, channelsLast: true, bf16: true }));
       }
     }
     const rows: (string | number)[][] = [];
@@ -187,25 +199,34 @@ async function main(): Promise<void> {
         label: c.label,
         date: new Date().toISOString(),
         loadavg: loadavg(),
+        // Entries of separate runs are merged: each says which CPU it ran on.
+        cpu: { model: cpus()[0]?.model ?? 'unknown', nativeBf16: cpuHasNativeBf16() },
         medianMs: m,
         minorFaultsPerStep: f,
         oursOverPytorchDefault: m.ours / m['PyTorch default'],
         oursOverPytorchTuned: m.ours / m['PyTorch levers'],
-        oursBf16OverPytorchDefault: m['ours bf16'] / m['PyTorch default'],
-        oursBf16OverPytorchTunedBf16: m['ours bf16'] / m['PyTorch levers bf16'],
+        ...(BF16
+          ? {
+              oursBf16OverPytorchDefault: m['ours bf16'] / m['PyTorch default'],
+              oursBf16OverPytorchTunedBf16: m['ours bf16'] / m['PyTorch levers bf16'],
+            }
+          : {}),
       };
-      out[c.name] = entry;
+      out[FOLD ? c.name : `${c.name}-unfolded`] = entry;
       rows.push([
         c.label,
         ...COLUMNS.map((k) => unit(m[k])),
         entry.oursOverPytorchDefault.toFixed(2),
         entry.oursOverPytorchTuned.toFixed(2),
-        entry.oursBf16OverPytorchDefault.toFixed(2),
-        entry.oursBf16OverPytorchTunedBf16.toFixed(2),
+        ...(BF16 ? [(m['ours bf16'] / m['PyTorch default']).toFixed(2), (m['ours bf16'] / m['PyTorch levers bf16']).toFixed(2)] : []),
       ]);
     }
     console.log(
-      '\n' + formatTable(['case', ...COLUMNS, 'ours / PT default', 'ours / PT levers', 'ours bf16 / PT default', 'ours bf16 / PT levers bf16'], rows),
+      '\n' +
+        formatTable(
+          ['case', ...COLUMNS, 'ours / PT default', 'ours / PT levers', ...(BF16 ? ['ours bf16 / PT default', 'ours bf16 / PT levers bf16'] : [])],
+          rows,
+        ),
     );
     console.log(
       `\npage faults per step (median): ${CASES.map((c) => `${c.name}: ${COLUMNS.map((k) => `${k} ${median(faults.get(c.name)![k])}`).join(', ')}`).join('; ')}`,
@@ -217,7 +238,14 @@ async function main(): Promise<void> {
     const before = ((previous.levers as { cases?: Record<string, unknown> } | undefined)?.cases ?? {}) as Record<string, unknown>;
     writeResults(RESULTS, {
       ...previous,
-      levers: { date: new Date().toISOString(), threads, torch: { ours: torchVersion, python: hello.torch }, loadavg: loadavg(), cases: { ...before, ...out } },
+      levers: {
+        date: new Date().toISOString(),
+        threads,
+        cpu: { model: cpus()[0]?.model ?? 'unknown', nativeBf16: cpuHasNativeBf16() },
+        torch: { ours: torchVersion, python: hello.torch },
+        loadavg: loadavg(),
+        cases: { ...before, ...out },
+      },
     });
   } finally {
     await pyDefault.close();
