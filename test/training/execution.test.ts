@@ -69,3 +69,43 @@ test('precision fp16 is a CUDA-only choice: on the CPU the config key is named',
   });
   assert.throws(() => buildModel(cfg, [1, 28, 28]), /model\.precision: precision 'fp16' needs a CUDA device .*'cpu'/);
 });
+
+test('frozen BatchNorm folding: on by default, recorded, model.foldBatchNorm false turns it off (also for the loaded run)', { timeout: 300_000 }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ccp-exec-fold-'));
+  try {
+    const config = (fold?: boolean) =>
+      parseRunConfig({
+        name: 'fold',
+        seed: 1,
+        outputDir: tmp,
+        dataset: { name: 'mnist', imageSize: 28, channels: 1, validation: 'samples', validationShare: 0.2, maxPerClass: 20, maxClasses: 4 },
+        model: {
+          name: 'small_cnn',
+          embeddingDim: 8,
+          options: { channels: [4, 8] },
+          freezeBatchNorm: true,
+          ...(fold === undefined ? {} : { foldBatchNorm: fold }),
+        },
+        loss: { name: 'contrastive' },
+        training: { classesPerBatch: 4, samplesPerClass: 2, stepsPerEpoch: 2, maxEpochs: 1, evalBatchSize: 64 },
+      });
+    assert.equal(config().model.foldBatchNorm, true);
+    const data = await prepareData(config().dataset, 1);
+    for (const fold of [undefined, false] as const) {
+      const runDir = join(tmp, `run-${String(fold)}`);
+      const r = await train(config(fold), { runDir, quiet: true, data });
+      const expected = fold !== false;
+      assert.equal(r.execution.frozenBatchNormFolded, expected);
+      const exec = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { kind: string; frozenBatchNormFolded?: boolean })
+        .find((l) => l.kind === 'execution');
+      assert.equal(exec?.frozenBatchNormFolded, expected);
+      assert.equal(loadRun(runDir).model.batchNormFolding, expected);
+    }
+    assert.throws(() => parseRunConfig({ model: { foldBatchNorm: 'yes' } }), /model\.foldBatchNorm/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
