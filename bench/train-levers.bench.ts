@@ -44,6 +44,12 @@ const TCMALLOC = '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4';
 const env = (name: string, fallback: number) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
 const ROUNDS = env('LEVERS_ROUNDS', 2);
 const WARMUP = env('LEVERS_WARMUP', 2);
+const bf16Setting = process.env.LEVERS_BF16 ?? 'auto';
+if (!['auto', '1', '0'].includes(bf16Setting)) throw new Error(`LEVERS_BF16: expected auto, 1 or 0, got '${bf16Setting}'`);
+const BF16 = bf16Setting === 'auto' ? cpuHasNativeBf16() : bf16Setting === '1';
+const FOLD = (process.env.LEVERS_FOLD ?? '1') !== '0';
+/** The CPU the run is on (entries of separate runs are merged into one file: each says where it ran). */
+const CPU = { model: cpus()[0]?.model ?? 'unknown', nativeBf16: cpuHasNativeBf16() };
 
 type ModelName = 'small_resnet' | 'bninception' | 'resnet50';
 interface Case {
@@ -144,11 +150,7 @@ class Ours {
 
 const ALL_COLUMNS = ['ours', 'ours bf16', 'PyTorch default', 'PyTorch levers', 'PyTorch levers bf16'] as const;
 type Column = (typeof ALL_COLUMNS)[number];
-const bf16Setting = process.env.LEVERS_BF16 ?? 'auto';
-if (!['auto', '1', '0'].includes(bf16Setting)) throw new Error(`LEVERS_BF16: expected auto, 1 or 0, got '${bf16Setting}'`);
-const BF16 = bf16Setting === 'auto' ? cpuHasNativeBf16() : bf16Setting === '1';
 const COLUMNS: readonly Column[] = BF16 ? ALL_COLUMNS : ALL_COLUMNS.filter((k) => !k.endsWith('bf16'));
-const FOLD = (process.env.LEVERS_FOLD ?? '1') !== '0';
 
 async function main(): Promise<void> {
   const threads = getNumThreads();
@@ -195,22 +197,19 @@ async function main(): Promise<void> {
       const m = Object.fromEntries(COLUMNS.map((k) => [k, median(samples.get(c.name)![k])])) as Record<Column, number>;
       const f = Object.fromEntries(COLUMNS.map((k) => [k, median(faults.get(c.name)![k])])) as Record<Column, number>;
       const unit = (ms: number) => (c.kind === 'embed' ? `${((c.input[0] * 1000) / ms).toFixed(1)} img/s` : `${ms.toFixed(0)} ms`);
+      const bf16Ratios = BF16
+        ? { oursBf16OverPytorchDefault: m['ours bf16'] / m['PyTorch default'], oursBf16OverPytorchTunedBf16: m['ours bf16'] / m['PyTorch levers bf16'] }
+        : null;
       const entry = {
         label: c.label,
         date: new Date().toISOString(),
         loadavg: loadavg(),
-        // Entries of separate runs are merged: each says which CPU it ran on.
-        cpu: { model: cpus()[0]?.model ?? 'unknown', nativeBf16: cpuHasNativeBf16() },
+        cpu: CPU,
         medianMs: m,
         minorFaultsPerStep: f,
         oursOverPytorchDefault: m.ours / m['PyTorch default'],
         oursOverPytorchTuned: m.ours / m['PyTorch levers'],
-        ...(BF16
-          ? {
-              oursBf16OverPytorchDefault: m['ours bf16'] / m['PyTorch default'],
-              oursBf16OverPytorchTunedBf16: m['ours bf16'] / m['PyTorch levers bf16'],
-            }
-          : {}),
+        ...bf16Ratios,
       };
       out[FOLD ? c.name : `${c.name}-unfolded`] = entry;
       rows.push([
@@ -218,7 +217,7 @@ async function main(): Promise<void> {
         ...COLUMNS.map((k) => unit(m[k])),
         entry.oursOverPytorchDefault.toFixed(2),
         entry.oursOverPytorchTuned.toFixed(2),
-        ...(BF16 ? [(m['ours bf16'] / m['PyTorch default']).toFixed(2), (m['ours bf16'] / m['PyTorch levers bf16']).toFixed(2)] : []),
+        ...(bf16Ratios ? [bf16Ratios.oursBf16OverPytorchDefault.toFixed(2), bf16Ratios.oursBf16OverPytorchTunedBf16.toFixed(2)] : []),
       ]);
     }
     console.log(
@@ -241,7 +240,7 @@ async function main(): Promise<void> {
       levers: {
         date: new Date().toISOString(),
         threads,
-        cpu: { model: cpus()[0]?.model ?? 'unknown', nativeBf16: cpuHasNativeBf16() },
+        cpu: CPU,
         torch: { ours: torchVersion, python: hello.torch },
         loadavg: loadavg(),
         cases: { ...before, ...out },
