@@ -16,7 +16,7 @@ import { exitWhenFlushed, endsWithAction } from './exit.js';
 import { registerIndexCommands } from './index-program.js';
 import { registerServeCommand } from './serve-program.js';
 import { registerExportCommand } from './export-program.js';
-import { addPrecisionOption, precisionOption } from './precision-option.js';
+import { addRunOptions, deviceOption, precisionOption } from './run-options.js';
 import { addCommonOptions, applyCommonOptions } from './common-options.js';
 
 type Obj = Record<string, unknown>;
@@ -61,6 +61,7 @@ function flagOverrides(o: Obj, parseOverride: (spec: string) => Obj): Obj[] {
   put('seed', o.seed);
   put('threads', o.threads);
   put('model.precision', o.precision);
+  put('device', o.device);
   put('outputDir', o.out);
   put('name', o.name);
   for (const s of (o.set as string[] | undefined) ?? []) out.push(parseOverride(s));
@@ -99,6 +100,7 @@ program
   .option('--time-budget <s>', 'stop at the first epoch end after this many seconds', num('--time-budget'))
   .option('--seed <n>', 'random seed', num('--seed'))
   .addOption(precisionOption())
+  .addOption(deviceOption('where to train: cpu, cuda (GPU 0; under --nproc or torchrun the GPU of LOCAL_RANK), cuda:N, auto (config key device)'))
   .option('--out <dir>', 'runs folder (default runs)')
   .option('--name <name>', 'run name (folder under --out)')
   .option('--set <key=value>', 'override any config key, e.g. --set ccp.proxiesPerClass=4 (repeatable)', collect, [])
@@ -281,7 +283,7 @@ registerServeCommand(program);
 registerExportCommand(program);
 addCommonOptions(program);
 program.hook('preAction', (_program, command) => applyCommonOptions(command.opts()));
-addPrecisionOption(program.commands.filter((c) => ['eval', 'embed', 'search', 'index', 'serve'].includes(c.name())));
+addRunOptions(program.commands.filter((c) => ['eval', 'embed', 'search', 'index', 'serve'].includes(c.name())));
 
 program.parseAsync(process.argv).then(
   () => {

@@ -7,7 +7,7 @@
 // exactly 0; see queryEmbedding()).
 import { createHash } from 'node:crypto';
 import { DEFAULT_EMBED_BATCH } from './embed-batch.js';
-import { tensor, tidy, noGrad, releaseFinalizedWrappers } from '../engine/index.js';
+import { tensor, tidy, inferenceMode, releaseFinalizedWrappers } from '../engine/index.js';
 import { normalizeEmbeddings } from '../evaluation/index.js';
 import { ImageLoader, preprocess, outputShape, type ImageDataset, type ImageInput, type TransformOptions } from '../data/index.js';
 import type { EmbeddingNet } from '../models/index.js';
@@ -38,11 +38,14 @@ export class RunEmbedder {
     model.eval();
   }
 
-  /** Normalised embeddings [n, D] of n preprocessed CHW images (row-major, one forward pass). */
+  /**
+   * Normalised embeddings [n, D] of n preprocessed CHW images (row-major, one forward pass on the model's
+   * device; the vectors come back to the CPU).
+   */
   embedPixels(chw: Float32Array, n = 1): Float32Array {
     return tidy(() =>
-      noGrad(() => {
-        const raw = this.model.forward(tensor(chw, [n, ...this.shape]));
+      inferenceMode(() => {
+        const raw = this.model.forward(tensor(chw, [n, ...this.shape], { device: this.model.device }));
         return normalizeEmbeddings(raw, this.config.evaluation.normalization).toFloat32Array();
       }),
     );

@@ -1,6 +1,6 @@
 // The HTTP JSON API over a run's model and an index (Fastify):
 //   GET    /health           liveness and item count
-//   GET    /info             index, model, calibration and limits
+//   GET    /info             index, model, execution (device, precision), calibration and limits
 //   POST   /embed            image bytes -> {embedding} (an indexed image with the same pixels: its stored vector)
 //   POST   /search           {vector, k?, label?} as JSON, or image bytes with ?k=&label= -> {results, match?}
 //   POST   /items            {id, vector, label?, path?} as JSON, or image bytes with ?id=&label=&path= -> 201
@@ -160,6 +160,8 @@ function registerInfoRoutes(app: FastifyInstance, { o, limits, index }: ServerCo
   app.get('/info', async () => ({
     index: index.info(),
     model: o.embedder.config.model,
+    // Where and how this server computes, which --device and --precision may have changed from the run's config.
+    execution: { device: o.embedder.model.device, precision: o.embedder.model.precision },
     input: { size: o.embedder.shape.slice(1), channels: o.embedder.shape[0] },
     calibration: o.calibration
       ? { threshold: o.calibration.threshold, goal: o.calibration.goal, precision: o.calibration.precision, recall: o.calibration.recall }

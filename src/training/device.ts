@@ -2,8 +2,9 @@
 // LOCAL_RANK under a launcher, else GPU 0), 'cuda:N', or 'auto' (CUDA when visible, else the CPU). A CUDA device
 // that cannot be used is refused up front, naming the key and the reason, instead of failing at the first op.
 import { cudaIsAvailable, cudaDeviceCount } from '../engine/index.js';
+import type { DeviceSetting } from './device-setting.js';
 
-export type DeviceSetting = 'cpu' | 'cuda' | 'auto' | `cuda:${number}`;
+export type { DeviceSetting };
 export type Device = 'cpu' | `cuda:${number}`;
 
 export interface ResolvedDevice {
@@ -22,17 +23,19 @@ const realProbe: DeviceProbe = { cudaAvailable: cudaIsAvailable, cudaDevices: cu
 
 /**
  * `localRank`: this process's rank on its machine in a data-parallel run; 'cuda' and 'auto' then take GPU
- * `localRank` (one process per GPU, as torchrun users expect).
+ * `localRank` (one process per GPU, as torchrun users expect). `source` names the setting in errors and
+ * reasons (default: the config key; the commands that load a run pass '--device').
  */
-export function resolveDevice(setting: DeviceSetting, options: { localRank?: number; probe?: DeviceProbe } = {}): ResolvedDevice {
+export function resolveDevice(setting: DeviceSetting, options: { localRank?: number; probe?: DeviceProbe; source?: string } = {}): ResolvedDevice {
   const probe = options.probe ?? realProbe;
   const localRank = options.localRank ?? 0;
-  if (setting === 'cpu') return { device: 'cpu', reason: 'device: cpu (config)' };
+  const source = options.source ?? "config key 'device'";
+  if (setting === 'cpu') return { device: 'cpu', reason: options.source ? `device: cpu (${source})` : 'device: cpu (config)' };
   const cuda = probe.cudaAvailable();
   if (setting === 'auto' && !cuda) return { device: 'cpu', reason: 'device: auto -> cpu (the libtorch loaded has no CUDA support or no GPU is visible)' };
   if (!cuda) {
     throw new Error(
-      `config key 'device' is '${setting}', but CUDA is unavailable: the libtorch this addon loaded has no CUDA ` +
+      `${source} is '${setting}', but CUDA is unavailable: the libtorch this addon loaded has no CUDA ` +
         `support or no GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES); use 'cpu' or 'auto'`,
     );
   }
@@ -41,7 +44,7 @@ export function resolveDevice(setting: DeviceSetting, options: { localRank?: num
   const index = explicit ? Number(setting.slice(5)) : localRank;
   if (index >= count) {
     const why = explicit ? '' : ` (GPU ${index} = this process's LOCAL_RANK: start at most one process per GPU)`;
-    throw new Error(`config key 'device' is '${setting}', but only ${count} GPU(s) are visible${why}; check CUDA_VISIBLE_DEVICES`);
+    throw new Error(`${source} is '${setting}', but only ${count} GPU(s) are visible${why}; check CUDA_VISIBLE_DEVICES`);
   }
   const device: Device = `cuda:${index}`;
   return { device, reason: setting === 'auto' ? `device: auto -> ${device} (a CUDA device is visible)` : `device: ${setting} -> ${device}` };

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cudaIsAvailable } from '../../src/engine/index.js';
 import { loadNpy, loadSafetensors } from '../../src/engine/serialization/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -70,6 +71,15 @@ test('train, eval, embed and search from the command line', { timeout: 600_000 }
   const e = run('eval', '--run', runDir);
   assert.equal(e.code, 0, e.err);
   assert.ok(e.out.includes(mapLine.trim()), `eval prints the same MAP@R: ${mapLine} vs ${e.out}`);
+  // --device: cpu is the default made explicit; a GPU without CUDA is refused naming the option.
+  const onCpu = run('eval', '--run', runDir, '--device', 'cpu');
+  assert.equal(onCpu.code, 0, onCpu.err);
+  assert.ok(onCpu.out.includes(mapLine.trim()), onCpu.out);
+  if (!cudaIsAvailable()) {
+    const onGpu = run('eval', '--run', runDir, '--device', 'cuda');
+    assert.notEqual(onGpu.code, 0);
+    assert.match(onGpu.err, /--device is 'cuda', but CUDA is unavailable/);
+  }
 
   const npy = join(tmp, 'emb.npy');
   const em = run('embed', '--run', runDir, '-o', npy);

@@ -22,7 +22,9 @@ function node(args: string[]) {
 }
 
 test('the name lists load no native code', () => {
-  const modules = ['data/registry.js', 'models/model-names.js', 'losses/presets.js', 'engine/precision-request.js'].map((m) => join(repo, 'dist', 'src', m));
+  const modules = ['data/registry.js', 'models/model-names.js', 'losses/presets.js', 'engine/precision-request.js', 'training/device-setting.js'].map((m) =>
+    join(repo, 'dist', 'src', m),
+  );
   const script = `await Promise.all(${JSON.stringify(modules)}.map((m) => import(m))); console.log('ok');`;
   const r = node(['--input-type=module', '-e', script]);
   assert.equal(r.code, 0, r.err);
@@ -42,4 +44,24 @@ test('train --help lists the config’s dataset, model and loss-preset names; --
   const embed = node([main, 'embed', '--help']);
   assert.equal(embed.code, 0, embed.err);
   assert.ok(embed.out.includes(`choices: ${PRECISION_REQUESTS.map((p) => `"${p}"`).join(', ')}`), embed.out);
+});
+
+test('--device: train sets the config key; a bad value is refused before any native code loads', () => {
+  const main = join(repo, 'dist/src/cli/main.js');
+  // --print-config checks the config, which loads native code: this one runs without the guard.
+  const printed = spawnSync(process.execPath, [main, 'train', '--preset', 'mnist', '--device', 'cuda:1', '--print-config'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(printed.status, 0, printed.stderr);
+  assert.match(printed.stdout, /"device": "cuda:1"/);
+  for (const args of [
+    ['train', '--preset', 'mnist', '--print-config'],
+    ['embed', '--run', 'r', '-o', 'e.npy'],
+    ['index', 'build', '--run', 'r', '--index', 'i'],
+  ]) {
+    const r = node([main, ...args, '--device', 'gpu']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /option '--device <d>' argument 'gpu' is invalid\. expected 'cpu', 'cuda', 'cuda:N' or 'auto'/);
+  }
 });

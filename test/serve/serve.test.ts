@@ -56,6 +56,9 @@ test('health, info, embed, search by vector and by image, add and remove', async
   const info = await call('GET', '/info');
   assert.equal(info.json.index.dim, 8);
   assert.equal(info.json.limits.maxK, 100);
+  // Where the server computes (the run loads on the CPU unless --device says otherwise).
+  assert.equal(info.json.execution.device, 'cpu');
+  assert.ok(['fp32', 'bf16'].includes(info.json.execution.precision), info.json.execution.precision);
 
   const png = readFileSync(tiny.files[3]!.path);
   const e = await call('POST', '/embed', png);

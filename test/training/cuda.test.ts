@@ -1,6 +1,6 @@
 // Training on a GPU (device 'cuda'): model, proxies, CCP's snapshots and pools, XBM's memory, optimiser state
 // and batches on the GPU; the same start as a CPU run; checkpoints that resume on the GPU; fp16 with loss
-// scaling; two ranks on NCCL. Every test here needs a CUDA libtorch and a GPU and is skipped without them
+// scaling; a trained run loaded back on the GPU (the commands' --device); two ranks on NCCL. Every test here needs a CUDA libtorch and a GPU and is skipped without them
 // (the CPU build this project's CI runs has neither).
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,8 @@ import { ProcessGroup } from '../../src/distributed/index.js';
 import { parseRunConfig, type RunConfigInput } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
 import { prepareData } from '../../src/training/data-setup.js';
+import { loadRun } from '../../src/training/run-files.js';
+import { RunEmbedder } from '../../src/index/embedder.js';
 import { makeTinyRun } from '../helpers/tiny-run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { tinyNprocTrainArgs } from '../distributed/spawn-ranks.js';
@@ -102,6 +104,19 @@ test('cuda: fp16 autocast with loss scaling trains, and the run records fp16', {
   const r = await train(cfg, { runDir: join(tmp, 'fp16'), quiet: true });
   assert.equal(r.execution.precision, 'fp16');
   assert.ok(r.history.every((h) => Number.isFinite(h.loss)));
+
+  // The trained run, loaded for eval/embed/index/serve (--device): on the GPU in its own fp16 and in fp32, and on
+  // the CPU (its fp16 falls back to the CPU's 'auto'); the same images give the same embeddings.
+  const runDir = join(tmp, 'fp16');
+  const onCpu = new RunEmbedder(cfg, loadRun(runDir).model);
+  const gpuFp32 = new RunEmbedder(cfg, loadRun(runDir, undefined, { device: 'cuda', precision: 'fp32' }).model);
+  const gpuOwn = loadRun(runDir, undefined, { device: 'cuda' }).model;
+  assert.deepEqual({ d: gpuOwn.device, p: gpuOwn.precision }, { d: 'cuda:0', p: 'fp16' });
+  const pixels = Float32Array.from({ length: 4 * 28 * 28 }, (_, i) => Math.sin(i) * 0.5);
+  const cpuRows = onCpu.embedPixels(pixels, 4);
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+  assert.ok(maxDiff(cpuRows, gpuFp32.embedPixels(pixels, 4)) < 1e-4, 'fp32 on the GPU gives the CPU embeddings');
+  assert.ok(maxDiff(cpuRows, new RunEmbedder(cfg, gpuOwn).embedPixels(pixels, 4)) < 2e-2, 'fp16 on the GPU: within fp16 rounding');
 });
 
 test('cuda: two ranks on NCCL (one GPU each) train one run', { skip: noTwoGpus, timeout: 300_000 }, async () => {

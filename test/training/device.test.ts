@@ -34,6 +34,9 @@ test('device: an unusable CUDA device is refused naming the key and the reason',
     );
   }
   assert.throws(() => resolveDevice('cuda:2', probe(2)), /config key 'device' is 'cuda:2', but only 2 GPU\(s\) are visible; check CUDA_VISIBLE_DEVICES/);
+  // The commands that load a run name their option instead of the config key.
+  assert.throws(() => resolveDevice('cuda', { ...probe(0), source: '--device' }), /^Error: --device is 'cuda', but CUDA is unavailable/);
+  assert.throws(() => resolveDevice('cuda:3', { ...probe(1), source: '--device' }), /--device is 'cuda:3', but only 1 GPU\(s\) are visible/);
   assert.throws(
     () => resolveDevice('cuda', { ...probe(2), localRank: 2 }),
     /only 2 GPU\(s\) are visible \(GPU 2 = this process's LOCAL_RANK: start at most one process per GPU\)/,

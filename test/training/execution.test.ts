@@ -2,13 +2,14 @@
 // the result, kept across an interruption and resume, and overridable when a finished run is loaded.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cudaIsAvailable, resolvePrecision } from '../../src/engine/index.js';
 import { parseRunConfig } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
 import { prepareData } from '../../src/training/data-setup.js';
-import { loadRun, overrideRunPrecision } from '../../src/training/run-files.js';
+import { loadRun, overrideRunExecution } from '../../src/training/run-files.js';
 import { buildModel } from '../../src/training/build.js';
 
 test('precision and memory format: recorded, kept across interrupt + resume, overridden on load', { timeout: 300_000 }, async () => {
@@ -47,14 +48,48 @@ test('precision and memory format: recorded, kept across interrupt + resume, ove
     assert.equal(final.execution.precision, 'bf16');
 
     assert.equal(loadRun(runDir).model.precision, 'bf16');
-    overrideRunPrecision('fp32');
+    overrideRunExecution({ precision: 'fp32' });
     try {
       assert.equal(loadRun(runDir).model.precision, 'fp32');
     } finally {
-      overrideRunPrecision(undefined);
+      overrideRunExecution({});
     }
-    assert.throws(() => overrideRunPrecision('half' as never), /--precision: precision must be 'fp32', 'bf16', 'fp16' or 'auto', got "half"/);
-    assert.throws(() => overrideRunPrecision('fp16'), /--precision: precision 'fp16' needs a CUDA device/);
+    assert.throws(() => overrideRunExecution({ precision: 'half' as never }), /--precision: precision must be 'fp32', 'bf16', 'fp16' or 'auto', got "half"/);
+    assert.throws(() => overrideRunExecution({ precision: 'fp16' }), /--precision: precision 'fp16' needs a CUDA device/);
+
+    // --device: the model loads where asked (default the CPU); an unusable or unknown device is refused naming
+    // the option, and fp16 is checked against the device asked for.
+    const gpu = cudaIsAvailable();
+    try {
+      overrideRunExecution({ device: 'cpu' });
+      assert.equal(loadRun(runDir).model.device, 'cpu');
+      overrideRunExecution({ device: 'auto', precision: 'fp32' });
+      const auto = loadRun(runDir).model;
+      assert.deepEqual({ d: auto.device, p: auto.precision }, { d: gpu ? 'cuda:0' : 'cpu', p: 'fp32' });
+    } finally {
+      overrideRunExecution({});
+    }
+    assert.throws(() => overrideRunExecution({ device: 'gpu' as never }), /--device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got 'gpu'/);
+    assert.throws(
+      () => overrideRunExecution({ precision: 'fp16', device: 'cpu' }),
+      /--precision: precision 'fp16' needs a CUDA device .*this model is on 'cpu'/,
+    );
+    if (!gpu) {
+      assert.throws(() => overrideRunExecution({ device: 'cuda' }), /--device is 'cuda', but CUDA is unavailable/);
+      assert.throws(() => loadRun(runDir, undefined, { device: 'cuda:1' }), /loadRun's device is 'cuda:1', but CUDA is unavailable/);
+    }
+    const perCall = loadRun(runDir, undefined, { device: 'cpu', precision: 'fp32' }).model;
+    assert.deepEqual({ d: perCall.device, p: perCall.precision }, { d: 'cpu', p: 'fp32' });
+
+    // A run trained in fp16 on a GPU (its config says so) still loads on the CPU, in the CPU's 'auto' precision.
+    const fp16Run = join(tmp, 'fp16-run');
+    mkdirSync(fp16Run);
+    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { model: { precision: string } };
+    config.model.precision = 'fp16';
+    writeFileSync(join(fp16Run, 'config.json'), JSON.stringify(config));
+    copyFileSync(join(runDir, 'model.safetensors'), join(fp16Run, 'model.safetensors'));
+    assert.equal(loadRun(fp16Run).model.precision, resolvePrecision('auto'));
+    assert.throws(() => loadRun(fp16Run, undefined, { precision: 'fp16' }), /model\.precision: precision 'fp16' needs a CUDA device/);
     assert.throws(() => parseRunConfig({ model: { precision: 'half' } }), /model\.precision/);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
