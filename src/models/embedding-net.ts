@@ -2,8 +2,7 @@
 // (EmbeddingHead), mapping a batch to embeddings [B, D]. Adds BatchNorm freezing and backbone freezing.
 import type { Tensor } from '../engine/tensor.js';
 import { pipe } from '../engine/scope.js';
-import { noGrad } from '../engine/autograd.js';
-import { autocast, replaceData, resolvePrecision, type Precision } from '../engine/precision.js';
+import { autocast, resolvePrecision, type Precision } from '../engine/precision.js';
 import { Module, BatchNormBase } from '../engine/nn/index.js';
 import type { EmbeddingHead } from './head.js';
 
@@ -65,14 +64,7 @@ export abstract class EmbeddingNet<B extends Module = Module> extends Module {
    * after building an optimizer); saved weights are read out in the standard layout. Returns this.
    */
   useChannelsLast(flag = true): this {
-    noGrad(() => {
-      for (const [, t] of this.stateDict()) {
-        if (t.shape.length !== 4) continue;
-        const moved = flag ? t.toChannelsLast() : t.contiguous();
-        replaceData(t, moved);
-        moved.dispose();
-      }
-    });
+    this.toMemoryFormat(flag ? 'channels_last' : 'contiguous');
     this.layout = flag ? 'channels_last' : 'contiguous';
     return this;
   }

@@ -1,7 +1,7 @@
 // nn layers: shapes, values against hand computation, PyTorch names, initialisation ranges, BatchNorm modes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, zeros, ones, tidy, manualSeed, noGrad, Tensor, arange } from '../../src/engine/index.js';
+import { tensor, zeros, ones, tidy, keep, randn, manualSeed, noGrad, Tensor, arange } from '../../src/engine/index.js';
 import {
   type Module,
   Linear,
@@ -315,4 +315,29 @@ test('Module.to: moves parameters and buffers in place (same Tensor objects), re
     'the same tensors, on the cpu',
   );
   assert.equal(new ReLU().device, 'cpu', 'a module without tensors is on the cpu');
+});
+
+test('Module.toMemoryFormat: 4-D weights to channels_last and back in place; other tensors, values and outputs unchanged', () => {
+  manualSeed(3);
+  const m = new Sequential(new Conv2d(3, 4, 3, { padding: 1 }), new BatchNorm2d(4), new ReLU());
+  m.eval();
+  const x = tidy(() => keep(randn([2, 3, 5, 5])));
+  const before = new Map([...m.stateDict()].map(([k, t]) => [k, { t, values: t.toFloat32Array() }]));
+  const y0 = tidy(() => noGrad(() => m.forward(x).toFloat32Array()));
+  const formats = () => Object.fromEntries([...m.stateDict()].map(([k, t]) => [k, t.memoryFormat]));
+  assert.equal(m.toMemoryFormat('channels_last'), m);
+  assert.equal(formats()['0.weight'], 'channels_last');
+  assert.ok(
+    [...m.stateDict()].every(([k, t]) => t === before.get(k)!.t && (k === '0.weight' || t.memoryFormat === 'contiguous')),
+    'the same Tensor objects; only the 4-D conv weight changes layout',
+  );
+  assert.deepEqual(m.stateDict().get('0.weight')!.toFloat32Array(), before.get('0.weight')!.values);
+  const y1 = tidy(() => noGrad(() => m.forward(x.toChannelsLast()).toFloat32Array()));
+  assert.ok(
+    y1.every((v, i) => Math.abs(v - y0[i]!) < 1e-5),
+    'the same outputs (to float32 rounding)',
+  );
+  m.toMemoryFormat('contiguous');
+  assert.equal(formats()['0.weight'], 'contiguous');
+  x.dispose();
 });

@@ -140,10 +140,31 @@ export abstract class Module {
    * are interchangeable under one tensor). Returns this.
    */
   to(device: string): this {
+    return this.replaceEach(
+      () => true,
+      (t) => (t.device === device ? null : t.toDevice(device)),
+    );
+  }
+
+  /**
+   * Puts every 4-D parameter and buffer (convolution weights) in `format` memory in place, as torch's
+   * `module.to(memory_format=...)`: 'channels_last' (NHWC, faster oneDNN convolutions on CPU) or 'contiguous'.
+   * The inputs are the caller's to convert. Returns this.
+   */
+  toMemoryFormat(format: 'channels_last' | 'contiguous'): this {
+    return this.replaceEach(
+      (t) => t.shape.length === 4,
+      (t) => (format === 'channels_last' ? t.toChannelsLast() : t.contiguous()),
+    );
+  }
+
+  /** Gives each selected tensor the data of `make(t)` (null: leave it), keeping the Tensor objects. */
+  private replaceEach(select: (t: Tensor) => boolean, make: (t: Tensor) => Tensor | null): this {
     noGrad(() => {
       for (const [, t] of this.stateDict()) {
-        if (t.device === device) continue;
-        const moved = t.toDevice(device);
+        if (!select(t)) continue;
+        const moved = make(t);
+        if (!moved) continue;
         replaceData(t, moved);
         moved.dispose();
       }
