@@ -33,13 +33,12 @@ import {
 import { buildGradientPipeline } from '../src/training/gradient-pipeline.js';
 import { parseRunConfig } from '../src/training/config.js';
 import { buildModel, buildLoss, buildOptimizer } from '../src/training/build.js';
-import { PythonWorker, median, formatTable, nowMs, minorFaults, statusKB, writeResults } from './common/index.js';
+import { PythonWorker, leversEnv, median, formatTable, nowMs, minorFaults, statusKB, writeResults } from './common/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..');
 const PY_SCRIPT = join(repoRoot, 'bench', 'python', 'levers_bench.py');
 const RESULTS = join(repoRoot, 'bench', 'results', 'train.json');
-const TCMALLOC = '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4';
 
 const env = (name: string, fallback: number) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
 const ROUNDS = env('LEVERS_ROUNDS', 2);
@@ -155,7 +154,7 @@ const COLUMNS: readonly Column[] = BF16 ? ALL_COLUMNS : ALL_COLUMNS.filter((k) =
 async function main(): Promise<void> {
   const threads = getNumThreads();
   const pyDefault = new PythonWorker(PY_SCRIPT, [String(threads)]);
-  const pyLevers = new PythonWorker(PY_SCRIPT, [String(threads)], existsSync(TCMALLOC) ? { LD_PRELOAD: TCMALLOC } : {});
+  const pyLevers = new PythonWorker(PY_SCRIPT, [String(threads)], leversEnv());
   try {
     const hello = await pyDefault.ready<{ torch: string; threads: number }>();
     const helloL = await pyLevers.ready<{ preload: string }>();

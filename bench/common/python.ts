@@ -2,10 +2,19 @@
 // on stdin with one JSON reply per line on stdout. Requests are sent one at a time, so the two sides never
 // run at the same time and can be interleaved (ours, Python, ours, ...).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 
 /** Debian's python3 with python3-torch (a plain `python3` on PATH may be a pyenv without torch). */
 export const SYSTEM_PYTHON = process.env.CCP_DML_PYTHON ?? '/usr/bin/python3';
+
+/** The allocator ccp-dml's addon uses (Debian's libtcmalloc-minimal4), preloaded into the "PyTorch levers" workers. */
+export const TCMALLOC = '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4';
+
+/** The environment of a "PyTorch levers" worker: our allocator preloaded, where it is installed. */
+export function leversEnv(): NodeJS.ProcessEnv {
+  return existsSync(TCMALLOC) ? { LD_PRELOAD: TCMALLOC } : {};
+}
 
 export class PythonWorker {
   private readonly proc: ChildProcessWithoutNullStreams;

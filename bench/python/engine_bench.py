@@ -4,8 +4,14 @@ Request:  {"case": "ops" | "matmul" | "conv" | "resnet", "iters": K, "warmup": W
 Reply:    {"times": [ms, ...]}   (one wall time per timed iteration)
 First line printed on start: {"ready": true, "torch": version, "threads": n}
 
-Run with Debian's /usr/bin/python3 (python3-torch). Usage: engine_bench.py <threads>
+Usage: engine_bench.py <threads> [levers]
+  default: float32, NCHW, the allocator the process has (glibc malloc: what `import torch` gives a user)
+  levers : channels_last input, weights and model for the conv and resnet cases; the TypeScript side preloads
+           tcmalloc (LD_PRELOAD), the allocator ccp-dml uses
+Run with Debian's /usr/bin/python3 (python3-torch).
 """
+import os
+import sys
 import time
 
 import torch
@@ -53,8 +59,9 @@ class SmallResNet(nn.Module):
 
 
 class Cases:
-    def __init__(self):
+    def __init__(self, channels_last):
         self.state = {}
+        self.layout = torch.channels_last if channels_last else torch.contiguous_format
 
     def setup(self, name):
         if name in self.state:
@@ -75,8 +82,8 @@ class Cases:
             b = torch.randn(1024, 1024)
             fn = lambda: torch.matmul(a, b)
         elif name == "conv":
-            x = torch.randn(64, 64, 32, 32, requires_grad=True)
-            w = (torch.randn(64, 64, 3, 3) * 0.05).requires_grad_()
+            x = torch.randn(64, 64, 32, 32).contiguous(memory_format=self.layout).requires_grad_()
+            w = (torch.randn(64, 64, 3, 3) * 0.05).contiguous(memory_format=self.layout).requires_grad_()
 
             def fn():
                 x.grad = None
@@ -84,10 +91,10 @@ class Cases:
                 y = F.conv2d(x, w, padding=1)
                 y.sum().backward()
         elif name == "resnet":
-            model = SmallResNet()
+            model = SmallResNet().to(memory_format=self.layout)
             model.train()
             opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-            x = torch.randn(64, 3, 32, 32)
+            x = torch.randn(64, 3, 32, 32).contiguous(memory_format=self.layout)
             y = torch.randint(0, 10, (64,))
 
             def fn():
@@ -115,8 +122,11 @@ class Cases:
 
 def main():
     set_threads()
-    cases = Cases()
-    serve(lambda req: {"times": cases.run(req["case"], int(req.get("iters", 1)), int(req.get("warmup", 0)))})
+    cases = Cases(channels_last=len(sys.argv) > 2 and sys.argv[2] == "levers")
+    serve(
+        lambda req: {"times": cases.run(req["case"], int(req.get("iters", 1)), int(req.get("warmup", 0)))},
+        {"preload": os.environ.get("LD_PRELOAD", "")},
+    )
 
 
 if __name__ == "__main__":
