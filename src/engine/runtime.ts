@@ -7,9 +7,18 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
-/** Sets the number of intra-op threads (default: all available cores, or $CCP_DML_THREADS). */
+/**
+ * Sets the number of intra-op threads (default: all available cores, or $CCP_DML_THREADS), and OpenBLAS's, where
+ * libtorch multiplies with it (Debian's build): its own pool would otherwise keep the size it had at load and spin
+ * on the cores left free.
+ */
 export function setNumThreads(n: number): void {
   native.setNumThreads(n);
+}
+
+/** OpenBLAS's thread count, which setNumThreads keeps equal to torch's; 0 where libtorch uses another BLAS (MKL). */
+export function getBlasThreads(): number {
+  return native.getBlasThreads();
 }
 
 export function getNumThreads(): number {

@@ -145,6 +145,8 @@ export interface NativeBinding {
   gather(x: NativeTensor, dim: number, index: NativeTensor): NativeTensor;
   ge(a: NativeTensor | number | boolean, b: NativeTensor | number | boolean): NativeTensor;
   gelu(x: NativeTensor): NativeTensor;
+  /** OpenBLAS's own thread count (setNumThreads sets it too); 0 where the BLAS is not OpenBLAS. */
+  getBlasThreads(): number;
   getNumThreads(): number;
   grad(
     outputs: NativeTensor[],
