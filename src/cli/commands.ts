@@ -22,7 +22,9 @@ async function embedShown(
   opts: { transform: TransformOptions; onBadItem: 'fail' | 'skip'; batchSize: number; quiet?: boolean },
 ): Promise<Embeddings> {
   const loader = new ImageLoader(ds, { mode: 'test', transform: opts.transform, onBadItem: opts.onBadItem });
-  return withProgress(`embedding ${what}`, ds.size, 'images', !opts.quiet, (update) =>
+  // Off the CPU the line says where (--device), so a GPU run is visibly one.
+  const where = model.device === 'cpu' ? '' : ` on ${model.device}`;
+  return withProgress(`embedding ${what}${where}`, ds.size, 'images', !opts.quiet, (update) =>
     embedItems(model, loader, { batchSize: opts.batchSize, onProgress: update }),
   );
 }
