@@ -37,13 +37,20 @@ void InitNnOps(Napi::Env env, Napi::Object exports) {
   DEF("normalize", auto& x = ArgTensor(info, 0, "x"); double p = ArgOptNumber(info, 1, "p").value_or(2.0);
       int64_t dim = static_cast<int64_t>(ArgOptNumber(info, 2, "dim").value_or(-1)); double eps = ArgOptNumber(info, 3, "eps").value_or(1e-12);
       return WRAP(x / torch::norm(x, p, {dim}, true).clamp_min(eps)););
-  // Memory format: channels_last makes oneDNN pick faster conv kernels on CPU.
-  DEF("toChannelsLast", return WRAP(ArgTensor(info, 0, "x").contiguous(at::MemoryFormat::ChannelsLast)););
+  // Memory format: channels_last makes oneDNN pick faster conv kernels on CPU. `to`, not `contiguous`: a tensor
+  // whose memory is already valid as NHWC (C == 1, or H == W == 1) keeps its NCHW strides under contiguous(), and
+  // kernels choose their layout from strides (suggest_memory_format), so a 1-channel input conv's weight stayed
+  // NCHW and so did its output and the layers after it (PyTorch's Module.to(memory_format=...) uses `to` too).
+  DEF("toChannelsLast", auto& x = ArgTensor(info, 0, "x");
+      return WRAP(x.to(x.scalar_type(), /*non_blocking=*/false, /*copy=*/false, at::MemoryFormat::ChannelsLast)););
   DEF("isContiguous", return Napi::Boolean::New(info.Env(), ArgTensor(info, 0, "x").is_contiguous()););
   // memoryFormat(x): 'contiguous' (row-major), 'channels_last' (4-D NHWC strides) or 'strided' (anything else).
-  // A tensor that is both (e.g. one with C == 1 or H == W == 1) reports 'contiguous'.
+  // A tensor valid as both (C == 1, or H == W == 1) reports the layout its strides suggest to the kernels.
   DEF("memoryFormat", auto& x = ArgTensor(info, 0, "x");
-      const char* f = x.is_contiguous() ? "contiguous" : x.dim() == 4 && x.is_contiguous(at::MemoryFormat::ChannelsLast) ? "channels_last" : "strided";
+      const bool nhwc = x.dim() == 4 && x.is_contiguous(at::MemoryFormat::ChannelsLast);
+      const char* f = nhwc && (!x.is_contiguous() || x.suggest_memory_format() == at::MemoryFormat::ChannelsLast) ? "channels_last"
+                      : x.is_contiguous()                                                                    ? "contiguous"
+                                                                                                             : "strided";
       return Napi::String::New(info.Env(), f););
 }
 
