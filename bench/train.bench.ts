@@ -25,7 +25,7 @@
 //      Omniglot's background classes), BENCH_K (8 proxies per class in training), BENCH_DIM (128),
 //      BENCH_KCENTER_CLASSES (1000,10000), BENCH_CASES (c2ccp,c2,pa,bni-c2,bni-c2ccp-cub,bni-c2ccp-sop),
 //      BENCH_LARGE (1), BENCH_LARGE_STEPS (3 timed BN-Inception steps per round and case), CCP_DML_THREADS.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -523,7 +523,11 @@ async function main(): Promise<void> {
     if (overhead) console.log(`CCP overhead ours, SmallCnn: ${overhead.oursPct.toFixed(1)}% (target < ${TARGET_OVERHEAD}%)`);
     for (const o of largeOverhead) console.log(`CCP overhead ours, ${o.label}: ${o.oursPct.toFixed(1)}% (target < ${TARGET_OVERHEAD}%)`);
 
+    // bench:levers writes its entries under `levers` in the same file (npm run bench:train runs it next); a run
+    // of this benchmark alone keeps them.
+    const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as { levers?: unknown }) : {};
     writeResults(RESULTS, {
+      ...(previous.levers ? { levers: previous.levers } : {}),
       date: new Date().toISOString(),
       threads,
       libtorch: torchVersion,
