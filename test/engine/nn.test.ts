@@ -340,4 +340,10 @@ test('Module.toMemoryFormat: 4-D weights to channels_last and back in place; oth
   m.toMemoryFormat('contiguous');
   assert.equal(formats()['0.weight'], 'contiguous');
   x.dispose();
+  // A 1-channel conv's weight is valid in both layouts: it still goes to NHWC strides and back.
+  const one = new Conv2d(1, 4, 3);
+  const w = one.weight.toFloat32Array();
+  assert.equal(one.toMemoryFormat('channels_last').weight.memoryFormat, 'channels_last');
+  assert.equal(one.toMemoryFormat('contiguous').weight.memoryFormat, 'contiguous');
+  assert.deepEqual(one.weight.toFloat32Array(), w);
 });

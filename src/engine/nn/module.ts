@@ -5,6 +5,15 @@ import type { Tensor } from '../tensor.js';
 import { keep } from '../scope.js';
 import { noGrad } from '../autograd.js';
 import { replaceData } from '../precision.js';
+import { zeros } from '../creation.js';
+
+/**
+ * The same values with standard (NCHW) strides. contiguous() returns a tensor valid in both layouts (C == 1, 1x1
+ * kernels) unchanged, NHWC strides included, and kernels choose their layout from the strides: a fresh copy.
+ */
+function standardLayout(t: Tensor): Tensor {
+  return t.memoryFormat === 'channels_last' ? zeros(t.shape, { dtype: t.dtype, device: t.device }).copy_(t) : t.contiguous();
+}
 
 export abstract class Module {
   training = true;
@@ -154,7 +163,7 @@ export abstract class Module {
   toMemoryFormat(format: 'channels_last' | 'contiguous'): this {
     return this.replaceEach(
       (t) => t.shape.length === 4,
-      (t) => (format === 'channels_last' ? t.toChannelsLast() : t.contiguous()),
+      (t) => (format === 'channels_last' ? t.toChannelsLast() : standardLayout(t)),
     );
   }
 
