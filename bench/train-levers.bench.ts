@@ -45,10 +45,10 @@ const ROUNDS = env('LEVERS_ROUNDS', 2);
 const WARMUP = env('LEVERS_WARMUP', 2);
 const bf16Setting = process.env.LEVERS_BF16 ?? 'auto';
 if (!['auto', '1', '0'].includes(bf16Setting)) throw new Error(`LEVERS_BF16: expected auto, 1 or 0, got '${bf16Setting}'`);
-const BF16 = bf16Setting === 'auto' ? cpuHasNativeBf16() : bf16Setting === '1';
-const FOLD = (process.env.LEVERS_FOLD ?? '1') !== '0';
 /** The CPU the run is on (entries of separate runs are merged into one file: each says where it ran). */
 const CPU = { model: cpus()[0]?.model ?? 'unknown', nativeBf16: cpuHasNativeBf16() };
+const BF16 = bf16Setting === 'auto' ? CPU.nativeBf16 : bf16Setting === '1';
+const FOLD = (process.env.LEVERS_FOLD ?? '1') !== '0';
 
 type ModelName = 'small_resnet' | 'bninception' | 'resnet50';
 interface Case {

@@ -30,7 +30,7 @@ export function resolveDevice(setting: DeviceSetting, options: { localRank?: num
   const probe = options.probe ?? realProbe;
   const localRank = options.localRank ?? 0;
   const source = options.source ?? "config key 'device'";
-  if (setting === 'cpu') return { device: 'cpu', reason: options.source ? `device: cpu (${source})` : 'device: cpu (config)' };
+  if (setting === 'cpu') return { device: 'cpu', reason: `device: cpu (${options.source ?? 'config'})` };
   const cuda = probe.cudaAvailable();
   if (setting === 'auto' && !cuda) return { device: 'cpu', reason: 'device: auto -> cpu (the libtorch loaded has no CUDA support or no GPU is visible)' };
   if (!cuda) {

@@ -138,9 +138,23 @@ export abstract class Module {
     return { missing, unexpected };
   }
 
-  /** Device of the weights ('cpu' for a module without tensors). */
+  /**
+   * Device of the weights: the first parameter's, else the first buffer's ('cpu' for a module without tensors).
+   * Found without listing every tensor: embedding reads it for each batch and each query.
+   */
   get device(): string {
-    return this.parameters()[0]?.device ?? this.namedBuffers()[0]?.[1].device ?? 'cpu';
+    return (this.firstTensor((m) => m.params) ?? this.firstTensor((m) => m.buffers))?.device ?? 'cpu';
+  }
+
+  /** The first tensor in namedParameters / namedBuffers order (own ones, then the children's in order). */
+  private firstTensor(own: (m: Module) => Map<string, Tensor>): Tensor | undefined {
+    const first = own(this).values().next();
+    if (!first.done) return first.value;
+    for (const c of this.children.values()) {
+      const t = c.firstTensor(own);
+      if (t) return t;
+    }
+    return undefined;
   }
 
   /**
