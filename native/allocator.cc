@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -233,16 +234,26 @@ void DeleteRaw(void* p) {
   else std::free(p);
 }
 
+// libtorch changed c10::Allocator in 2.3: allocate() lost its const, and copy_data() became pure virtual. Both
+// allocate() overloads are defined so that whichever the libtorch declares is overridden (the abstract-class
+// check at g_allocator catches a mismatch); copy_data() is an extra method before 2.3.
 class RetainingCpuAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t n) const override {
+  c10::DataPtr allocate(size_t n) const { return AllocateData(n); }
+  c10::DataPtr allocate(size_t n) { return AllocateData(n); }
+  c10::DeleterFnPtr raw_deleter() const override { return &DeleteRaw; }
+  void copy_data(void* dest, const void* src, std::size_t count) const {
+    if (count) std::memcpy(dest, src, count);
+  }
+
+ private:
+  static c10::DataPtr AllocateData(size_t n) {
     const c10::Device cpu(c10::DeviceType::CPU);
     if (n == 0) return {nullptr, nullptr, &DeleteTensorData, cpu};
     void* p = Allocate(n);
     if (!p) throw c10::Error({__func__, __FILE__, static_cast<uint32_t>(__LINE__)}, "CPU allocator (" + g_backend.name + "): out of memory allocating " + std::to_string(n) + " bytes");
     return {p, p, &DeleteTensorData, cpu};
   }
-  c10::DeleterFnPtr raw_deleter() const override { return &DeleteRaw; }
 };
 
 RetainingCpuAllocator g_allocator;

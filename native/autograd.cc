@@ -1,5 +1,6 @@
 // Autograd entry points: backward, functional grad, grad mode, and ops whose backward is written in JS.
 #include "common.h"
+#include "torch_compat.h"
 
 #include <memory>
 #include <thread>
@@ -83,7 +84,7 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
       bool needs = false;
       for (auto& t : inputs) needs = needs || t.requires_grad();
       if (!needs || !torch::GradMode::is_enabled()) return WRAP(result);
-      auto node = std::shared_ptr<JsBackward>(new JsBackward(info.Env(), info[2].As<Napi::Function>(), inputs.size()), torch::autograd::deleteNode);
+      auto node = MakeNode<JsBackward>(info.Env(), info[2].As<Napi::Function>(), inputs.size());
       node->set_next_edges(torch::autograd::collect_next_edges(inputs));
       torch::autograd::create_gradient_edge(result, node);
       return WRAP(result););

@@ -10,6 +10,7 @@
 // Every libtorch / Gloo failure (bad address, port in use, timeout, a peer that closed its connection) is a
 // c10::Error or std::exception and reaches JS as an exception through Guard, never as an abort.
 #include "common.h"
+#include "torch_compat.h"
 
 // Debian's libtorch is built with Gloo but its headers only compile with USE_C10D_GLOO and the Gloo headers
 // (Debian: libgloo-dev; pip / LibTorch zips bundle them). Without them the group constructor says what to install.
@@ -19,12 +20,13 @@
 
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #ifdef USE_C10D_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+static_assert(std::is_base_of_v<ccp::CollectiveGroup, c10d::ProcessGroupGloo>, "torch_compat.h: CollectiveGroup is not Gloo's base in this libtorch");
 #endif
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+static_assert(std::is_base_of_v<ccp::CollectiveGroup, c10d::ProcessGroupNCCL>, "torch_compat.h: CollectiveGroup is not NCCL's base in this libtorch");
 #endif
 
 #include <chrono>
@@ -84,7 +86,19 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
       c10d::TCPStoreOptions opts;
       opts.port = static_cast<std::uint16_t>(port); opts.isServer = isServer;
       opts.numWorkers = static_cast<std::size_t>(world); opts.waitWorkers = false; opts.timeout = ArgTimeout(info, 4);
-      auto store = c10::make_intrusive<c10d::TCPStore>(host, opts);
+      // libuv's store server where this libtorch has it (its default since 2.4) and USE_LIBUV is not 0, as
+      // torch.distributed does; a libtorch built without libuv gets the classic server.
+      const char* useLibUV = std::getenv("USE_LIBUV");
+      const bool wantLibUV = !(useLibUV && std::string(useLibUV) == "0");
+      const bool libuv = SetUseLibUV(opts, wantLibUV) && wantLibUV;
+      c10::intrusive_ptr<c10d::TCPStore> store;
+      try {
+        store = c10::make_intrusive<c10d::TCPStore>(host, opts);
+      } catch (const c10::Error& e) {
+        if (!libuv || std::string(e.what()).find("libuv") == std::string::npos) throw;
+        SetUseLibUV(opts, false);
+        store = c10::make_intrusive<c10d::TCPStore>(host, opts);
+      }
       return MakeHandle(info.Env(), new StoreHandle{store}, kStoreTag););
 
   // distTcpStorePort(store): the port a TCPStore listens on (asked for port 0 = any free port).
@@ -118,7 +132,7 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
       int64_t world = ArgInt(info, 3, "worldSize"); auto timeout = ArgTimeout(info, 4);
       if (world < 1 || rank < 0 || rank >= world)
         throw ArgError("rank must be in 0.." + std::to_string(world - 1) + ", got " + std::to_string(rank));
-      c10::intrusive_ptr<c10d::ProcessGroup> group;
+      c10::intrusive_ptr<CollectiveGroup> group;
       if (backend == "gloo") {
 #ifdef USE_C10D_GLOO
         auto opts = c10d::ProcessGroupGloo::Options::create(timeout);

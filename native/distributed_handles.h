@@ -2,10 +2,10 @@
 // JS as type-tagged Externals, and the argument helpers that unwrap them.
 #pragma once
 #include "common.h"
+#include "torch_compat.h"
 
 #include <chrono>
 #include <string>
-#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/Store.hpp>
 
 namespace ccp {
@@ -15,7 +15,7 @@ struct StoreHandle {
 };
 struct GroupHandle {
   c10::intrusive_ptr<c10d::Store> store;  // keeps the rendezvous alive as long as the group
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<CollectiveGroup> group;
   std::string backend;
 };
 

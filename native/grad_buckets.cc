@@ -32,7 +32,7 @@ struct Bucket {
 };
 
 struct GradBuckets {
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<CollectiveGroup> group;
   std::chrono::milliseconds timeout;
   std::vector<torch::Tensor> params;
   std::vector<std::pair<size_t, size_t>> slot;  // parameter -> (bucket, position in it)
@@ -41,7 +41,7 @@ struct GradBuckets {
   size_t next = 0;           // the next bucket to start
   int64_t duringBackward = 0;  // buckets started by a hook this step
   std::mutex mutex;          // hooks of CUDA parameters run on the device's autograd thread
-  std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> hooks;
+  std::vector<std::pair<NodePtr, uintptr_t>> hooks;
 
   ~GradBuckets() {
     for (auto& [node, key] : hooks) node->del_post_hook(key);

@@ -12,24 +12,43 @@ static at::ScalarType AutocastDtype(const std::string& name) {
   throw ArgError("autocast dtype must be 'bfloat16' or 'float16', got '" + name + "'");
 }
 
+// libtorch 2.4 replaced the per-device autocast calls (set_cpu_enabled, set_autocast_gpu_dtype, ...) by calls
+// that take the device type; the old names remain for a while but print a deprecation warning on every call.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+static void SetAutocastEnabled(at::DeviceType d, bool on) { at::autocast::set_autocast_enabled(d, on); }
+static bool IsAutocastEnabled(at::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
+static void SetAutocastDtype(at::DeviceType d, at::ScalarType t) { at::autocast::set_autocast_dtype(d, t); }
+#else
+static void SetAutocastEnabled(at::DeviceType d, bool on) {
+  if (d == at::kCPU) at::autocast::set_cpu_enabled(on); else at::autocast::set_enabled(on);
+}
+static bool IsAutocastEnabled(at::DeviceType d) { return d == at::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled(); }
+static void SetAutocastDtype(at::DeviceType d, at::ScalarType t) {
+  if (d == at::kCPU) at::autocast::set_autocast_cpu_dtype(t); else at::autocast::set_autocast_gpu_dtype(t);
+}
+#endif
+
+static at::DeviceType AutocastDevice(const std::string& name) {
+  if (name == "cpu") return at::kCPU;
+  if (name == "cuda") return at::kCUDA;
+  throw ArgError("autocast device must be 'cpu' or 'cuda', got '" + name + "'");
+}
+
 void InitPrecision(Napi::Env env, Napi::Object exports) {
   // setAutocast(device, enabled, dtype): device 'cpu' or 'cuda'. Leaving autocast clears its cast cache (the
   // bf16 copies of the weights made for this forward), as torch.autocast's __exit__ does.
-  DEF("setAutocast", std::string device = ArgString(info, 0, "device"); bool enabled = ArgBool(info, 1, "enabled", false);
-      if (device != "cpu" && device != "cuda") throw ArgError("autocast device must be 'cpu' or 'cuda', got '" + device + "'");
+  DEF("setAutocast", auto device = AutocastDevice(ArgString(info, 0, "device")); bool enabled = ArgBool(info, 1, "enabled", false);
       if (enabled) {
-        auto dtype = AutocastDtype(ArgString(info, 2, "dtype"));
-        if (device == "cpu") { at::autocast::set_autocast_cpu_dtype(dtype); at::autocast::set_cpu_enabled(true); }
-        else { at::autocast::set_autocast_gpu_dtype(dtype); at::autocast::set_enabled(true); }
+        SetAutocastDtype(device, AutocastDtype(ArgString(info, 2, "dtype")));
+        SetAutocastEnabled(device, true);
         at::autocast::increment_nesting();
       } else {
-        bool was = device == "cpu" ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
-        if (device == "cpu") at::autocast::set_cpu_enabled(false); else at::autocast::set_enabled(false);
+        bool was = IsAutocastEnabled(device);
+        SetAutocastEnabled(device, false);
         if (was && at::autocast::decrement_nesting() <= 0) at::autocast::clear_cache();
       }
       return info.Env().Undefined(););
-  DEF("isAutocastEnabled", std::string device = ArgString(info, 0, "device");
-      return Napi::Boolean::New(info.Env(), device == "cuda" ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled()););
+  DEF("isAutocastEnabled", return Napi::Boolean::New(info.Env(), IsAutocastEnabled(AutocastDevice(ArgString(info, 0, "device")))););
   // setData(param, source): param now holds source's storage, shape and strides (e.g. channels_last), keeping
   // its identity, requires_grad and the optimizer's reference. Shapes must match.
   DEF("setData", auto& p = ArgTensor(info, 0, "param"); auto& s = ArgTensor(info, 1, "source");

@@ -24,11 +24,20 @@ if (root) {
 // A libtorch built with CUDA ships libtorch_cuda: then NCCL process groups are compiled in (native/distributed.cc).
 const hasCuda =
   fs.existsSync(path.join(libdir, 'libtorch_cuda.so')) && fs.existsSync(path.join(includes[0], 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp'));
+// Recent libtorch headers need C++20 (ATen.h stops with an #error under it, e.g. 2.14); older ones build as C++17.
+const needsCxx20 = (() => {
+  try {
+    return /C\+\+20 or later/.test(fs.readFileSync(path.join(includes[0], 'ATen/ATen.h'), 'utf8'));
+  } catch {
+    return false;
+  }
+})();
 if (what === 'include') console.log(includes.join(' '));
 else if (what === 'lib') console.log(libdir);
 else if (what === 'cuda-defines') console.log(hasCuda ? 'USE_C10D_NCCL USE_CUDA' : '');
+else if (what === 'cxx-std') console.log(needsCxx20 ? 'c++20' : 'c++17');
 else if (what === 'cuda-libs') console.log(hasCuda ? '-ltorch_cuda' : '');
 else {
-  console.error('usage: torch-paths.cjs include|lib|cuda-defines|cuda-libs');
+  console.error('usage: torch-paths.cjs include|lib|cxx-std|cuda-defines|cuda-libs');
   process.exit(2);
 }

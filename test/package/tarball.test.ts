@@ -27,6 +27,7 @@ test('the npm tarball holds the library, the CLI and the native sources, and not
     'scripts/torch-paths.cjs',
     'native/addon.cc',
     'native/common.h',
+    'native/torch_compat.h',
     pkg.main,
     pkg.types,
     pkg.bin['ccp-dml'],
