@@ -41,8 +41,18 @@ test(
       const launcher = spawn(process.execPath, [main, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       launcher.stderr.on('data', (d) => (stderr += d));
-      const exited = new Promise<number | null>((r) => launcher.on('close', (code) => r(code)));
-      while (!existsSync(ckpt)) await sleep(50);
+      let closed = false;
+      const exited = new Promise<number | null>((r) =>
+        launcher.on('close', (code) => {
+          closed = true;
+          r(code);
+        }),
+      );
+      // A run that fails before its first checkpoint fails the test at once, with the run's own message.
+      while (!existsSync(ckpt)) {
+        assert.ok(!closed, `the run ended before its first checkpoint:\n${stderr}`);
+        await sleep(50);
+      }
       const victim = rankPid(launcher.pid!, 1);
       assert.ok(victim, 'rank 1 found');
       const killedAt = Date.now();
