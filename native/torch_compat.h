@@ -1,6 +1,8 @@
 // The libtorch API differences the binding meets between Debian's libtorch 1.13 and the 2.x releases (pip
 // torch, the official LibTorch, CUDA builds): one name for each, chosen here, so the other files read the same
-// for every version. Checked by compiling against 1.13, 2.6 and 2.14 (scripts/check-torch-api.sh).
+// for every version. Two are met beside their only user instead: c10::Allocator's interface inside the class
+// that implements it (allocator.cc), and the autocast calls in the one file that includes their header
+// (precision.cc). Checked by compiling against 1.13, 2.6 and 2.14 (scripts/check-torch-api.sh).
 #pragma once
 #include <torch/torch.h>
 #include <torch/csrc/autograd/function.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compiles every native source (syntax and types, no object files) against another libtorch's headers, to
 # catch API changes between libtorch versions without installing that libtorch or a GPU. The addon itself is
-# built against one libtorch only (scripts/torch-paths.cjs); the differences are kept in native/torch_compat.h.
+# built against one libtorch only (scripts/torch-paths.cjs); the differences are handled in native/torch_compat.h.
 #
 #   scripts/check-torch-api.sh <folder>            a libtorch holding include/ (LIBTORCH layout) or usr/include/
 #   scripts/check-torch-api.sh --debian <version>  Debian's libtorch-dev <version> and a matching libgloo-dev,
@@ -61,10 +61,12 @@ fi
 [[ -d "$root/include/torch" ]] || root=$root/usr
 [[ -d "$root/include/torch" ]] || { echo "check-torch-api: no include/torch under $root" >&2; exit 2; }
 
+# The standard and libtorch's include folders as binding.gyp gets them.
 std=$(LIBTORCH=$root node scripts/torch-paths.cjs cxx-std)
+read -r -a torch_includes <<<"$(LIBTORCH=$root node scripts/torch-paths.cjs include)"
 flags=(-std="$std" -fsyntax-only -fexceptions -frtti -w -D_GLIBCXX_USE_CXX11_ABI=1 -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS
   -DBUILDING_NODE_EXTENSION -I"$(node -p "require('node-addon-api').include_dir")" -I"$(dirname "$(command -v node)")/../include/node"
-  -I/usr/include/node -I"$root/include" -I"$root/include/torch/csrc/api/include")
+  -I/usr/include/node "${torch_includes[@]/#/-I}")
 if ((cuda)); then
   cuda_home=${CUDA_HOME:-/usr/local/cuda}
   flags+=(-DUSE_C10D_NCCL -DUSE_CUDA -I"$cuda_home/include" ${NCCL_INCLUDE:+-I"$NCCL_INCLUDE"})

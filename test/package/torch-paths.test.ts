@@ -58,7 +58,7 @@ test('a LIBTORCH without headers and an unknown request are refused with a messa
   const empty = tempDir('torch-paths-empty');
   const missing = torchPaths(empty, 'include');
   assert.equal(missing.status, 1);
-  assert.match(missing.err, new RegExp(`LIBTORCH=${empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} has no include/torch folder`));
+  assert.ok(missing.err.includes(`LIBTORCH=${empty} has no include/torch folder`), missing.err);
   const unknown = torchPaths(fakeLibtorch(''), 'flags');
   assert.equal(unknown.status, 2);
   assert.match(unknown.err, /usage: torch-paths\.cjs include\|lib\|cxx-std\|cuda-defines\|cuda-libs/);
