@@ -56,8 +56,20 @@ export function mlpForward(p: Tensor[], x: Tensor): Tensor {
 }
 
 export function equivalenceLoss(name: string): MetricLoss {
+  // ccp/contrastive: m+ > 0 for the reason XBM_SELF_PAIR_CASE gives. K-center places proxies on pool
+  // embeddings, and the step after a projection embeds the same samples with the same weights, so a batch row
+  // meets its own proxy at d = 0 up to rounding (seen under libtorch 2.14: 1.05e-8 in one process, 0 on 2
+  // ranks, moving the proxy term by 0.006 through the count of active pairs).
   if (name.startsWith('ccp/'))
-    return ccp(createLoss(name.slice(4)), { numClasses: CLASSES, dim: DIM, dtype: 'float64', proxiesPerClass: 2, poolSize: 2, patience: 1, lambda: 0.05 });
+    return ccp(createLoss(name.slice(4), name === 'ccp/contrastive' ? { posMargin: 0.05 } : {}), {
+      numClasses: CLASSES,
+      dim: DIM,
+      dtype: 'float64',
+      proxiesPerClass: 2,
+      poolSize: 2,
+      patience: 1,
+      lambda: 0.05,
+    });
   if (name === XBM_SELF_PAIR_CASE) return createLoss('xbm/contrastive', { xbm: { memoryBatches: 2, startStep: 2 } });
   // m+ > 0: a self pair (d = 0 up to rounding) is never active, so the run is well conditioned.
   if (name === 'xbm/contrastive') return createLoss(name, { posMargin: 0.05, xbm: { memoryBatches: 2, startStep: 2 } });

@@ -4,6 +4,7 @@
 // ProxyAnchor; CCP's re-placed proxies are identical on both ranks (checksum); XBM's memory holds the
 // all-gathered rows: bit-identical on both ranks and equal to the single process's memory. xbm/contrastive with
 // the code's m+ = 0 cannot follow a single process (equivalence-case.ts says why): its memories still agree.
+// xbm/contrastive and ccp/contrastive therefore run with m+ = 0.05 (a row meets its own copy or its own proxy).
 // The gradient all-reduce overlapped with backward (default) gives bit for bit what the all-reduce after
 // backward gives (overlap: false), and its buckets do start during backward.
 import test from 'node:test';
