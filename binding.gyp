@@ -25,10 +25,13 @@
         "-ltorch", "-ltorch_cpu", "-lc10", "-ldl",
         "<!@(node scripts/torch-paths.cjs cuda-libs)"
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node scripts/torch-paths.cjs cuda-defines)"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node scripts/torch-paths.cjs defines)"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++14", "-std=gnu++17", "-std=gnu++20"],
       "cflags_cc": ["-std=<!(node scripts/torch-paths.cjs cxx-std)", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "conditions": [
+        ["OS=='linux'", { "ldflags": ["-Wl,--no-as-needed"] }]
+      ],
       "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "GCC_ENABLE_CPP_RTTI": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "<!(node scripts/torch-paths.cjs cxx-std)" }
     }
   ]
