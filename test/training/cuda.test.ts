@@ -1,14 +1,15 @@
 // Training on a GPU (device 'cuda'): model, proxies, CCP's snapshots and pools, XBM's memory, optimiser state
 // and batches on the GPU; the same start as a CPU run; checkpoints that resume on the GPU; fp16 with loss
-// scaling; a trained run loaded back on the GPU (the commands' --device); two ranks on NCCL. Every test here needs a CUDA libtorch and a GPU and is skipped without them
-// (the CPU build this project's CI runs has neither).
+// scaling and bf16 without it; a trained run loaded back on the GPU (the commands' --device); NCCL collectives in a
+// group of one rank (one GPU) and two ranks on NCCL (two GPUs). Every test here needs a CUDA libtorch and a GPU
+// and is skipped without them (the CPU build this project's CI runs has neither).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cudaIsAvailable, cudaDeviceCount } from '../../src/engine/index.js';
+import { cudaIsAvailable, cudaDeviceCount, tensor } from '../../src/engine/index.js';
 import { ProcessGroup } from '../../src/distributed/index.js';
 import { parseRunConfig, type RunConfigInput } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
@@ -23,10 +24,9 @@ const tmp = tempDir('cuda');
 const noCuda = cudaIsAvailable()
   ? false
   : 'CUDA is unavailable (this libtorch has no CUDA support or no GPU is visible): the GPU training path is not checked here';
-const noTwoGpus =
-  noCuda ||
-  (cudaDeviceCount() < 2 ? `${cudaDeviceCount()} GPU visible: the two-rank NCCL run needs 2` : false) ||
-  (ProcessGroup.availableBackends().includes('nccl') ? false : 'this addon was built without NCCL (a CUDA libtorch at build time brings it)');
+const noNccl =
+  noCuda || (ProcessGroup.availableBackends().includes('nccl') ? false : 'this addon was built without NCCL (a CUDA libtorch at build time brings it)');
+const noTwoGpus = noNccl || (cudaDeviceCount() < 2 ? `${cudaDeviceCount()} GPU visible: the two-rank NCCL run needs 2` : false);
 
 function config(over: Partial<RunConfigInput> = {}) {
   return parseRunConfig({
@@ -117,6 +117,33 @@ test('cuda: fp16 autocast with loss scaling trains, and the run records fp16', {
   const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
   assert.ok(maxDiff(cpuRows, gpuFp32.embedPixels(pixels, 4)) < 1e-4, 'fp32 on the GPU gives the CPU embeddings');
   assert.ok(maxDiff(cpuRows, new RunEmbedder(cfg, gpuOwn).embedPixels(pixels, 4)) < 2e-2, 'fp16 on the GPU: within fp16 rounding');
+});
+
+test('cuda: bf16 autocast trains without loss scaling, and the run records bf16', { skip: noCuda, timeout: 300_000 }, async () => {
+  const cfg = config({ device: 'cuda', model: { name: 'small_cnn', embeddingDim: 16, options: { channels: [8, 16] }, precision: 'bf16' } });
+  const r = await train(cfg, { runDir: join(tmp, 'bf16'), quiet: true });
+  assert.equal(r.execution.precision, 'bf16');
+  assert.ok(r.ccpProjections.length >= 1, `projections happened in bf16: ${r.ccpProjections.length}`);
+  assert.ok(r.history.every((h) => Number.isFinite(h.loss)));
+  assert.ok(r.test && Number.isFinite(r.test.mapAtR));
+});
+
+test('cuda: an NCCL group of one rank all-reduces, broadcasts and all-gathers GPU tensors', { skip: noNccl, timeout: 120_000 }, () => {
+  const group = ProcessGroup.create({ rank: 0, worldSize: 1, backend: 'nccl', rendezvous: { kind: 'file', path: join(tmp, 'nccl-store') }, timeoutMs: 60_000 });
+  try {
+    const t = tensor([1, 2, 3, 4], [2, 2]).toDevice('cuda');
+    assert.deepEqual(group.allReduce(t, 'sum').toArray(), [
+      [1, 2],
+      [3, 4],
+    ]);
+    assert.equal(group.broadcast(t, 0).device, 'cuda:0');
+    const gathered = group.allGatherCat(t);
+    assert.deepEqual(gathered.shape, [2, 2]);
+    assert.equal(gathered.device, 'cuda:0');
+    group.barrier();
+  } finally {
+    group.destroy();
+  }
 });
 
 test('cuda: two ranks on NCCL (one GPU each) train one run', { skip: noTwoGpus, timeout: 300_000 }, async () => {
