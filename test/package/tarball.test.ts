@@ -14,7 +14,10 @@ const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 function packList(): string[] {
   // --ignore-scripts: list what would be packed without running prepack's build.
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return (JSON.parse(out)[0].files as { path: string }[]).map((f) => f.path);
+  // npm up to 11 prints an array of packages, npm 12 an object keyed by package name.
+  const parsed = JSON.parse(out);
+  const entry = Array.isArray(parsed) ? parsed[0] : parsed[pkg.name];
+  return (entry.files as { path: string }[]).map((f) => f.path);
 }
 
 test('the npm tarball holds the library, the CLI and the native sources, and nothing else', () => {
