@@ -283,7 +283,10 @@ registerServeCommand(program);
 registerExportCommand(program);
 addCommonOptions(program);
 program.hook('preAction', (_program, command) => applyCommonOptions(command.opts()));
-addRunOptions(program.commands.filter((c) => ['eval', 'embed', 'search', 'index', 'serve'].includes(c.name())));
+addRunOptions(
+  program.commands.filter((c) => ['eval', 'embed', 'search', 'index', 'serve'].includes(c.name())),
+  new Set(['index remove', 'index compact', 'index info']),
+);
 
 program.parseAsync(process.argv).then(
   () => {

@@ -18,13 +18,17 @@ export function deviceOption(description: string): Option {
   });
 }
 
-/** Adds --precision and --device to `commands` and their subcommands. */
-export function addRunOptions(commands: readonly Command[]): void {
+/**
+ * Adds --precision and --device to `commands` and their subcommands, except those named in `noNetwork` as
+ * 'parent name' (e.g. 'index info'): a command that never loads a model would take the options and ignore them.
+ */
+export function addRunOptions(commands: readonly Command[], noNetwork: ReadonlySet<string> = new Set()): void {
   for (const c of commands) {
     if (c.commands.length) {
-      addRunOptions(c.commands);
+      addRunOptions(c.commands, noNetwork);
       continue;
     }
+    if (noNetwork.has(`${c.parent?.name()} ${c.name()}`)) continue;
     c.addOption(precisionOption());
     c.addOption(deviceOption('where the model runs: cpu (default), cuda (GPU 0), cuda:N, or auto (a GPU when one is visible)'));
     c.hook('preAction', async (_self, action) => {

@@ -64,4 +64,11 @@ test('--device: train sets the config key; a bad value is refused before any nat
     assert.notEqual(r.code, 0);
     assert.match(r.err, /option '--device <d>' argument 'gpu' is invalid\. expected 'cpu', 'cuda', 'cuda:N' or 'auto'/);
   }
+  // The index commands that load no model do not take the options they would ignore.
+  for (const sub of ['remove', 'compact', 'info']) {
+    const r = node([main, 'index', sub, '--index', 'i', '--device', 'cpu']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /unknown option '--device'/, `index ${sub}`);
+    assert.doesNotMatch(node([main, 'index', sub, '--help']).out, /--precision|--device/, `index ${sub} --help`);
+  }
 });
