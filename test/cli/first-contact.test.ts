@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadNpy } from '../../src/engine/serialization/index.js';
 import { tempDir } from '../helpers/tmp.js';
+import { escapeRegExp } from '../helpers/regexp.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = join(repo, 'dist/src/cli/main.js');
@@ -224,5 +225,5 @@ test('pretrain: classification pretraining of a backbone, then training from it'
   assert.ok(keys.length > 0 && keys.every((k) => k.startsWith('backbone.')), keys.join(', '));
   const t = run(['train', ...small, '--pretrained', file, '--epochs', '1', '--steps-per-epoch', '2', '--out', join(tmp, 'runs3'), '--name', 'from-pretrained']);
   assert.equal(t.code, 0, t.err);
-  assert.match(t.err, new RegExp(`pretrained: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+  assert.match(t.err, new RegExp(`pretrained: ${escapeRegExp(file)}`));
 });
