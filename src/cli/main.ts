@@ -11,7 +11,6 @@ import { DATASET_NAMES } from '../data/registry.js';
 import { MODEL_NAMES } from '../models/model-names.js';
 import { PRESET_NAMES } from '../losses/presets.js';
 import { formatMetrics } from './format.js';
-import type { DeviceSetting } from '../training/device.js';
 import { exitWhenFlushed, endsWithAction } from './exit.js';
 import { registerIndexCommands } from './index-program.js';
 import { registerServeCommand } from './serve-program.js';
@@ -136,7 +135,7 @@ program
       if (!Number.isInteger(o.nproc) || (o.nproc as number) < 1) throw new Error(`--nproc must be an integer >= 1, got ${o.nproc}`);
       return launchTrainRanks(o.nproc as number, config.threads ?? undefined);
     }
-    const group = joinGroupIfLaunched(o.distTimeout as number | undefined, (config.device ?? 'auto') as DeviceSetting);
+    const group = joinGroupIfLaunched(o.distTimeout as number | undefined, config.device);
     if (group && process.env.CCP_DML_THREADS) config.threads = Number(process.env.CCP_DML_THREADS);
     const { train } = await import('../training/trainer.js');
     const { runReportCallback } = await import('../report/index.js');

@@ -7,7 +7,7 @@ import { MODEL_NAMES } from '../models/registry.js';
 import { OPT_IN_METRICS } from '../evaluation/metric-table.js';
 import { EMBEDDING_NORMALIZATIONS } from '../engine/normalization.js';
 import { PRECISION_REQUESTS } from '../engine/precision-request.js';
-import { DEVICE_SETTING_EXPECTED, DEVICE_SETTING_PATTERN } from './device-setting.js';
+import { DEVICE_SETTING_EXPECTED, isDeviceSetting, type DeviceSetting } from './device-setting.js';
 import { IMAGE_NORMALIZATIONS } from '../data/transforms.js';
 import { POOLINGS } from '../models/head.js';
 import { getPreset, lossPresets, PRESET_NAMES } from '../losses/presets.js';
@@ -193,7 +193,11 @@ export const RunConfig = z
     seed: z.number().int().nonnegative().default(0),
     threads: z.number().int().positive().optional(),
     /** 'cpu', 'cuda', 'cuda:N' or 'auto' (see src/training/device.ts: CUDA is refused with the reason). */
-    device: z.string().regex(DEVICE_SETTING_PATTERN, DEVICE_SETTING_EXPECTED).default('auto'),
+    device: z
+      .custom<DeviceSetting>((v) => typeof v === 'string' && isDeviceSetting(v), {
+        error: (iss) => `${DEVICE_SETTING_EXPECTED}, got ${JSON.stringify(iss.input)}`,
+      })
+      .default('auto'),
     outputDir: z.string().default('runs'),
     dataset: DatasetConfig,
     model: ModelConfig.prefault({}),

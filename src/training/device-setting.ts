@@ -4,7 +4,7 @@
 
 export type DeviceSetting = 'cpu' | 'cuda' | 'auto' | `cuda:${number}`;
 
-export const DEVICE_SETTING_PATTERN = /^(cpu|cuda|auto|cuda:\d+)$/;
+const DEVICE_SETTING_PATTERN = /^(cpu|cuda|auto|cuda:\d+)$/;
 export const DEVICE_SETTING_EXPECTED = "expected 'cpu', 'cuda', 'cuda:N' or 'auto'";
 
 export function isDeviceSetting(v: string): v is DeviceSetting {

@@ -8,7 +8,6 @@ import { ImageLoader } from '../data/index.js';
 import { evaluateEnsembleRepeats, type EnsembleRepeatsResult, type ModelEmbeddings, type Stat } from '../evaluation/index.js';
 import { loadRun, MLRC_RESULTS_FILE } from './run-files.js';
 import type { RunConfig } from './config.js';
-import type { DeviceSetting } from './device-setting.js';
 import { prepareData } from './data-setup.js';
 import { embedItems, asEmbeddingInput, type Embeddings } from './embed.js';
 import { train, type TrainResult } from './trainer.js';
@@ -66,7 +65,7 @@ export async function trainMlrc(config: RunConfig, options: MlrcOptions = {}): P
       let test: { query: Embeddings; gallery?: Embeddings };
       if (options.resume && existsSync(join(runDir, 'final-metrics.json'))) {
         // Finished earlier: embed the test split with its saved best weights, on the device the folds train on.
-        const { model } = loadRun(runDir, undefined, { device: cfg.device as DeviceSetting });
+        const { model } = loadRun(runDir, undefined, { device: cfg.device });
         const data = await prepareData(cfg.dataset, cfg.seed);
         const load = (ds: typeof data.test.query) => new ImageLoader(ds, { mode: 'test', transform: data.transform, onBadItem: cfg.dataset.onBadItem });
         test = {

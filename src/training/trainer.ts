@@ -13,7 +13,7 @@ import type { MetricLoss } from '../losses/index.js';
 import type { EmbeddingNet } from '../models/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { prepareData, type RunData } from './data-setup.js';
-import { resolveDevice, checkBackendFor, type Device, type DeviceSetting } from './device.js';
+import { resolveDevice, checkBackendFor, type Device } from './device.js';
 import { buildModel, buildLoss, buildOptimizer, isStatefulLoss, type OptimizerSetup, type StatefulLoss } from './build.js';
 import { buildSchedule } from './schedule.js';
 import { embedItems, evaluateEmbeddings } from './embed.js';
@@ -140,7 +140,7 @@ async function trainIn(config: RunConfig, runDir: string, given: TrainOptions): 
 async function buildRun(folder: RunFolder, options: TrainOptions, dp: DataParallel | null): Promise<Run> {
   const { cfg, warn } = folder;
   // Before the data is prepared: an unusable device is refused at once.
-  const device = resolveDevice(cfg.device as DeviceSetting, { localRank: dp?.group.localRank });
+  const device = resolveDevice(cfg.device, { localRank: dp?.group.localRank });
   if (dp) checkBackendFor(device.device, dp.group);
   const data = options.data ?? (await prepareData(cfg.dataset, cfg.seed, { quiet: options.quiet, progress: !options.quiet }));
   for (const s of data.report?.skipped ?? []) warn(`skipped a bad image of the ${s.split} split: ${s.reason}`);

@@ -58,6 +58,10 @@ test('the main job keeps K = 4, b = 7 and patience 1 explicitly', () => {
 
 test('unknown keys and bad values are rejected with the key named', () => {
   assert.throws(() => parseRunConfig({ dataset: { name: 'mnist', imgSize: 3 } }), /dataset: unknown key\(s\) 'imgSize'/);
+  assert.throws(() => parseRunConfig({ dataset: { name: 'mnist' }, device: 'gpu' }), /device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got "gpu"/);
+  assert.throws(() => parseRunConfig({ dataset: { name: 'mnist' }, device: 1 as never }), /device: expected .*, got 1/);
+  assert.equal(parseRunConfig({ dataset: { name: 'mnist' }, device: 'cuda:1' }).device, 'cuda:1');
+  assert.equal(parseRunConfig({ dataset: { name: 'mnist' } }).device, 'auto');
   assert.throws(() => parseRunConfig({ dataset: { name: 'mnist' }, optimizer: { lr: 0 } }), /optimizer\.lr/);
   assert.throws(() => parseRunConfig({ dataset: { name: 'imagenet' } }), /dataset\.name/);
   assert.throws(() => parseRunConfig({ dataset: { name: 'mnist' }, training: { stepsPerEpoch: 2.5 } }), /training\.stepsPerEpoch/);
