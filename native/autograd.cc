@@ -77,6 +77,11 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
       g_inferenceGuards.pop_back(); return info.Env().Undefined(););
   DEF("isInferenceModeEnabled", return Napi::Boolean::New(info.Env(), c10::InferenceMode::is_enabled()););
   DEF("isInferenceTensor", return Napi::Boolean::New(info.Env(), ArgTensor(info, 0, "x").is_inference()););
+  // Changes whenever the tensor's values may have: every in-place op bumps the version counter, and set_data swaps
+  // the storage. Inference tensors have no version counter, so theirs always reads as changed.
+  DEF("tensorStamp", auto& x = ArgTensor(info, 0, "x");
+      if (x.is_inference()) return info.Env().Null();
+      return Napi::String::New(info.Env(), std::to_string(x._version()) + "@" + std::to_string(reinterpret_cast<uintptr_t>(x.data_ptr()))););
   // customOp(inputs, output, backwardFn): attaches `output` (computed without grad) to the graph of `inputs`.
   DEF("customOp", auto inputs = ArgTensorList(info, 0, "inputs"); auto& output = ArgTensor(info, 1, "output");
       if (info.Length() < 3 || !info[2].IsFunction()) throw ArgError("argument 'backward' must be a function");

@@ -51,6 +51,14 @@ export function isInferenceTensor(t: Tensor): boolean {
   return native.isInferenceTensor(t.native);
 }
 
+/**
+ * A value that changes whenever t's contents may have changed (an in-place op, or set_data giving it other
+ * storage); null for an inference tensor, which keeps no version. For caches of values derived from t.
+ */
+export function tensorStamp(t: Tensor): string | null {
+  return native.tensorStamp(t.native);
+}
+
 export function isGradEnabled(): boolean {
   return native.isGradEnabled() as boolean;
 }

@@ -166,6 +166,7 @@ export interface NativeBinding {
   isGradEnabled(): boolean;
   isInferenceModeEnabled(): boolean;
   isInferenceTensor(x: NativeTensor): boolean;
+  tensorStamp(x: NativeTensor): string | null;
   isfinite(x: NativeTensor): NativeTensor;
   isnan(x: NativeTensor): NativeTensor;
   /** Tensor handles not yet freed (leak checks). */

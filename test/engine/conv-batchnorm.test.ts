@@ -4,7 +4,7 @@
 // weights, so the comparison is in float32 with tolerances a few hundred times its epsilon.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tidy, noGrad, manualSeed, replaceData, type Tensor } from '../../src/engine/index.js';
+import { tidy, noGrad, manualSeed, replaceData, inferenceMode, liveTensors, tensorStamp, type Tensor } from '../../src/engine/index.js';
 import { Conv2d, BatchNorm2d, Sequential, ReLU, convBatchNorm, foldedConvParams, foldsIntoConv } from '../../src/engine/nn/index.js';
 import { rand64, assertClose } from '../helpers/tensors.js';
 
@@ -153,4 +153,76 @@ test('convBatchNorm: a BN of another width is refused with both layers named', (
   const bn = new BatchNorm2d(5).freeze();
   assert.throws(() => tidy(() => convBatchNorm(conv, bn, rand32([1, 4, 5, 5]))), /BatchNorm2d\(5\) cannot follow Conv2d\(4, 6\)/);
   assert.throws(() => tidy(() => convBatchNorm(conv, bn, rand32([1, 3, 5, 5]))), /Conv2d\(4, 6\): expected input \[N, 4, H, W\]/);
+});
+
+test('tensorStamp: changes with an in-place op and with set_data, not with a read; null for an inference tensor', () => {
+  const t = rand32([3]);
+  const first = tensorStamp(t);
+  assert.equal(typeof first, 'string');
+  tidy(() => t.mul(2).sum().item());
+  assert.equal(tensorStamp(t), first);
+  noGrad(() => t.add_(1));
+  const afterAdd = tensorStamp(t);
+  assert.notEqual(afterAdd, first);
+  const other = rand32([3]);
+  replaceData(t, other);
+  assert.notEqual(tensorStamp(t), afterAdd);
+  assert.equal(
+    inferenceMode(() => tidy(() => tensorStamp(t.mul(1)))),
+    null,
+  );
+  for (const v of [t, other]) v.dispose();
+});
+
+test('convBatchNorm in inference mode: the fold is kept while its sources are unchanged, redone when one changes', () => {
+  const { conv, bn } = pair({ bias: true, affine: true });
+  bn.eval();
+  const x = rand32([2, 4, 7, 7]);
+  // The reference: the fold computed afresh (grad mode never reuses it).
+  const fresh = () => noGrad(() => tidy(() => convBatchNorm(conv, bn, x).toArray() as number[]));
+  const kept = () => inferenceMode(() => tidy(() => convBatchNorm(conv, bn, x).toArray() as number[]));
+  assertClose(kept(), fresh(), TOL);
+  const live = liveTensors();
+  assertClose(kept(), fresh(), TOL);
+  assert.equal(liveTensors(), live, 'a second call reuses the kept fold instead of keeping another');
+  const changes: [string, () => void][] = [
+    ['an in-place update of the conv weight (an optimizer step)', () => noGrad(() => conv.weight.mul_(1.5))],
+    [
+      'new running statistics (a forward in batch-statistics mode)',
+      () => {
+        bn.train();
+        tidy(() => void bn.forward(rand32([4, 6, 3, 3], { low: 2, high: 5 })));
+        bn.eval();
+      },
+    ],
+    [
+      'set_data on the BN weight (a loaded checkpoint, a device move)',
+      () => {
+        const w = rand32([6], { low: 0.5, high: 2 });
+        replaceData(bn.weight!, w);
+        w.dispose();
+      },
+    ],
+    [
+      'copy_ into the conv bias',
+      () =>
+        noGrad(() =>
+          tidy(() => {
+            conv.bias!.copy_(rand32([6]));
+          }),
+        ),
+    ],
+  ];
+  for (const [what, change] of changes) {
+    const before = kept();
+    change();
+    const after = kept();
+    assertClose(after, fresh(), { ...TOL, msg: `after ${what}` });
+    assert.ok(
+      after.some((v, i) => Math.abs(v - before[i]!) > 1e-3),
+      `the output moved after ${what}`,
+    );
+    assert.equal(liveTensors(), live, `the old kept fold is freed after ${what}`);
+  }
+  x.dispose();
 });
