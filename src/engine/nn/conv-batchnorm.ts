@@ -59,7 +59,7 @@ function keptFoldedConvParams(conv: Conv2d, bn: BatchNormBase): { weight: Tensor
   const stamps = sources.map((t) => (t ? tensorStamp(t) : '-'));
   // A source created in inference mode keeps no version: nothing derived from it can be reused.
   if (stamps.includes(null)) return foldedConvParams(conv, bn);
-  const stamp = `${stamps.join(' ')} ${bn.eps}`;
+  const stamp = stamps.join(' ');
   const kept = keptFolds.get(bn);
   if (kept && kept.conv === conv && kept.stamp === stamp && !kept.weight.isDisposed && !kept.bias.isDisposed) return kept;
   if (kept) {
